@@ -1,0 +1,2 @@
+/** ajpbench library API: the CLI is a thin layer over these. */
+export * from './protocol/index.js';

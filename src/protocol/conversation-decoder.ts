@@ -1,0 +1,159 @@
+/**
+ * Decodes both directions of one AJP connection into typed messages.
+ *
+ * Server-bound body packets carry no type byte (§6), so whether a web-server→container packet is
+ * a body or a message depends on the exchange: the first body packet follows a Forward Request
+ * that has a Content-Length > 0 unasked, every later one answers a Get Body Chunk, and an empty
+ * packet ends the body. Feed each direction's bytes in the order they were seen; a Get Body
+ * Chunk is always seen before the body packet that answers it, because the web server only
+ * sends that packet after receiving it.
+ *
+ * With only the web-server side at hand (`oneSided`), Get Body Chunks are invisible: the decoder
+ * then counts body bytes against Content-Length, reads a chunked body until its empty packet, and
+ * otherwise uses the §9 fallback (a packet whose first u16 equals its length − 2 is a body unless
+ * it decodes cleanly as a message).
+ */
+import type { AjpProtocolError } from './errors.js';
+import { AjpProtocolError as ProtocolError, PayloadError } from './errors.js';
+import { FrameDecoder, type FrameSink } from './frame-decoder.js';
+import { decodeBody, decodeToContainer, decodeToWebServer, type MessageDecodeOptions } from './message-decoder.js';
+import { findHeader, type AjpMessage, type Direction, type FrameInfo, type ToContainerMessage } from './messages.js';
+
+export interface MessageSink {
+  message(msg: AjpMessage, info: FrameInfo): void;
+  error(err: AjpProtocolError): void;
+}
+
+export interface ConversationDecoderOptions extends MessageDecodeOptions {
+  maxPacketSize?: number;
+  onInvalid?: 'resync' | 'stop';
+  /** Only the web-server → container side will be pushed. */
+  oneSided?: boolean;
+}
+
+export class ConversationDecoder {
+  private readonly toContainer: FrameDecoder;
+  private readonly toWebServer: FrameDecoder;
+  private readonly decodeOpts: MessageDecodeOptions;
+  private readonly oneSided: boolean;
+  private sink: MessageSink | undefined;
+
+  /** Body packets the web server owes: one for a Forward Request with a body, one per Get Body Chunk. */
+  private owedBodies = 0;
+  /** One-sided: inside a request body; remaining Content-Length bytes, or -1 for a chunked body. */
+  private bodyRemaining = 0;
+  private inBody = false;
+  /** Until a first Forward Request is seen (a capture joined mid-connection) the state is a guess. */
+  private knowsState = false;
+
+  private readonly containerFrames: FrameSink = {
+    frame: (payload, offset) => this.onToContainer(payload, offset),
+    error: (err) => this.sink?.error(err),
+  };
+  private readonly webServerFrames: FrameSink = {
+    frame: (payload, offset) => this.onToWebServer(payload, offset),
+    error: (err) => this.sink?.error(err),
+  };
+
+  constructor(opts: ConversationDecoderOptions = {}) {
+    const frameOpts = { maxPacketSize: opts.maxPacketSize, onInvalid: opts.onInvalid };
+    this.toContainer = new FrameDecoder({ direction: 'to-container', ...frameOpts });
+    this.toWebServer = new FrameDecoder({ direction: 'to-web-server', ...frameOpts });
+    this.decodeOpts = { strict: opts.strict };
+    this.oneSided = opts.oneSided === true;
+  }
+
+  push(direction: Direction, chunk: Buffer, sink: MessageSink): void {
+    this.sink = sink;
+    if (direction === 'to-container') this.toContainer.push(chunk, this.containerFrames);
+    else this.toWebServer.push(chunk, this.webServerFrames);
+  }
+
+  /** End of both streams: reports any unfinished frame. */
+  end(sink: MessageSink): void {
+    this.sink = sink;
+    this.toContainer.end(this.containerFrames);
+    this.toWebServer.end(this.webServerFrames);
+  }
+
+  /** Bytes held for unfinished frames, both directions. */
+  get bufferedBytes(): number {
+    return this.toContainer.bufferedBytes + this.toWebServer.bufferedBytes;
+  }
+
+  private onToContainer(payload: Buffer, offset: number): void {
+    const info: FrameInfo = { direction: 'to-container', offset, length: payload.length + 4 };
+    try {
+      const msg = this.isBody(payload) ? decodeBody(payload, this.decodeOpts) : decodeToContainer(payload, this.decodeOpts);
+      this.track(msg);
+      this.sink?.message(msg, info);
+    } catch (e) {
+      this.fail(e, info);
+    }
+  }
+
+  private onToWebServer(payload: Buffer, offset: number): void {
+    const info: FrameInfo = { direction: 'to-web-server', offset, length: payload.length + 4 };
+    try {
+      const msg = decodeToWebServer(payload, this.decodeOpts);
+      if (msg.type === 'get-body-chunk') this.owedBodies++;
+      else if (msg.type === 'end-response') this.endExchange();
+      this.knowsState ||= msg.type === 'end-response' || msg.type === 'cpong';
+      this.sink?.message(msg, info);
+    } catch (e) {
+      this.fail(e, info);
+    }
+  }
+
+  private isBody(payload: Buffer): boolean {
+    if (payload.length === 0) return true; // 12 34 00 00: only ever the end of a body
+    if (this.owedBodies > 0) return true;
+    if (this.oneSided && this.inBody) return true;
+    if (this.knowsState) return false;
+    return looksLikeBody(payload, this.decodeOpts);
+  }
+
+  private track(msg: ToContainerMessage): void {
+    if (msg.type === 'forward-request') {
+      this.knowsState = true;
+      const length = findHeader(msg.headers, 'content-length');
+      const contentLength = length === undefined || length === null ? 0 : Number.parseInt(length, 10) || 0;
+      const chunked = length === undefined && /chunked/i.test(findHeader(msg.headers, 'transfer-encoding') ?? '');
+      // §6.2: with Content-Length > 0 the first body packet follows unasked; a chunked body waits to be asked.
+      this.owedBodies = contentLength > 0 ? 1 : 0;
+      this.inBody = contentLength > 0 || chunked;
+      this.bodyRemaining = chunked ? -1 : contentLength;
+    } else if (msg.type === 'body') {
+      if (this.owedBodies > 0) this.owedBodies--;
+      if (msg.data.length === 0) this.inBody = false;
+      else if (this.bodyRemaining > 0) {
+        this.bodyRemaining -= msg.data.length;
+        if (this.bodyRemaining <= 0) this.inBody = false;
+      }
+    } else if (msg.type === 'cping') {
+      this.knowsState = true;
+    }
+  }
+
+  private endExchange(): void {
+    this.owedBodies = 0;
+    this.inBody = false;
+    this.knowsState = true;
+  }
+
+  private fail(e: unknown, info: FrameInfo): void {
+    if (!(e instanceof PayloadError)) throw e; // a bug in the codec, not bad input: let it surface
+    this.sink?.error(new ProtocolError(e.code, e.message, info.offset, info.direction, 0));
+  }
+}
+
+/** §9 fallback when the exchange state is unknown. */
+function looksLikeBody(payload: Buffer, opts: MessageDecodeOptions): boolean {
+  if (payload.length < 2 || ((payload[0] as number) << 8 | (payload[1] as number)) !== payload.length - 2) return false;
+  try {
+    decodeToContainer(payload, { ...opts, strict: true });
+    return false; // decodes cleanly as a message, so take it as one
+  } catch {
+    return true;
+  }
+}
