@@ -32,6 +32,8 @@ export interface EncoderOptions {
 }
 
 const SLAB_SIZE = 64 * 1024;
+/** Strings up to this length are written by a JS loop (see str()). */
+const SHORT_STRING = 96;
 
 export const CPING_FRAME: Buffer = Buffer.from([0x12, 0x34, 0x00, 0x01, MessageCode.CPing]);
 export const CPONG_FRAME: Buffer = Buffer.from([0x41, 0x42, 0x00, 0x01, MessageCode.CPong]);
@@ -222,8 +224,28 @@ export class AjpEncoder {
       this.slab[this.pos++] = 0xff;
       return;
     }
-    const latin1 = Buffer.byteLength(s, 'utf8') === s.length || !/[^\x00-\xff]/.test(s);
-    const len = latin1 ? s.length : Buffer.byteLength(s, 'utf8');
+    const n = s.length;
+    if (n <= SHORT_STRING) {
+      // Short strings byte by byte in JS: cheaper than a call into the Buffer binding.
+      this.room(n + 3);
+      const slab = this.slab;
+      const at = this.pos + 2;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0xff) break;
+        slab[at + i] = c;
+      }
+      if (i === n) {
+        slab[this.pos] = n >> 8;
+        slab[this.pos + 1] = n & 0xff;
+        slab[at + n] = 0;
+        this.pos = at + n + 1;
+        return;
+      }
+    }
+    const latin1 = !/[^\x00-\xff]/.test(s);
+    const len = latin1 ? n : Buffer.byteLength(s, 'utf8');
     if (len >= NULL_STRING_LENGTH) throw new AjpEncodeError(`a string of ${len} bytes is longer than AJP allows (65534)`);
     this.room(len + 3);
     this.slab[this.pos++] = len >> 8;
@@ -263,6 +285,7 @@ export class AjpEncoder {
   }
 }
 
+/** The code for a header name, matched case-insensitively as mod_jk does (§4.2). */
 function headerCode(name: string, codes: ReadonlyMap<string, number>): number | undefined {
   const code = codes.get(name.toLowerCase());
   if (code !== undefined) return code;

@@ -5,3 +5,5 @@ export { FrameDecoder, checkMaxPacketSize, type FrameDecoderOptions, type FrameS
 export { decodeBody, decodeToContainer, decodeToWebServer, type MessageDecodeOptions } from './message-decoder.js';
 export { ConversationDecoder, type ConversationDecoderOptions, type MessageSink } from './conversation-decoder.js';
 export * from './encoder.js';
+export * from './message-json.js';
+export * from './decode-stream.js';

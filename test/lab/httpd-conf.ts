@@ -4,13 +4,12 @@ import type { LabConfig } from './config.js';
 import type { LabLayout } from './layout.js';
 import { APACHE_MODULES } from './packages.js';
 
+// Debian's apache2 has mod_log_config and mod_unixd compiled in (`apache2 -l`); loading them again is an error.
 const MODULES: ReadonlyArray<readonly [string, string]> = [
   // event MPM: the Debian default; mod_jk sizes its pool per child from ThreadsPerChild.
   ['mpm_event_module', 'mod_mpm_event.so'],
   ['authz_core_module', 'mod_authz_core.so'],
   ['mime_module', 'mod_mime.so'],
-  ['log_config_module', 'mod_log_config.so'],
-  ['unixd_module', 'mod_unixd.so'],
   ['headers_module', 'mod_headers.so'],
   ['status_module', 'mod_status.so'],
   ['proxy_module', 'mod_proxy.so'],

@@ -33,9 +33,16 @@
     if (attributes.length() > 1) attributes.append(',');
     attributes.append(json(name)).append(':').append(json(request.getAttribute(name)));
   }
+  // Attributes Tomcat keeps on the coyote request are not enumerated by getAttributeNames(); ask for the ones the
+  // AJP connector may pass through by name.
+  for (String name : new String[] {"JK_LB_ACTIVATION", "AJP_SSL_PROTOCOL", "jakarta.servlet.request.ssl_session_id"}) {
+    Object value = request.getAttribute(name);
+    if (value == null) continue;
+    if (attributes.length() > 1) attributes.append(',');
+    attributes.append(json(name)).append(':').append(json(value));
+  }
   attributes.append('}');
-%>
-{
+%>{
 "route": <%= json(ROUTE) %>,
 "method": <%= json(request.getMethod()) %>,
 "uri": <%= json(request.getRequestURI()) %>,

@@ -12,5 +12,4 @@
   boolean isNew = session.isNew();
   String id = session.getId();
   if ("1".equals(queryParam(request.getQueryString(), "invalidate"))) session.invalidate();
-%>
-{"route": <%= json(ROUTE) %>, "sessionId": <%= json(id) %>, "new": <%= isNew %>, "hits": <%= hits %>, "requestedSessionId": <%= json(request.getRequestedSessionId()) %>}
+%>{"route": <%= json(ROUTE) %>, "sessionId": <%= json(id) %>, "new": <%= isNew %>, "hits": <%= hits %>, "requestedSessionId": <%= json(request.getRequestedSessionId()) %>}

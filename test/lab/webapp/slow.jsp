@@ -6,5 +6,4 @@
   long started = System.nanoTime();
   Thread.sleep(ms);
   long slept = (System.nanoTime() - started) / 1000000L;
-%>
-{"route": <%= json(ROUTE) %>, "requestedMs": <%= ms %>, "sleptMs": <%= slept %>}
+%>{"route": <%= json(ROUTE) %>, "requestedMs": <%= ms %>, "sleptMs": <%= slept %>}

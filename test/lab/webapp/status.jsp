@@ -14,8 +14,7 @@
     response.setHeader("Location", location == null || location.isEmpty() ? request.getContextPath() + "/echo.jsp" : location);
   }
   if (code != 204 && code != 304) {
-%>
-{"route": <%= json(ROUTE) %>, "status": <%= code %>}
+%>{"route": <%= json(ROUTE) %>, "status": <%= code %>}
 <%
   } else {
     response.setContentType(null);

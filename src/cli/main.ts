@@ -1,0 +1,51 @@
+/** The ajpbench command line: commander wiring only; each command is a thin layer over the library. */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { decodeCommand } from './decode-command.js';
+import { CommandError, ExitCode } from './exit-codes.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** What a command's action reports back to main(). */
+export interface RunContext {
+  exitCode: number;
+}
+
+export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Command {
+  const program = new Command('ajpbench')
+    .description('Record, replay and load-test AJP13 traffic between web servers (mod_jk, mod_proxy_ajp) and Tomcat.')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 a verdict failed (threshold, fairness), 2 usage error, 3 runtime failure.',
+    );
+  program.addCommand(decodeCommand(ctx));
+  // Every subcommand reports usage errors through exitOverride so that main() maps them to exit 2.
+  for (const cmd of [program, ...program.commands]) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (never calls process.exit itself). */
+export async function main(argv: string[]): Promise<number> {
+  const ctx: RunContext = { exitCode: ExitCode.Ok };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through here too, with exit code 0.
+      return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    if (e instanceof CommandError) {
+      process.stderr.write(`ajpbench: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`ajpbench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return ExitCode.Runtime;
+  }
+  return ctx.exitCode;
+}
