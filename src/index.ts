@@ -1,2 +1,3 @@
 /** ajpbench library API: the CLI is a thin layer over these. */
 export * from './protocol/index.js';
+export * from './capture/index.js';

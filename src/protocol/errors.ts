@@ -17,7 +17,6 @@ export const AJP_ERROR_CODES = {
   AJP_ERR_TRAILING_BYTES: 'bytes remain in the payload after the message',
   AJP_ERR_BAD_BODY_LENGTH: 'a body packet chunk length does not fit its packet length',
   AJP_ERR_END_OF_STREAM: 'the stream ended inside a packet',
-  AJP_ERR_UNEXPECTED: 'a message arrived that the state of the exchange does not allow',
   AJP_ERR_ENCODE: 'a message cannot be encoded (too large for the packet, or a field out of range)',
 } as const;
 
