@@ -39,8 +39,10 @@ function ajpString(s: string): Buffer {
 }
 
 /**
- * A minimal hand-built Forward Request (GET /app/echo.jsp, one Host header), optionally with the secret attribute
- * (0x0C). Deliberately independent of src/protocol: this checks the lab, not the codec.
+ * A minimal hand-built Forward Request (GET /app/echo.jsp with Host and Content-Length: 0), optionally with the secret
+ * attribute (0x0C). Deliberately independent of src/protocol: this checks the lab, not the codec. Content-Length: 0
+ * (as mod_jk sends) tells Tomcat there is no body; without it echo.jsp's body read would make Tomcat ask for one
+ * with Get Body Chunk, which this probe does not answer.
  */
 function forwardRequest(port: number, secret?: string): Buffer {
   const u16 = (n: number): Buffer => {
@@ -57,9 +59,11 @@ function forwardRequest(port: number, secret?: string): Buffer {
     ajpString('127.0.0.1'), // server_name
     u16(port),
     Buffer.from([0x00]), // is_ssl
-    u16(1),
+    u16(2),
     u16(0xa00b), // Host
     ajpString(`127.0.0.1:${port}`),
+    u16(0xa008), // Content-Length
+    ajpString('0'),
     ...(secret === undefined ? [] : [Buffer.from([0x0c]), ajpString(secret)]),
     Buffer.from([0xff]),
   ]);

@@ -32,6 +32,7 @@ export interface LabLayout {
     errorLog: string;
     accessLog: string;
     jkLog: string;
+    /** JkShmFile prefix: mod_jk creates <jkShm>.<httpd pid> and a .lock beside it. */
     jkShm: string;
     /** Output of `apache2 -k start` itself (config errors land here before ErrorLog is open). */
     startLog: string;

@@ -66,6 +66,7 @@ export interface LabState {
   tomcats: Record<TomcatName, TomcatState>;
   /** mod_jk status worker (on the jk front end). */
   jkStatusUrl: string;
+  /** jkShm is the JkShmFile prefix; the real file is <jkShm>.<httpd pid>. */
   httpd: DaemonState & { workersProperties: string; jkLog: string; jkShm: string };
   nginx: DaemonState;
 }
