@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TcpReassembler } from '../../src/capture/index.js';
 import {
   AjpEncoder,
   ConversationDecoder,
@@ -16,11 +15,12 @@ import {
   type Direction,
   type FrameInfo,
 } from '../../src/protocol/index.js';
+import { reassembleSegments } from '../lab/capture-streams.js';
 import { readLabState, type LabState } from '../lab/lab.js';
 import { expectedFields, fieldDifferences } from './support/dissector-view.js';
-import { driveMixedTraffic, type SentRequest } from './support/lab-traffic.js';
-import { startCapture } from './support/tcpdump.js';
-import { tsharkAjpPdus, tsharkSegments, type TsharkPdu } from './support/tshark.js';
+import { driveMixedTraffic, type SentRequest } from '../lab/traffic.js';
+import { startCapture } from '../lab/tcpdump.js';
+import { tsharkAjpPdus, tsharkSegments, type TsharkPdu } from '../lab/tshark.js';
 
 const lab = readLabState();
 
@@ -74,8 +74,16 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
 
   it('tshark sees the same frames, stream by stream and direction by direction', () => {
     const key = (x: { stream: number; direction: Direction }) => `${x.stream}/${x.direction}`;
-    const count = (xs: { stream: number; direction: Direction }[]) => xs.reduce((m, x) => m.set(key(x), (m.get(key(x)) ?? 0) + 1), new Map<string, number>());
-    expect(Object.fromEntries(count(ours))).toEqual(Object.fromEntries(count(theirs)));
+    const group = <T extends { stream: number; direction: Direction }>(xs: T[], label: (x: T) => string) =>
+      xs.reduce((m, x) => m.set(key(x), [...(m.get(key(x)) ?? []), label(x)]), new Map<string, string[]>());
+    const mine = group(ours, (d) => d.msg.type);
+    const tshark = group(theirs, (p) => `#${p.frame}:${p.fields['ajp13.code']?.[0] ?? 'body'}`);
+    // On a mismatch, show both sequences of the streams that differ, to tell whose reading is off.
+    const differing = [...new Set([...mine.keys(), ...tshark.keys()])]
+      .filter((k) => (mine.get(k)?.length ?? 0) !== (tshark.get(k)?.length ?? 0))
+      .map((k) => `${k}: ours ${JSON.stringify(mine.get(k) ?? [])} tshark ${JSON.stringify(tshark.get(k) ?? [])}`);
+    expect(differing).toEqual([]);
+    expect(mine.size).toBeGreaterThan(10);
   });
 
   it('every field agrees with the tshark AJP13 dissector', () => {
@@ -112,33 +120,24 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
   });
 });
 
-/** Reassembles each connection from the capture and runs both directions through one ConversationDecoder. */
+/** Runs both directions of every captured connection through its own ConversationDecoder, in capture order. */
 async function decodeCapture(pcap: string, ajpPorts: number[]): Promise<{ ours: Decoded[]; errors: AjpProtocolError[] }> {
-  const segments = await tsharkSegments(pcap, ajpPorts);
+  const chunks = reassembleSegments(await tsharkSegments(pcap, ajpPorts));
   const ours: Decoded[] = [];
   const errors: AjpProtocolError[] = [];
-  const conns = new Map<number, { decoder: ConversationDecoder; tcp: Record<Direction, TcpReassembler>; bytes: Record<Direction, Buffer[]> }>();
-  for (const seg of segments) {
-    let c = conns.get(seg.stream);
-    if (c === undefined) {
-      c = { decoder: new ConversationDecoder(), tcp: { 'to-container': new TcpReassembler(), 'to-web-server': new TcpReassembler() }, bytes: { 'to-container': [], 'to-web-server': [] } };
-      conns.set(seg.stream, c);
-    }
-    if (seg.syn) {
-      c.tcp[seg.direction].start(seg.seq + 1);
-      continue;
-    }
+  const conns = new Map<number, { decoder: ConversationDecoder; seen: Record<Direction, Buffer[]> }>();
+  for (const chunk of chunks) {
+    let c = conns.get(chunk.stream);
+    if (c === undefined) conns.set(chunk.stream, (c = { decoder: new ConversationDecoder(), seen: { 'to-container': [], 'to-web-server': [] } }));
     const conn = c;
-    for (const chunk of conn.tcp[seg.direction].push(seg.seq, seg.payload)) {
-      conn.bytes[seg.direction].push(chunk);
-      conn.decoder.push(seg.direction, chunk, {
-        message: (msg, info) => {
-          const all = Buffer.concat(conn.bytes[info.direction]);
-          ours.push({ stream: seg.stream, direction: info.direction, msg, info, bytes: all.subarray(info.offset, info.offset + info.length) });
-        },
-        error: (e) => errors.push(e),
-      });
-    }
+    conn.seen[chunk.direction].push(chunk.data);
+    conn.decoder.push(chunk.direction, chunk.data, {
+      message: (msg, info) => {
+        const all = Buffer.concat(conn.seen[info.direction]);
+        ours.push({ stream: chunk.stream, direction: info.direction, msg, info, bytes: all.subarray(info.offset, info.offset + info.length) });
+      },
+      error: (e) => errors.push(e),
+    });
   }
   for (const c of conns.values()) c.decoder.end({ message: () => undefined, error: (e) => errors.push(e) });
   return { ours, errors };

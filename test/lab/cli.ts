@@ -1,5 +1,8 @@
 // `npm run lab -- install|up|down|status`. Exit status: 0 on success (status: 0 only when everything is up).
+import { join } from 'node:path';
+import { makeCaptures } from './captures.js';
 import { labDown, labInstall, labStatus, labUp, formatStatus } from './lab.js';
+import { repoRoot } from './repo-root.js';
 
 const USAGE = `usage: npm run lab -- <command>
 
@@ -7,6 +10,8 @@ const USAGE = `usage: npm run lab -- <command>
   up        start 2 Tomcats, httpd (mod_jk, mod_proxy_ajp, mod_proxy_http) and nginx on 127.0.0.1
   down      stop exactly what \`up\` started
   status    show each component, its pid, ports and memory; exit 0 only if all are up
+  captures  regenerate the sample captures in captures/ from the lab (needs tcpdump and tshark;
+            brings the lab up if it is not, and down again after)
 
 environment: AJPBENCH_LAB_DIR (run dir, default test/lab/.run), AJPBENCH_LAB_CONFIG (JSON overrides),
   AJPBENCH_LAB_SECRET, AJPBENCH_LAB_WEIGHTS=<t1>,<t2>, AJPBENCH_LAB_HEAP, AJPBENCH_LAB_START_TIMEOUT_MS,
@@ -41,6 +46,16 @@ async function main(argv: string[]): Promise<number> {
       const status = await labStatus();
       console.log(formatStatus(status));
       return status.up ? 0 : 1;
+    }
+    case 'captures': {
+      const wasUp = (await labStatus()).up;
+      const state = await labUp({ log });
+      try {
+        await makeCaptures(state, join(repoRoot(), 'captures'), log);
+      } finally {
+        if (!wasUp) await labDown({ log });
+      }
+      return 0;
     }
     case undefined:
     case '-h':

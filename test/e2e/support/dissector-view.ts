@@ -6,7 +6,7 @@
  * show as "name: value", and strings and a body or chunk's bytes show as UTF-8 text.
  */
 import { utf8View, type AjpHeader, type AjpMessage } from '../../../src/protocol/index.js';
-import type { DissectorFields } from './tshark.js';
+import type { DissectorFields } from '../../lab/tshark.js';
 
 /** tshark's display limit for header and attribute strings. */
 export const TSHARK_STRING_LIMIT = 240;

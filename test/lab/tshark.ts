@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Direction } from '../../../src/protocol/index.js';
+import type { Direction } from '../../src/protocol/index.js';
 
 const run = promisify(execFile);
 

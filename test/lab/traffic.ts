@@ -4,7 +4,7 @@
  * request bodies, stored methods, HEAD, redirects with Set-Cookie, sessions, multi-packet
  * responses, and the secret attribute. Sent through mod_jk and mod_proxy_ajp.
  */
-import type { FrontEndName, LabState } from '../../lab/lab.js';
+import type { FrontEndName, LabState } from './lab.js';
 import { httpRequest, type HttpResult } from './http-client.js';
 
 export interface SentRequest {

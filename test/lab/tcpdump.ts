@@ -1,0 +1,65 @@
+/**
+ * Runs tcpdump on loopback for the given ports, as a user would (`tcpdump -i lo -U -w file ...`), in
+ * immediate mode: otherwise the kernel hands packets over in blocks up to a second late, and the
+ * last block is lost when tcpdump is stopped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+
+export interface Capture {
+  file: string;
+  stop(): Promise<void>;
+}
+
+export async function startCapture(file: string, ports: number[], timeoutMs = 10_000): Promise<Capture> {
+  const filter = ports.map((p) => `tcp port ${p}`).join(' or ');
+  const child = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tcpdump did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tcpdump exited (${code}): ${stderr}`));
+    });
+  });
+  await untilCapturing(file, ports[0] as number, timeoutMs);
+  return { file, stop: () => stopProcess(child) };
+}
+
+/**
+ * tcpdump says "listening" a moment before its filter sees packets, and a short exchange sent at
+ * once can be missed. Knock on a captured port (connect, close: no payload, so no AJP) until the
+ * file shows a packet.
+ */
+async function untilCapturing(file: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await new Promise<void>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => s.end());
+      s.once('close', () => resolve());
+      s.once('error', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    if (existsSync(file) && statSync(file).size > PCAP_HEADER_BYTES) return;
+  }
+  throw new Error(`tcpdump captured nothing on port ${port} within ${timeoutMs} ms`);
+}
+
+const PCAP_HEADER_BYTES = 24;
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGINT'); // tcpdump flushes the file on SIGINT
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
