@@ -1,3 +1,4 @@
 /** ajpbench library API: the CLI is a thin layer over these. */
 export * from './protocol/index.js';
 export * from './capture/index.js';
+export * from './trace/index.js';

@@ -29,6 +29,8 @@ export interface ConversationDecoderOptions extends MessageDecodeOptions {
   onInvalid?: 'resync' | 'stop';
   /** Only the web-server → container side will be pushed. */
   oneSided?: boolean;
+  /** The connection was joined in mid-stream (a capture that started late). */
+  midStream?: boolean;
 }
 
 export class ConversationDecoder {
@@ -56,7 +58,7 @@ export class ConversationDecoder {
   };
 
   constructor(opts: ConversationDecoderOptions = {}) {
-    const frameOpts = { maxPacketSize: opts.maxPacketSize, onInvalid: opts.onInvalid };
+    const frameOpts = { maxPacketSize: opts.maxPacketSize, onInvalid: opts.onInvalid, midStream: opts.midStream };
     this.toContainer = new FrameDecoder({ direction: 'to-container', ...frameOpts });
     this.toWebServer = new FrameDecoder({ direction: 'to-web-server', ...frameOpts });
     this.decodeOpts = { strict: opts.strict };
@@ -67,6 +69,14 @@ export class ConversationDecoder {
     this.sink = sink;
     if (direction === 'to-container') this.toContainer.push(chunk, this.containerFrames);
     else this.toWebServer.push(chunk, this.webServerFrames);
+  }
+
+  /** Bytes missing in one direction (a capture gap): resynchronise, and forget the exchange state. */
+  gap(direction: Direction, missing: number): void {
+    (direction === 'to-container' ? this.toContainer : this.toWebServer).gap(missing);
+    this.owedBodies = 0;
+    this.inBody = false;
+    this.knowsState = false;
   }
 
   /** End of both streams: reports any unfinished frame. */

@@ -17,6 +17,7 @@ export const AJP_ERROR_CODES = {
   AJP_ERR_TRAILING_BYTES: 'bytes remain in the payload after the message',
   AJP_ERR_BAD_BODY_LENGTH: 'a body packet chunk length does not fit its packet length',
   AJP_ERR_END_OF_STREAM: 'the stream ended inside a packet',
+  AJP_ERR_RESYNC: 'decoding resumed at the next plausible frame after missing bytes or a start in mid-connection',
   AJP_ERR_ENCODE: 'a message cannot be encoded (too large for the packet, or a field out of range)',
 } as const;
 

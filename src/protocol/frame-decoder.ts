@@ -31,6 +31,8 @@ export interface FrameDecoderOptions {
    * drops everything after.
    */
   onInvalid?: 'resync' | 'stop';
+  /** The stream was joined in mid-connection (a capture started late): find the first plausible frame. */
+  midStream?: boolean;
 }
 
 export interface FrameSink {
@@ -75,6 +77,25 @@ export class FrameDecoder {
     this.magic = this.direction === undefined ? -1 : magicOf(this.direction);
     this.maxPayload = checkMaxPacketSize(opts.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE) - FRAME_HEADER_SIZE;
     this.stopOnInvalid = opts.onInvalid === 'stop';
+    if (opts.midStream === true) this.lostSync(0, 'joined in mid-connection');
+  }
+
+  /**
+   * `missing` bytes never arrived (a capture dropped them): what is held is dropped, offsets go on
+   * counting wire bytes, and decoding resumes at the next plausible frame.
+   */
+  gap(missing: number): void {
+    this.pieces = [];
+    this.piecesLength = 0;
+    this.head = undefined;
+    this.received += missing;
+    if (this.badStart < 0 && !this.stopped) this.lostSync(this.received, `${missing} byte(s) missing from the stream`);
+  }
+
+  private lostSync(at: number, reason: string): void {
+    this.badStart = at;
+    this.badCode = 'AJP_ERR_RESYNC';
+    this.badReason = reason;
   }
 
   /** The direction in force (undefined while `auto` has seen no magic yet). */
@@ -227,10 +248,12 @@ export class FrameDecoder {
 
   private reportBad(resumeAt: number, sink: FrameSink): void {
     const skipped = resumeAt - this.badStart;
-    sink.error(
-      new AjpProtocolError(this.badCode, `${this.badReason}; skipped ${skipped} byte(s) to resynchronise`, this.badStart, this.direction, skipped),
-    );
     this.badStart = -1;
+    // Resuming right at a frame after a gap or a late start lost nothing more: nothing to report.
+    if (skipped === 0 && this.badCode === 'AJP_ERR_RESYNC') return;
+    sink.error(
+      new AjpProtocolError(this.badCode, `${this.badReason}; skipped ${skipped} byte(s) to resynchronise`, resumeAt - skipped, this.direction, skipped),
+    );
   }
 
   private nextMagicByte(buf: Buffer, from: number): number {

@@ -1,0 +1,226 @@
+/**
+ * Turns the decoded messages of one AJP connection into trace events: an `exchange` per
+ * Forward Request that reached End Response, an `incomplete` for one cut off, a `cping` per
+ * CPing. Both the pcap importer and the tap feed it; it knows nothing of where bytes came from.
+ */
+import { findAttribute, findHeader, type AjpMessage, type ForwardRequest, type SendHeaders } from '../protocol/index.js';
+import { BodyAccumulator } from './body-accumulator.js';
+import { redactHeaders, redactUri } from './redaction.js';
+import { findRoute } from './session-route.js';
+import { toTraceStrings } from './trace-strings.js';
+import type { HeaderPair, IncompleteEvent, TraceEvent, TraceOptions, TraceRequest, TraceResponse } from './trace-types.js';
+
+export interface AssemblerContext {
+  conn: number;
+  upstream: string;
+  worker?: string;
+  options: TraceOptions;
+  /** Absolute time of the trace start, µs; event times count from it. */
+  startUs: number;
+  nextId(): number;
+  emit(event: TraceEvent): void;
+}
+
+/** `seen` keeps the first message types of an exchange; a long upload need not list every packet. */
+const SEEN_LIMIT = 32;
+
+interface InProgress {
+  id: number;
+  startUs: number;
+  request: ForwardRequest;
+  requestBody: BodyAccumulator;
+  headers: SendHeaders | undefined;
+  headersUs: number | undefined;
+  responseBody: BodyAccumulator;
+  bodyRequests: number;
+  seen: string[];
+}
+
+export class ExchangeAssembler {
+  private current: InProgress | undefined;
+  private cpingUs: number | undefined;
+  private exchanges = 0;
+
+  constructor(private readonly ctx: AssemblerContext) {}
+
+  /** Exchanges completed on this connection. */
+  get completed(): number {
+    return this.exchanges;
+  }
+
+  get inProgress(): boolean {
+    return this.current !== undefined;
+  }
+
+  message(msg: AjpMessage, timeUs: number): void {
+    const cur = this.current;
+    if (cur !== undefined && cur.seen.length < SEEN_LIMIT) cur.seen.push(msg.type);
+    switch (msg.type) {
+      case 'forward-request':
+        // A new request while one is open: the old one never ended (the web server gave up on it).
+        if (cur !== undefined) this.cutOff('error');
+        this.flushCPing();
+        this.begin(msg, timeUs);
+        break;
+      case 'body':
+        cur?.requestBody.add(msg.data);
+        break;
+      case 'get-body-chunk':
+        if (cur !== undefined) cur.bodyRequests++;
+        break;
+      case 'send-headers':
+        if (cur !== undefined && cur.headers === undefined) {
+          cur.headers = msg;
+          cur.headersUs = timeUs;
+        }
+        break;
+      case 'send-body-chunk':
+        cur?.responseBody.add(msg.data);
+        break;
+      case 'end-response':
+        if (cur !== undefined) this.finish(cur, msg.reuse, timeUs);
+        break;
+      case 'cping':
+        this.flushCPing();
+        this.cpingUs = timeUs;
+        break;
+      case 'cpong':
+        if (this.cpingUs !== undefined) {
+          this.ctx.emit({ event: 'cping', conn: this.ctx.conn, t: this.rel(this.cpingUs), rttUs: Math.round(timeUs - this.cpingUs) });
+          this.cpingUs = undefined;
+        }
+        break;
+      case 'shutdown':
+      case 'ping':
+        break;
+    }
+  }
+
+  /** The connection ended or lost bytes: an open exchange becomes `incomplete`. */
+  cutOff(reason: IncompleteEvent['reason']): void {
+    const cur = this.current;
+    this.current = undefined;
+    if (reason !== 'gap') this.flushCPing();
+    else this.cpingUs = undefined;
+    if (cur === undefined) return;
+    const { request, byteStrings } = toTraceStrings(this.traceRequest(cur), null);
+    const event: IncompleteEvent = {
+      event: 'incomplete',
+      id: cur.id,
+      conn: this.ctx.conn,
+      t: this.rel(cur.startUs),
+      upstream: this.ctx.upstream,
+      ...(this.ctx.worker === undefined ? {} : { worker: this.ctx.worker }),
+      reason,
+      seen: cur.seen,
+      request,
+      status: cur.headers?.status ?? null,
+    };
+    if (byteStrings) event.byteStrings = true;
+    this.ctx.emit(event);
+  }
+
+  private begin(request: ForwardRequest, timeUs: number): void {
+    const { bodies, maxBody } = this.ctx.options;
+    this.current = {
+      id: this.ctx.nextId(),
+      startUs: timeUs,
+      request,
+      requestBody: new BodyAccumulator(bodies !== 'none', maxBody),
+      headers: undefined,
+      headersUs: undefined,
+      responseBody: new BodyAccumulator(bodies === 'all', maxBody),
+      bodyRequests: 0,
+      seen: ['forward-request'],
+    };
+  }
+
+  private finish(cur: InProgress, reuse: boolean, timeUs: number): void {
+    this.current = undefined;
+    this.exchanges++;
+    const headers = cur.headers;
+    const rawResponse: TraceResponse = {
+      status: headers?.status ?? 0,
+      message: headers?.message ?? null,
+      headers: pairs(headers?.headers ?? []),
+      body: cur.responseBody.toTrace(),
+      reuse,
+    };
+    const rawRequest = this.traceRequest(cur, false);
+    // The route is read before redaction, although redaction keeps the route suffix anyway.
+    const { route, routeSource } = findRoute(rawRequest.headers, rawRequest.uri, rawResponse.headers, findAttribute(cur.request, 'route'));
+    const redact = this.ctx.options.redact;
+    const response = redact ? { ...rawResponse, headers: redactHeaders(rawResponse.headers) } : rawResponse;
+    const request = redact ? this.redactRequest(rawRequest) : rawRequest;
+    const text = toTraceStrings(request, response);
+    this.ctx.emit({
+      event: 'exchange',
+      id: cur.id,
+      conn: this.ctx.conn,
+      t: this.rel(cur.startUs),
+      upstream: this.ctx.upstream,
+      ...(this.ctx.worker === undefined ? {} : { worker: this.ctx.worker }),
+      request: text.request as TraceRequest,
+      response: text.response as TraceResponse,
+      timing: {
+        headersUs: cur.headersUs === undefined ? null : Math.round(cur.headersUs - cur.startUs),
+        endUs: Math.round(timeUs - cur.startUs),
+      },
+      route,
+      routeSource,
+      bodyRequests: cur.bodyRequests,
+      ...(text.byteStrings ? { byteStrings: true as const } : {}),
+    });
+  }
+
+  private traceRequest(cur: InProgress, redact = this.ctx.options.redact): TraceRequest {
+    const r = cur.request;
+    const attributes: TraceRequest['attributes'] = {};
+    const reqAttributes: HeaderPair[] = [];
+    let query: string | null = null;
+    for (const a of r.attributes) {
+      if (a.name === 'secret') continue; // never written, whatever the options
+      if (a.name === 'req_attribute') reqAttributes.push([a.key ?? '', a.value]);
+      else if (a.name === 'query_string') query = a.value;
+      else attributes[a.name] = a.value;
+    }
+    const contentLength = findHeader(r.headers, 'content-length');
+    const chunked = contentLength === undefined && /chunked/i.test(findHeader(r.headers, 'transfer-encoding') ?? '');
+    const request: TraceRequest = {
+      method: r.method,
+      protocol: r.protocol,
+      uri: r.uri,
+      query,
+      remoteAddr: r.remoteAddr,
+      remoteHost: r.remoteHost,
+      serverName: r.serverName,
+      serverPort: r.serverPort,
+      isSsl: r.isSsl,
+      headers: pairs(r.headers),
+      attributes,
+      reqAttributes,
+      ...(chunked ? { chunked: true } : {}),
+      body: cur.requestBody.toTrace(),
+    };
+    return redact ? this.redactRequest(request) : request;
+  }
+
+  private redactRequest(r: TraceRequest): TraceRequest {
+    return { ...r, uri: redactUri(r.uri), headers: redactHeaders(r.headers) };
+  }
+
+  /** A CPing that got no CPong before something else happened. */
+  private flushCPing(): void {
+    if (this.cpingUs === undefined) return;
+    this.ctx.emit({ event: 'cping', conn: this.ctx.conn, t: this.rel(this.cpingUs), rttUs: null });
+    this.cpingUs = undefined;
+  }
+
+  private rel(timeUs: number): number {
+    return Math.round(timeUs - this.ctx.startUs);
+  }
+}
+
+function pairs(headers: readonly { name: string; value: string | null }[]): HeaderPair[] {
+  return headers.map((h) => [h.name, h.value]);
+}

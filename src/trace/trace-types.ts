@@ -1,0 +1,169 @@
+/**
+ * Trace format v1: the contract between capture (tap, pcap import), replay and reports.
+ * JSON Lines: one TraceHeader line, then one TraceEvent per line in the order events completed.
+ * docs/trace-format.md describes every field; docs/trace-format.schema.json is the JSON Schema.
+ *
+ * Compatibility: readers accept any 1.x; a new optional field is a minor change, anything a v1
+ * reader would misread is a new major version (and v1 readers refuse it with a clear error).
+ *
+ * Strings: text as UTF-8. An exchange whose strings are not all valid UTF-8 is written with
+ * `byteStrings: true`, and then every string in it is the wire bytes one character per byte
+ * (ISO-8859-1), so that replay reproduces the bytes exactly either way.
+ */
+
+export const TRACE_FORMAT = 'ajpbench-trace';
+export const TRACE_VERSION = 1;
+export const TRACE_MINOR_VERSION = 0;
+
+export type BodyPolicy = 'none' | 'request' | 'all';
+
+export interface TraceOptions {
+  /** Authorization values, cookie values (but the JSESSIONID route suffix) replaced by REDACTED. */
+  redact: boolean;
+  bodies: BodyPolicy;
+  /** Body bytes kept at most; longer bodies keep length and hash and are marked truncated. */
+  maxBody: number;
+}
+
+export type TraceSource =
+  | { kind: 'pcap'; file: string; ports: number[] | 'auto' }
+  | { kind: 'tap'; taps: { listen: string; upstream: string; worker?: string }[] };
+
+export interface TraceHeader {
+  format: typeof TRACE_FORMAT;
+  version: number;
+  minorVersion: number;
+  /** The ajpbench that wrote it. */
+  tool: string;
+  source: TraceSource;
+  /** ISO 8601 time of the trace start; every event's `t` counts microseconds from it. */
+  startTime: string;
+  options: TraceOptions;
+}
+
+/** [name, value] in wire order; a null value (0xFFFF string) stays null. */
+export type HeaderPair = [string, string | null];
+
+export interface TraceBody {
+  length: number;
+  sha256: string;
+  /** Base64 of the bytes kept (all of them unless truncated); absent when the policy keeps none. */
+  data?: string;
+  /** Longer than maxBody: `data` holds only the first maxBody bytes. */
+  truncated?: boolean;
+}
+
+export interface TraceRequest {
+  method: string;
+  protocol: string | null;
+  uri: string | null;
+  /** The query_string attribute, without '?'. */
+  query: string | null;
+  remoteAddr: string | null;
+  remoteHost: string | null;
+  serverName: string | null;
+  serverPort: number;
+  isSsl: boolean;
+  headers: HeaderPair[];
+  /** Single-valued attributes by spec name (route, remote_user, ssl_cipher, ssl_key_size, ...). Never the secret. */
+  attributes: Record<string, string | number | null>;
+  /** req_attribute pairs in wire order. */
+  reqAttributes: HeaderPair[];
+  /** Transfer-Encoding: chunked with no Content-Length: the body came only on Get Body Chunk. */
+  chunked?: boolean;
+  body: TraceBody;
+}
+
+export interface TraceResponse {
+  status: number;
+  message: string | null;
+  headers: HeaderPair[];
+  body: TraceBody;
+  /** The End Response reuse flag. */
+  reuse: boolean;
+}
+
+export interface TraceTiming {
+  /** From the Forward Request to Send Headers, microseconds; null when no headers came. */
+  headersUs: number | null;
+  /** From the Forward Request to End Response, microseconds. */
+  endUs: number;
+}
+
+export type RouteSource = 'set-cookie' | 'cookie' | 'attribute';
+
+export interface ExchangeEvent {
+  event: 'exchange';
+  id: number;
+  conn: number;
+  /** Forward Request time, microseconds since the trace start. */
+  t: number;
+  /** The container side of the connection (ip:port). */
+  upstream: string;
+  /** Tap label of the worker (mod_jk worker name) when recorded through `record --tap`. */
+  worker?: string;
+  request: TraceRequest;
+  response: TraceResponse;
+  timing: TraceTiming;
+  /** Backend route: the jvmRoute suffix of JSESSIONID (Set-Cookie, else request cookie), else the route attribute. */
+  route: string | null;
+  routeSource: RouteSource | null;
+  /** Get Body Chunk requests the container made. */
+  bodyRequests: number;
+  byteStrings?: true;
+}
+
+export interface CPingEvent {
+  event: 'cping';
+  conn: number;
+  t: number;
+  /** CPing to CPong, microseconds; null when no CPong came. */
+  rttUs: number | null;
+}
+
+export interface ConnectionEvent {
+  event: 'connection';
+  conn: number;
+  t: number;
+  state: 'open' | 'close';
+  /** The web server side (ip:port). */
+  client: string;
+  upstream: string;
+  worker?: string;
+  /** For close: fin, rst, end (of capture or of recording), error. */
+  reason?: 'fin' | 'rst' | 'end' | 'error';
+  /** For close: bytes each way over the connection's life. */
+  bytesToContainer?: number;
+  bytesToWebServer?: number;
+}
+
+export interface IncompleteEvent {
+  event: 'incomplete';
+  id: number;
+  conn: number;
+  t: number;
+  upstream: string;
+  worker?: string;
+  /** Why it stopped: the connection closed or reset, the capture ended, or bytes were missing (a gap). */
+  reason: 'closed' | 'reset' | 'end' | 'gap' | 'error';
+  /** The message types seen, in order. */
+  seen: string[];
+  request: TraceRequest | null;
+  status: number | null;
+  byteStrings?: true;
+}
+
+export interface ErrorEvent {
+  event: 'error';
+  t: number;
+  conn?: number;
+  direction?: 'to-container' | 'to-web-server';
+  /** Stable code: AJP_ERR_... from the codec, CAPTURE_ERR_... and TAP_ERR_... from capture. */
+  code: string;
+  message: string;
+  offset?: number;
+  skipped?: number;
+}
+
+export type TraceEvent = ExchangeEvent | CPingEvent | ConnectionEvent | IncompleteEvent | ErrorEvent;
+export type TraceEventName = TraceEvent['event'];
