@@ -19,6 +19,16 @@ export interface GapReport {
   bytes: number;
 }
 
+/** What comes out, in stream order: bytes, or a count of bytes that will never come (a gap). */
+export type Reassembled = Buffer | { gap: number };
+
+interface Held {
+  seq: number;
+  /** null: known to be missing (the snaplen cut them off), `length` bytes long. */
+  data: Buffer | null;
+  length: number;
+}
+
 const MOD = 2 ** 32;
 
 /** a − b in sequence space, as a signed distance (RFC 1982 style). */
@@ -29,7 +39,8 @@ function seqDiff(a: number, b: number): number {
 
 export class TcpReassembler {
   private next: number | undefined;
-  private pending: { seq: number; data: Buffer }[] = [];
+  private finSeq: number | undefined;
+  private pending: Held[] = [];
   private pendingBytes = 0;
   private readonly maxPending: number;
   /** Gaps skipped because the pending limit was reached, for the caller to report. */
@@ -44,14 +55,21 @@ export class TcpReassembler {
     this.next ??= nextSeq >>> 0;
   }
 
-  /** Adds a segment; returns the bytes that are now in order (possibly none), oldest first. */
-  push(seq: number, data: Buffer): Buffer[] {
-    if (data.length === 0) return [];
-    seq >>>= 0;
-    this.next ??= seq;
-    const out: Buffer[] = [];
-    this.accept(seq, data, out);
-    if (out.length > 0) this.drain(out);
+  /** Adds a segment; returns what is now in order (possibly nothing), oldest first. */
+  push(seq: number, data: Buffer): Reassembled[] {
+    return this.add({ seq: seq >>> 0, data, length: data.length });
+  }
+
+  /** `length` bytes at `seq` were on the wire but not captured (snaplen): they come out as a gap. */
+  pushMissing(seq: number, length: number): Reassembled[] {
+    return this.add({ seq: seq >>> 0, data: null, length });
+  }
+
+  private add(held: Held): Reassembled[] {
+    if (held.length === 0) return [];
+    this.next ??= held.seq;
+    const out: Reassembled[] = [];
+    if (this.accept(held, out)) this.drain(out);
     if (this.pendingBytes > this.maxPending) this.skipGap(out);
     return out;
   }
@@ -61,38 +79,82 @@ export class TcpReassembler {
     return this.pendingBytes;
   }
 
-  private accept(seq: number, data: Buffer, out: Buffer[]): void {
+  /** Releases what is in order; holds what is early. Returns whether anything was released. */
+  private accept(held: Held, out: Reassembled[]): boolean {
     const next = this.next as number;
-    const offset = seqDiff(next, seq);
-    if (offset >= data.length) return; // all of it was released already
+    const offset = seqDiff(next, held.seq);
+    if (offset >= held.length) return false; // all of it was released already
     if (offset >= 0) {
-      const fresh = offset === 0 ? data : data.subarray(offset);
-      out.push(fresh);
-      this.next = (next + fresh.length) % MOD;
-      return;
+      const fresh = held.length - offset;
+      if (held.data === null) out.push({ gap: fresh });
+      else out.push(offset === 0 ? held.data : held.data.subarray(offset));
+      this.next = (next + fresh) % MOD;
+      return true;
     }
     // Early: hold it, sorted by sequence number.
     let i = this.pending.length;
-    while (i > 0 && seqDiff((this.pending[i - 1] as { seq: number }).seq, seq) > 0) i--;
-    this.pending.splice(i, 0, { seq, data });
-    this.pendingBytes += data.length;
+    while (i > 0 && seqDiff((this.pending[i - 1] as Held).seq, held.seq) > 0) i--;
+    this.pending.splice(i, 0, held);
+    this.pendingBytes += held.length;
+    return false;
   }
 
-  private drain(out: Buffer[]): void {
+  private drain(out: Reassembled[]): void {
     while (this.pending.length > 0) {
-      const first = this.pending[0] as { seq: number; data: Buffer };
+      const first = this.pending[0] as Held;
       if (seqDiff(first.seq, this.next as number) > 0) return;
       this.pending.shift();
-      this.pendingBytes -= first.data.length;
-      this.accept(first.seq, first.data, out);
+      this.pendingBytes -= first.length;
+      this.accept(first, out);
     }
   }
 
-  private skipGap(out: Buffer[]): void {
+  /** Too much held behind a hole that never filled: give the hole up as a gap and go on. */
+  private skipGap(out: Reassembled[]): void {
     const first = this.pending[0];
     if (first === undefined) return;
-    this.gaps.push({ seq: this.next as number, bytes: seqDiff(first.seq, this.next as number) });
+    const bytes = seqDiff(first.seq, this.next as number);
+    this.gaps.push({ seq: this.next as number, bytes });
+    out.push({ gap: bytes });
     this.next = first.seq;
     this.drain(out);
+  }
+
+  /**
+   * The peer acknowledged everything before `ack`: it was delivered, so whatever of it the capture
+   * lacks will never come. It comes out now as a gap (Wireshark's "ACKed unseen segment"), instead
+   * of holding the bytes after the hole until the end of the capture.
+   */
+  acknowledged(ack: number): Reassembled[] {
+    const out: Reassembled[] = [];
+    if (this.next === undefined) return out;
+    ack >>>= 0;
+    // A FIN takes one sequence number of its own, and its acknowledgement counts it: no data there.
+    if (this.finSeq !== undefined && seqDiff(ack, this.finSeq) > 0) ack = this.finSeq;
+    while (seqDiff(ack, this.next) > 0) {
+      const first = this.pending[0];
+      const until = first !== undefined && seqDiff(first.seq, ack) < 0 ? first.seq : ack;
+      const bytes = seqDiff(until, this.next);
+      if (bytes > 0) {
+        this.gaps.push({ seq: this.next, bytes });
+        out.push({ gap: bytes });
+        this.next = until;
+      }
+      this.drain(out);
+      if (first === undefined || bytes <= 0 && this.pending[0] === first) break;
+    }
+    return out;
+  }
+
+  /** A FIN was seen: the stream's data ends at `seq` (the FIN segment's seq plus its payload length). */
+  finished(seq: number): void {
+    this.finSeq = seq >>> 0;
+  }
+
+  /** The end of the stream: bytes still held behind a hole come out after a gap for the hole. */
+  flush(): Reassembled[] {
+    const out: Reassembled[] = [];
+    while (this.pending.length > 0) this.skipGap(out);
+    return out;
   }
 }

@@ -4,17 +4,16 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import {
   DEFAULT_MAX_PACKET_SIZE,
-  checkMaxPacketSize,
   decodeByteStream,
   errorToJson,
   messageToJson,
   parseHexText,
   type Direction,
 } from '../protocol/index.js';
-import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import { ExitCode, runtimeError } from './exit-codes.js';
 import { LineWriter } from './line-writer.js';
 import type { RunContext } from './main.js';
-import { parseInteger } from './options.js';
+import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
 
 interface DecodeOptions {
   direction: Direction | 'auto';
@@ -46,11 +45,7 @@ export function decodeCommand(ctx: RunContext): Command {
     .option('--max-packet-size <bytes>', 'largest packet, header included (8192-65536, as Tomcat packetSize)', (v) => parseInteger(v, '--max-packet-size'), DEFAULT_MAX_PACKET_SIZE)
     .option('--strict', 'reject what real peers reject (unknown header codes, trailing bytes, missing pad)')
     .action(async (file: string, opts: DecodeOptions) => {
-      try {
-        checkMaxPacketSize(opts.maxPacketSize);
-      } catch (e) {
-        throw usageError((e as Error).message);
-      }
+      checkMaxPacketSizeFlag(opts.maxPacketSize);
       const out = new LineWriter(process.stdout);
       const summary = await decodeByteStream(
         await openInput(file, opts.hex === true),

@@ -1,13 +1,11 @@
 /** The ajpbench command line: commander wiring only; each command is a thin layer over the library. */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { decodeCommand } from './decode-command.js';
+import { inspectCommand } from './inspect-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';
+import { importCommand } from './import-command.js';
+import { toolVersion } from './version.js';
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** What a command's action reports back to main(). */
 export interface RunContext {
@@ -17,13 +15,15 @@ export interface RunContext {
 export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Command {
   const program = new Command('ajpbench')
     .description('Record, replay and load-test AJP13 traffic between web servers (mod_jk, mod_proxy_ajp) and Tomcat.')
-    .version(packageVersion(), '-V, --version')
+    .version(toolVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 a verdict failed (threshold, fairness), 2 usage error, 3 runtime failure.',
     );
   program.addCommand(decodeCommand(ctx));
+  program.addCommand(importCommand(ctx));
+  program.addCommand(inspectCommand(ctx));
   // Every subcommand reports usage errors through exitOverride so that main() maps them to exit 2.
   for (const cmd of [program, ...program.commands]) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -65,6 +65,11 @@ export class ConnectionTracer {
     return this.assembler.completed;
   }
 
+  /** Whether any byte went either way yet. */
+  get hasTraffic(): boolean {
+    return this.bytes['to-container'] + this.bytes['to-web-server'] > 0;
+  }
+
   open(timeUs: number): void {
     this.shared.emit(this.connectionEvent('open', timeUs));
   }

@@ -38,6 +38,8 @@ export interface TraceHeader {
   source: TraceSource;
   /** ISO 8601 time of the trace start; every event's `t` counts microseconds from it. */
   startTime: string;
+  /** The same instant in microseconds since the Unix epoch (startTime has only milliseconds). */
+  startTimeUs: number;
   options: TraceOptions;
 }
 

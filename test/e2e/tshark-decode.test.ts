@@ -19,7 +19,7 @@ import { reassembleSegments } from '../lab/capture-streams.js';
 import { labMissing, readLabState, type LabState } from '../lab/lab.js';
 import { expectedFields, fieldDifferences } from './support/dissector-view.js';
 import { driveMixedTraffic, type SentRequest } from '../lab/traffic.js';
-import { startCapture } from '../lab/tcpdump.js';
+import { captureClean } from '../lab/tcpdump.js';
 import { tsharkAjpPdus, tsharkSegments, type TsharkPdu } from '../lab/tshark.js';
 
 // Needs the capture tools too (the global setup only checks what the lab needs to run).
@@ -46,13 +46,7 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
   beforeAll(async () => {
     const state = lab as LabState;
     const ajpPorts = [state.ports.tomcat1Ajp, state.ports.tomcat2Ajp, state.ports.tomcat1AjpSecret, state.ports.tomcat2AjpSecret];
-    const capture = await startCapture(pcap, ajpPorts);
-    try {
-      sent = await driveMixedTraffic(state);
-    } finally {
-      await new Promise((r) => setTimeout(r, 300)); // let the last segments reach the capture
-      await capture.stop();
-    }
+    sent = await captureClean(pcap, ajpPorts, () => driveMixedTraffic(state));
     ({ ours, errors } = await decodeCapture(pcap, ajpPorts));
     theirs = await tsharkAjpPdus(pcap, ajpPorts);
   }, 120_000);

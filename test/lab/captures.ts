@@ -2,7 +2,8 @@
  * Regenerates the committed sample captures in captures/ from the lab (`npm run lab -- captures`):
  *
  * - lab-mixed.pcap: the e2e traffic mix (test/lab/traffic.ts) through mod_jk and mod_proxy_ajp,
- *   with and without the secret, tcpdump on the Tomcats' AJP ports.
+ *   with and without the secret, tcpdump on the Tomcats' AJP ports; lab-mixed.expected.json
+ *   holds what the client sent and received, which an import of the capture must match.
  * - mod_jk-post.pcap: one POST with a 12 000-byte body through mod_jk (CPing/CPong, Forward
  *   Request, body packets on Get Body Chunk, response), and the two directions of that connection
  *   as raw byte streams: mod_jk-post.to-container.ajp and mod_jk-post.to-web-server.ajp, which
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { directionBytes, reassembleSegments } from './capture-streams.js';
 import { httpRequest } from './http-client.js';
 import type { LabState } from './lab.js';
-import { startCapture } from './tcpdump.js';
+import { captureClean } from './tcpdump.js';
 import { driveMixedTraffic } from './traffic.js';
 import { tsharkSegments } from './tshark.js';
 
@@ -30,13 +31,17 @@ export async function makeCaptures(lab: LabState, outDir: string, log: (line: st
   const allAjp = [lab.ports.tomcat1Ajp, lab.ports.tomcat2Ajp, lab.ports.tomcat1AjpSecret, lab.ports.tomcat2AjpSecret];
 
   const mixed = join(outDir, 'lab-mixed.pcap');
-  await captureWhile(mixed, allAjp, () => driveMixedTraffic(lab));
+  const sent = await captureClean(mixed, allAjp, () => driveMixedTraffic(lab));
   written.push(sized(mixed));
+  // What the client sent and received: tests check an import of the capture against it.
+  const expected = join(outDir, 'lab-mixed.expected.json');
+  writeFileSync(expected, JSON.stringify({ ajpPorts: allAjp, requests: sent }, null, 1) + '\n');
+  written.push(sized(expected));
 
   const ajp = [lab.ports.tomcat1Ajp, lab.ports.tomcat2Ajp];
   const post = join(outDir, 'mod_jk-post.pcap');
   const body = Buffer.from(Array.from({ length: 1200 }, (_, i) => `line ${String(i).padStart(4, '0')}`).join('\n').slice(0, 12_000));
-  await captureWhile(post, ajp, async () => {
+  await captureClean(post, ajp, async () => {
     const res = await httpRequest(`${lab.frontends.jk.baseUrl}${lab.paths.echo}?sample=post`, {
       method: 'POST',
       headers: [['Content-Type', 'text/plain'], ['User-Agent', 'ajpbench-captures']],
@@ -56,16 +61,6 @@ export async function makeCaptures(lab: LabState, outDir: string, log: (line: st
   }
   for (const w of written) log(`lab: wrote ${w.file} (${w.bytes} bytes)`);
   return written;
-}
-
-async function captureWhile(file: string, ports: number[], traffic: () => Promise<unknown>): Promise<void> {
-  const capture = await startCapture(file, ports);
-  try {
-    await traffic();
-  } finally {
-    await new Promise((r) => setTimeout(r, 300)); // the last segments reach the capture
-    await capture.stop();
-  }
 }
 
 function sized(file: string): CaptureFile {

@@ -1,14 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TcpReassembler } from '../../../src/capture/index.js';
+import { TcpReassembler, type Reassembled } from '../../../src/capture/index.js';
+
+const bytesOf = (out: Reassembled[]): Buffer => Buffer.concat(out.filter((o): o is Buffer => Buffer.isBuffer(o)));
 
 describe('TcpReassembler', () => {
   it('releases in-order segments at once and holds early ones until the gap fills', () => {
     const r = new TcpReassembler();
-    expect(Buffer.concat(r.push(1000, Buffer.from('abc')))).toEqual(Buffer.from('abc'));
+    expect(bytesOf(r.push(1000, Buffer.from('abc')))).toEqual(Buffer.from('abc'));
     expect(r.push(1006, Buffer.from('ghi'))).toEqual([]);
     expect(r.heldBytes).toBe(3);
-    expect(Buffer.concat(r.push(1003, Buffer.from('def'))).toString()).toBe('defghi');
+    expect(bytesOf(r.push(1003, Buffer.from('def'))).toString()).toBe('defghi');
     expect(r.heldBytes).toBe(0);
   });
 
@@ -16,7 +18,7 @@ describe('TcpReassembler', () => {
     const r = new TcpReassembler();
     r.push(1, Buffer.from('hello'));
     expect(r.push(1, Buffer.from('hello'))).toEqual([]);
-    expect(Buffer.concat(r.push(4, Buffer.from('lo world'))).toString()).toBe(' world');
+    expect(bytesOf(r.push(4, Buffer.from('lo world'))).toString()).toBe(' world');
   });
 
   it('works across the 2^32 wrap of sequence numbers', () => {
@@ -24,7 +26,7 @@ describe('TcpReassembler', () => {
     const start = 2 ** 32 - 2;
     r.start(start);
     expect(r.push(0, Buffer.from('cd'))).toEqual([]);
-    expect(Buffer.concat(r.push(start, Buffer.from('ab'))).toString()).toBe('abcd');
+    expect(bytesOf(r.push(start, Buffer.from('ab'))).toString()).toBe('abcd');
   });
 
   it('skips a gap that never fills once too much is held, and reports it', () => {
@@ -32,8 +34,23 @@ describe('TcpReassembler', () => {
     r.push(0, Buffer.from('a'));
     r.push(10, Buffer.from('xyz'));
     const out = r.push(13, Buffer.from('uv'));
-    expect(Buffer.concat(out).toString()).toBe('xyzuv');
+    expect(out).toEqual([{ gap: 9 }, Buffer.from('xyz'), Buffer.from('uv')]);
     expect(r.gaps).toEqual([{ seq: 1, bytes: 9 }]);
+  });
+
+  it('releases bytes the snaplen cut off as a gap at their place in the stream', () => {
+    const r = new TcpReassembler();
+    r.push(0, Buffer.from('ab'));
+    expect(r.pushMissing(6, 4)).toEqual([]);
+    expect(r.push(2, Buffer.from('cdef'))).toEqual([Buffer.from('cdef'), { gap: 4 }]);
+    expect(bytesOf(r.push(10, Buffer.from('z'))).toString()).toBe('z');
+  });
+
+  it('flushes what is held behind a hole at the end of the stream', () => {
+    const r = new TcpReassembler();
+    r.push(0, Buffer.from('a'));
+    r.push(5, Buffer.from('f'));
+    expect(r.flush()).toEqual([{ gap: 4 }, Buffer.from('f')]);
   });
 
   it('rebuilds any stream from shuffled, duplicated segments', () => {
@@ -47,9 +64,43 @@ describe('TcpReassembler', () => {
         const r = new TcpReassembler();
         r.start(isn);
         const out: Buffer[] = [];
-        for (const s of sent) out.push(...r.push((isn + s.at) % 2 ** 32, s.data));
+        for (const s of sent) out.push(bytesOf(r.push((isn + s.at) % 2 ** 32, s.data)));
         expect(Buffer.concat(out).equals(data)).toBe(true);
       }),
     );
+  });
+});
+
+describe('TcpReassembler.acknowledged', () => {
+  it('turns a hole the peer has acknowledged into a gap at once and releases what waited behind it', () => {
+    const r = new TcpReassembler();
+    r.push(100, Buffer.from('cping'));
+    expect(r.push(110, Buffer.from('request'))).toEqual([]); // 105..110 not captured
+    expect(r.acknowledged(110)).toEqual([{ gap: 5 }, Buffer.from('request')]);
+    expect(r.gaps).toEqual([{ seq: 105, bytes: 5 }]);
+  });
+
+  it('does nothing for an acknowledgement of bytes already seen, or before the stream started', () => {
+    const r = new TcpReassembler();
+    expect(r.acknowledged(5)).toEqual([]);
+    r.push(0, Buffer.from('abc'));
+    expect(r.acknowledged(3)).toEqual([]);
+    expect(r.acknowledged(2)).toEqual([]);
+  });
+
+  it('declares a trailing hole up to the acknowledgement even with nothing held', () => {
+    const r = new TcpReassembler();
+    r.push(0, Buffer.from('abc'));
+    expect(r.acknowledged(10)).toEqual([{ gap: 7 }]);
+    expect(bytesOf(r.push(10, Buffer.from('k')))).toEqual(Buffer.from('k'));
+  });
+});
+
+describe('TcpReassembler and FIN', () => {
+  it('does not take the acknowledgement of a FIN for missing data', () => {
+    const r = new TcpReassembler();
+    r.push(0, Buffer.from('abc'));
+    r.finished(3);
+    expect(r.acknowledged(4)).toEqual([]);
   });
 });

@@ -1,0 +1,193 @@
+/**
+ * Follows the TCP connections of a capture: which side is Tomcat's (by port, or by the first AJP
+ * magic with `auto`), each direction's reassembly, and the connection's life (SYN, FIN, RST, the
+ * end of the capture). Each AJP connection gets a ConnectionTracer that turns its bytes into trace
+ * events. A capture that starts in mid-connection resynchronises on the first plausible frame.
+ */
+import { ConnectionTracer, type TracerShared } from '../trace/index.js';
+import type { Direction } from '../protocol/index.js';
+import type { TcpSegment } from './capture-types.js';
+import { TcpReassembler, type Reassembled } from './tcp-reassembler.js';
+
+export interface FlowTableOptions {
+  /** Tomcat's AJP ports, or `auto`: every flow whose first payload is an AJP frame. */
+  ports: number[] | 'auto';
+  maxPacketSize?: number;
+}
+
+export interface FlowStats {
+  /** AJP connections followed. */
+  flows: number;
+  /** Segments of flows that are not AJP (other ports, or not AJP under `auto`). */
+  ignoredSegments: number;
+  /** Bytes the capture lacked (dropped packets, snaplen). */
+  missingBytes: number;
+}
+
+interface Flow {
+  tracer: ConnectionTracer;
+  tcp: Record<Direction, TcpReassembler>;
+  fin: Record<Direction, boolean>;
+}
+
+/** Segments held while `auto` waits for a flow's first payload to tell which side is which. */
+const AUTO_HOLD_LIMIT = 16;
+
+export class FlowTable {
+  private readonly flows = new Map<string, Flow>();
+  /** `auto`: flows not yet classified, by their unordered endpoint pair. */
+  private readonly undecided = new Map<string, TcpSegment[]>();
+  /** `auto`: endpoint pairs known not to be AJP, and known AJP containers ("ip:port"). */
+  private readonly notAjp = new Set<string>();
+  private readonly containers = new Set<string>();
+  private nextConn = 1;
+  private lastUs = 0;
+  readonly stats: FlowStats = { flows: 0, ignoredSegments: 0, missingBytes: 0 };
+
+  constructor(
+    private readonly shared: TracerShared,
+    private readonly opts: FlowTableOptions,
+  ) {}
+
+  segment(seg: TcpSegment): void {
+    this.lastUs = seg.timestampUs;
+    const direction = this.directionOf(seg);
+    if (direction === undefined) return;
+    const fromClient = direction === 'to-container';
+    const client = fromClient ? endpoint(seg.src, seg.srcPort) : endpoint(seg.dst, seg.dstPort);
+    const container = fromClient ? endpoint(seg.dst, seg.dstPort) : endpoint(seg.src, seg.srcPort);
+    const key = `${client}>${container}`;
+    let flow = this.flows.get(key);
+    const isSyn = seg.flags.syn && fromClient && !seg.flags.ack;
+    if (flow !== undefined && isSyn && flow.tracer.hasTraffic) {
+      // The same four-tuple opens a new connection: the old one ended unseen.
+      this.close(key, flow, 'end', seg.timestampUs);
+      flow = undefined;
+    }
+    if (flow === undefined) {
+      // Only a SYN or data starts following a flow; a stray ACK or FIN after a close does not.
+      if (!seg.flags.syn && seg.payload.length === 0 && seg.missingBytes === 0) return;
+      flow = this.open(key, client, container, seg);
+    }
+    const tcp = flow.tcp[direction];
+    if (seg.flags.syn) {
+      tcp.start(seg.seq + 1);
+      if (seg.flags.ack) flow.tcp[opposite(direction)].start(seg.ack);
+    }
+    // What the peer acknowledged and the capture never had is a gap now, before this segment's data.
+    if (seg.flags.ack && !seg.flags.syn) this.deliver(flow, opposite(direction), flow.tcp[opposite(direction)].acknowledged(seg.ack), seg.timestampUs);
+    if (seg.payload.length > 0) this.deliver(flow, direction, tcp.push(seg.seq, seg.payload), seg.timestampUs);
+    if (seg.missingBytes > 0) this.deliver(flow, direction, tcp.pushMissing(seg.seq + seg.payload.length, seg.missingBytes), seg.timestampUs);
+    if (seg.flags.rst) this.close(key, flow, 'rst', seg.timestampUs);
+    else if (seg.flags.fin) {
+      flow.fin[direction] = true;
+      tcp.finished(seg.seq + seg.payload.length + seg.missingBytes);
+      if (flow.fin[opposite(direction)]) this.close(key, flow, 'fin', seg.timestampUs);
+    }
+  }
+
+  /** The capture ended: every connection still open ends here. */
+  end(): void {
+    for (const [key, flow] of this.flows) this.close(key, flow, 'end', this.lastUs);
+    this.undecided.clear();
+  }
+
+  private open(key: string, client: string, container: string, first: TcpSegment): Flow {
+    this.stats.flows++;
+    const sawStart = first.flags.syn;
+    const tracer = new ConnectionTracer(this.shared, {
+      conn: this.nextConn++,
+      client,
+      upstream: container,
+      midStream: !sawStart,
+      maxPacketSize: this.opts.maxPacketSize,
+    });
+    const flow: Flow = {
+      tracer,
+      tcp: { 'to-container': new TcpReassembler(), 'to-web-server': new TcpReassembler() },
+      fin: { 'to-container': false, 'to-web-server': false },
+    };
+    this.flows.set(key, flow);
+    tracer.open(first.timestampUs);
+    return flow;
+  }
+
+  private deliver(flow: Flow, direction: Direction, pieces: Reassembled[], timeUs: number): void {
+    for (const p of pieces) {
+      if (Buffer.isBuffer(p)) flow.tracer.push(direction, p, timeUs);
+      else {
+        this.stats.missingBytes += p.gap;
+        flow.tracer.gap(direction, p.gap, timeUs);
+      }
+    }
+  }
+
+  private close(key: string, flow: Flow, reason: 'fin' | 'rst' | 'end', timeUs: number): void {
+    for (const direction of ['to-container', 'to-web-server'] as const) {
+      this.deliver(flow, direction, flow.tcp[direction].flush(), timeUs);
+    }
+    flow.tracer.close(reason, timeUs);
+    this.flows.delete(key);
+  }
+
+  /** Which way a segment goes, or undefined when it is not part of an AJP flow. */
+  private directionOf(seg: TcpSegment): Direction | undefined {
+    const ports = this.opts.ports;
+    if (ports !== 'auto') {
+      if (ports.includes(seg.dstPort)) return 'to-container';
+      if (ports.includes(seg.srcPort)) return 'to-web-server';
+      this.stats.ignoredSegments++;
+      return undefined;
+    }
+    return this.autoDirection(seg);
+  }
+
+  private autoDirection(seg: TcpSegment): Direction | undefined {
+    const dst = endpoint(seg.dst, seg.dstPort);
+    const src = endpoint(seg.src, seg.srcPort);
+    if (this.containers.has(dst)) return 'to-container';
+    if (this.containers.has(src)) return 'to-web-server';
+    const pair = src < dst ? `${src}|${dst}` : `${dst}|${src}`;
+    if (this.notAjp.has(pair)) {
+      this.stats.ignoredSegments++;
+      return undefined;
+    }
+    if (seg.payload.length < 2) {
+      // Hold the handshake so the connection starts cleanly once its first payload decides.
+      this.hold(pair, seg);
+      return undefined;
+    }
+    const magic = ((seg.payload[0] as number) << 8) | (seg.payload[1] as number);
+    if (magic === 0x1234) this.containers.add(dst);
+    else if (magic === 0x4142) this.containers.add(src);
+    else {
+      this.notAjp.add(pair);
+      this.stats.ignoredSegments += 1 + (this.undecided.get(pair)?.length ?? 0);
+      this.undecided.delete(pair);
+      return undefined;
+    }
+    const held = this.undecided.get(pair) ?? [];
+    this.undecided.delete(pair);
+    for (const h of held) this.segment(h);
+    return this.containers.has(dst) ? 'to-container' : 'to-web-server';
+  }
+
+  private hold(pair: string, seg: TcpSegment): void {
+    const held = this.undecided.get(pair) ?? [];
+    if (held.length >= AUTO_HOLD_LIMIT) {
+      this.stats.ignoredSegments++;
+      return;
+    }
+    // The payload is a view into a capture chunk: holding a few small segments is fine.
+    held.push(seg);
+    this.undecided.set(pair, held);
+  }
+}
+
+function endpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function opposite(d: Direction): Direction {
+  return d === 'to-container' ? 'to-web-server' : 'to-container';
+}

@@ -1,0 +1,158 @@
+/**
+ * A capture file or stream (pcap, pcapng) to a trace: packets → TCP segments → connections →
+ * AJP messages → trace events, streamed, in constant memory per open connection.
+ */
+import { version as nodeVersion } from 'node:process';
+import type { TraceHeader, TraceEvent, TraceOptions, TraceWriter } from '../trace/index.js';
+import { TRACE_FORMAT, TRACE_MINOR_VERSION, TRACE_VERSION } from '../trace/index.js';
+import { readCapture } from './capture-reader.js';
+import type { CaptureIssue } from './capture-types.js';
+import { FlowTable } from './flow-table.js';
+import { decodeTcpSegment } from './packet-decoder.js';
+
+export interface ImportOptions {
+  ports: number[] | 'auto';
+  trace: TraceOptions;
+  /** The capture's name for the trace header (a file name, or "-" for stdin). */
+  sourceName: string;
+  /** The ajpbench version for the trace header. */
+  tool: string;
+  maxPacketSize?: number;
+  /** Stops reading; what was read so far is traced and the trace completed. */
+  signal?: AbortSignal;
+  onProgress?: (p: ImportProgress) => void;
+  progressEveryMs?: number;
+  onIssue?: (issue: CaptureIssue) => void;
+}
+
+export interface ImportProgress {
+  packets: number;
+  /** Captured bytes read. */
+  bytes: number;
+  exchanges: number;
+  elapsedMs: number;
+}
+
+export interface ImportSummary extends ImportProgress {
+  tcpSegments: number;
+  /** Packets that were not TCP segments we could use, by reason. */
+  skipped: Record<string, number>;
+  flows: number;
+  ignoredSegments: number;
+  incomplete: number;
+  errors: number;
+  cpings: number;
+  missingBytes: number;
+  captureIssues: number;
+  /** The import was stopped (Ctrl-C) before the end of its input. */
+  stopped: boolean;
+}
+
+export async function importCapture(
+  input: string | NodeJS.ReadableStream,
+  openWriter: (header: TraceHeader) => Promise<TraceWriter>,
+  opts: ImportOptions,
+): Promise<ImportSummary> {
+  const started = Date.now();
+  const summary: ImportSummary = {
+    packets: 0,
+    bytes: 0,
+    exchanges: 0,
+    elapsedMs: 0,
+    tcpSegments: 0,
+    skipped: {},
+    flows: 0,
+    ignoredSegments: 0,
+    incomplete: 0,
+    errors: 0,
+    cpings: 0,
+    missingBytes: 0,
+    captureIssues: 0,
+    stopped: false,
+  };
+  let pending: TraceEvent[] = [];
+  const count = (e: TraceEvent): void => {
+    if (e.event === 'exchange') summary.exchanges++;
+    else if (e.event === 'incomplete') summary.incomplete++;
+    else if (e.event === 'error') summary.errors++;
+    else if (e.event === 'cping') summary.cpings++;
+    pending.push(e);
+  };
+  let writer: TraceWriter | undefined;
+  let table: FlowTable | undefined;
+  let nextId = 0;
+  const start = async (startUs: number): Promise<FlowTable> => {
+    writer = await openWriter(header(opts, startUs));
+    return new FlowTable({ options: opts.trace, startUs, nextId: () => ++nextId, emit: count }, { ports: opts.ports, maxPacketSize: opts.maxPacketSize });
+  };
+  const flush = async (): Promise<void> => {
+    const events = pending;
+    pending = [];
+    for (const e of events) {
+      const wait = writer?.write(e);
+      if (wait !== undefined) await wait;
+    }
+  };
+  const every = opts.progressEveryMs ?? 1000;
+  let lastProgress = started;
+  try {
+    for await (const packet of readCapture(input, {
+      onIssue: (i) => {
+        summary.captureIssues++;
+        opts.onIssue?.(i);
+      },
+    })) {
+      if (opts.signal?.aborted === true) {
+        summary.stopped = true;
+        break;
+      }
+      summary.packets++;
+      summary.bytes += packet.data.length;
+      table ??= await start(packet.timestampUs);
+      const seg = decodeTcpSegment(packet);
+      if (typeof seg === 'string') summary.skipped[seg] = (summary.skipped[seg] ?? 0) + 1;
+      else {
+        summary.tcpSegments++;
+        table.segment(seg);
+      }
+      if (pending.length > 0) await flush();
+      if (opts.onProgress !== undefined && (summary.packets & 1023) === 0 && Date.now() - lastProgress >= every) {
+        lastProgress = Date.now();
+        opts.onProgress({ ...summary, elapsedMs: lastProgress - started });
+      }
+    }
+  } catch (e) {
+    // Input torn down by a stop request: not an error, the trace is completed below.
+    if (opts.signal?.aborted !== true) {
+      await finish();
+      throw e;
+    }
+    summary.stopped = true;
+  }
+  await finish();
+  return summary;
+
+  async function finish(): Promise<void> {
+    table ??= await start(Date.now() * 1000);
+    table.end();
+    await flush();
+    await writer?.close();
+    summary.flows = table.stats.flows;
+    summary.ignoredSegments = table.stats.ignoredSegments;
+    summary.missingBytes = table.stats.missingBytes;
+    summary.elapsedMs = Date.now() - started;
+  }
+}
+
+function header(opts: ImportOptions, startUs: number): TraceHeader {
+  return {
+    format: TRACE_FORMAT,
+    version: TRACE_VERSION,
+    minorVersion: TRACE_MINOR_VERSION,
+    tool: `${opts.tool} (node ${nodeVersion})`,
+    source: { kind: 'pcap', file: opts.sourceName, ports: opts.ports },
+    startTime: new Date(Math.floor(startUs / 1000)).toISOString(),
+    startTimeUs: startUs,
+    options: opts.trace,
+  };
+}

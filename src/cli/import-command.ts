@@ -1,0 +1,112 @@
+/** `ajpbench import`: a pcap or pcapng capture (or tcpdump live on stdin) to a trace. */
+import { statSync } from 'node:fs';
+import { Command } from 'commander';
+import { CaptureFormatError, importCapture, type ImportProgress, type ImportSummary } from '../capture/index.js';
+import { TraceWriter, type TraceHeader } from '../trace/index.js';
+import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import type { RunContext } from './main.js';
+import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
+import { addTraceOptions, collectPorts, traceOptionsFrom, type TraceFlags } from './trace-options.js';
+import { toolVersion } from './version.js';
+
+interface ImportFlags extends TraceFlags {
+  output?: string;
+  port?: number[] | 'auto';
+  maxPacketSize: number;
+  progress?: boolean;
+}
+
+/** Files above this size get a progress line on stderr. */
+const PROGRESS_ABOVE_BYTES = 4 * 1024 * 1024;
+
+export function importCommand(ctx: RunContext): Command {
+  const cmd = new Command('import')
+    .summary('decode a pcap/pcapng capture (or tcpdump on stdin) into a trace')
+    .description(
+      'Reads a capture made with tcpdump or Wireshark (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2, ' +
+        'BSD loopback or raw IP; IPv4 and IPv6; VLAN tags), reassembles every TCP connection to the AJP ports, ' +
+        'and writes one trace event per exchange, CPing, connection, incomplete exchange and error (JSON Lines, ' +
+        'docs/trace-format.md). Every request seen on the wire ends up as an exchange or an incomplete event.\n\n' +
+        'Live, passively, with nothing in the path:\n' +
+        "  tcpdump -i lo -U -w - 'tcp port 8009' | ajpbench import - -o live.jsonl\n" +
+        'Ctrl-C (or the end of input) completes and flushes the trace.',
+    )
+    .argument('<capture>', 'pcap or pcapng file, or - for a stream on stdin')
+    .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); default: stdout')
+    .option('--port <ports>', "Tomcat's AJP port(s): repeatable, comma lists, or auto (any flow that starts with an AJP frame); default 8009", collectPorts)
+    .option('--max-packet-size <bytes>', 'largest AJP packet, header included (8192-65536)', (v) => parseInteger(v, '--max-packet-size'), 8192)
+    .option('--no-progress', 'no progress line on stderr');
+  addTraceOptions(cmd);
+  return cmd.action(async (capture: string, flags: ImportFlags) => {
+    checkMaxPacketSizeFlag(flags.maxPacketSize);
+    if (flags.output === '-') flags.output = undefined;
+    const size = capture === '-' ? 0 : fileSize(capture);
+    const showProgress = flags.progress !== false && (capture === '-' || size > PROGRESS_ABOVE_BYTES);
+    const stop = new AbortController();
+    const onSignal = (): void => {
+      stop.abort();
+      if (capture === '-') process.stdin.destroy(); // a read that waits on tcpdump returns at once
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let summary: ImportSummary;
+    try {
+      summary = await importCapture(capture === '-' ? process.stdin : capture, openWriter(flags.output), {
+        ports: flags.port ?? [8009],
+        trace: traceOptionsFrom(flags),
+        sourceName: capture,
+        tool: `ajpbench ${toolVersion()}`,
+        maxPacketSize: flags.maxPacketSize,
+        signal: stop.signal,
+        onIssue: (i) => process.stderr.write(`import: ${i.code}: ${i.message}\n`),
+        ...(showProgress ? { onProgress: (p: ImportProgress) => process.stderr.write(progressLine(p, size)) } : {}),
+      });
+    } catch (e) {
+      if (e instanceof CaptureFormatError) throw runtimeError(`${capture}: ${e.code}: ${e.message}`);
+      throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    if (showProgress) process.stderr.write('\n');
+    process.stderr.write(summaryLine(summary, flags.output));
+    ctx.exitCode = ExitCode.Ok;
+  });
+}
+
+function openWriter(output: string | undefined): (header: TraceHeader) => Promise<TraceWriter> {
+  return async (header) => {
+    if (output === undefined) return TraceWriter.toStream(process.stdout, header);
+    try {
+      return await TraceWriter.create(output, header);
+    } catch (e) {
+      throw runtimeError(`cannot write ${output}: ${(e as Error).message}`);
+    }
+  };
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (e) {
+    throw runtimeError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+function progressLine(p: ImportProgress, size: number): string {
+  const mb = p.bytes / 1e6;
+  const rate = p.elapsedMs > 0 ? mb / (p.elapsedMs / 1000) : 0;
+  const share = size > 0 ? ` (${Math.min(100, (p.bytes / size) * 100).toFixed(0)}%)` : '';
+  return `\rimport: ${p.packets} packets, ${mb.toFixed(1)} MB${share}, ${p.exchanges} exchanges, ${rate.toFixed(1)} MB/s   `;
+}
+
+function summaryLine(s: ImportSummary, output: string | undefined): string {
+  const skipped = Object.entries(s.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
+  return (
+    `import: ${s.stopped ? 'stopped; ' : ''}${s.packets} packets (${s.tcpSegments} TCP${skipped ? `; skipped ${skipped}` : ''}), ` +
+    `${s.flows} AJP connections, ${s.exchanges} exchanges, ${s.incomplete} incomplete, ${s.errors} errors, ${s.cpings} CPings` +
+    `${s.missingBytes > 0 ? `, ${s.missingBytes} bytes missing from the capture` : ''} in ${(s.elapsedMs / 1000).toFixed(2)} s` +
+    `${output === undefined ? '' : ` -> ${output}`}\n`
+  );
+}
+

@@ -1,0 +1,3 @@
+export * from './trace-summary.js';
+export * from './summary-table.js';
+export * from './uri-fold.js';
