@@ -18,7 +18,9 @@ import {
 import { reassembleSegments } from '../lab/capture-streams.js';
 import { labMissing, readLabState, type LabState } from '../lab/lab.js';
 import { expectedFields, fieldDifferences } from './support/dissector-view.js';
-import { driveMixedTraffic, type SentRequest } from '../lab/traffic.js';
+import { driveMixedTraffic, traceMismatches, type SentRequest } from '../lab/traffic.js';
+import type { ExchangeEvent } from '../../src/trace/index.js';
+import { importToEvents } from '../fixtures/import-trace.js';
 import { captureClean } from '../lab/tcpdump.js';
 import { tsharkAjpPdus, tsharkSegments, type TsharkPdu } from '../lab/tshark.js';
 
@@ -107,6 +109,14 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
     const acceptLanguage = requests.flatMap((r) => r.headers.filter((h) => h.name.toLowerCase() === 'accept-language'));
     expect(acceptLanguage.some((h) => h.coded === false && h.name === 'Accept-Language')).toBe(true);
     expect(acceptLanguage.some((h) => h.coded === true && h.name === 'accept-language')).toBe(true);
+  });
+
+  it('ajpbench import of the same capture gives every exchange the client made, as it saw it', async () => {
+    const state = lab as LabState;
+    const ajpPorts = [state.ports.tomcat1Ajp, state.ports.tomcat2Ajp, state.ports.tomcat1AjpSecret, state.ports.tomcat2AjpSecret];
+    const { events } = await importToEvents(pcap, ajpPorts);
+    expect(traceMismatches(events.filter((e): e is ExchangeEvent => e.event === 'exchange'), sent)).toEqual([]);
+    expect(events.filter((e) => e.event === 'incomplete' || e.event === 'error')).toEqual([]);
   });
 
   it('every frame mod_jk, mod_proxy_ajp and Tomcat sent re-encodes to exactly its captured bytes', () => {
