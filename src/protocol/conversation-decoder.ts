@@ -13,8 +13,7 @@
  * otherwise uses the §9 fallback (a packet whose first u16 equals its length − 2 is a body unless
  * it decodes cleanly as a message).
  */
-import type { AjpProtocolError } from './errors.js';
-import { AjpProtocolError as ProtocolError, PayloadError } from './errors.js';
+import { AjpProtocolError, PayloadError } from './errors.js';
 import { FrameDecoder, type FrameSink } from './frame-decoder.js';
 import { decodeBody, decodeToContainer, decodeToWebServer, type MessageDecodeOptions } from './message-decoder.js';
 import { findHeader, type AjpMessage, type Direction, type FrameInfo, type ToContainerMessage } from './messages.js';
@@ -153,7 +152,7 @@ export class ConversationDecoder {
 
   private fail(e: unknown, info: FrameInfo): void {
     if (!(e instanceof PayloadError)) throw e; // a bug in the codec, not bad input: let it surface
-    this.sink?.error(new ProtocolError(e.code, e.message, info.offset, info.direction, 0));
+    this.sink?.error(new AjpProtocolError(e.code, e.message, info.offset, info.direction, 0));
   }
 }
 
