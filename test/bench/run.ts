@@ -3,6 +3,7 @@
  * run. Not part of `npm test`: speed targets live here, never in timed unit tests.
  */
 import { codecBenchmarks, type BenchResult } from './codec-bench.js';
+import { captureBenchmarks } from './capture-bench.js';
 import { importBenchmark } from './import-bench.js';
 
 const minSeconds = Number(process.env.AJPBENCH_BENCH_SECONDS ?? '2');
@@ -26,6 +27,9 @@ for (const r of results) console.log(row(r, baseline));
 const fr = results.find((r) => r.name === 'full decode, Forward Requests only') as BenchResult;
 const frRate = fr.frames / fr.seconds;
 console.log(`target: full decoding of Forward Requests >= ${fmt(FR_TARGET)} msg/s on one core: ${fmt(frRate)} msg/s, ${frRate >= FR_TARGET ? 'MET' : 'MISSED'}`);
+
+console.log('\ncapture reading (synthetic capture, 64 KiB chunks)');
+for (const r of await captureBenchmarks(minSeconds)) console.log(row(r, baseline));
 
 const IMPORT_TARGET = 20;
 console.log('\nimport benchmark (synthetic pcap of mod_jk-style traffic, trace discarded)');

@@ -6,9 +6,10 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCapture } from '../../../src/capture/capture-reader.js';
-import { CaptureFormatError, type CapturedPacket, type CaptureIssue } from '../../../src/capture/capture-types.js';
+import { readCapture, readCaptureBatches } from '../../../src/capture/capture-reader.js';
+import { CaptureFormatError, type CapturedPacket, type CaptureIssue, type ReadCaptureOptions } from '../../../src/capture/capture-types.js';
 import { decodeTcpSegment, isSkipReason } from '../../../src/capture/packet-decoder.js';
+import { timestampConverter } from '../../../src/capture/pcapng-timestamp.js';
 import {
   chunkBy,
   LINKTYPE,
@@ -35,10 +36,10 @@ interface Outcome {
 
 const plain = (p: CapturedPacket): Plain => ({ timestampUs: p.timestampUs, linkType: p.linkType, data: p.data.toString('hex'), originalLength: p.originalLength });
 
-async function collect(input: NodeJS.ReadableStream | string): Promise<Outcome> {
+async function collect(input: NodeJS.ReadableStream | string, opts: ReadCaptureOptions = {}): Promise<Outcome> {
   const out: Outcome = { packets: [], issues: [] };
   try {
-    for await (const p of readCapture(input, { onIssue: (i) => out.issues.push(i) })) out.packets.push(plain(p));
+    for await (const p of readCapture(input, { ...opts, onIssue: (i) => out.issues.push(i) })) out.packets.push(plain(p));
   } catch (err) {
     out.error = err;
   }
@@ -46,7 +47,9 @@ async function collect(input: NodeJS.ReadableStream | string): Promise<Outcome> 
 }
 
 const stream = (chunks: Buffer[]): Readable => Readable.from(chunks);
-const read = (bytes: Buffer): Promise<Outcome> => collect(stream([bytes]));
+const read = (bytes: Buffer, opts: ReadCaptureOptions = {}): Promise<Outcome> => collect(stream([bytes]), opts);
+/** Classic pcap is read by pcap-parser (the default) or by our framer: both must behave the same. */
+const CLASSIC: ReadCaptureOptions[] = [{ classicPcap: 'pcap-parser' }, { classicPcap: 'builtin' }];
 
 function expectCode(o: Outcome, code: string): void {
   expect(o.error).toBeInstanceOf(CaptureFormatError);
@@ -67,7 +70,8 @@ const expected = (recs: RecordSpec[], linkType: number, snaplen = Infinity): Pla
     originalLength: r.originalLength ?? r.data.length,
   }));
 
-describe('readCapture: classic pcap', () => {
+describe.each(CLASSIC)('readCapture: classic pcap ($classicPcap)', (opts) => {
+  const read = (bytes: Buffer): Promise<Outcome> => collect(stream([bytes]), opts);
   for (const byteOrder of ['le', 'be'] as const) {
     for (const nanosecond of [false, true]) {
       it(`reads ${nanosecond ? 'nanosecond' : 'microsecond'} pcap, ${byteOrder === 'le' ? 'little' : 'big'} endian`, async () => {
@@ -97,7 +101,7 @@ describe('readCapture: classic pcap', () => {
     const o = await read(writePcap(recs, { linkType: 1, snaplen: 200 }));
     expect(o.packets).toEqual(expected(recs, 1, 200));
     let i = 0;
-    for await (const p of readCapture(stream([writePcap(recs, { linkType: 1, snaplen: 200 })]))) {
+    for await (const p of readCapture(stream([writePcap(recs, { linkType: 1, snaplen: 200 })]), opts)) {
       const s = decodeTcpSegment(p);
       if (isSkipReason(s)) throw new Error(s);
       expect(s.payload.length + s.missingBytes).toBe(100 + i * 200);
@@ -197,6 +201,20 @@ describe('readCapture: pcapng', () => {
     }
   });
 
+  it('converts any 64-bit count exactly (rounded down), as BigInt arithmetic does', () => {
+    const resolutions = [...Array.from({ length: 16 }, (_, e) => e), ...Array.from({ length: 41 }, (_, e) => 0x80 | e)];
+    fc.assert(
+      fc.property(fc.constantFrom(...resolutions), fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), (tsresol, high, low) => {
+        const ticks = (BigInt(high) << 32n) | BigInt(low);
+        const exp = BigInt(tsresol & 0x7f);
+        const us = (tsresol & 0x80) === 0 ? (exp >= 6n ? ticks / 10n ** (exp - 6n) : ticks * 10n ** (6n - exp)) : (ticks * 1_000_000n) >> exp;
+        fc.pre(us < 2n ** 53n); // beyond that no double holds it anyway
+        expect(timestampConverter(tsresol, 0)(high, low)).toBe(Number(us));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('applies if_tsoffset (seconds, may be negative)', async () => {
     for (const tsoffset of [-3600, 1_700_000_000]) {
       const bytes = writePcapng([{ interfaces: [{ linkType: 1, tsoffset }], blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0, data: tcpFrame({}) }] }]);
@@ -258,13 +276,13 @@ describe('readCapture: truncated, empty and foreign inputs', () => {
   const pcapNs = writePcap(records(6), { linkType: 1, nanosecond: true, byteOrder: 'be' });
   const ng = writePcapng(ngSections().sections);
 
-  it('yields every whole packet before the cut, then reports the cut packet (pcap and pcapng, cut anywhere)', async () => {
+  it.each(CLASSIC)('yields every whole packet before the cut, then reports the cut packet (pcap and pcapng, cut anywhere; $classicPcap)', async (opts) => {
     for (const [name, bytes, total] of [['pcap', pcap, 6], ['pcap ns', pcapNs, 6], ['pcapng', ng, 11]] as const) {
-      const whole = (await read(bytes)).packets;
+      const whole = (await read(bytes, opts)).packets;
       expect(whole).toHaveLength(total);
       const header = name === 'pcapng' ? 28 : 24;
       for (let cut = header; cut < bytes.length; cut += 7) {
-        const o = await read(bytes.subarray(0, cut));
+        const o = await read(bytes.subarray(0, cut), opts);
         expect(o.error).toBeUndefined();
         expect(o.packets).toEqual(whole.slice(0, o.packets.length));
         // An issue exactly when the cut is not on a record boundary; it names the next packet.
@@ -274,10 +292,10 @@ describe('readCapture: truncated, empty and foreign inputs', () => {
     }
   });
 
-  it('numbers the cut packet and gives its offset', async () => {
+  it.each(CLASSIC)('numbers the cut packet and gives its offset ($classicPcap)', async (opts) => {
     const recs = records(3);
     const bytes = writePcap(recs, { linkType: 1 });
-    const o = await read(bytes.subarray(0, bytes.length - 1));
+    const o = await read(bytes.subarray(0, bytes.length - 1), opts);
     expect(o.packets).toHaveLength(2);
     const start = bytes.length - 16 - (recs[2] as RecordSpec).data.length;
     expect(o.issues).toEqual([expect.objectContaining({ code: 'CAPTURE_ERR_TRUNCATED', packet: 3, offset: start })]);
@@ -286,15 +304,15 @@ describe('readCapture: truncated, empty and foreign inputs', () => {
     expect(ngo.issues).toEqual([expect.objectContaining({ code: 'CAPTURE_ERR_TRUNCATED', packet: 11 })]);
   });
 
-  it('an input cut at a record boundary, or a header with no packets, is not an issue', async () => {
+  it.each(CLASSIC)('an input cut at a record boundary, or a header with no packets, is not an issue ($classicPcap)', async (opts) => {
     const header = writePcap([], { linkType: 1 });
-    expect(await read(header)).toEqual({ packets: [], issues: [] });
+    expect(await read(header, opts)).toEqual({ packets: [], issues: [] });
     expect(await read(writePcapng([{ interfaces: [{ linkType: 1 }], blocks: [] }]))).toEqual({ packets: [], issues: [] });
   });
 
-  it('throws when the input ends inside the file header', async () => {
+  it.each(CLASSIC)('throws when the input ends inside the file header ($classicPcap)', async (opts) => {
     for (const bytes of [pcap.subarray(0, 3), pcap.subarray(0, 4), pcap.subarray(0, 23), pcapNs.subarray(0, 10), ng.subarray(0, 2), ng.subarray(0, 27)]) {
-      const o = await read(bytes);
+      const o = await read(bytes, opts);
       expectCode(o, 'CAPTURE_ERR_TRUNCATED');
     }
   });
@@ -322,41 +340,64 @@ describe('readCapture: truncated, empty and foreign inputs', () => {
 });
 
 describe('readCapture: streams', () => {
-  const inputs: [string, Buffer][] = [
-    ['pcap µs', writePcap(records(8), { linkType: 1 })],
-    ['pcap ns be', writePcap(records(8), { linkType: 1, nanosecond: true, byteOrder: 'be' })],
-    ['pcapng', writePcapng(ngSections().sections)],
+  const inputs: [string, Buffer, ReadCaptureOptions][] = [
+    ['pcap µs', writePcap(records(8), { linkType: 1 }), {}],
+    ['pcap ns be', writePcap(records(8), { linkType: 1, nanosecond: true, byteOrder: 'be' }), {}],
+    ['pcap µs, builtin', writePcap(records(8), { linkType: 1 }), { classicPcap: 'builtin' }],
+    ['pcap ns be, builtin', writePcap(records(8), { linkType: 1, nanosecond: true, byteOrder: 'be' }), { classicPcap: 'builtin' }],
+    ['pcapng', writePcapng(ngSections().sections), {}],
   ];
 
-  for (const [name, bytes] of inputs) {
+  for (const [name, bytes, opts] of inputs) {
     it(`${name}: 1-byte chunks and random chunks give the same packets as one chunk`, async () => {
-      const whole = await read(bytes);
-      expect(await collect(stream(chunkBy(bytes, [1])))).toEqual(whole);
+      const whole = await read(bytes, opts);
+      expect(whole.packets).toHaveLength(name === 'pcapng' ? 11 : 8);
+      expect(await collect(stream(chunkBy(bytes, [1])), opts)).toEqual(whole);
       await fc.assert(
         fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 20 }), async (sizes) => {
-          expect(await collect(stream(chunkBy(bytes, sizes)))).toEqual(whole);
+          expect(await collect(stream(chunkBy(bytes, sizes)), opts)).toEqual(whole);
         }),
         { numRuns: 40 },
       );
     });
   }
 
+  it('readCaptureBatches: one non-empty array per chunk that completes packets, the same packets in order', async () => {
+    for (const [, bytes, opts] of inputs) {
+      const want = (await read(bytes, opts)).packets;
+      const batches: CapturedPacket[][] = [];
+      for await (const batch of readCaptureBatches(stream(chunkBy(bytes, [500])), opts)) batches.push(batch);
+      expect(batches.every((b) => b.length > 0)).toBe(true);
+      expect(batches.length).toBeGreaterThan(1);
+      expect(batches.flat().map(plain)).toEqual(want);
+    }
+  });
+
+  it('next() called again before the previous one settled loses and reorders nothing', async () => {
+    const [, bytes] = inputs[4] as [string, Buffer, ReadCaptureOptions];
+    const want = (await read(bytes)).packets;
+    const it = readCapture(stream(chunkBy(bytes, [100, 3000])))[Symbol.asyncIterator]();
+    const results = await Promise.all(Array.from({ length: want.length + 2 }, () => it.next()));
+    expect(results.filter((r) => r.done !== true).map((r) => plain(r.value as CapturedPacket))).toEqual(want);
+    expect(results.slice(want.length).every((r) => r.done === true)).toBe(true);
+  });
+
   it('packets are views into the chunk they were read from when they lie inside it', async () => {
-    for (const [, bytes] of [inputs[0], inputs[2]] as [string, Buffer][]) {
-      for await (const p of readCapture(stream([bytes]))) expect(p.data.buffer).toBe(bytes.buffer);
+    for (const [, bytes, opts] of [inputs[0], inputs[2], inputs[3], inputs[4]] as [string, Buffer, ReadCaptureOptions][]) {
+      for await (const p of readCapture(stream([bytes]), opts)) expect(p.data.buffer).toBe(bytes.buffer);
     }
   });
 
   it('packets stay intact after later chunks are read (no buffer is reused)', async () => {
-    for (const [, bytes] of inputs) {
-      const want = (await read(bytes)).packets;
+    for (const [, bytes, opts] of inputs) {
+      const want = (await read(bytes, opts)).packets;
       const held: CapturedPacket[] = [];
-      for await (const p of readCapture(stream(chunkBy(bytes, [7, 300, 1, 64])))) held.push(p);
+      for await (const p of readCapture(stream(chunkBy(bytes, [7, 300, 1, 64])), opts)) held.push(p);
       expect(held.map(plain)).toEqual(want);
     }
   });
 
-  it('reads ahead of the consumer by a bounded amount (back-pressure)', async () => {
+  it.each(CLASSIC)('reads ahead of the consumer by a bounded amount (back-pressure; $classicPcap)', async (opts) => {
     const unit = writePcap(records(50, () => tcpFrame({ payload: Buffer.alloc(1400, 1) })), { linkType: 1 });
     const body = unit.subarray(24);
     let produced = 0;
@@ -372,7 +413,7 @@ describe('readCapture: streams', () => {
     });
     let seen = 0;
     let consumed = 24;
-    for await (const p of readCapture(source)) {
+    for await (const p of readCapture(source, opts)) {
       expect(p.data.length).toBeGreaterThan(1400);
       consumed += 16 + p.data.length;
       if (++seen === 2000) break;
@@ -392,6 +433,7 @@ describe('readCapture: streams', () => {
     const pfile = join(tmp(), 'big.pcap');
     writeFileSync(pfile, writePcap(recs, { linkType: 1 }));
     expect((await collect(pfile)).packets).toEqual(expected(recs, 1));
+    expect((await collect(pfile, { classicPcap: 'builtin' })).packets).toEqual(expected(recs, 1));
   });
 });
 
@@ -403,7 +445,13 @@ describe('readCapture: properties', () => {
   });
   const record = fc.record({ timestampUs: fc.integer({ min: 0, max: 2 ** 32 * 1e6 - 1 }), spec: frame, extraNs: fc.integer({ min: 0, max: 999 }) });
   const format = fc.oneof(
-    fc.record({ kind: fc.constant('pcap' as const), nanosecond: fc.boolean(), byteOrder: fc.constantFrom<ByteOrder>('le', 'be'), snaplen: fc.integer({ min: 60, max: 3000 }) }),
+    fc.record({
+      kind: fc.constant('pcap' as const),
+      nanosecond: fc.boolean(),
+      byteOrder: fc.constantFrom<ByteOrder>('le', 'be'),
+      snaplen: fc.integer({ min: 60, max: 3000 }),
+      reader: fc.constantFrom(...CLASSIC),
+    }),
     fc.record({
       kind: fc.constant('pcapng' as const),
       byteOrder: fc.constantFrom<ByteOrder>('le', 'be'),
@@ -419,7 +467,9 @@ describe('readCapture: properties', () => {
         const recs: RecordSpec[] = rs.map((r) => ({ timestampUs: r.timestampUs, extraNs: r.extraNs, data: tcpFrame(r.spec, { linkType: LINKTYPE.RAW }) }));
         let bytes: Buffer;
         let snap: number;
+        let opts: ReadCaptureOptions = {};
         if (fmt.kind === 'pcap') {
+          opts = fmt.reader;
           bytes = writePcap(recs, { linkType: LINKTYPE.RAW, nanosecond: fmt.nanosecond, byteOrder: fmt.byteOrder, snaplen: fmt.snaplen });
           snap = fmt.snaplen;
         } else {
@@ -437,7 +487,7 @@ describe('readCapture: properties', () => {
           snap = fmt.snaplen === 0 ? Infinity : fmt.snaplen;
         }
         const want = expected(recs, LINKTYPE.RAW, snap);
-        const o = await collect(stream(chunkBy(bytes, sizes)));
+        const o = await collect(stream(chunkBy(bytes, sizes)), opts);
         expect(o.error).toBeUndefined();
         expect(o.issues).toEqual([]);
         expect(o.packets).toEqual(want);

@@ -1,0 +1,515 @@
+/**
+ * A transparent tap for one AJP connector: listens where the web server connects, opens one
+ * upstream connection (to Tomcat) per accepted connection, and forwards the bytes both ways
+ * unchanged and in order. Decoding into trace events (ConnectionTracer) runs beside the
+ * forwarding, after each chunk has been handed to the other socket, and never holds it back.
+ *
+ * What the two peers see, and why:
+ * - Back-pressure: a chunk is written to the other side at once; when write() returns false the
+ *   reading side is paused until 'drain' (what stream.pipe does). So the tap holds at most about
+ *   one socket high-water mark plus one read per direction, whatever the peers do: a slow reader
+ *   slows the writer through TCP, as without the tap.
+ * - Half-close: both sockets are allowHalfOpen, and a FIN from one side becomes end() on the
+ *   other, so a peer that shuts down its sending side can still read the answer.
+ * - RST: a reset (ECONNRESET, EPIPE) on one side is passed on as a reset of the other
+ *   (resetAndDestroy: SO_LINGER 0), after what was already read from the resetting side has
+ *   been flushed.
+ * - Nagle is off on both sides: AJP is request/response, and a delayed small frame (a CPong, an
+ *   End Response) would add up to 40 ms to every exchange.
+ * - The client is read from the moment it is accepted. Its bytes are queued in the upstream
+ *   socket while that connects (with the same back-pressure), and its early close is seen.
+ * - Upstream down: a refused, unreachable or silent (connect timeout) upstream resets the
+ *   client's connection, as close as a proxy gets to the refusal the web server would have seen.
+ * - No idle timeout of its own: idle keep-alive connections live as long as the peers keep them.
+ */
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Direction } from '../protocol/index.js';
+import { ConnectionTracer, type ConnectionEvent, type TraceEvent, type TraceOptions } from '../trace/index.js';
+import { isResetError, TapListenError, type TapErrorCode } from './tap-errors.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `127.0.0.1:8009`, `[::1]:8009`. */
+export function formatHostPort(a: HostPort): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** Wall-clock microseconds since the Unix epoch, advancing monotonically (performance.now based). */
+export function nowUs(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
+}
+
+/** Where a tap's trace events go. Shared by every tap writing one trace, so ids stay unique. */
+export interface TapTraceContext {
+  options: TraceOptions;
+  /** The trace start (header startTimeUs). */
+  startUs: number;
+  /** Exchange ids. */
+  nextId(): number;
+  /** Connection numbers. */
+  nextConn(): number;
+  emit(event: TraceEvent): void;
+}
+
+export interface TapProxyOptions {
+  listen: HostPort;
+  upstream: HostPort;
+  /** Label put on every event of this tap: the mod_jk worker name pointed at it. */
+  worker?: string;
+  /** Without it connections are still decoded (stats, draining) but the events go nowhere. */
+  trace?: TapTraceContext;
+  /** Largest AJP packet, header included (8192-65536), as the connector's packetSize. */
+  maxPacketSize?: number;
+  /** How long an upstream connect may take before the client is reset; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Microseconds since the epoch; default nowUs. */
+  clock?: () => number;
+}
+
+export interface TapStats {
+  /** Connections accepted from the web server. */
+  connections: number;
+  /** Connections open now. */
+  open: number;
+  bytesToContainer: number;
+  bytesToWebServer: number;
+  exchanges: number;
+  incomplete: number;
+  cpings: number;
+  /** Trace `error` events: decode errors and the tap's own (TAP_ERR_...). */
+  errors: number;
+  /** Upstream connects that failed (refused, unreachable, timed out). */
+  upstreamFailures: number;
+  /** Resets passed on from one side to the other. */
+  resets: number;
+  /** Bytes the tap holds right now (socket write queues and read buffers, all connections). */
+  bufferedBytes: number;
+  /** Largest write queue any one socket had after a forwarded chunk: the back-pressure bound in action. */
+  peakQueuedBytes: number;
+}
+
+export interface TapStopResult {
+  /** Connections still busy at the drain deadline, closed with their exchange cut off. */
+  cutOff: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** After a reset, how long the other side gets to flush what it was given before it is reset too. */
+const RESET_FLUSH_MS = 1000;
+const EMPTY = Buffer.alloc(0);
+
+type CloseReason = NonNullable<ConnectionEvent['reason']>;
+
+/** What connections share with their tap. */
+interface TapCore {
+  readonly upstream: HostPort;
+  readonly upstreamText: string;
+  readonly worker: string | undefined;
+  readonly trace: TapTraceContext;
+  readonly maxPacketSize: number | undefined;
+  readonly connectTimeoutMs: number;
+  readonly clock: () => number;
+  readonly stats: TapStats;
+  emit(event: TraceEvent): void;
+  closed(conn: TapConnection): void;
+}
+
+export class TapProxy {
+  private readonly server: Server;
+  private readonly connections = new Set<TapConnection>();
+  private readonly core: TapCore;
+  private readonly listenAt: HostPort;
+  private bound: HostPort | undefined;
+  private stopping: Promise<TapStopResult> | undefined;
+  private allClosed: (() => void) | undefined;
+  private cutOff = 0;
+
+  constructor(readonly options: TapProxyOptions) {
+    this.listenAt = options.listen;
+    const stats: TapStats = {
+      connections: 0,
+      open: 0,
+      bytesToContainer: 0,
+      bytesToWebServer: 0,
+      exchanges: 0,
+      incomplete: 0,
+      cpings: 0,
+      errors: 0,
+      upstreamFailures: 0,
+      resets: 0,
+      bufferedBytes: 0,
+      peakQueuedBytes: 0,
+    };
+    const trace = options.trace ?? silentTrace(options.clock ?? nowUs);
+    this.core = {
+      upstream: options.upstream,
+      upstreamText: formatHostPort(options.upstream),
+      worker: options.worker,
+      trace,
+      maxPacketSize: options.maxPacketSize,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      clock: options.clock ?? nowUs,
+      stats,
+      emit: (e) => {
+        if (e.event === 'exchange') stats.exchanges++;
+        else if (e.event === 'incomplete') stats.incomplete++;
+        else if (e.event === 'cping') stats.cpings++;
+        else if (e.event === 'error') stats.errors++;
+        trace.emit(e);
+      },
+      closed: (conn) => {
+        this.connections.delete(conn);
+        stats.open--;
+        if (this.connections.size === 0) this.allClosed?.();
+      },
+    };
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** Starts listening; rejects with TapListenError (address in use, ...). Resolves to the bound address. */
+  start(): Promise<HostPort> {
+    return new Promise((resolve, reject) => {
+      const fail = (err: NodeJS.ErrnoException): void => {
+        const where = formatHostPort(this.listenAt);
+        reject(new TapListenError(`cannot listen on ${where}: ${listenProblem(err)}`, err.code, where));
+      };
+      this.server.once('error', fail);
+      this.server.listen({ host: this.listenAt.host, port: this.listenAt.port, backlog: 511 }, () => {
+        this.server.off('error', fail);
+        // Accept errors (EMFILE, ...) after this: recorded, and the server keeps listening.
+        this.server.on('error', (err: NodeJS.ErrnoException) => this.acceptError(err));
+        const a = this.server.address() as AddressInfo;
+        this.bound = { host: a.address, port: a.port };
+        resolve(this.bound);
+      });
+    });
+  }
+
+  /** The address listened on (the real port when 0 was asked for). */
+  address(): HostPort {
+    return this.bound ?? this.listenAt;
+  }
+
+  get upstream(): HostPort {
+    return this.options.upstream;
+  }
+
+  get worker(): string | undefined {
+    return this.options.worker;
+  }
+
+  get stats(): TapStats {
+    let buffered = 0;
+    for (const c of this.connections) buffered += c.bufferedBytes;
+    return { ...this.core.stats, bufferedBytes: buffered };
+  }
+
+  /**
+   * Stops accepting; closes idle connections at once and every other one as soon as its exchange
+   * (or CPing) is over; at `drainMs` (default 5000) closes what is left, cutting those exchanges
+   * off (they are traced as `incomplete`, reason `end`). Resolves once every connection is closed.
+   */
+  stop(opts: { drainMs?: number } = {}): Promise<TapStopResult> {
+    this.stopping ??= this.drainAndClose(opts.drainMs ?? 5000);
+    return this.stopping;
+  }
+
+  /** Ends a drain now: every connection still open is closed (a second Ctrl-C). */
+  cutShort(): void {
+    for (const c of this.connections) {
+      this.cutOff++;
+      c.abort();
+    }
+  }
+
+  private async drainAndClose(drainMs: number): Promise<TapStopResult> {
+    if (this.server.listening) this.server.close();
+    const closed = new Promise<void>((resolve) => {
+      this.allClosed = resolve;
+    });
+    if (this.connections.size === 0) this.allClosed?.();
+    for (const c of this.connections) c.drain();
+    const timer = setTimeout(() => this.cutShort(), drainMs);
+    await closed;
+    clearTimeout(timer);
+    return { cutOff: this.cutOff };
+  }
+
+  private accept(client: Socket): void {
+    if (this.stopping !== undefined || client.remoteAddress === undefined) {
+      client.destroy();
+      return;
+    }
+    const stats = this.core.stats;
+    stats.connections++;
+    stats.open++;
+    this.connections.add(new TapConnection(this.core, client));
+  }
+
+  private acceptError(err: NodeJS.ErrnoException): void {
+    this.core.emit({
+      event: 'error',
+      t: Math.round(this.core.clock() - this.core.trace.startUs),
+      code: 'TAP_ERR_ACCEPT' satisfies TapErrorCode,
+      message: `${formatHostPort(this.address())}: ${err.code ?? ''} ${err.message}`.trim(),
+    });
+  }
+}
+
+/** One accepted connection and its upstream twin. */
+class TapConnection {
+  private readonly upstream: Socket;
+  private tracer: ConnectionTracer | undefined;
+  private readonly conn: number;
+  private connected = false;
+  private reason: CloseReason = 'fin';
+  private openSockets = 2;
+  private draining = false;
+
+  constructor(
+    private readonly core: TapCore,
+    private readonly client: Socket,
+  ) {
+    const clientText = formatHostPort({ host: client.remoteAddress ?? '?', port: client.remotePort ?? 0 });
+    this.conn = core.trace.nextConn();
+    this.tracer = new ConnectionTracer(
+      { options: core.trace.options, startUs: core.trace.startUs, nextId: () => core.trace.nextId(), emit: core.emit },
+      {
+        conn: this.conn,
+        client: clientText,
+        upstream: core.upstreamText,
+        ...(core.worker === undefined ? {} : { worker: core.worker }),
+        ...(core.maxPacketSize === undefined ? {} : { maxPacketSize: core.maxPacketSize }),
+      },
+    );
+    try {
+      this.tracer.open(core.clock());
+    } catch {
+      this.tracer = undefined; // a sink that throws: forward untraced
+    }
+
+    client.setNoDelay(true);
+    const upstream = connect({ host: core.upstream.host, port: core.upstream.port, allowHalfOpen: true, noDelay: true });
+    this.upstream = upstream;
+    upstream.setTimeout(core.connectTimeoutMs, this.onConnectTimeout);
+    upstream.once('connect', () => {
+      this.connected = true;
+      upstream.setTimeout(0);
+    });
+
+    client.on('data', this.onClientData);
+    upstream.on('data', this.onUpstreamData);
+    // Back-pressure: the reading side was paused when the other side's write queue filled.
+    upstream.on('drain', () => client.resume());
+    client.on('drain', () => upstream.resume());
+    // Half-close: a FIN from one side is passed on as end() of the other.
+    client.on('end', () => {
+      if (!upstream.destroyed && !upstream.writableEnded) upstream.end();
+    });
+    upstream.on('end', () => {
+      if (!client.destroyed && !client.writableEnded) client.end();
+    });
+    client.on('error', (err: NodeJS.ErrnoException) => this.failed('client', err));
+    upstream.on('error', (err: NodeJS.ErrnoException) => this.failed('upstream', err));
+    client.on('close', this.onSocketClose);
+    upstream.on('close', this.onSocketClose);
+  }
+
+  /** Bytes held by this connection: both write queues and both read buffers. */
+  get bufferedBytes(): number {
+    const c = this.client;
+    const u = this.upstream;
+    return c.writableLength + c.readableLength + u.writableLength + u.readableLength;
+  }
+
+  // The two forwarding paths: write first, then account and trace. Written out twice rather than
+  // shared, so each stays monomorphic and branch-light.
+  private readonly onClientData = (chunk: Buffer): void => {
+    const to = this.upstream;
+    if (to.writableEnded || to.destroyed) {
+      this.lateData();
+      return;
+    }
+    if (!to.write(chunk)) this.client.pause();
+    const stats = this.core.stats;
+    const queued = to.writableLength;
+    if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
+    stats.bytesToContainer += chunk.length;
+    if (this.tracer !== undefined) this.trace('to-container', chunk);
+    if (this.draining) this.closeIfIdle();
+  };
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    const to = this.client;
+    if (to.writableEnded || to.destroyed) {
+      this.lateData();
+      return;
+    }
+    if (!to.write(chunk)) this.upstream.pause();
+    const stats = this.core.stats;
+    const queued = to.writableLength;
+    if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
+    stats.bytesToWebServer += chunk.length;
+    if (this.tracer !== undefined) this.trace('to-web-server', chunk);
+    if (this.draining) this.closeIfIdle();
+  };
+
+  /** The tap is stopping: close as soon as nothing is under way. */
+  drain(): void {
+    this.draining = true;
+    this.closeIfIdle();
+  }
+
+  /** The drain deadline passed: close both sides now. */
+  abort(): void {
+    this.draining = false;
+    this.setReason('end');
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+
+  private closeIfIdle(): void {
+    // Without a tracer (the decoder failed) nothing tells an idle connection from a busy one: the deadline decides.
+    if (this.tracer === undefined || this.tracer.busy) return;
+    this.draining = false;
+    this.setReason('end');
+    // FIN both ways once what is queued has been written, as a container closing an idle connection would.
+    this.client.destroySoon();
+    this.upstream.destroySoon();
+  }
+
+  /** Bytes for a side we already closed (only while stopping): they cannot be delivered, so say so with a reset. */
+  private lateData(): void {
+    this.setReason('end');
+    resetNow(this.client);
+    resetNow(this.upstream);
+  }
+
+  private trace(direction: Direction, chunk: Buffer): void {
+    try {
+      this.tracer?.push(direction, chunk, this.core.clock());
+    } catch (e) {
+      // A decoder bug must not touch the bytes: stop tracing this connection, keep forwarding.
+      this.tracer = undefined;
+      this.tapError('TAP_ERR_DECODER', `decoder failed (${e instanceof Error ? e.message : String(e)}); this connection is no longer traced`);
+    }
+  }
+
+  private readonly onConnectTimeout = (): void => {
+    if (this.connected) return;
+    const err: NodeJS.ErrnoException = new Error(`no answer within ${this.core.connectTimeoutMs} ms`);
+    err.code = 'ETIMEDOUT';
+    this.failed('upstream', err);
+    this.upstream.destroy();
+  };
+
+  private failed(side: 'client' | 'upstream', err: NodeJS.ErrnoException): void {
+    const stats = this.core.stats;
+    if (side === 'upstream' && !this.connected) {
+      if (this.reason === 'error') return; // timeout already reported
+      stats.upstreamFailures++;
+      this.setReason('error');
+      this.tapError(
+        'TAP_ERR_UPSTREAM_CONNECT',
+        `upstream ${this.core.upstreamText}: ${err.code ?? err.message}${err.code === 'ETIMEDOUT' ? ` (${err.message})` : ''}; reset the web server's connection`,
+      );
+      resetNow(this.client);
+      return;
+    }
+    const other = side === 'client' ? this.upstream : this.client;
+    if (isResetError(err)) {
+      stats.resets++;
+      this.setReason('rst');
+      const who = side === 'client' ? 'the web server' : 'the upstream';
+      this.tapError(side === 'client' ? 'TAP_ERR_CLIENT_RESET' : 'TAP_ERR_UPSTREAM_RESET', `${who} reset the connection (${err.code ?? ''}); reset the other side`);
+    } else {
+      this.setReason('error');
+      this.tapError('TAP_ERR_SOCKET', `${side === 'client' ? 'web server' : 'upstream'} side: ${err.code ?? ''} ${err.message}; reset the other side`);
+    }
+    resetAfterFlush(other);
+  }
+
+  private readonly onSocketClose = (): void => {
+    if (--this.openSockets > 0) return;
+    try {
+      this.tracer?.close(this.reason, this.core.clock());
+    } catch (e) {
+      this.tapError('TAP_ERR_DECODER', `decoder failed at close (${e instanceof Error ? e.message : String(e)})`);
+    }
+    this.core.closed(this);
+  };
+
+  private setReason(reason: CloseReason): void {
+    // The first abnormal cause wins: a reset after a failed connect is still a failed connect.
+    if (this.reason === 'fin') this.reason = reason;
+  }
+
+  private tapError(code: TapErrorCode, message: string): void {
+    try {
+      this.core.emit({
+        event: 'error',
+        t: Math.round(this.core.clock() - this.core.trace.startUs),
+        conn: this.conn,
+        code,
+        message,
+      });
+    } catch {
+      // The event sink itself failed; the forwarding must not.
+    }
+  }
+}
+
+/** RST now (a connecting socket is simply dropped). */
+function resetNow(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket.connecting) socket.destroy();
+  else socket.resetAndDestroy();
+}
+
+/**
+ * RST once the bytes already handed to this socket are written (they left the other peer before
+ * its reset, so they are delivered), or after RESET_FLUSH_MS if the peer does not take them.
+ */
+function resetAfterFlush(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket.connecting || socket.writableLength === 0) {
+    resetNow(socket);
+    return;
+  }
+  const timer = setTimeout(() => resetNow(socket), RESET_FLUSH_MS);
+  const done = (): void => {
+    clearTimeout(timer);
+    resetNow(socket);
+  };
+  if (socket.writableEnded) socket.once('finish', done);
+  else socket.write(EMPTY, done); // its callback runs after every earlier write has gone out
+}
+
+function listenProblem(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'address already in use (EADDRINUSE): another process (Tomcat, httpd, another tap) listens there';
+    case 'EADDRNOTAVAIL':
+      return 'address not available on this host (EADDRNOTAVAIL)';
+    case 'EACCES':
+      return 'permission denied (EACCES): ports below 1024 need privileges';
+    default:
+      return `${err.code ?? ''} ${err.message}`.trim();
+  }
+}
+
+function silentTrace(clock: () => number): TapTraceContext {
+  let id = 0;
+  let conn = 0;
+  return {
+    options: { redact: true, bodies: 'none', maxBody: 0 },
+    startUs: clock(),
+    nextId: () => ++id,
+    nextConn: () => ++conn,
+    emit: () => undefined,
+  };
+}

@@ -1,0 +1,372 @@
+/**
+ * Several taps, one trace: what `ajpbench record` runs. Starts a TapProxy per tap (each labelled
+ * with its mod_jk worker name), writes the events of all of them to one TraceOutput, and stops on
+ * request, after `durationMs`, or after `maxExchanges` exchanges, draining in-flight exchanges.
+ *
+ * The trace never slows the forwarding: events go to the output at once while it takes them, are
+ * queued while it is full, and past `maxQueuedEvents` are dropped and counted (a TAP_ERR_TRACE_BEHIND
+ * event says how many once the output catches up). A failing output (disk full) stops the trace,
+ * not the traffic.
+ */
+import { version as nodeVersion } from 'node:process';
+import {
+  TRACE_FORMAT,
+  TRACE_MINOR_VERSION,
+  TRACE_VERSION,
+  type TraceEvent,
+  type TraceHeader,
+  type TraceOptions,
+  type TraceOutput,
+} from '../trace/index.js';
+import { formatHostPort, nowUs, TapProxy, type HostPort, type TapStats, type TapTraceContext } from './tap-proxy.js';
+import type { TapErrorCode } from './tap-errors.js';
+
+export interface TapSpec {
+  listen: HostPort;
+  upstream: HostPort;
+  /** The mod_jk worker name pointed at this tap; every event of the tap carries it. */
+  worker?: string;
+}
+
+export interface TapRecorderOptions {
+  taps: readonly TapSpec[];
+  trace: TraceOptions;
+  /** The ajpbench that writes the trace, for the header (e.g. "ajpbench 0.1.0"). */
+  tool: string;
+  /** Opens the trace output once every tap listens (so a tap that cannot listen leaves no file behind). */
+  openOutput(header: TraceHeader): Promise<TraceOutput>;
+  /** Stop after this many exchanges; the trace holds exactly that many. */
+  maxExchanges?: number;
+  /** Stop after this long. */
+  durationMs?: number;
+  /** How long a stop waits for in-flight exchanges; default 5000. */
+  drainMs?: number;
+  maxPacketSize?: number;
+  connectTimeoutMs?: number;
+  /** Events held while the output is full before new ones are dropped; default 100000. */
+  maxQueuedEvents?: number;
+  /** Microseconds since the epoch; default nowUs. */
+  clock?: () => number;
+  /** Problems worth a line on stderr (the output failed, events dropped). */
+  onWarning?: (message: string) => void;
+}
+
+export type StopReason = 'stop' | 'signal' | 'duration' | 'max-exchanges';
+
+export interface TapSummary {
+  listen: string;
+  upstream: string;
+  worker?: string;
+  stats: TapStats;
+}
+
+export interface RecordProgress {
+  elapsedMs: number;
+  /** Connections open now, all taps. */
+  open: number;
+  connections: number;
+  exchanges: number;
+  bytesToContainer: number;
+  bytesToWebServer: number;
+  errors: number;
+}
+
+export interface RecordSummary extends RecordProgress {
+  stopReason: StopReason;
+  incomplete: number;
+  cpings: number;
+  upstreamFailures: number;
+  resets: number;
+  /** Exchanges per label (the worker name, else the listen address). */
+  exchangesByLabel: Record<string, number>;
+  taps: TapSummary[];
+  /** Exchanges written to the trace (at most maxExchanges). */
+  exchangesRecorded: number;
+  /** Exchanges completed after maxExchanges was reached, during the drain: forwarded, not written. */
+  exchangesNotRecorded: number;
+  eventsWritten: number;
+  /** Events dropped because the output could not keep up, or after it failed. */
+  eventsDropped: number;
+  /** Connections still busy at the drain deadline and cut off. */
+  cutOff: number;
+  /** Why the output stopped taking events, if it did (the traffic kept flowing). */
+  outputError?: string;
+}
+
+const DEFAULT_MAX_QUEUED_EVENTS = 100_000;
+
+export class TapRecorder {
+  /** Resolves when the recording has stopped, for whatever reason, and the trace is complete. */
+  readonly finished: Promise<RecordSummary>;
+  private resolveFinished!: (s: RecordSummary) => void;
+  private rejectFinished!: (e: unknown) => void;
+  private readonly proxies: TapProxy[];
+  private readonly clock: () => number;
+  private readonly startUs: number;
+  private readonly startedMs = Date.now();
+  private output: TraceOutput | undefined;
+  private queue: TraceEvent[] = [];
+  private waiting: Promise<void> | undefined;
+  private readonly maxQueued: number;
+  private dropped = 0;
+  private droppedUnreported = 0;
+  private written = 0;
+  private exchangesRecorded = 0;
+  private exchangesNotRecorded = 0;
+  private outputError: string | undefined;
+  private stopping: Promise<RecordSummary> | undefined;
+  private stopReason: StopReason = 'stop';
+  private durationTimer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly opts: TapRecorderOptions) {
+    this.finished = new Promise((resolve, reject) => {
+      this.resolveFinished = resolve;
+      this.rejectFinished = reject;
+    });
+    this.finished.catch(() => undefined); // a caller may only await stop()
+    this.clock = opts.clock ?? nowUs;
+    this.startUs = Math.round(this.clock());
+    this.maxQueued = opts.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS;
+    let id = 0;
+    let conn = 0;
+    const trace: TapTraceContext = {
+      options: opts.trace,
+      startUs: this.startUs,
+      nextId: () => ++id,
+      nextConn: () => ++conn,
+      emit: (e) => this.onEvent(e),
+    };
+    this.proxies = opts.taps.map(
+      (t) =>
+        new TapProxy({
+          listen: t.listen,
+          upstream: t.upstream,
+          ...(t.worker === undefined ? {} : { worker: t.worker }),
+          trace,
+          ...(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize }),
+          ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }),
+          clock: this.clock,
+        }),
+    );
+  }
+
+  /**
+   * Listens on every tap, then opens the output. Rejects with the first TapListenError (after
+   * closing the taps that did start), or with the output's error.
+   */
+  static async start(opts: TapRecorderOptions): Promise<TapRecorder> {
+    if (opts.taps.length === 0) throw new RangeError('at least one tap is needed');
+    const r = new TapRecorder(opts);
+    const started = await Promise.allSettled(r.proxies.map((p) => p.start()));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all(r.proxies.map((p) => p.stop({ drainMs: 0 })));
+      throw failed.reason;
+    }
+    try {
+      r.output = await opts.openOutput(r.header());
+    } catch (e) {
+      await Promise.all(r.proxies.map((p) => p.stop({ drainMs: 0 })));
+      throw e;
+    }
+    r.writeQueued();
+    if (opts.durationMs !== undefined) r.durationTimer = setTimeout(() => void r.stop('duration'), opts.durationMs);
+    return r;
+  }
+
+  /** The bound address of each tap, in the order given. */
+  addresses(): HostPort[] {
+    return this.proxies.map((p) => p.address());
+  }
+
+  get progress(): RecordProgress {
+    const p: RecordProgress = { elapsedMs: Date.now() - this.startedMs, open: 0, connections: 0, exchanges: 0, bytesToContainer: 0, bytesToWebServer: 0, errors: 0 };
+    for (const proxy of this.proxies) {
+      const s = proxy.stats;
+      p.open += s.open;
+      p.connections += s.connections;
+      p.exchanges += s.exchanges;
+      p.bytesToContainer += s.bytesToContainer;
+      p.bytesToWebServer += s.bytesToWebServer;
+      p.errors += s.errors;
+    }
+    return p;
+  }
+
+  /** Per-tap stats, live. */
+  get taps(): TapSummary[] {
+    return this.proxies.map((p) => ({
+      listen: formatHostPort(p.address()),
+      upstream: formatHostPort(p.upstream),
+      ...(p.worker === undefined ? {} : { worker: p.worker }),
+      stats: p.stats,
+    }));
+  }
+
+  /**
+   * Stops accepting, drains in-flight exchanges (up to drainMs), writes every pending event,
+   * closes the output. Safe to call more than once; every call gets the same summary.
+   */
+  stop(reason: StopReason = 'stop'): Promise<RecordSummary> {
+    if (this.stopping === undefined) {
+      this.stopReason = reason;
+      this.stopping = this.shutDown();
+      this.stopping.then(this.resolveFinished, this.rejectFinished);
+    }
+    return this.stopping;
+  }
+
+  /** During a stop: give up waiting for in-flight exchanges (a second Ctrl-C). */
+  cutShort(): void {
+    for (const p of this.proxies) p.cutShort();
+  }
+
+  private async shutDown(): Promise<RecordSummary> {
+    clearTimeout(this.durationTimer);
+    const drainMs = this.opts.drainMs ?? 5000;
+    const results = await Promise.all(this.proxies.map((p) => p.stop({ drainMs })));
+    while (this.waiting !== undefined) await this.waiting;
+    this.writeQueued();
+    while (this.waiting !== undefined) await this.waiting;
+    if (this.output !== undefined && this.outputError === undefined) {
+      try {
+        await this.output.close();
+      } catch (e) {
+        this.outputFailed(e);
+      }
+    }
+    return this.summary(results.reduce((n, r) => n + r.cutOff, 0));
+  }
+
+  private onEvent(e: TraceEvent): void {
+    if (e.event === 'exchange') {
+      const max = this.opts.maxExchanges;
+      if (max !== undefined && this.exchangesRecorded >= max) {
+        this.exchangesNotRecorded++;
+        return;
+      }
+      this.exchangesRecorded++;
+      if (max !== undefined && this.exchangesRecorded >= max) queueMicrotask(() => void this.stop('max-exchanges'));
+    }
+    this.enqueue(e);
+  }
+
+  private enqueue(e: TraceEvent): void {
+    if (this.outputError !== undefined) {
+      this.dropped++;
+      return;
+    }
+    if (this.output === undefined || this.waiting !== undefined) {
+      if (this.queue.length >= this.maxQueued) {
+        this.dropped++;
+        this.droppedUnreported++;
+        return;
+      }
+      this.queue.push(e);
+      return;
+    }
+    this.writeOne(e);
+  }
+
+  private writeOne(e: TraceEvent): void {
+    const out = this.output;
+    if (out === undefined) return;
+    let wait: Promise<void> | undefined;
+    try {
+      wait = out.write(e);
+      this.written++;
+    } catch (err) {
+      this.outputFailed(err);
+      return;
+    }
+    if (wait !== undefined) {
+      this.waiting = wait.then(
+        () => {
+          this.waiting = undefined;
+          this.writeQueued();
+        },
+        (err: unknown) => {
+          this.waiting = undefined;
+          this.outputFailed(err);
+        },
+      );
+    }
+  }
+
+  /** Writes queued events until the output is full again. */
+  private writeQueued(): void {
+    const q = this.queue;
+    this.queue = [];
+    let i = 0;
+    for (; i < q.length && this.waiting === undefined && this.outputError === undefined; i++) this.writeOne(q[i] as TraceEvent);
+    if (i < q.length) {
+      if (this.outputError !== undefined) this.dropped += q.length - i;
+      else this.queue = q.slice(i);
+      return;
+    }
+    if (this.droppedUnreported > 0 && this.waiting === undefined) {
+      const n = this.droppedUnreported;
+      this.droppedUnreported = 0;
+      const message = `the trace output fell behind: ${n} event(s) dropped (forwarding is never slowed for the trace)`;
+      this.opts.onWarning?.(message);
+      this.writeOne({ event: 'error', t: Math.round(this.clock() - this.startUs), code: 'TAP_ERR_TRACE_BEHIND' satisfies TapErrorCode, message });
+    }
+  }
+
+  private outputFailed(err: unknown): void {
+    if (this.outputError !== undefined) return;
+    this.outputError = err instanceof Error ? err.message : String(err);
+    this.dropped += this.queue.length;
+    this.queue = [];
+    this.opts.onWarning?.(`the trace output failed (${this.outputError}); traffic keeps flowing, nothing more is recorded`);
+  }
+
+  private header(): TraceHeader {
+    return {
+      format: TRACE_FORMAT,
+      version: TRACE_VERSION,
+      minorVersion: TRACE_MINOR_VERSION,
+      tool: `${this.opts.tool} (node ${nodeVersion})`,
+      source: {
+        kind: 'tap',
+        taps: this.proxies.map((p) => ({
+          listen: formatHostPort(p.address()),
+          upstream: formatHostPort(p.upstream),
+          ...(p.worker === undefined ? {} : { worker: p.worker }),
+        })),
+      },
+      startTime: new Date(Math.floor(this.startUs / 1000)).toISOString(),
+      startTimeUs: this.startUs,
+      options: this.opts.trace,
+    };
+  }
+
+  private summary(cutOff: number): RecordSummary {
+    const taps = this.taps;
+    const s: RecordSummary = {
+      ...this.progress,
+      stopReason: this.stopReason,
+      incomplete: 0,
+      cpings: 0,
+      upstreamFailures: 0,
+      resets: 0,
+      exchangesByLabel: {},
+      taps,
+      exchangesRecorded: this.exchangesRecorded,
+      exchangesNotRecorded: this.exchangesNotRecorded,
+      eventsWritten: this.written,
+      eventsDropped: this.dropped,
+      cutOff,
+      ...(this.outputError === undefined ? {} : { outputError: this.outputError }),
+    };
+    for (const t of taps) {
+      s.incomplete += t.stats.incomplete;
+      s.cpings += t.stats.cpings;
+      s.upstreamFailures += t.stats.upstreamFailures;
+      s.resets += t.stats.resets;
+      const label = t.worker ?? t.listen;
+      s.exchangesByLabel[label] = (s.exchangesByLabel[label] ?? 0) + t.stats.exchanges;
+    }
+    return s;
+  }
+}
