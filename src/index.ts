@@ -3,3 +3,4 @@ export * from './protocol/index.js';
 export * from './capture/index.js';
 export * from './trace/index.js';
 export * from './report/index.js';
+export * from './load/index.js';

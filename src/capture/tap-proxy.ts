@@ -307,12 +307,8 @@ class TapConnection {
     upstream.on('drain', () => client.resume());
     client.on('drain', () => upstream.resume());
     // Half-close: a FIN from one side is passed on as end() of the other.
-    client.on('end', () => {
-      if (!upstream.destroyed && !upstream.writableEnded) upstream.end();
-    });
-    upstream.on('end', () => {
-      if (!client.destroyed && !client.writableEnded) client.end();
-    });
+    client.on('end', () => this.passFin(client, upstream));
+    upstream.on('end', () => this.passFin(upstream, client));
     client.on('error', (err: NodeJS.ErrnoException) => this.failed('client', err));
     upstream.on('error', (err: NodeJS.ErrnoException) => this.failed('upstream', err));
     client.on('close', this.onSocketClose);
@@ -357,6 +353,25 @@ class TapConnection {
     if (this.tracer !== undefined) this.trace('to-web-server', chunk);
     if (this.draining) this.closeIfIdle();
   };
+
+  /**
+   * `from` saw the end of its input. libuv reports a reset that arrives right behind data as an end
+   * of input too (POLLHUP after a partial read), so before passing a FIN on, a zero-byte write
+   * tells the two apart: it fails with ECONNRESET on a reset socket (and the 'error' handler then
+   * passes the reset on) and succeeds on a half-closed one.
+   */
+  private passFin(from: Socket, to: Socket): void {
+    const pass = (): void => {
+      if (!to.destroyed && !to.writableEnded) to.end();
+    };
+    if (from.destroyed || from.writableEnded) {
+      pass();
+      return;
+    }
+    from.write(EMPTY, (err) => {
+      if (err === undefined || err === null) pass();
+    });
+  }
 
   /** The tap is stopping: close as soon as nothing is under way. */
   drain(): void {

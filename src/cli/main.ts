@@ -4,6 +4,10 @@ import { decodeCommand } from './decode-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 import { importCommand } from './import-command.js';
+import { recordCommand } from './record-command.js';
+import { replayCommand } from './replay-command.js';
+import { reportCommand } from './report-command.js';
+import { serveCommand } from './serve-command.js';
 import { toolVersion } from './version.js';
 
 
@@ -24,6 +28,10 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   program.addCommand(decodeCommand(ctx));
   program.addCommand(importCommand(ctx));
   program.addCommand(inspectCommand(ctx));
+  program.addCommand(recordCommand(ctx));
+  program.addCommand(replayCommand(ctx));
+  program.addCommand(serveCommand(ctx));
+  program.addCommand(reportCommand(ctx));
   // Every subcommand reports usage errors through exitOverride so that main() maps them to exit 2.
   for (const cmd of [program, ...program.commands]) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

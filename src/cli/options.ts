@@ -26,3 +26,24 @@ export function checkMaxPacketSizeFlag(size: number): number {
     throw usageError((e as Error).message);
   }
 }
+
+const DURATION_UNITS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration in milliseconds: `500ms`, `5s`, `2m`, `1h`, `1.5s` (a bare number is seconds). */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)?\s*$/i.exec(value);
+  const unit = m === null ? undefined : DURATION_UNITS[(m[2] ?? 's').toLowerCase()];
+  if (m === null || unit === undefined) throw new InvalidArgumentError(`${flag} takes a duration such as 500ms, 5s, 2m or 1h, got ${JSON.stringify(value)}`);
+  return Number(m[1]) * unit;
+}
+
+const RATE_UNITS: Record<string, number> = { s: 1, sec: 1, m: 1 / 60, min: 1 / 60, h: 1 / 3600 };
+
+/** A rate in requests per second: `500/s`, `500`, `30000/m`, `10/h`. Must be above zero. */
+export function parseRate(value: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([a-z]+))?\s*$/i.exec(value);
+  const unit = m === null ? undefined : RATE_UNITS[(m[2] ?? 's').toLowerCase()];
+  const rate = m === null || unit === undefined ? NaN : Number(m[1]) * unit;
+  if (!(rate > 0)) throw new InvalidArgumentError(`${flag} takes a rate above zero such as 500/s or 30000/m, got ${JSON.stringify(value)}`);
+  return rate;
+}

@@ -134,19 +134,19 @@ function latencyRow(label: string, l: LatencyStats): string[] {
   return [label, int(l.count), ms(l.mean), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p99_9), ms(l.max)];
 }
 
-function int(n: number): string {
+export function int(n: number): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: 0 });
 }
 
-function ms(us: number | null): string {
+export function ms(us: number | null): string {
   return us === null ? '-' : (us / 1000).toFixed(3);
 }
 
-function pct(n: number, total: number): string {
+export function pct(n: number, total: number): string {
   return total === 0 ? '-' : `${((100 * n) / total).toFixed(1)}%`;
 }
 
-function bytes(n: number): string {
+export function bytes(n: number): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let unit = '';
@@ -158,7 +158,7 @@ function bytes(n: number): string {
   return unit === '' ? `${int(n)} B` : `${int(n)} B (${v.toFixed(1)} ${unit})`;
 }
 
-function duration(us: number): string {
+export function duration(us: number): string {
   if (us < 1000) return `${int(us)} µs`;
   if (us < 1e6) return `${(us / 1000).toFixed(3)} ms`;
   const text = `${(us / 1e6).toFixed(3)} s`;

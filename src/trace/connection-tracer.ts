@@ -65,6 +65,14 @@ export class ConnectionTracer {
     return this.assembler.completed;
   }
 
+  /**
+   * Something is under way that closing the connection now would cut off: an exchange, a CPing
+   * waiting for its CPong, or a frame partly received. The tap drains connections until this is false.
+   */
+  get busy(): boolean {
+    return this.assembler.inProgress || this.assembler.awaitingCPong || this.decoder.bufferedBytes > 0;
+  }
+
   /** Whether any byte went either way yet. */
   get hasTraffic(): boolean {
     return this.bytes['to-container'] + this.bytes['to-web-server'] > 0;

@@ -52,6 +52,11 @@ export class ExchangeAssembler {
     return this.current !== undefined;
   }
 
+  /** A CPing was seen and its CPong has not come yet. */
+  get awaitingCPong(): boolean {
+    return this.cpingUs !== undefined;
+  }
+
   message(msg: AjpMessage, timeUs: number): void {
     const cur = this.current;
     if (cur !== undefined && cur.seen.length < SEEN_LIMIT) cur.seen.push(msg.type);

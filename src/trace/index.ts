@@ -8,3 +8,4 @@ export * from './redaction.js';
 export * from './trace-strings.js';
 export * from './exchange-assembler.js';
 export * from './connection-tracer.js';
+export * from './rotating-trace-writer.js';

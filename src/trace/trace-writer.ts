@@ -11,6 +11,7 @@ import type { TraceEvent, TraceHeader } from './trace-types.js';
 export class TraceWriter {
   private closed = false;
   private eventCount = 0;
+  private byteCount = 0;
 
   private constructor(
     private readonly out: Writable,
@@ -39,6 +40,11 @@ export class TraceWriter {
     return this.eventCount;
   }
 
+  /** Bytes written so far, header line included (what the file holds once flushed). */
+  get bytes(): number {
+    return this.byteCount;
+  }
+
   /** Resolves at once unless the stream is full; then when it has drained. */
   write(event: TraceEvent): Promise<void> | undefined {
     this.eventCount++;
@@ -59,7 +65,9 @@ export class TraceWriter {
 
   private writeLine(value: TraceHeader | TraceEvent): Promise<void> | undefined {
     if (this.closed) throw new Error('trace writer is closed');
-    const ok = this.out.write(JSON.stringify(value) + '\n');
+    const line = JSON.stringify(value) + '\n';
+    this.byteCount += Buffer.byteLength(line);
+    const ok = this.out.write(line);
     return ok ? undefined : once(this.out, 'drain').then(() => undefined);
   }
 }

@@ -49,6 +49,8 @@ export const LAB_PACKAGES: readonly LabPackage[] = [
   { name: 'nginx', files: [NGINX], run: true },
   { name: 'tshark', files: ['/usr/bin/tshark'], run: false },
   { name: 'tcpdump', files: ['/usr/bin/tcpdump'], run: false },
+  // Headless browser for the HTML report test (test/e2e/html-report.test.ts, driven by playwright-core).
+  { name: 'chromium', files: ['/usr/bin/chromium'], run: false },
 ];
 
 export interface MissingOptions {

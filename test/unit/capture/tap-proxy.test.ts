@@ -319,7 +319,7 @@ describe('TapProxy connection semantics', () => {
     const t = await tapTo(upstream.port);
     const s = await connectRaw(t.port);
     const got = collect(s);
-    s.write(Buffer.concat([junkIn, request]));
+    s.end(Buffer.concat([junkIn, request]));
     const r = await withTimeout(got, 5000, 'answer');
     expect(r.data.equals(Buffer.concat([junkOut, response]))).toBe(true);
     await waitFor(() => t.tap.stats.open === 0, 2000, 'close');

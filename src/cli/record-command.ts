@@ -1,0 +1,243 @@
+/** `ajpbench record`: transparent AJP taps between the web server and Tomcat, writing one trace (docs/record.md). */
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  TapListenError,
+  TapRecorder,
+  type HostPort,
+  type RecordProgress,
+  type RecordSummary,
+  type TapSpec,
+} from '../capture/index.js';
+import { RotatingTraceWriter, TraceWriter, type TraceHeader, type TraceOutput } from '../trace/index.js';
+import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import type { RunContext } from './main.js';
+import { checkMaxPacketSizeFlag, parseDuration, parseInteger, parseSize } from './options.js';
+import { addTraceOptions, traceOptionsFrom, type TraceFlags } from './trace-options.js';
+import { toolVersion } from './version.js';
+
+interface RecordFlags extends TraceFlags {
+  listen?: HostPort;
+  upstream?: HostPort;
+  worker?: string;
+  tap?: TapSpec[];
+  output?: string;
+  rotate?: number;
+  duration?: number;
+  maxExchanges?: number;
+  drain: number;
+  connectTimeout: number;
+  maxPacketSize: number;
+  status?: boolean;
+}
+
+/** Status line refresh on a terminal. */
+const STATUS_EVERY_MS = 1000;
+
+/** `127.0.0.1:8009`, `[::1]:8009`, `localhost:8009`, or a bare port (127.0.0.1). Port 0 only where `allowZero`. */
+export function parseHostPort(value: string, flag: string, allowZero = false): HostPort {
+  const v = value.trim();
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(v) ?? /^()()(\d{1,5})$/.exec(v);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port <= 65535) || (port === 0 && !allowZero)) {
+    throw new InvalidArgumentError(`${flag} takes host:port, [ipv6]:port or a port${allowZero ? '' : ' (1-65535)'}, got ${JSON.stringify(value)}`);
+  }
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+/** `LISTEN=UPSTREAM[@WORKER]`, e.g. `127.0.0.1:19009=127.0.0.1:18009@tomcat1`. */
+export function parseTap(value: string): TapSpec {
+  const eq = value.indexOf('=');
+  if (eq < 0) throw new InvalidArgumentError(`--tap takes LISTEN=UPSTREAM[@WORKER], got ${JSON.stringify(value)}`);
+  const rest = value.slice(eq + 1);
+  const at = rest.indexOf('@');
+  const worker = at < 0 ? undefined : rest.slice(at + 1);
+  if (worker !== undefined && !/^[\w.-]{1,64}$/.test(worker)) {
+    throw new InvalidArgumentError(`--tap: the worker name after @ takes letters, digits, _ . - (at most 64), got ${JSON.stringify(worker)}`);
+  }
+  return {
+    listen: parseHostPort(value.slice(0, eq), '--tap (listen side)', true),
+    upstream: parseHostPort(at < 0 ? rest : rest.slice(0, at), '--tap (upstream side)'),
+    ...(worker === undefined ? {} : { worker }),
+  };
+}
+
+export function recordCommand(ctx: RunContext): Command {
+  const cmd = new Command('record')
+    .summary('sit between the web server and Tomcat as a transparent tap and record the AJP traffic')
+    .description(
+      'Listens where mod_jk (or mod_proxy_ajp) connects, opens one connection to Tomcat for each connection ' +
+        'accepted, and forwards the bytes both ways unchanged, with back-pressure, half-close and resets passed ' +
+        'on, CPing/CPong and connection reuse untouched. Decoding runs beside the forwarding and never delays it; ' +
+        'every exchange, CPing, connection and error becomes a trace event (JSON Lines, docs/trace-format.md).\n\n' +
+        'One tap:\n' +
+        '  ajpbench record --listen 127.0.0.1:8009 --upstream 127.0.0.1:18009 -o trace.jsonl\n' +
+        'One per mod_jk worker of a balancer, each labelled with its worker name:\n' +
+        '  ajpbench record --tap 127.0.0.1:19009=127.0.0.1:18009@tomcat1 \\\n' +
+        '                  --tap 127.0.0.1:29009=127.0.0.1:28009@tomcat2 -o trace.jsonl --rotate 100MB\n' +
+        'then set worker.tomcat1.port=19009 and worker.tomcat2.port=29009 in workers.properties (docs/record.md).\n\n' +
+        'Ctrl-C or SIGTERM stops accepting, lets in-flight exchanges finish (--drain), completes the trace and ' +
+        'prints a summary; a second Ctrl-C stops waiting. An upstream that is down resets the web server\'s ' +
+        'connection and is recorded as an error; the tap keeps accepting. Exit code 3 when a listen address ' +
+        'is in use or the trace cannot be written.',
+    )
+    .option('--listen <host:port>', 'address to accept the web server on (with --upstream)', (v) => parseHostPort(v, '--listen', true))
+    .option('--upstream <host:port>', "Tomcat's AJP connector (with --listen)", (v) => parseHostPort(v, '--upstream'))
+    .option('--worker <name>', 'label for the --listen tap: the mod_jk worker name pointed at it')
+    .option('--tap <listen=upstream[@worker]>', 'a tap; repeatable, for several workers in one process', (v: string, prev: TapSpec[] | undefined) => [...(prev ?? []), parseTap(v)])
+    .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); default: stdout')
+    .option('--rotate <size>', 'start a new numbered file (trace.0001.jsonl, trace.0002.jsonl, ...) every size, e.g. 100MB', (v) => parseSize(v, '--rotate'))
+    .option('--duration <duration>', 'stop after this long (e.g. 30s, 10m, 2h)', (v) => parseDuration(v, '--duration'))
+    .option('--max-exchanges <n>', 'stop after this many exchanges (the trace holds exactly n)', (v) => parseInteger(v, '--max-exchanges'))
+    .option('--drain <duration>', 'on stop, how long in-flight exchanges may take to finish', (v) => parseDuration(v, '--drain'), 5000)
+    .option('--connect-timeout <duration>', 'an upstream that does not accept within this is treated as down', (v) => parseDuration(v, '--connect-timeout'), 10_000)
+    .option('--max-packet-size <bytes>', "largest AJP packet, header included (8192-65536), as the connector's packetSize", (v) => parseInteger(v, '--max-packet-size'), 8192)
+    .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)');
+  addTraceOptions(cmd);
+  return cmd.action(async (flags: RecordFlags) => {
+    const taps = tapsFrom(flags);
+    checkMaxPacketSizeFlag(flags.maxPacketSize);
+    if (flags.output === '-') flags.output = undefined;
+    if (flags.rotate !== undefined && flags.output === undefined) throw usageError('--rotate needs -o <file>: stdout cannot be rotated');
+    if (flags.rotate !== undefined && flags.rotate < 1024) throw usageError(`--rotate takes at least 1KiB, got ${flags.rotate} bytes`);
+    if (flags.maxExchanges !== undefined && flags.maxExchanges < 1) throw usageError('--max-exchanges takes a number above 0');
+    if (flags.duration !== undefined && flags.duration <= 0) throw usageError('--duration takes a duration above 0');
+    if (flags.connectTimeout <= 0) throw usageError('--connect-timeout takes a duration above 0');
+
+    let files: readonly string[] = [];
+    const openOutput = async (header: TraceHeader): Promise<TraceOutput> => {
+      const out = flags.output;
+      if (out === undefined) return TraceWriter.toStream(process.stdout, header);
+      try {
+        if (flags.rotate === undefined) {
+          files = [out];
+          return await TraceWriter.create(out, header);
+        }
+        const w = await RotatingTraceWriter.create(out, header, flags.rotate);
+        files = w.files;
+        return w;
+      } catch (e) {
+        throw runtimeError(`cannot write ${out}: ${(e as Error).message}`);
+      }
+    };
+
+    let recorder: TapRecorder;
+    try {
+      recorder = await TapRecorder.start({
+        taps,
+        trace: traceOptionsFrom(flags),
+        tool: `ajpbench ${toolVersion()}`,
+        openOutput,
+        drainMs: flags.drain,
+        connectTimeoutMs: flags.connectTimeout,
+        maxPacketSize: flags.maxPacketSize,
+        ...(flags.maxExchanges === undefined ? {} : { maxExchanges: flags.maxExchanges }),
+        ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
+        onWarning: (m) => process.stderr.write(`\nrecord: warning: ${m}\n`),
+      });
+    } catch (e) {
+      if (e instanceof TapListenError) throw runtimeError(e.message);
+      throw e;
+    }
+    recorder.addresses().forEach((a, i) => {
+      const t = taps[i] as TapSpec;
+      process.stderr.write(`record: ${fmt(a)} -> ${fmt(t.upstream)}${t.worker === undefined ? '' : ` (${t.worker})`}\n`);
+    });
+    process.stderr.write(`record: writing ${flags.output ?? 'stdout'}${flags.rotate === undefined ? '' : ' (rotated)'}; Ctrl-C to stop\n`);
+
+    let signals = 0;
+    const onSignal = (): void => {
+      signals++;
+      if (signals === 1) {
+        process.stderr.write(`${statusShown ? '\n' : ''}record: stopping; waiting up to ${flags.drain} ms for in-flight exchanges (Ctrl-C again to stop now)\n`);
+        statusShown = false;
+        void recorder.stop('signal');
+      } else recorder.cutShort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let statusShown = false;
+    let last: RecordProgress = recorder.progress;
+    const timer =
+      flags.status !== false && process.stderr.isTTY
+        ? setInterval(() => {
+            if (signals > 0) return;
+            const now = recorder.progress;
+            process.stderr.write(statusLine(now, last));
+            statusShown = true;
+            last = now;
+          }, STATUS_EVERY_MS)
+        : undefined;
+    let summary: RecordSummary;
+    try {
+      summary = await recorder.finished;
+    } finally {
+      clearInterval(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    if (statusShown) process.stderr.write('\n');
+    process.stderr.write(summaryText(summary, flags.output === undefined ? ['stdout'] : files));
+    if (summary.outputError !== undefined) throw runtimeError(`the trace is incomplete: ${summary.outputError}`);
+    ctx.exitCode = ExitCode.Ok;
+  });
+}
+
+function tapsFrom(flags: RecordFlags): TapSpec[] {
+  const taps = [...(flags.tap ?? [])];
+  if ((flags.listen === undefined) !== (flags.upstream === undefined)) throw usageError('--listen and --upstream go together');
+  if (flags.worker !== undefined && flags.listen === undefined) throw usageError('--worker labels the --listen tap; with --tap write LISTEN=UPSTREAM@WORKER');
+  if (flags.worker !== undefined && !/^[\w.-]{1,64}$/.test(flags.worker)) throw usageError(`--worker takes letters, digits, _ . - (at most 64), got ${JSON.stringify(flags.worker)}`);
+  if (flags.listen !== undefined && flags.upstream !== undefined) {
+    taps.unshift({ listen: flags.listen, upstream: flags.upstream, ...(flags.worker === undefined ? {} : { worker: flags.worker }) });
+  }
+  if (taps.length === 0) throw usageError('nothing to record: give --listen and --upstream, or one or more --tap');
+  const seen = new Set<string>();
+  for (const t of taps) {
+    const key = fmt(t.listen);
+    if (t.listen.port !== 0 && seen.has(key)) throw usageError(`two taps listen on ${key}`);
+    seen.add(key);
+  }
+  return taps;
+}
+
+function fmt(a: HostPort): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1);
+}
+
+function statusLine(now: RecordProgress, last: RecordProgress): string {
+  const s = Math.max(0.001, (now.elapsedMs - last.elapsedMs) / 1000);
+  const rate = (a: number, b: number): number => (a - b) / s;
+  return (
+    `\rrecord: ${now.open} open, ${now.connections} connections, ${now.exchanges} exchanges (${rate(now.exchanges, last.exchanges).toFixed(0)}/s), ` +
+    `to Tomcat ${mb(rate(now.bytesToContainer, last.bytesToContainer))} MB/s, to web server ${mb(rate(now.bytesToWebServer, last.bytesToWebServer))} MB/s, ` +
+    `${now.errors} errors   `
+  );
+}
+
+export function summaryText(s: RecordSummary, files: readonly string[]): string {
+  const labels = Object.entries(s.exchangesByLabel).map(([k, v]) => `${k} ${v}`).join(', ');
+  const lines = [
+    `record: stopped (${s.stopReason}) after ${(s.elapsedMs / 1000).toFixed(1)} s: ${s.connections} connections, ` +
+      `${s.exchanges} exchanges${labels === '' ? '' : ` (${labels})`}, ${s.incomplete} incomplete, ${s.cpings} CPings, ${s.errors} errors; ` +
+      `${mb(s.bytesToContainer)} MB to Tomcat, ${mb(s.bytesToWebServer)} MB to the web server`,
+  ];
+  for (const t of s.taps) {
+    const st = t.stats;
+    lines.push(
+      `  ${t.listen} -> ${t.upstream}${t.worker === undefined ? '' : ` ${t.worker}`}: ${st.connections} connections, ${st.exchanges} exchanges, ` +
+        `${mb(st.bytesToContainer)} MB to Tomcat, ${mb(st.bytesToWebServer)} MB back, ${st.errors} errors` +
+        `${st.upstreamFailures > 0 ? `, ${st.upstreamFailures} upstream connects failed` : ''}${st.resets > 0 ? `, ${st.resets} resets` : ''}`,
+    );
+  }
+  const notes: string[] = [];
+  if (s.exchangesNotRecorded > 0) notes.push(`${s.exchangesNotRecorded} exchanges after --max-exchanges forwarded but not recorded`);
+  if (s.cutOff > 0) notes.push(`${s.cutOff} connections still busy at the drain deadline were closed`);
+  if (s.eventsDropped > 0) notes.push(`${s.eventsDropped} trace events dropped (output too slow or failed)`);
+  if (notes.length > 0) lines.push(`  ${notes.join('; ')}`);
+  lines.push(`  ${s.eventsWritten} events -> ${files.join(', ')}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,108 @@
+/**
+ * `ajpbench report results.json [more.json ...]`: prints (and with --html draws) what a run wrote
+ * with --json. Several replay results are merged as the runs of several generators: histograms
+ * merged, counts summed, rates summed over the common window (src/report/merge-results.ts).
+ * Result files of compare, fairness and sweep are drawn as they are.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Command } from 'commander';
+import type { ReplayReport } from '../load/replay-results.js';
+import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
+import { isReplayReport, mergeReports, type MergedReport } from '../report/merge-results.js';
+import { renderReplayTable } from '../report/replay-table.js';
+import { renderJUnit } from '../verdict/junit.js';
+import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import type { RunContext } from './main.js';
+import { addVerdictOptions, checkThresholds, thresholdCases, writeOutput, type VerdictFlags } from './verdict-options.js';
+import { isVerdictDocument, type VerdictDocument } from './verdict-document.js';
+
+interface ReportFlags extends VerdictFlags {
+  json?: string;
+  title?: string;
+}
+
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw runtimeError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw runtimeError(`${file}: not JSON: ${(e as Error).message}`);
+  }
+}
+
+export function reportCommand(ctx: RunContext): Command {
+  const cmd = new Command('report')
+    .summary('print, merge and draw results files (--json of replay, compare, fairness, sweep)')
+    .description(
+      'Reads results files written with --json. Several replay results are merged as the runs of several load ' +
+        'generators started together (--start-at): latency histograms merged (not averaged), counts summed, rates ' +
+        'summed over the window the runs have in common. --html writes one self-contained page with the charts ' +
+        '(latency percentile curve, throughput over time, per-worker shares, compare, sweep with its knee).\n\n' +
+        'Example: ajpbench report gen-0.json gen-1.json gen-2.json --html report.html',
+    )
+    .argument('<results...>', 'results files (.json)')
+    .option('--json <file>', 'write the merged results (same format as replay --json)')
+    .option('--title <text>', 'title of the HTML report');
+  addVerdictOptions(cmd, { startAt: false });
+  return cmd.action((files: string[], flags: ReportFlags) => {
+    const runs: { name: string; report: ReplayReport }[] = [];
+    const docs: { name: string; doc: VerdictDocument }[] = [];
+    for (const file of files) {
+      const v = readJsonFile(file);
+      if (isReplayReport(v)) runs.push({ name: basename(file), report: v });
+      else if (isVerdictDocument(v)) docs.push({ name: basename(file), doc: v });
+      else throw usageError(`${file}: not an ajpbench results file (write one with replay, compare, fairness or sweep --json)`);
+    }
+    if (docs.length > 0 && runs.length > 0) throw usageError('give either replay results (to merge) or one compare/fairness/sweep result, not both');
+    if (docs.length > 1) throw usageError('one compare/fairness/sweep result at a time');
+    let exit: ExitCode = ExitCode.Ok;
+    if (docs.length === 1) {
+      const { name, doc } = docs[0] as { name: string; doc: VerdictDocument };
+      process.stdout.write(doc.text);
+      if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport({ ...doc.html, title: flags.title ?? doc.html.title }));
+      if (flags.json !== undefined) writeOutput(flags.json, JSON.stringify(doc, null, 2) + '\n');
+      if (flags.threshold !== undefined) throw usageError(`--threshold applies to replay results; ${name} holds a ${doc.kind} verdict`);
+      ctx.exitCode = doc.pass ? ExitCode.Ok : ExitCode.VerdictFailed;
+      return;
+    }
+    const merged: MergedReport = mergeReports(runs);
+    if (runs.length > 1) process.stdout.write(renderMergeHeader(merged));
+    process.stdout.write(renderReplayTable(merged, { color: process.stdout.isTTY === true }));
+    const t = checkThresholds(merged, flags.threshold);
+    if (t.text !== '') process.stdout.write(`\n${t.text}`);
+    if (t.failed > 0) exit = ExitCode.VerdictFailed;
+    if (flags.json !== undefined) writeOutput(flags.json, JSON.stringify(merged, null, 2) + '\n');
+    if (flags.html !== undefined) {
+      const input: HtmlReportInput = {
+        title: flags.title ?? (runs.length > 1 ? `ajpbench: ${runs.length} runs merged` : `ajpbench: ${runs[0]?.name ?? 'results'}`),
+        subtitle: runs.length > 1 ? [`merged: ${runs.map((r) => r.name).join(', ')}`, mergeLine(merged)] : [`started ${merged.startedAt}`],
+        runs: runs.length > 1 ? [{ name: 'merged', report: merged }, ...runs] : runs,
+        thresholds: t.results,
+        ...(t.results.length > 0 ? { verdict: { pass: t.failed === 0, lines: t.results.filter((r) => !r.pass).map((r) => r.message) } } : {}),
+      };
+      writeOutput(flags.html, renderHtmlReport(input));
+    }
+    if (flags.junit !== undefined) writeOutput(flags.junit, renderJUnit([{ name: 'report', timestamp: merged.startedAt, cases: thresholdCases(t.results, 'ajpbench.report') }]));
+    ctx.exitCode = exit;
+  });
+}
+
+function mergeLine(m: MergedReport): string {
+  const w = m.merge.window;
+  return w === null
+    ? 'the runs do not overlap in time'
+    : `common window ${new Date(w.startMs).toISOString()} – ${new Date(w.endMs).toISOString()} (${((w.endMs - w.startMs) / 1000).toFixed(1)} s)`;
+}
+
+function renderMergeHeader(m: MergedReport): string {
+  const lines = [`Merged ${m.merge.runs.length} runs; ${mergeLine(m)}`];
+  for (const r of m.merge.runs) lines.push(`  ${r.name}: ${r.rate.toFixed(1)} responses/s${r.seconds > 0 ? ` over ${r.seconds} s in the common window` : ' (its own rate)'}`);
+  lines.push(`  sum: ${m.requests.perSecond.toFixed(1)} responses/s`);
+  return lines.join('\n') + '\n\n';
+}

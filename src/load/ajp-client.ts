@@ -1,0 +1,155 @@
+/**
+ * AjpClient: speaks to one AJP target as mod_jk does. A ConnectionPool of persistent connections
+ * (most recently used first, as mod_jk's pool hands them out), reuse only after End Response with
+ * reuse=1 (§5.3, §7.2), optional CPing with mod_jk's ping_mode letters (§7.1), the secret
+ * attribute (§8), and connect/request timeouts checked by one periodic sweep.
+ */
+import { AjpConnection, AjpRequestEncoder } from './ajp-connection.js';
+import { emptyConnectionStats, type ClientOptions, type ConnectionStats, type LoadClient } from './load-client.js';
+import type { ReplayRequest } from './replay-request.js';
+import type { ErrorKind, RequestResult } from './request-result.js';
+
+/**
+ * mod_jk ping_mode letters: C after connect, P before every request, I before reusing a
+ * connection idle longer than `pingIntervalMs`, A all of them.
+ */
+export interface PingOptions {
+  modes: string;
+  timeoutMs: number;
+  intervalMs: number;
+}
+
+export interface AjpClientOptions extends ClientOptions {
+  host: string;
+  port: number;
+  label?: string;
+  /** Shared by every AJP target of a run (it caches encoded frames on the requests). */
+  encoder: AjpRequestEncoder;
+  ping?: PingOptions;
+}
+
+type Acquired = (conn: AjpConnection | null, kind: ErrorKind | null, message: string | null) => void;
+
+export class ConnectionPool {
+  /** Idle connections, most recently used last (taken from the end). */
+  private readonly idle: AjpConnection[] = [];
+  private readonly all = new Set<AjpConnection>();
+  readonly stats: ConnectionStats = emptyConnectionStats();
+  private readonly sweep: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(private readonly opts: AjpClientOptions, private readonly now: () => number) {
+    const every = Math.max(5, Math.min(250, opts.requestTimeoutMs / 4, opts.connectTimeoutMs / 4));
+    this.sweep = setInterval(() => this.expire(), every);
+    this.sweep.unref();
+  }
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** An idle connection (CPinged first when the ping modes say so), or a new one. */
+  acquire(cb: Acquired): void {
+    const ping = this.opts.ping;
+    const conn = this.idle.pop();
+    if (conn !== undefined) {
+      this.stats.reused++;
+      const idleFor = this.now() - conn.lastUsedMs;
+      if (ping !== undefined && (has(ping, 'P') || (has(ping, 'I') && idleFor > ping.intervalMs))) return this.cping(conn, ping, cb);
+      return cb(conn, null, null);
+    }
+    if (this.all.size >= this.opts.connections) {
+      // The schedulers never have more requests in flight than connections; this is a safety net.
+      return cb(null, 'other', `all ${this.opts.connections} connections are busy`);
+    }
+    const fresh = new AjpConnection(this.opts.host, this.opts.port, this.opts.encoder, this.opts, this, this.now, (kind, message) => {
+      if (kind !== null) {
+        this.stats.failed++;
+        return cb(null, kind, message);
+      }
+      this.stats.opened++;
+      if (ping !== undefined && (has(ping, 'C') || has(ping, 'P'))) return this.cping(fresh, ping, cb);
+      cb(fresh, null, null);
+    });
+    this.all.add(fresh);
+  }
+
+  /** Back to the pool after an exchange; `failed`: it ended in an error that closed the connection. */
+  release(conn: AjpConnection, reusable: boolean, failed: boolean): void {
+    if (reusable && conn.state === 'idle' && !this.closing) return void this.idle.push(conn);
+    if (failed) this.stats.closedOnError++;
+    else this.stats.closedNoReuse++;
+    // Forget it now: its 'close' event comes later, and the next request must not count it.
+    this.closed(conn);
+    if (conn.state !== 'closed') conn.destroy();
+  }
+
+  /** ConnectionEvents: a connection closed. */
+  closed(conn: AjpConnection): void {
+    this.all.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweep);
+    for (const c of this.all) c.destroy();
+    this.idle.length = 0;
+    // Give the 'close' events a turn so callers see settled results.
+    await new Promise((r) => setImmediate(r));
+  }
+
+  private cping(conn: AjpConnection, ping: PingOptions, cb: Acquired): void {
+    this.stats.cpings++;
+    conn.cping(ping.timeoutMs, (kind, message) => {
+      if (kind === null) return cb(conn, null, null);
+      this.stats.cpingFailures++;
+      cb(null, 'cping-failed', message);
+    });
+  }
+
+  private expire(): void {
+    const t = this.now();
+    for (const c of this.all) if (c.deadline <= t) c.expire();
+  }
+}
+
+function has(p: PingOptions, letter: string): boolean {
+  return p.modes.includes(letter) || p.modes.includes('A');
+}
+
+export class AjpClient implements LoadClient {
+  readonly label: string;
+  private readonly pool: ConnectionPool;
+  private readonly now: () => number;
+
+  constructor(opts: AjpClientOptions) {
+    this.now = opts.now ?? (() => performance.now());
+    this.label = opts.label ?? `ajp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+    this.pool = new ConnectionPool(opts, this.now);
+  }
+
+  send(req: ReplayRequest, rec: RequestResult, done: () => void): void {
+    this.pool.acquire((conn, kind, message) => {
+      if (conn === null) {
+        rec.error = kind;
+        rec.errorMessage = message;
+        rec.endMs = this.now();
+        return done();
+      }
+      conn.exchange(req, rec, (reusable) => {
+        this.pool.release(conn, reusable, rec.error !== null && rec.error !== 'status-5xx');
+        done();
+      });
+    });
+  }
+
+  connectionStats(): ConnectionStats {
+    return { ...this.pool.stats };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * One AJP connection as mod_jk uses it (§7.2): one request at a time, no pipelining. It sends the
+ * Forward Request and, when Content-Length > 0, the first body packet right after it (§6.2); it
+ * answers each Get Body Chunk with one body packet of at most the requested size (chunked bodies:
+ * as much as fits), and an empty packet `12 34 00 00` at the end of the body (§6.4). It reads
+ * Send Headers, Send Body Chunk and End Response, and CPong for a CPing sent while idle (§7.1).
+ *
+ * The socket is owned here; the pool decides about reuse. Timeouts are deadlines checked by the
+ * pool's sweep (one timer for all connections rather than one per request).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import {
+  AjpEncoder,
+  AjpEncodeError,
+  CPING_FRAME,
+  EMPTY_BODY_FRAME,
+  FrameDecoder,
+  MessageCode,
+  decodeToWebServer,
+  type AjpProtocolError,
+  type FrameSink,
+  type SendHeaders,
+} from '../protocol/index.js';
+import type { ClientOptions } from './load-client.js';
+import type { ReplayRequest } from './replay-request.js';
+import { errorKindOf, type ErrorKind, type RequestResult } from './request-result.js';
+import { finishResponseHeaders, noteResponseHeader } from './response-headers.js';
+
+/** Encodes Forward Requests for one run: the secret goes first among the attributes (§8, mod_jk order). */
+export class AjpRequestEncoder {
+  readonly encoder: AjpEncoder;
+  private readonly secret: string | undefined;
+
+  constructor(opts: { secret?: string; maxPacketSize?: number } = {}) {
+    this.encoder = new AjpEncoder(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize });
+    this.secret = opts.secret;
+  }
+
+  /**
+   * The bytes that start an exchange: the Forward Request, plus the first body packet when the
+   * body has a Content-Length (§6.2). Cached on the request, so a looped trace is encoded once;
+   * encoded frames are views into slabs never rewritten (src/protocol/encoder.ts).
+   */
+  firstFrames(req: ReplayRequest): Buffer {
+    if (req.ajpFrameOwner === this && req.ajpFrame !== undefined) return req.ajpFrame;
+    const e = this.encoder;
+    const fr = e.forwardRequest({
+      type: 'forward-request',
+      method: req.method,
+      ...(req.attributes.some((a) => a.name === 'stored_method') ? { methodCode: 0xff } : {}),
+      protocol: req.protocol,
+      uri: req.uri,
+      remoteAddr: req.remoteAddr,
+      remoteHost: req.remoteHost,
+      serverName: req.serverName,
+      serverPort: req.serverPort,
+      isSsl: req.isSsl,
+      headers: req.headers,
+      attributes: this.secret === undefined ? req.attributes : [{ name: 'secret', value: this.secret }, ...req.attributes],
+    });
+    const frame = req.body.length > 0 && !req.chunked ? Buffer.concat([fr, e.body(req.body.subarray(0, e.maxRequestBodyChunk))]) : fr;
+    req.ajpFrame = frame;
+    req.ajpFrameOwner = this;
+    return frame;
+  }
+}
+
+export type ConnectionState = 'connecting' | 'idle' | 'cping' | 'busy' | 'closed';
+
+export interface ConnectionEvents {
+  /** The connection closed (whatever the reason); the pool forgets it. */
+  closed(conn: AjpConnection): void;
+}
+
+type ReadyCallback = (kind: ErrorKind | null, message: string | null) => void;
+type ExchangeCallback = (reusable: boolean) => void;
+
+export class AjpConnection implements FrameSink {
+  state: ConnectionState = 'connecting';
+  /** Monotonic ms after which the pending step times out; Infinity when nothing is pending. */
+  deadline = Infinity;
+  /** When the last exchange or CPing ended. */
+  lastUsedMs = 0;
+  /** Exchanges completed on this connection. */
+  exchanges = 0;
+  private readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  private lastError: Error | undefined;
+  private ready: ReadyCallback | undefined;
+  private req: ReplayRequest | undefined;
+  private rec: RequestResult | undefined;
+  private done: ExchangeCallback | undefined;
+  private bodySent = 0;
+  private hash: Hash | undefined;
+
+  constructor(
+    host: string,
+    port: number,
+    private readonly frames: AjpRequestEncoder,
+    private readonly opts: ClientOptions,
+    private readonly events: ConnectionEvents,
+    private readonly now: () => number,
+    onConnect: ReadyCallback,
+  ) {
+    this.ready = onConnect;
+    this.deadline = now() + opts.connectTimeoutMs;
+    this.decoder = new FrameDecoder({ direction: 'to-web-server', maxPacketSize: frames.encoder.maxPacketSize, onInvalid: 'stop' });
+    const s = (this.socket = connect({ host, port, noDelay: true }));
+    s.on('connect', () => {
+      this.state = 'idle';
+      this.deadline = Infinity;
+      this.lastUsedMs = this.now();
+      this.settleReady(null, null);
+    });
+    s.on('data', (chunk: Buffer) => {
+      if (this.rec !== undefined) this.rec.bytesReceived += chunk.length;
+      this.decoder.push(chunk, this);
+    });
+    s.on('error', (e) => (this.lastError = e));
+    s.on('close', () => this.onClose());
+  }
+
+  /** §7.1: CPing while idle; `cb` gets null on CPong. */
+  cping(timeoutMs: number, cb: ReadyCallback): void {
+    this.state = 'cping';
+    this.ready = cb;
+    this.deadline = this.now() + timeoutMs;
+    this.socket.write(CPING_FRAME);
+  }
+
+  /** Runs one exchange; `cb(reusable)` once the response ended or failed (the record says which). */
+  exchange(req: ReplayRequest, rec: RequestResult, cb: ExchangeCallback): void {
+    let first: Buffer;
+    try {
+      first = this.frames.firstFrames(req);
+    } catch (e) {
+      // mod_jk answers 413 for a request that does not fit one packet (§1); nothing was sent.
+      rec.error = 'other';
+      rec.errorMessage = e instanceof AjpEncodeError ? `cannot encode the Forward Request: ${e.message}` : String(e);
+      rec.endMs = this.now();
+      cb(true);
+      return;
+    }
+    this.state = 'busy';
+    this.req = req;
+    this.rec = rec;
+    this.done = cb;
+    this.hash = this.opts.verify === undefined ? undefined : createHash('sha256');
+    this.bodySent = req.body.length > 0 && !req.chunked ? Math.min(req.body.length, this.frames.encoder.maxRequestBodyChunk) : 0;
+    this.deadline = rec.sentMs + this.opts.requestTimeoutMs;
+    rec.bytesSent += first.length;
+    this.socket.write(first);
+  }
+
+  /** Called by the pool's sweep when the deadline has passed. */
+  expire(): void {
+    const kind: ErrorKind = this.state === 'connecting' ? 'connect-timeout' : this.state === 'cping' ? 'cping-failed' : 'timeout';
+    this.fail(kind, kind === 'cping-failed' ? 'no CPong within the ping timeout' : `no response within ${this.opts.requestTimeoutMs} ms`);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  frame(payload: Buffer): void {
+    const type = payload[0];
+    if (this.state === 'cping') {
+      if (type === MessageCode.CPong) {
+        this.state = 'idle';
+        this.deadline = Infinity;
+        this.lastUsedMs = this.now();
+        this.settleReady(null, null);
+      } else this.fail('cping-failed', `expected CPong, got message type ${type}`);
+      return;
+    }
+    const rec = this.rec;
+    if (this.state !== 'busy' || rec === undefined) {
+      // Bytes while idle: a stale response; mod_jk closes such a connection (§7.2).
+      this.fail('protocol', `unexpected message type ${type} on an idle connection`);
+      return;
+    }
+    switch (type) {
+      case MessageCode.SendBodyChunk: {
+        const n = ((payload[1] as number) << 8) | (payload[2] as number);
+        if (payload.length < 3 || n > payload.length - 3) return this.fail('protocol', `Send Body Chunk says ${n} bytes, packet holds ${payload.length - 3}`);
+        rec.bodyBytes += n;
+        if (this.hash !== undefined && n > 0) this.hash.update(payload.subarray(3, 3 + n));
+        return;
+      }
+      case MessageCode.SendHeaders:
+        return this.headers(payload, rec);
+      case MessageCode.EndResponse:
+        if (payload.length < 2) return this.fail('protocol', 'End Response without its reuse byte');
+        if (rec.headersMs < 0) return this.fail('protocol', 'End Response before Send Headers');
+        // §5.3: httpd reuses on any non-zero byte.
+        return this.finish(payload[1] !== 0);
+      case MessageCode.GetBodyChunk:
+        if (payload.length < 3) return this.fail('protocol', 'Get Body Chunk without its length');
+        return this.sendBody(((payload[1] as number) << 8) | (payload[2] as number));
+      default:
+        return this.fail('protocol', `unexpected message type ${type} during a request`);
+    }
+  }
+
+  error(err: AjpProtocolError): void {
+    this.fail('protocol', `${err.code}: ${err.message}`);
+  }
+
+  private headers(payload: Buffer, rec: RequestResult): void {
+    if (rec.headersMs >= 0) return this.fail('protocol', 'a second Send Headers'); // an error in mod_jk and httpd (§5.1)
+    let msg: SendHeaders;
+    try {
+      msg = decodeToWebServer(payload) as SendHeaders;
+    } catch (e) {
+      return this.fail('protocol', `bad Send Headers: ${(e as Error).message}`);
+    }
+    rec.headersMs = this.now();
+    rec.status = msg.status;
+    for (const h of msg.headers) noteResponseHeader(rec, h.name.toLowerCase(), h.value, this.opts);
+    finishResponseHeaders(rec, this.opts);
+  }
+
+  /** §6.3–6.5: one body packet per Get Body Chunk, an empty one once the body is all sent. */
+  private sendBody(requested: number): void {
+    const req = this.req as ReplayRequest;
+    const rec = this.rec as RequestResult;
+    const left = req.body.length - this.bodySent;
+    if (left <= 0) {
+      rec.bytesSent += EMPTY_BODY_FRAME.length;
+      this.socket.write(EMPTY_BODY_FRAME);
+      return;
+    }
+    const e = this.frames.encoder;
+    // mod_jk fills chunked bodies to the packet maximum and honours the request otherwise (§5.4).
+    const n = Math.min(left, e.maxRequestBodyChunk, req.chunked ? Infinity : Math.max(1, requested));
+    const frame = e.body(req.body.subarray(this.bodySent, this.bodySent + n));
+    this.bodySent += n;
+    rec.bytesSent += frame.length;
+    this.socket.write(frame);
+  }
+
+  private finish(reusable: boolean): void {
+    const rec = this.rec as RequestResult;
+    const done = this.done as ExchangeCallback;
+    rec.endMs = this.now();
+    if (this.hash !== undefined) rec.bodySha256 = this.hash.digest('hex');
+    if (rec.status >= 500) rec.error = 'status-5xx';
+    this.clearExchange();
+    this.exchanges++;
+    this.lastUsedMs = rec.endMs;
+    this.deadline = Infinity;
+    if (reusable) this.state = 'idle';
+    else {
+      this.state = 'closed';
+      this.socket.destroy();
+    }
+    done(reusable);
+  }
+
+  private clearExchange(): void {
+    this.req = undefined;
+    this.rec = undefined;
+    this.done = undefined;
+    this.hash = undefined;
+  }
+
+  /** Ends whatever is pending with an error and closes the socket. */
+  private fail(kind: ErrorKind, message: string): void {
+    const prev = this.state;
+    this.state = 'closed';
+    this.deadline = Infinity;
+    this.socket.destroy();
+    if (prev === 'busy' && this.rec !== undefined) {
+      const rec = this.rec;
+      const done = this.done as ExchangeCallback;
+      this.clearExchange();
+      rec.error = kind;
+      rec.errorMessage = message;
+      rec.endMs = this.now();
+      done(false);
+    } else if (prev === 'connecting' || prev === 'cping') this.settleReady(kind, message);
+  }
+
+  private onClose(): void {
+    const prev = this.state;
+    // Out of the pool first, so that a request retried from the callbacks below sees a free slot.
+    this.events.closed(this);
+    if (prev === 'busy' || prev === 'connecting' || prev === 'cping') {
+      const e = this.lastError;
+      const kind: ErrorKind = e === undefined ? (prev === 'connecting' ? 'connect-failed' : prev === 'cping' ? 'cping-failed' : 'closed') : prev === 'cping' ? 'cping-failed' : errorKindOf(e, prev === 'connecting');
+      this.fail(kind, e?.message ?? 'the connection closed');
+    }
+    this.state = 'closed';
+  }
+
+  private settleReady(kind: ErrorKind | null, message: string | null): void {
+    const cb = this.ready;
+    this.ready = undefined;
+    cb?.(kind, message);
+  }
+}

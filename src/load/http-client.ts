@@ -1,0 +1,177 @@
+/**
+ * HttpClient: replays exchanges as HTTP/1.1 requests with undici (keep-alive, pipelining off by
+ * default). The request is the recorded one: method, path (+ the target's prefix) and query,
+ * headers in order, body. Hop-by-hop headers and Content-Length are left to undici (it sets the
+ * length from the body). AJP-only facts (remote_addr, is_ssl, server port) become
+ * X-Forwarded-For/-Proto/-Host/-Port only with `forwarded` (--forwarded).
+ *
+ * undici's dispatch() with a handler object is used rather than request(): no stream per
+ * response, and the handler sees headers and body chunks as they arrive (time to headers).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Pool, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'undici/types/header.js';
+import { emptyConnectionStats, type ClientOptions, type ConnectionStats, type LoadClient } from './load-client.js';
+import type { ReplayRequest } from './replay-request.js';
+import { errorKindOf, type RequestResult } from './request-result.js';
+import { finishResponseHeaders, noteResponseHeader } from './response-headers.js';
+
+export interface HttpClientOptions extends ClientOptions {
+  host: string;
+  port: number;
+  /** Path prefix put before every URI ('' for none). */
+  prefix: string;
+  label?: string;
+  /** Requests in flight per connection (1 = no pipelining, the default). */
+  pipelining?: number;
+  forwarded?: boolean;
+}
+
+/** Headers undici must not be given (hop-by-hop, or computed by undici itself). */
+const SKIPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'content-length', 'expect', 'http2-settings']);
+
+export class HttpClient implements LoadClient {
+  readonly label: string;
+  private readonly pool: Pool;
+  private readonly now: () => number;
+  private readonly stats: ConnectionStats = emptyConnectionStats();
+  private readonly origin: string;
+
+  constructor(private readonly opts: HttpClientOptions) {
+    this.now = opts.now ?? (() => performance.now());
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    this.origin = `http://${host}:${opts.port}`;
+    this.label = opts.label ?? `${this.origin}${opts.prefix}`;
+    this.pool = new Pool(this.origin, {
+      connections: opts.connections,
+      pipelining: opts.pipelining ?? 1,
+      connectTimeout: opts.connectTimeoutMs,
+      headersTimeout: opts.requestTimeoutMs,
+      bodyTimeout: opts.requestTimeoutMs,
+      keepAliveTimeout: 4_000,
+    });
+    this.pool.on('connect', () => this.stats.opened++);
+    this.pool.on('connectionError', () => this.stats.failed++);
+  }
+
+  send(req: ReplayRequest, rec: RequestResult, done: () => void): void {
+    const handler = new ResponseHandler(rec, this.opts, this.now, done, this.opts.verify === undefined ? undefined : createHash('sha256'));
+    rec.bytesSent += req.body.length;
+    try {
+      this.pool.dispatch(
+        {
+          path: this.path(req),
+          method: req.method as Dispatcher.HttpMethod,
+          headers: this.headers(req),
+          body: req.body.length > 0 ? req.body : null,
+          headersTimeout: this.opts.requestTimeoutMs,
+          bodyTimeout: this.opts.requestTimeoutMs,
+          // undici closes the connection after every HEAD (for servers that wrongly send a body);
+          // a replay keeps it, as the browsers and proxies that made the traffic did.
+          reset: false,
+        },
+        handler,
+      );
+    } catch (e) {
+      handler.onResponseError(undefined, e as Error);
+    }
+  }
+
+  connectionStats(): ConnectionStats {
+    return { ...this.stats };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  /** The path as bytes on the wire: non-ASCII and control bytes percent-encoded. */
+  private path(req: ReplayRequest): string {
+    const uri = req.uri ?? '/';
+    const q = req.query === null ? '' : `?${req.query}`;
+    const raw = `${this.opts.prefix}${uri}${q}`;
+    return /[^\x21-\x7e]/.test(raw) ? raw.replace(/[^\x21-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : raw;
+  }
+
+  private headers(req: ReplayRequest): string[] {
+    const fwd = this.opts.forwarded === true;
+    if (req.httpHeaders !== undefined && req.httpHeadersForwarded === fwd) return req.httpHeaders;
+    const out: string[] = [];
+    let host: string | null = null;
+    for (const h of req.headers) {
+      const lower = h.name.toLowerCase();
+      if (h.value === null || SKIPPED.has(lower)) continue;
+      if (lower === 'host') host = h.value;
+      out.push(h.name, h.value);
+    }
+    if (fwd) {
+      if (req.remoteAddr !== null) out.push('X-Forwarded-For', req.remoteAddr);
+      out.push('X-Forwarded-Proto', req.isSsl ? 'https' : 'http');
+      if (host !== null) out.push('X-Forwarded-Host', host);
+      out.push('X-Forwarded-Port', String(req.serverPort));
+    }
+    req.httpHeaders = out;
+    req.httpHeadersForwarded = fwd;
+    return out;
+  }
+}
+
+/** undici's handler interface, one object per request. */
+class ResponseHandler implements Dispatcher.DispatchHandler {
+  private settled = false;
+
+  constructor(
+    private readonly rec: RequestResult,
+    private readonly opts: HttpClientOptions,
+    private readonly now: () => number,
+    private readonly done: () => void,
+    private readonly hash: Hash | undefined,
+  ) {}
+
+  onRequestStart(): void {}
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational: the real response follows
+    const rec = this.rec;
+    rec.headersMs = this.now();
+    rec.status = statusCode;
+    for (const name in headers) {
+      const v = headers[name];
+      if (v === undefined) continue;
+      if (typeof v === 'string') noteResponseHeader(rec, name, v, this.opts);
+      else for (const one of v) noteResponseHeader(rec, name, one, this.opts);
+    }
+    finishResponseHeaders(rec, this.opts);
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.rec.bodyBytes += chunk.length;
+    this.rec.bytesReceived += chunk.length;
+    this.hash?.update(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const rec = this.rec;
+    rec.endMs = this.now();
+    if (this.hash !== undefined) rec.bodySha256 = this.hash.digest('hex');
+    if (rec.status >= 500) rec.error = 'status-5xx';
+    this.done();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    const rec = this.rec;
+    rec.endMs = this.now();
+    rec.error = errorKindOf(err.cause ?? err, rec.headersMs < 0 && isConnectError(err));
+    rec.errorMessage = err.message;
+    this.done();
+  }
+}
+
+function isConnectError(err: Error): boolean {
+  const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
+  return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND';
+}

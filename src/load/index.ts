@@ -1,0 +1,14 @@
+export * from './request-result.js';
+export * from './replay-request.js';
+export * from './target.js';
+export * from './load-client.js';
+export { AjpConnection, AjpRequestEncoder, type ConnectionState } from './ajp-connection.js';
+export { AjpClient, ConnectionPool, type AjpClientOptions, type PingOptions } from './ajp-client.js';
+export { HttpClient, type HttpClientOptions } from './http-client.js';
+export * from './pacer.js';
+export * from './request-source.js';
+export * from './schedulers.js';
+export * from './response-verifier.js';
+export * from './replay-results.js';
+export * from './replay.js';
+export * from './stub-container.js';

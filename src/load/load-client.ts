@@ -1,0 +1,49 @@
+/** What the schedulers need from a client (AjpClient, HttpClient). */
+import type { ReplayRequest } from './replay-request.js';
+import type { RequestResult } from './request-result.js';
+
+export interface ConnectionStats {
+  /** Connections opened (successfully). */
+  opened: number;
+  /** Connection attempts that failed. */
+  failed: number;
+  /** Requests sent on a connection that had served one before. */
+  reused: number;
+  /** Connections closed because the response said not to reuse them (AJP End Response reuse=0). */
+  closedNoReuse: number;
+  /** Connections closed after an error (timeout, reset, protocol error). */
+  closedOnError: number;
+  /** CPing round trips made and failed (AJP --ping). */
+  cpings: number;
+  cpingFailures: number;
+}
+
+export interface LoadClient {
+  readonly label: string;
+  /**
+   * Sends one request and calls `done` exactly once, after filling `result` (status, times,
+   * bytes, route, error). `result.sentMs` and `intendedMs` are set by the caller. Never throws.
+   */
+  send(req: ReplayRequest, result: RequestResult, done: () => void): void;
+  connectionStats(): ConnectionStats;
+  /** Closes every connection (in-flight requests end with an error). */
+  close(): Promise<void>;
+}
+
+export function emptyConnectionStats(): ConnectionStats {
+  return { opened: 0, failed: 0, reused: 0, closedNoReuse: 0, closedOnError: 0, cpings: 0, cpingFailures: 0 };
+}
+
+/** Options common to both clients. */
+export interface ClientOptions {
+  /** Most connections open at once. */
+  connections: number;
+  connectTimeoutMs: number;
+  /** From sending to the end of the response. */
+  requestTimeoutMs: number;
+  /** Header whose value names the backend (e.g. X-Served-By), lowercase; used when Set-Cookie names none. */
+  routeHeader?: string;
+  /** Keep the body SHA-256 and these response headers (lowercase) for --verify. */
+  verify?: { headers: string[] };
+  now?: () => number;
+}

@@ -1,0 +1,318 @@
+/**
+ * ReplayResults: accumulates RequestResult records (it is a scheduler's ResultSink) into what a
+ * replay reports: HDR latency histograms in µs (time to headers, time to complete) overall, per
+ * route and per status class; throughput per second; errors by kind; bytes; the per-worker share;
+ * and --verify mismatches. Constant memory: fixed histograms, capped tables, one counter per
+ * second. Rendering is elsewhere (replay-table.ts, hgrm, the JSON report built here).
+ */
+import { build as buildHistogram, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import type { LatencyStats } from '../report/trace-summary.js';
+import type { ConnectionStats } from './load-client.js';
+import { ERROR_KINDS, type ErrorKind, type Mismatch, type RequestResult } from './request-result.js';
+import type { ScheduleStats } from './schedulers.js';
+
+/** Latencies above one hour are clamped to it (HDR histograms have a fixed range). */
+export const MAX_LATENCY_US = 3_600_000_000;
+/** Distinct routes (workers) kept; further ones count under OTHER. */
+export const MAX_ROUTES = 64;
+export const OTHER = '(other)';
+/** Mismatch examples kept per kind. */
+export const MISMATCH_EXAMPLES = 3;
+
+export function newLatencyHistogram(): Histogram {
+  return buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_LATENCY_US, numberOfSignificantValueDigits: 3 });
+}
+
+interface Group {
+  count: number;
+  headersUs: Histogram;
+  completeUs: Histogram;
+}
+
+function newGroup(): Group {
+  return { count: 0, headersUs: newLatencyHistogram(), completeUs: newLatencyHistogram() };
+}
+
+/** Latency statistics plus the histogram, encoded in HdrHistogram's compressed base64 form (mergeable). */
+export interface LatencyReport extends LatencyStats {
+  histogram: string;
+}
+
+export interface GroupReport {
+  name: string;
+  count: number;
+  /** Of the measured requests. */
+  share: number;
+  timeToHeadersUs: LatencyReport;
+  timeToCompleteUs: LatencyReport;
+}
+
+export interface MismatchReport {
+  kind: string;
+  count: number;
+  examples: { exchangeId: number; uri: string; expected: string | number | null; actual: string | number | null }[];
+}
+
+export interface ReplayReport {
+  /** Run settings as resolved (targets, model, limits, flags). */
+  config: Record<string, unknown>;
+  startedAt: string;
+  schedule: ScheduleStats;
+  /** Measured window: from the end of the warmup to the last result, ms. */
+  measuredMs: number;
+  requests: {
+    /** Measured requests (warmup excluded) that ended, with or without a response. */
+    total: number;
+    /** With a response (any status). */
+    responses: number;
+    /** Failed (no response) or 5xx. */
+    errors: number;
+    /** Ended responses per second over the measured window. */
+    perSecond: number;
+  };
+  latency: { unit: 'µs'; timeToHeadersUs: LatencyReport; timeToCompleteUs: LatencyReport };
+  byRoute: GroupReport[];
+  byStatusClass: GroupReport[];
+  statuses: { status: number; count: number }[];
+  errors: { total: number; byKind: { kind: ErrorKind; count: number; example: string | null }[] };
+  throughput: { intervalMs: 1000; series: { second: number; responses: number; errors: number }[] };
+  bytes: { sent: number; received: number; responseBodies: number };
+  /** Share of requests per backend (route, else the target). */
+  workers: { name: string; count: number; share: number }[];
+  connections: (ConnectionStats & { target: string })[];
+  verify: null | { compared: number; matched: number; mismatched: number; byKind: MismatchReport[] };
+  warnings: string[];
+}
+
+export interface ProgressSnapshot {
+  elapsedMs: number;
+  requests: number;
+  /** Over the last progress interval. */
+  perSecond: number;
+  p99Us: number | null;
+  errors: number;
+  warmup: boolean;
+}
+
+export class ReplayResults {
+  private origin = 0;
+  private warmupMs = 0;
+  private warmupSeen = 0;
+  private total = 0;
+  private responses = 0;
+  private errorsTotal = 0;
+  private readonly errorCounts = new Map<ErrorKind, { count: number; example: string | null }>();
+  private readonly overall = newGroup();
+  private readonly routes = new Map<string, Group>();
+  private readonly classes = new Map<string, Group>();
+  private readonly statuses = new Map<number, number>();
+  private readonly perSecondResponses: number[] = [];
+  private readonly perSecondErrors: number[] = [];
+  private bytesSent = 0;
+  private bytesReceived = 0;
+  private bodyBytes = 0;
+  private lastEndMs = 0;
+  private verified = 0;
+  private verifiedOk = 0;
+  private readonly mismatches = new Map<string, MismatchReport>();
+  private progressAt = 0;
+  private progressCount = 0;
+
+  constructor(private readonly targets: string[], private readonly verifying = false) {}
+
+  /** The run's clock origin and warmup; call right before the scheduler starts. */
+  begin(originMs: number, warmupMs: number): void {
+    this.origin = this.progressAt = originMs;
+    this.warmupMs = warmupMs;
+  }
+
+  add(r: RequestResult): void {
+    if (r.warmup) {
+      this.warmupSeen++;
+      return;
+    }
+    this.total++;
+    if (r.endMs > this.lastEndMs) this.lastEndMs = r.endMs;
+    this.bytesSent += r.bytesSent;
+    this.bytesReceived += r.bytesReceived;
+    this.bodyBytes += r.bodyBytes;
+    const second = Math.max(0, Math.floor((r.endMs - this.origin - this.warmupMs) / 1000));
+    while (this.perSecondResponses.length <= second) {
+      this.perSecondResponses.push(0);
+      this.perSecondErrors.push(0);
+    }
+    if (r.error !== null) {
+      this.errorsTotal++;
+      this.perSecondErrors[second] = (this.perSecondErrors[second] as number) + 1;
+      const e = this.errorCounts.get(r.error);
+      if (e === undefined) this.errorCounts.set(r.error, { count: 1, example: r.errorMessage });
+      else e.count++;
+    }
+    if (r.status > 0) {
+      this.responses++;
+      this.perSecondResponses[second] = (this.perSecondResponses[second] as number) + 1;
+      this.statuses.set(r.status, (this.statuses.get(r.status) ?? 0) + 1);
+      const headersUs = r.headersMs >= 0 ? toUs(r.headersMs - r.intendedMs) : -1;
+      const completeUs = toUs(r.endMs - r.intendedMs);
+      record(this.overall, headersUs, completeUs);
+      record(this.group(this.routes, r.route ?? this.targets[r.target] ?? '?', MAX_ROUTES), headersUs, completeUs);
+      record(this.group(this.classes, statusClass(r.status), Infinity), headersUs, completeUs);
+    } else {
+      // No response: counted for the worker share all the same (the request went there).
+      this.group(this.routes, r.route ?? this.targets[r.target] ?? '?', MAX_ROUTES).count++;
+    }
+    if (this.verifying) this.addVerify(r.mismatches, r);
+  }
+
+  private addVerify(ms: Mismatch[] | null, r: RequestResult): void {
+    this.verified++;
+    if (ms === null || ms.length === 0) {
+      this.verifiedOk++;
+      return;
+    }
+    for (const m of ms) {
+      let rep = this.mismatches.get(m.kind);
+      if (rep === undefined) {
+        if (this.mismatches.size >= MAX_ROUTES) rep = this.mismatches.get(OTHER) ?? { kind: OTHER, count: 0, examples: [] };
+        else rep = { kind: m.kind, count: 0, examples: [] };
+        this.mismatches.set(rep.kind, rep);
+      }
+      rep.count++;
+      if (rep.examples.length < MISMATCH_EXAMPLES) rep.examples.push({ exchangeId: r.exchangeId, uri: r.uri, expected: m.expected, actual: m.actual });
+    }
+  }
+
+  private group(map: Map<string, Group>, key: string, cap: number): Group {
+    let g = map.get(key);
+    if (g === undefined) {
+      if (map.size >= cap) key = OTHER;
+      g = map.get(key);
+      if (g === undefined) {
+        g = newGroup();
+        map.set(key, g);
+      }
+    }
+    return g;
+  }
+
+  /** For the live progress line. */
+  progress(nowMs: number): ProgressSnapshot {
+    const dt = nowMs - this.progressAt;
+    const n = this.total + this.warmupSeen;
+    const perSecond = dt > 0 ? ((n - this.progressCount) * 1000) / dt : 0;
+    this.progressAt = nowMs;
+    this.progressCount = n;
+    const h = this.overall.completeUs;
+    return {
+      elapsedMs: nowMs - this.origin,
+      requests: n,
+      perSecond,
+      p99Us: h.totalCount > 0 ? h.getValueAtPercentile(99) : null,
+      errors: this.errorsTotal,
+      warmup: nowMs - this.origin < this.warmupMs,
+    };
+  }
+
+  /** The overall time-to-complete histogram (for --hgrm). */
+  get completeHistogram(): Histogram {
+    return this.overall.completeUs;
+  }
+
+  report(schedule: ScheduleStats, connections: (ConnectionStats & { target: string })[], config: Record<string, unknown>, startedAt: string): ReplayReport {
+    const measuredMs = Math.max(0, (this.lastEndMs === 0 ? this.origin + schedule.elapsedMs : this.lastEndMs) - this.origin - this.warmupMs);
+    const groups = (map: Map<string, Group>, order: (a: [string, Group], b: [string, Group]) => number): GroupReport[] =>
+      [...map.entries()].sort(order).map(([name, g]) => ({
+        name,
+        count: g.count,
+        share: this.total === 0 ? 0 : g.count / this.total,
+        timeToHeadersUs: latencyReport(g.headersUs),
+        timeToCompleteUs: latencyReport(g.completeUs),
+      }));
+    const byCount = (a: [string, Group], b: [string, Group]): number => b[1].count - a[1].count || a[0].localeCompare(b[0]);
+    const byRoute = groups(this.routes, byCount);
+    return {
+      config,
+      startedAt,
+      schedule,
+      measuredMs,
+      requests: {
+        total: this.total,
+        responses: this.responses,
+        errors: this.errorsTotal,
+        perSecond: measuredMs > 0 ? (this.responses * 1000) / measuredMs : 0,
+      },
+      latency: { unit: 'µs', timeToHeadersUs: latencyReport(this.overall.headersUs), timeToCompleteUs: latencyReport(this.overall.completeUs) },
+      byRoute,
+      byStatusClass: groups(this.classes, (a, b) => a[0].localeCompare(b[0])),
+      statuses: [...this.statuses.entries()].sort((a, b) => a[0] - b[0]).map(([status, count]) => ({ status, count })),
+      errors: {
+        total: this.errorsTotal,
+        byKind: (Object.keys(ERROR_KINDS) as ErrorKind[]).flatMap((kind) => {
+          const e = this.errorCounts.get(kind);
+          return e === undefined ? [] : [{ kind, count: e.count, example: e.example }];
+        }),
+      },
+      throughput: {
+        intervalMs: 1000,
+        series: this.perSecondResponses.map((responses, second) => ({ second, responses, errors: this.perSecondErrors[second] ?? 0 })),
+      },
+      bytes: { sent: this.bytesSent, received: this.bytesReceived, responseBodies: this.bodyBytes },
+      workers: byRoute.map((g) => ({ name: g.name, count: g.count, share: g.share })),
+      connections,
+      verify: this.verifying
+        ? { compared: this.verified, matched: this.verifiedOk, mismatched: this.verified - this.verifiedOk, byKind: [...this.mismatches.values()].sort((a, b) => b.count - a.count) }
+        : null,
+      warnings: warnings(schedule, this.total),
+    };
+  }
+}
+
+function record(g: Group, headersUs: number, completeUs: number): void {
+  g.count++;
+  if (headersUs >= 0) g.headersUs.recordValue(headersUs);
+  g.completeUs.recordValue(completeUs);
+}
+
+function toUs(ms: number): number {
+  const us = Math.round(ms * 1000);
+  return us < 0 ? 0 : us > MAX_LATENCY_US ? MAX_LATENCY_US : us;
+}
+
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+}
+
+export function latencyReport(h: Histogram): LatencyReport {
+  const n = h.totalCount;
+  const at = (p: number): number | null => (n === 0 ? null : Math.min(h.getValueAtPercentile(p), h.maxValue));
+  return {
+    count: n,
+    mean: n === 0 ? null : Math.round(h.mean),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p99_9: at(99.9),
+    max: n === 0 ? null : h.maxValue,
+    histogram: encodeIntoCompressedBase64(h),
+  };
+}
+
+function warnings(s: ScheduleStats, total: number): string[] {
+  const w: string[] = [];
+  if (s.lateSends > 0 && s.lateSends >= Math.max(1, s.sent * 0.01)) {
+    w.push(
+      `the generator could not keep the rate: ${s.lateSends} of ${s.sent} requests left more than 10 ms after their due time ` +
+        `(up to ${s.maxLateMs.toFixed(0)} ms late) with a connection free; their latency includes that delay`,
+    );
+  }
+  if (s.queued > 0) {
+    w.push(
+      `${s.queued} requests waited for a free connection (all busy; backlog up to ${s.maxBacklog}): the target did not keep up ` +
+        'with the rate at this concurrency; their latency counts from when they were due',
+    );
+  }
+  if (s.notSent > 0) w.push(`${s.notSent} requests were due but never sent (the run stopped, or the backlog was full)`);
+  if (s.abandoned > 0) w.push(`${s.abandoned} requests were still in flight when the run ended; they are not counted`);
+  if (total === 0) w.push('no request was measured (check --warmup against --duration / --requests)');
+  return w;
+}

@@ -1,0 +1,168 @@
+/**
+ * replay(): the library entry behind `ajpbench replay`. Opens the trace as a streaming source,
+ * builds one client per target, runs the chosen scheduler with ReplayResults as its sink, and
+ * returns the report. A dead or failing target is measured (errors by kind), never thrown; only a
+ * trace that cannot be opened throws (TraceFormatError or the file error).
+ */
+import { AjpClient, type PingOptions } from './ajp-client.js';
+import { AjpRequestEncoder } from './ajp-connection.js';
+import { HttpClient } from './http-client.js';
+import type { LoadClient } from './load-client.js';
+import { ConstantPacer, RecordedPacer } from './pacer.js';
+import type { RewriteOptions } from './replay-request.js';
+import { ReplayResults, type ProgressSnapshot, type ReplayReport } from './replay-results.js';
+import { TraceRequestSource } from './request-source.js';
+import { responseVerifier } from './response-verifier.js';
+import { ClosedLoopScheduler, OpenLoopScheduler, type RunLimits, type SchedulerOptions } from './schedulers.js';
+import type { Target } from './target.js';
+
+export type LoadModel = 'closed' | 'open' | 'recorded';
+
+export interface ReplayOptions {
+  trace: string;
+  targets: Target[];
+  model: LoadModel;
+  /** Closed loop: concurrent requests; open loop: most in flight. Also connections per target. */
+  concurrency: number;
+  /** Open loop: requests per second. */
+  rate?: number;
+  /** Recorded timing: speed factor (2 = twice as fast). */
+  speed?: number;
+  limits: RunLimits;
+  loop?: boolean;
+  rewrite?: RewriteOptions;
+  /** AJP secret attribute (§8). */
+  secret?: string;
+  ping?: PingOptions;
+  maxPacketSize?: number;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** HTTP targets: X-Forwarded-* from the AJP-only facts. */
+  forwarded?: boolean;
+  /** HTTP targets: requests per connection in flight (1: no pipelining). */
+  pipelining?: number;
+  /** Lowercase name of a header naming the backend (X-Served-By). */
+  routeHeader?: string;
+  /** Compare responses with the recorded ones; `headers`: lowercase names to compare too. */
+  verify?: { headers: string[] };
+  signal?: AbortSignal;
+  onProgress?: (p: ProgressSnapshot) => void;
+  progressIntervalMs?: number;
+  /** Exchanges skipped as unreadable, and similar notes. */
+  onIssue?: (message: string) => void;
+  now?: () => number;
+}
+
+export interface ReplayOutcome {
+  report: ReplayReport;
+  results: ReplayResults;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
+  const l = opts.limits;
+  if (opts.loop === true && l.durationMs === Infinity && l.requests === Infinity) {
+    throw new RangeError('--loop needs a limit: --duration or --requests');
+  }
+  if (opts.model === 'open' && !(opts.rate !== undefined && opts.rate > 0)) throw new RangeError('open loop needs a rate');
+  const now = opts.now ?? (() => performance.now());
+  const source = await TraceRequestSource.open(opts.trace, {
+    loop: opts.loop === true,
+    ...(opts.rewrite === undefined ? {} : { rewrite: opts.rewrite }),
+    orderWindow: opts.model === 'recorded' ? 4096 : 0,
+    ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
+  });
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const common = {
+    connections: opts.concurrency,
+    connectTimeoutMs,
+    requestTimeoutMs,
+    now,
+    ...(opts.routeHeader === undefined ? {} : { routeHeader: opts.routeHeader.toLowerCase() }),
+    ...(opts.verify === undefined ? {} : { verify: { headers: opts.verify.headers.map((h) => h.toLowerCase()) } }),
+  };
+  let encoder: AjpRequestEncoder | undefined;
+  const clients: LoadClient[] = opts.targets.map((t) => {
+    if (t.protocol === 'ajp') {
+      encoder ??= new AjpRequestEncoder({
+        ...(opts.secret === undefined ? {} : { secret: opts.secret }),
+        ...(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize }),
+      });
+      return new AjpClient({ ...common, host: t.host, port: t.port, label: t.label, encoder, ...(opts.ping === undefined ? {} : { ping: opts.ping }) });
+    }
+    return new HttpClient({ ...common, host: t.host, port: t.port, prefix: t.prefix, label: t.label, forwarded: opts.forwarded === true, pipelining: opts.pipelining ?? 1 });
+  });
+  const results = new ReplayResults(
+    opts.targets.map((t) => t.label),
+    opts.verify !== undefined,
+  );
+  const schedOpts: SchedulerOptions = {
+    clients,
+    source,
+    sink: results,
+    limits: l,
+    concurrency: opts.concurrency,
+    drainMs: requestTimeoutMs + connectTimeoutMs + 1000,
+    now,
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    ...(opts.verify === undefined ? {} : { verify: responseVerifier(common.verify?.headers ?? []) }),
+  };
+  const scheduler =
+    opts.model === 'closed'
+      ? new ClosedLoopScheduler(schedOpts)
+      : new OpenLoopScheduler(schedOpts, opts.model === 'open' ? new ConstantPacer(opts.rate as number) : new RecordedPacer(source, opts.speed ?? 1));
+  const startedAt = new Date().toISOString();
+  results.begin(now(), l.warmupMs);
+  const progress =
+    opts.onProgress === undefined
+      ? undefined
+      : setInterval(() => opts.onProgress?.(results.progress(now())), opts.progressIntervalMs ?? 1000);
+  progress?.unref();
+  let schedule;
+  try {
+    schedule = await scheduler.run();
+  } finally {
+    if (progress !== undefined) clearInterval(progress);
+    source.close();
+    await Promise.all(clients.map((c) => c.close()));
+  }
+  const connections = clients.map((c, i) => ({ target: opts.targets[i]?.label ?? c.label, ...c.connectionStats() }));
+  const report = results.report(schedule, connections, describe(opts, source.perPass, source.skipped), startedAt);
+  return { report, results };
+}
+
+/** The settings as they go into the JSON report (never the secret itself). */
+function describe(o: ReplayOptions, perPass: number | undefined, skipped: number): Record<string, unknown> {
+  const lim = (v: number): number | null => (v === Infinity ? null : v);
+  return {
+    trace: o.trace,
+    exchangesPerPass: perPass ?? null,
+    skippedExchanges: skipped,
+    targets: o.targets.map((t) => t.label),
+    model: o.model,
+    concurrency: o.concurrency,
+    rate: o.rate ?? null,
+    speed: o.model === 'recorded' ? (o.speed ?? 1) : null,
+    warmupMs: o.limits.warmupMs,
+    durationMs: lim(o.limits.durationMs),
+    requests: lim(o.limits.requests),
+    loop: o.loop === true,
+    secret: o.secret === undefined ? false : true,
+    ping: o.ping ?? null,
+    forwarded: o.forwarded === true,
+    pipelining: o.pipelining ?? 1,
+    routeHeader: o.routeHeader ?? null,
+    verify: o.verify ?? null,
+    // Header names only: a --header value may be a credential.
+    rewrite: {
+      rewriteHost: o.rewrite?.rewriteHost ?? null,
+      setHeaders: (o.rewrite?.setHeaders ?? []).map(([n]) => n),
+      dropHeaders: o.rewrite?.dropHeaders ?? [],
+    },
+    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+}

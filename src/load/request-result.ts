@@ -1,0 +1,142 @@
+/**
+ * The one flat record the load engine produces per request (vegeta's Result). Clients fill it,
+ * schedulers stamp the times, and reports (ReplayResults) only read it. Times are milliseconds on
+ * the run's monotonic clock (performance.now() by default); latencies are derived from them.
+ *
+ * Records are reused: a scheduler owns a small pool of them, and a sink's `add(record)` must copy
+ * what it keeps before returning. That keeps the hot path free of per-request allocation.
+ */
+
+/** Stable error kinds, counted separately in the results (docs/replay.md). */
+export const ERROR_KINDS = {
+  'connect-refused': 'the connection was refused (nothing listens there)',
+  'connect-timeout': 'the connection did not open within --connect-timeout',
+  'connect-failed': 'the connection failed otherwise (unreachable, no address...)',
+  timeout: 'no complete response within --timeout',
+  reset: 'the connection was reset (RST) during the request',
+  closed: 'the peer closed the connection before the response ended',
+  protocol: 'the peer sent bytes that are not a valid response (bad frame, unexpected message)',
+  'cping-failed': 'no CPong came back for the CPing before the request (--ping)',
+  'status-5xx': 'the response had a 5xx status (timed and counted like any response, and also as an error)',
+  dropped: 'never sent: the open-loop backlog was full (the target cannot keep up with --rate)',
+  other: 'any other failure (the message says which)',
+} as const;
+
+export type ErrorKind = keyof typeof ERROR_KINDS;
+
+export interface Mismatch {
+  /** `status`, `body`, or `header:<name>` (lowercase). */
+  kind: string;
+  expected: string | number | null;
+  actual: string | number | null;
+}
+
+export interface RequestResult {
+  /** Order in which the scheduler took the request (0-based, warmup included). */
+  seq: number;
+  /** The trace exchange id it replays, and its URI (for mismatch examples). */
+  exchangeId: number;
+  uri: string;
+  /** Index of the target that served it (ReplayOptions.targets). */
+  target: number;
+  /** When it was due: the schedule's time in open loop, the send time in closed loop. */
+  intendedMs: number;
+  /** When the client started on it (connection acquisition included). */
+  sentMs: number;
+  /** Response headers arrived; -1 when none. */
+  headersMs: number;
+  /** The response ended or the request failed. */
+  endMs: number;
+  /** 0 when no response headers came. */
+  status: number;
+  /** The failure, or status-5xx, or null. */
+  error: ErrorKind | null;
+  errorMessage: string | null;
+  /** Bytes written and read on the wire (AJP: frames; HTTP: body bytes only). */
+  bytesSent: number;
+  bytesReceived: number;
+  /** Response body bytes. */
+  bodyBytes: number;
+  /** Backend route: JSESSIONID suffix in Set-Cookie, else the --route-header value; null otherwise. */
+  route: string | null;
+  /** With --verify: the response body's SHA-256 (hex) and the values of --verify-headers. */
+  bodySha256: string | null;
+  verifyHeaders: (string | null)[] | null;
+  /** Set by the verifier; null when it matched or was not verified. */
+  mismatches: Mismatch[] | null;
+  /** Sent during --warmup: counted apart, kept out of the results. */
+  warmup: boolean;
+}
+
+export function newResult(): RequestResult {
+  return {
+    seq: 0,
+    exchangeId: 0,
+    uri: '',
+    target: 0,
+    intendedMs: 0,
+    sentMs: 0,
+    headersMs: -1,
+    endMs: 0,
+    status: 0,
+    error: null,
+    errorMessage: null,
+    bytesSent: 0,
+    bytesReceived: 0,
+    bodyBytes: 0,
+    route: null,
+    bodySha256: null,
+    verifyHeaders: null,
+    mismatches: null,
+    warmup: false,
+  };
+}
+
+export function resetResult(r: RequestResult): void {
+  r.headersMs = -1;
+  r.endMs = 0;
+  r.status = 0;
+  r.error = null;
+  r.errorMessage = null;
+  r.bytesSent = 0;
+  r.bytesReceived = 0;
+  r.bodyBytes = 0;
+  r.route = null;
+  r.bodySha256 = null;
+  r.verifyHeaders = null;
+  r.mismatches = null;
+  r.warmup = false;
+}
+
+/** A Node/undici socket error mapped to an error kind. */
+export function errorKindOf(e: unknown, connecting: boolean): ErrorKind {
+  const code = (e as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connect-refused';
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect-timeout';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return connecting ? 'connect-failed' : 'reset';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
+      return connecting ? 'connect-timeout' : 'timeout';
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return 'closed';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'connect-failed';
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_STATUS':
+    case 'UND_ERR_INFO':
+      return 'protocol';
+    default:
+      return connecting ? 'connect-failed' : 'other';
+  }
+}

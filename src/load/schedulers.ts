@@ -1,0 +1,371 @@
+/**
+ * Load models. Both schedulers take requests from a RequestSource, hand them round robin to the
+ * targets' clients, and pass one RequestResult per request to a sink; neither measures anything
+ * itself beyond stamping the due time.
+ *
+ * - ClosedLoopScheduler: N workers, each sending its next request when the previous one ended
+ *   (`--concurrency`). Latency counts from the send: this model has coordinated omission by
+ *   nature (a slow response delays the requests behind it), which is why open loop exists.
+ * - OpenLoopScheduler: requests are due on a schedule set by a Pacer (constant rate or recorded
+ *   timing) whatever the responses do. Latency counts from the due time (wrk2): a request that
+ *   waited for a free connection, or was sent late because the generator lagged, carries that
+ *   wait in its latency. Lateness of the generator itself is counted apart and reported.
+ */
+import type { LoadClient } from './load-client.js';
+import type { Pacer } from './pacer.js';
+import type { ReplayRequest } from './replay-request.js';
+import type { RequestSource } from './request-source.js';
+import { newResult, resetResult, type RequestResult } from './request-result.js';
+
+export interface RunLimits {
+  /** Requests due in the first warmupMs are sent but kept out of the results. */
+  warmupMs: number;
+  /** Measured time after the warmup (Infinity: none). */
+  durationMs: number;
+  /** Measured requests, after the warmup (Infinity: none). */
+  requests: number;
+}
+
+export interface ResultSink {
+  /** Called once per request, warmup included; copy what you keep (the record is reused). */
+  add(r: RequestResult): void;
+}
+
+export type ScheduleStopReason = 'requests' | 'duration' | 'trace-end' | 'signal';
+
+export interface SchedulerOptions {
+  clients: LoadClient[];
+  source: RequestSource;
+  sink: ResultSink;
+  limits: RunLimits;
+  /** Most requests in flight (= connections per target). */
+  concurrency: number;
+  /** Stops the run: nothing new is sent, what is in flight gets `abortDrainMs` to finish. */
+  signal?: AbortSignal;
+  /** Called on each result before the sink (--verify). */
+  verify?: (rec: RequestResult, req: ReplayRequest) => void;
+  /** After the schedule ends, how long in-flight (and queued) requests may take to finish (default 31 s). */
+  drainMs?: number;
+  /** After a stop signal, how long in-flight requests may take (default 1 s). */
+  abortDrainMs?: number;
+  now?: () => number;
+}
+
+export interface ScheduleStats {
+  model: string;
+  /** Clock time of the start (ms). */
+  startMs: number;
+  /** When the last result came in, ms after the start. */
+  elapsedMs: number;
+  stoppedBy: ScheduleStopReason;
+  /** Requests handed to a client (warmup included). */
+  sent: number;
+  warmupRequests: number;
+  /** Sent but neither finished nor failed when the run had to end (their results are not counted). */
+  abandoned: number;
+  /** Open loop: due but never sent (queued when the run was stopped). */
+  notSent: number;
+  /** Open loop: sent more than LATE_MS after their due time although a connection was free (the generator lagged). */
+  lateSends: number;
+  maxLateMs: number;
+  /** Open loop: waited for a free connection (all `concurrency` busy). */
+  queued: number;
+  maxBacklog: number;
+}
+
+/** A send later than this (with a connection free) counts as generator lag. */
+export const LATE_MS = 10;
+/** The open-loop backlog never holds more than this; further due requests are dropped and counted. */
+export const MAX_BACKLOG = 1_000_000;
+
+abstract class LoadScheduler {
+  protected readonly now: () => number;
+  protected start = 0;
+  protected seq = 0;
+  protected measured = 0;
+  protected inFlight = 0;
+  protected stopping: ScheduleStopReason | undefined;
+  protected hardStopped = false;
+  protected readonly stats: ScheduleStats;
+  private readonly free: RequestResult[] = [];
+  private resolveRun: ((s: ScheduleStats) => void) | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private lastResultMs = 0;
+
+  constructor(protected readonly opts: SchedulerOptions, model: string) {
+    if (opts.clients.length === 0) throw new RangeError('at least one target is needed');
+    if (!(opts.concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, got ${opts.concurrency}`);
+    this.now = opts.now ?? (() => performance.now());
+    this.stats = {
+      model,
+      startMs: 0,
+      elapsedMs: 0,
+      stoppedBy: 'trace-end',
+      sent: 0,
+      warmupRequests: 0,
+      abandoned: 0,
+      notSent: 0,
+      lateSends: 0,
+      maxLateMs: 0,
+      queued: 0,
+      maxBacklog: 0,
+    };
+  }
+
+  run(): Promise<ScheduleStats> {
+    return new Promise((resolve) => {
+      this.resolveRun = resolve;
+      this.start = this.stats.startMs = this.now();
+      const sig = this.opts.signal;
+      if (sig !== undefined) {
+        if (sig.aborted) this.stop('signal');
+        else sig.addEventListener('abort', () => this.stop('signal'), { once: true });
+      }
+      if (this.stopping === undefined) this.begin();
+      this.maybeDone();
+    });
+  }
+
+  protected abstract begin(): void;
+  /** Requests queued but not sent (open loop). */
+  protected abstract backlogSize(): number;
+  protected abstract dropBacklog(): number;
+
+  /** Ends the schedule: nothing new is taken from the source. */
+  protected stop(reason: ScheduleStopReason): void {
+    if (this.stopping !== undefined && reason !== 'signal') return;
+    const first = this.stopping === undefined;
+    this.stopping = reason;
+    if (reason === 'signal') this.stats.notSent += this.dropBacklog();
+    if (first || reason === 'signal') {
+      if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+      const wait = reason === 'signal' ? (this.opts.abortDrainMs ?? 1000) : (this.opts.drainMs ?? 31_000);
+      this.drainTimer = setTimeout(() => this.hardStop(), wait);
+      this.drainTimer.unref();
+    }
+    this.onStop();
+    this.maybeDone();
+  }
+
+  protected onStop(): void {}
+
+  /** The drain time is over: whatever is still out is abandoned. */
+  private hardStop(): void {
+    if (this.resolveRun === undefined) return;
+    this.hardStopped = true;
+    this.stats.notSent += this.dropBacklog();
+    this.stats.abandoned += this.inFlight;
+    this.inFlight = 0;
+    this.maybeDone();
+  }
+
+  protected maybeDone(): void {
+    if (this.stopping === undefined || this.resolveRun === undefined) return;
+    if (!this.hardStopped && (this.inFlight > 0 || this.backlogSize() > 0)) return;
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    const resolve = this.resolveRun;
+    this.resolveRun = undefined;
+    this.stats.stoppedBy = this.stopping;
+    this.stats.elapsedMs = Math.max(this.lastResultMs, this.now()) - this.start;
+    resolve(this.stats);
+  }
+
+  /** Sends one request due `dueMs` after the start; `after` runs (never synchronously) when its result went to the sink. */
+  protected send(req: ReplayRequest, dueMs: number, after: () => void): void {
+    const rec = this.free.pop() ?? newResult();
+    resetResult(rec);
+    const seq = this.seq++;
+    rec.seq = seq;
+    rec.exchangeId = req.exchangeId;
+    rec.uri = req.displayUri;
+    rec.target = seq % this.opts.clients.length;
+    rec.intendedMs = this.start + dueMs;
+    rec.sentMs = this.now();
+    rec.warmup = dueMs < this.opts.limits.warmupMs;
+    if (rec.warmup) this.stats.warmupRequests++;
+    this.stats.sent++;
+    this.inFlight++;
+    let sync = true;
+    const client = this.opts.clients[rec.target] as LoadClient;
+    client.send(req, rec, () => {
+      const finish = (): void => {
+        if (this.hardStopped) return; // counted as abandoned already
+        this.inFlight--;
+        this.lastResultMs = rec.endMs;
+        if (!rec.warmup) this.opts.verify?.(rec, req);
+        this.opts.sink.add(rec);
+        this.free.push(rec);
+        after();
+        this.maybeDone();
+      };
+      // A client that fails at once (nothing listening is asynchronous, but an encode error is
+      // not) must not recurse into the next send.
+      if (sync) setImmediate(finish);
+      else finish();
+    });
+    sync = false;
+  }
+
+  protected elapsed(): number {
+    return this.now() - this.start;
+  }
+
+  protected overLimits(dueMs: number): ScheduleStopReason | undefined {
+    const l = this.opts.limits;
+    if (dueMs >= l.warmupMs + l.durationMs) return 'duration';
+    if (dueMs >= l.warmupMs && this.measured >= l.requests) return 'requests';
+    return undefined;
+  }
+}
+
+export class ClosedLoopScheduler extends LoadScheduler {
+  constructor(opts: SchedulerOptions) {
+    super(opts, `closed loop, ${opts.concurrency} concurrent`);
+  }
+
+  protected begin(): void {
+    for (let i = 0; i < this.opts.concurrency; i++) this.step();
+  }
+
+  protected backlogSize(): number {
+    return 0;
+  }
+
+  protected dropBacklog(): number {
+    return 0;
+  }
+
+  private step(): void {
+    if (this.stopping !== undefined) return;
+    const t = this.elapsed();
+    const over = this.overLimits(t);
+    if (over !== undefined) return this.stop(over);
+    const src = this.opts.source;
+    const req = src.next();
+    if (req === undefined) {
+      if (src.exhausted) return this.stop('trace-end');
+      void src.waitForMore().then(() => this.step());
+      return;
+    }
+    if (t >= this.opts.limits.warmupMs) this.measured++;
+    this.send(req, t, () => this.step());
+  }
+}
+
+export class OpenLoopScheduler extends LoadScheduler {
+  /** Requests taken off the schedule (sent, queued or dropped): the pacer's position. */
+  private scheduled = 0;
+  private pending: ReplayRequest | undefined;
+  private pendingLoop = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private waiting = false;
+  // Backlog: due requests waiting for a connection, FIFO (a ring would save the shift; the
+  // backlog is short except when the target cannot keep up, and then it is bounded).
+  private backlogReqs: ReplayRequest[] = [];
+  private backlogDue: number[] = [];
+  private backlogHead = 0;
+
+  constructor(
+    opts: SchedulerOptions,
+    private readonly pacer: Pacer,
+  ) {
+    super(opts, `open loop, ${pacer.description}, up to ${opts.concurrency} in flight`);
+  }
+
+  protected begin(): void {
+    this.tick();
+  }
+
+  protected backlogSize(): number {
+    return this.backlogReqs.length - this.backlogHead;
+  }
+
+  protected dropBacklog(): number {
+    const n = this.backlogSize();
+    this.backlogReqs = [];
+    this.backlogDue = [];
+    this.backlogHead = 0;
+    return n;
+  }
+
+  protected override onStop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (this.stopping !== undefined) return;
+    const src = this.opts.source;
+    const elapsed = this.elapsed();
+    for (let n = 0; ; n++) {
+      if (this.pending === undefined) {
+        this.pending = src.next();
+        this.pendingLoop = src.loop;
+        if (this.pending === undefined) {
+          if (src.exhausted) return this.stop('trace-end');
+          if (!this.waiting) {
+            this.waiting = true;
+            void src.waitForMore().then(() => {
+              this.waiting = false;
+              this.tick();
+            });
+          }
+          return;
+        }
+      }
+      const due = this.pacer.dueMs(this.scheduled, this.pending, this.pendingLoop);
+      const over = this.overLimits(due);
+      if (over !== undefined) return this.stop(over);
+      if (due > elapsed) {
+        this.timer = setTimeout(() => this.tick(), due - elapsed);
+        return;
+      }
+      if (n >= 512) {
+        // Let responses in between bursts of catching up.
+        setImmediate(() => this.tick());
+        return;
+      }
+      this.dispatch(this.pending, due, elapsed);
+      this.pending = undefined;
+    }
+  }
+
+  private dispatch(req: ReplayRequest, due: number, elapsed: number): void {
+    this.scheduled++;
+    if (due >= this.opts.limits.warmupMs) this.measured++;
+    if (this.inFlight < this.opts.concurrency && this.backlogSize() === 0) {
+      const late = elapsed - due;
+      if (late > LATE_MS) {
+        this.stats.lateSends++;
+        if (late > this.stats.maxLateMs) this.stats.maxLateMs = late;
+      }
+      this.send(req, due, () => this.fromBacklog());
+      return;
+    }
+    // Every connection is busy: the request waits, and its latency (from `due`) includes the wait.
+    if (this.backlogSize() >= MAX_BACKLOG) {
+      this.stats.notSent++;
+      return;
+    }
+    this.stats.queued++;
+    this.backlogReqs.push(req);
+    this.backlogDue.push(due);
+    const size = this.backlogSize();
+    if (size > this.stats.maxBacklog) this.stats.maxBacklog = size;
+  }
+
+  private fromBacklog(): void {
+    if (this.backlogSize() === 0 || this.hardStopped) return;
+    const i = this.backlogHead++;
+    const req = this.backlogReqs[i] as ReplayRequest;
+    const due = this.backlogDue[i] as number;
+    this.backlogReqs[i] = undefined as unknown as ReplayRequest;
+    if (this.backlogHead > 4096 && this.backlogHead * 2 > this.backlogReqs.length) {
+      this.backlogReqs.splice(0, this.backlogHead);
+      this.backlogDue.splice(0, this.backlogHead);
+      this.backlogHead = 0;
+    }
+    this.send(req, due, () => this.fromBacklog());
+  }
+}

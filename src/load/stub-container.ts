@@ -1,0 +1,455 @@
+/**
+ * StubContainer: a tiny Tomcat stand-in for tests, demos and balancer checks in CI without Java
+ * (`ajpbench serve`, docs/serve.md). Over AJP it answers every Forward Request as Tomcat does:
+ * reads the whole request body (§6: the first packet arrives unasked when Content-Length > 0, the
+ * rest on Get Body Chunk, chunked bodies until an empty packet), replies with Send Headers, body
+ * chunks and End Response reuse=1 (§5), answers CPing with CPong (§7.1), and rejects a wrong or
+ * missing secret with 403, End Response reuse=0 and a closed connection (§8, §11). An `http://`
+ * listener answers the same way over HTTP/1.1, so one stub serves both kinds of target.
+ *
+ * Speed matters (the load engine is benchmarked against it): the frames of a response without a
+ * new session are encoded once and written as one buffer.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import {
+  AjpEncoder,
+  CPONG_FRAME,
+  DEFAULT_MAX_PACKET_SIZE,
+  END_RESPONSE_CLOSE_FRAME,
+  END_RESPONSE_REUSE_FRAME,
+  FrameDecoder,
+  MessageCode,
+  decodeBody,
+  decodeToContainer,
+  findAttribute,
+  findHeader,
+  type AjpHeader,
+  type FrameSink,
+  type ForwardRequest,
+} from '../protocol/index.js';
+
+export type StubProtocol = 'ajp' | 'http';
+
+export interface StubListen {
+  host: string;
+  /** 0 picks a free port (see `StubContainer.listeners` for the one chosen). */
+  port: number;
+  /** The jvmRoute appended to new session ids (`JSESSIONID=<id>.<route>`). */
+  route: string;
+  protocol: StubProtocol;
+}
+
+/** What a failing request does (`--fail-rate`): a 500 response, a TCP reset, or a plain close. */
+export type StubFailMode = 'status' | 'reset' | 'close';
+
+export interface StubOptions {
+  listen: StubListen[];
+  /** Delay before answering, ms (after the request body has been read). */
+  latencyMs?: number;
+  /** The delay varies uniformly within ± jitter, ms. */
+  jitterMs?: number;
+  status?: number;
+  /** Response body bytes (none for HEAD, 204 and 304). */
+  bodySize?: number;
+  /** Share of requests that fail, 0–1. */
+  failRate?: number;
+  failMode?: StubFailMode;
+  /** AJP secret every Forward Request must carry (§8); none by default. */
+  secret?: string;
+  maxPacketSize?: number;
+  /** Injected for tests; Math.random by default. */
+  random?: () => number;
+}
+
+export interface StubListener extends StubListen {
+  /** host:port as connected to (IPv6 in brackets). */
+  address: string;
+}
+
+export interface StubStats {
+  connections: number;
+  requests: number;
+  cpings: number;
+  /** Requests refused for a wrong or missing secret. */
+  rejected: number;
+  failed: number;
+  /** Request body bytes read. */
+  bodyBytes: number;
+  /** Protocol errors (bad frames) that closed a connection. */
+  protocolErrors: number;
+}
+
+const BODY_FILL = 'ajpbench stub container body. ';
+
+export class StubContainer {
+  readonly stats: StubStats = { connections: 0, requests: 0, cpings: 0, rejected: 0, failed: 0, bodyBytes: 0, protocolErrors: 0 };
+  readonly listeners: StubListener[] = [];
+  private readonly servers: (NetServer | HttpServer)[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly opts: Required<Omit<StubOptions, 'secret'>> & { secret: Buffer | undefined };
+  private readonly body: Buffer;
+  private stallUntil = 0;
+
+  private constructor(opts: StubOptions) {
+    this.opts = {
+      listen: opts.listen,
+      latencyMs: opts.latencyMs ?? 0,
+      jitterMs: opts.jitterMs ?? 0,
+      status: opts.status ?? 200,
+      bodySize: opts.bodySize ?? 1024,
+      failRate: opts.failRate ?? 0,
+      failMode: opts.failMode ?? 'status',
+      secret: opts.secret === undefined ? undefined : Buffer.from(opts.secret, 'latin1'),
+      maxPacketSize: opts.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+      random: opts.random ?? Math.random,
+    };
+    this.body = Buffer.alloc(this.opts.bodySize, BODY_FILL);
+  }
+
+  /** Starts every listener; rejects (closing what started) when one cannot listen. */
+  static async start(opts: StubOptions): Promise<StubContainer> {
+    if (opts.listen.length === 0) throw new RangeError('StubContainer needs at least one listener');
+    const stub = new StubContainer(opts);
+    try {
+      for (const l of opts.listen) await stub.listenOne(l);
+    } catch (e) {
+      await stub.close();
+      throw e;
+    }
+    return stub;
+  }
+
+  /** Every response not yet sent waits until `ms` from now (a stall, for open-loop tests). */
+  stall(ms: number): void {
+    this.stallUntil = Math.max(this.stallUntil, performance.now() + ms);
+  }
+
+  /** Stops listening and closes every connection at once. */
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  private async listenOne(l: StubListen): Promise<void> {
+    const server = l.protocol === 'ajp' ? this.ajpServer(l.route) : this.httpServer(l.route);
+    this.servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: l.host, port: l.port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : l.port;
+    const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+    this.listeners.push({ ...l, port, address: `${host}:${port}` });
+  }
+
+  private track(socket: Socket): void {
+    this.stats.connections++;
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  /** Delay before answering: latency ± jitter, and at least until the end of a stall. */
+  private delay(): number {
+    const { latencyMs, jitterMs, random } = this.opts;
+    let d = latencyMs + (jitterMs > 0 ? (random() * 2 - 1) * jitterMs : 0);
+    if (this.stallUntil > 0) {
+      const left = this.stallUntil - performance.now();
+      if (left > d) d = left;
+    }
+    return d > 0 ? d : 0;
+  }
+
+  private failing(): boolean {
+    return this.opts.failRate > 0 && this.opts.random() < this.opts.failRate;
+  }
+
+  private ajpServer(route: string): NetServer {
+    const responder = new AjpResponder(this.opts.status, this.body, this.opts.maxPacketSize);
+    return createNetServer((socket) => {
+      socket.setNoDelay(true);
+      this.track(socket);
+      new AjpStubConnection(this, socket, route, responder);
+    });
+  }
+
+  /** @internal used by AjpStubConnection */
+  get options(): StubContainer['opts'] {
+    return this.opts;
+  }
+
+  /** @internal */
+  schedule(fn: () => void): void {
+    const d = this.delay();
+    if (d === 0) fn();
+    else setTimeout(fn, d);
+  }
+
+  /** @internal */
+  fail(): boolean {
+    return this.failing();
+  }
+
+  private httpServer(route: string): HttpServer {
+    const server = createHttpServer({ keepAliveTimeout: 30_000 }, (req, res) => this.answerHttp(req, res, route));
+    server.on('connection', (socket: Socket) => {
+      socket.setNoDelay(true);
+      this.track(socket);
+    });
+    return server;
+  }
+
+  private answerHttp(req: IncomingMessage, res: ServerResponse, route: string): void {
+    let bodyBytes = 0;
+    req.on('data', (c: Buffer) => (bodyBytes += c.length));
+    req.on('end', () => {
+      this.stats.requests++;
+      this.stats.bodyBytes += bodyBytes;
+      this.schedule(() => {
+        if (res.destroyed) return;
+        if (this.failing()) {
+          this.stats.failed++;
+          if (this.opts.failMode === 'reset') return void req.socket.resetAndDestroy();
+          if (this.opts.failMode === 'close') return void req.socket.destroy();
+          res.writeHead(500, { 'Content-Type': 'text/plain', 'Content-Length': '13' }).end('stub failure\n');
+          return;
+        }
+        const status = this.opts.status;
+        const noBody = req.method === 'HEAD' || status === 204 || status === 304;
+        const headers: Record<string, string> = { 'Content-Type': 'text/plain', 'Content-Length': String(noBody && req.method !== 'HEAD' ? 0 : this.body.length) };
+        if (!hasSession(req.headers.cookie ?? null, req.url ?? null)) headers['Set-Cookie'] = newSessionCookie(route);
+        res.writeHead(status, headers);
+        res.end(noBody ? undefined : this.body);
+      });
+    });
+  }
+}
+
+/** Response frames shared by every connection of one listener. */
+class AjpResponder {
+  readonly encoder: AjpEncoder;
+  /** Send Headers (no new session) + body chunks + End Response reuse=1, as one buffer. */
+  readonly whole: Buffer;
+  /** Body chunks + End Response, to follow a Send Headers that sets a cookie. */
+  readonly afterHeaders: Buffer;
+  /** HEAD / 204 / 304: headers and End Response only. */
+  readonly wholeNoBody: Buffer;
+  readonly failure: Buffer;
+  readonly forbidden: Buffer;
+
+  constructor(
+    readonly status: number,
+    body: Buffer,
+    maxPacketSize: number,
+  ) {
+    const enc = (this.encoder = new AjpEncoder({ maxPacketSize }));
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < body.length; at += enc.maxResponseBodyChunk) {
+      chunks.push(Buffer.from(enc.sendBodyChunk(body.subarray(at, at + enc.maxResponseBodyChunk))));
+    }
+    const emptyStatus = status === 204 || status === 304;
+    this.afterHeaders = Buffer.concat([...(emptyStatus ? [] : chunks), END_RESPONSE_REUSE_FRAME]);
+    this.whole = Buffer.concat([enc.sendHeaders(this.headers(null, body.length, emptyStatus)), this.afterHeaders]);
+    this.wholeNoBody = Buffer.concat([enc.sendHeaders(this.headers(null, body.length, emptyStatus)), END_RESPONSE_REUSE_FRAME]);
+    const failBody = Buffer.from('stub failure\n');
+    this.failure = Buffer.concat([
+      enc.sendHeaders({ status: 500, message: '500', headers: [{ name: 'Content-Type', value: 'text/plain' }, { name: 'Content-Length', value: String(failBody.length) }] }),
+      enc.sendBodyChunk(failBody),
+      END_RESPONSE_REUSE_FRAME,
+    ]);
+    // §11: Tomcat answers a missing or wrong secret with 403 and End Response reuse=0, then closes.
+    this.forbidden = Buffer.concat([enc.sendHeaders({ status: 403, message: '403', headers: [] }), END_RESPONSE_CLOSE_FRAME]);
+  }
+
+  headers(cookie: string | null, length: number, emptyStatus: boolean): { status: number; message: string; headers: AjpHeader[] } {
+    // Tomcat 9+ sends the decimal status as the message (§5.1, §11).
+    const headers: AjpHeader[] = [{ name: 'Content-Type', value: 'text/plain' }, { name: 'Content-Length', value: String(emptyStatus ? 0 : length) }];
+    if (cookie !== null) headers.push({ name: 'Set-Cookie', value: cookie });
+    return { status: this.status, message: String(this.status), headers };
+  }
+}
+
+type ConnState = 'idle' | 'body' | 'answering' | 'closed';
+
+/** One AJP connection of the stub: a FrameDecoder and the per-request state of §6. */
+class AjpStubConnection implements FrameSink {
+  private readonly decoder: FrameDecoder;
+  private state: ConnState = 'idle';
+  private request: ForwardRequest | undefined;
+  private bodyLeft = 0;
+  private chunked = false;
+  private readonly maxChunk: number;
+
+  constructor(
+    private readonly stub: StubContainer,
+    private readonly socket: Socket,
+    private readonly route: string,
+    private readonly responder: AjpResponder,
+  ) {
+    const max = stub.options.maxPacketSize;
+    this.maxChunk = max - 6;
+    this.decoder = new FrameDecoder({ direction: 'to-container', maxPacketSize: max, onInvalid: 'stop' });
+    socket.on('data', (chunk: Buffer) => this.decoder.push(chunk, this));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (this.state = 'closed'));
+  }
+
+  error(): void {
+    this.stub.stats.protocolErrors++;
+    this.close();
+  }
+
+  frame(payload: Buffer): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'body') return this.bodyPacket(payload);
+    const type = payload.length > 0 ? payload[0] : -1;
+    if (this.state === 'idle' && type === MessageCode.CPing) {
+      this.stub.stats.cpings++;
+      this.socket.write(CPONG_FRAME);
+      return;
+    }
+    if (this.state !== 'idle' || type !== MessageCode.ForwardRequest) {
+      // Shutdown, Ping, or anything while answering: Tomcat treats it as unexpected and closes (§3).
+      this.stub.stats.protocolErrors++;
+      this.close();
+      return;
+    }
+    let req: ForwardRequest;
+    try {
+      req = decodeToContainer(payload) as ForwardRequest;
+    } catch {
+      this.stub.stats.protocolErrors++;
+      this.close();
+      return;
+    }
+    this.stub.stats.requests++;
+    if (!this.secretOk(req)) {
+      this.stub.stats.rejected++;
+      this.state = 'closed';
+      this.socket.end(this.responder.forbidden);
+      return;
+    }
+    this.request = req;
+    const cl = findHeader(req.headers, 'content-length');
+    const length = cl === undefined || cl === null ? 0 : Number.parseInt(cl, 10) || 0;
+    this.chunked = cl === undefined && /chunked/i.test(findHeader(req.headers, 'transfer-encoding') ?? '');
+    if (length > 0) {
+      // §6.2: the first body packet follows unasked.
+      this.state = 'body';
+      this.bodyLeft = length;
+    } else if (this.chunked) {
+      // §6.5: nothing comes unasked for a chunked body; ask for it.
+      this.state = 'body';
+      this.socket.write(this.responder.encoder.getBodyChunk(this.maxChunk));
+    } else this.answer();
+  }
+
+  private bodyPacket(payload: Buffer): void {
+    let n: number;
+    try {
+      n = decodeBody(payload).data.length;
+    } catch {
+      this.stub.stats.protocolErrors++;
+      this.close();
+      return;
+    }
+    this.stub.stats.bodyBytes += n;
+    if (n === 0) return this.answer(); // end of body, or a read past it
+    if (!this.chunked) {
+      this.bodyLeft -= n;
+      if (this.bodyLeft <= 0) return this.answer();
+    }
+    this.socket.write(this.responder.encoder.getBodyChunk(this.chunked ? this.maxChunk : Math.min(this.maxChunk, this.bodyLeft)));
+  }
+
+  private answer(): void {
+    this.state = 'answering';
+    this.stub.schedule(() => this.respond());
+  }
+
+  private respond(): void {
+    if (this.state === 'closed') return;
+    const req = this.request as ForwardRequest;
+    this.request = undefined;
+    this.state = 'idle';
+    const r = this.responder;
+    if (this.stub.fail()) {
+      this.stub.stats.failed++;
+      const mode = this.stub.options.failMode;
+      if (mode === 'reset') return void this.socket.resetAndDestroy();
+      if (mode === 'close') return this.close();
+      this.socket.write(r.failure);
+      return;
+    }
+    const noBody = req.method === 'HEAD';
+    if (hasSession(findHeader(req.headers, 'cookie') ?? null, req.uri)) {
+      this.socket.write(noBody ? r.wholeNoBody : r.whole);
+      return;
+    }
+    const emptyStatus = r.status === 204 || r.status === 304;
+    const headers = r.encoder.sendHeaders(r.headers(newSessionCookie(this.route), this.stub.options.bodySize, emptyStatus));
+    this.socket.cork();
+    this.socket.write(headers);
+    this.socket.write(noBody ? END_RESPONSE_REUSE_FRAME : r.afterHeaders);
+    this.socket.uncork();
+  }
+
+  private secretOk(req: ForwardRequest): boolean {
+    const want = this.stub.options.secret;
+    if (want === undefined) return true;
+    const got = findAttribute(req, 'secret');
+    if (got === undefined || got === null) return false;
+    const have = Buffer.from(got, 'latin1');
+    // §8: Tomcat compares in constant time.
+    return have.length === want.length && timingSafeEqual(have, want);
+  }
+
+  private close(): void {
+    this.state = 'closed';
+    this.socket.destroy();
+  }
+}
+
+/** Whether a request carries a session: a JSESSIONID cookie or a `;jsessionid=` path parameter (§7.3). */
+function hasSession(cookie: string | null, uri: string | null): boolean {
+  return (cookie !== null && cookie.includes('JSESSIONID=')) || (uri !== null && /;jsessionid=/i.test(uri));
+}
+
+function newSessionCookie(route: string): string {
+  return `JSESSIONID=${randomBytes(16).toString('hex').toUpperCase()}.${route}; Path=/; HttpOnly`;
+}
+
+/**
+ * Parses a listen address: `127.0.0.1:18009`, `[::1]:18009`, `18009` (loopback), and the same
+ * with `http://` for an HTTP listener. Throws RangeError with a message naming what is wrong.
+ */
+export function parseListenAddress(text: string): { host: string; port: number; protocol: StubProtocol } {
+  let rest = text.trim();
+  let protocol: StubProtocol = 'ajp';
+  const scheme = /^(ajp|http):\/\//i.exec(rest);
+  if (scheme !== null) {
+    protocol = (scheme[1] as string).toLowerCase() as StubProtocol;
+    rest = rest.slice(scheme[0].length).replace(/\/$/, '');
+  }
+  let host = '127.0.0.1';
+  let port: string;
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(rest);
+  if (v6 !== null) {
+    host = v6[1] as string;
+    port = v6[2] as string;
+  } else if (/^\d+$/.test(rest)) port = rest;
+  else {
+    const i = rest.lastIndexOf(':');
+    if (i <= 0) throw new RangeError(`expected host:port, got ${JSON.stringify(text)}`);
+    host = rest.slice(0, i);
+    port = rest.slice(i + 1);
+  }
+  const p = Number(port);
+  if (!/^\d+$/.test(port) || p > 65535) throw new RangeError(`bad port in ${JSON.stringify(text)}`);
+  return { host, port: p, protocol };
+}

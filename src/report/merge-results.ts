@@ -1,0 +1,205 @@
+/**
+ * Merging the results of several generators (`ajpbench report a.json b.json ...`), as when N
+ * machines ran the same load with `--start-at`. Histograms are merged (counts added, so p99 is
+ * the p99 of all requests, never an average of p99s); counts, bytes and errors are summed; the
+ * rate is summed over the window the runs have in common:
+ *
+ * - each run measured from `startedAt + warmup` for `measuredMs` (wall clock);
+ * - the common window is [latest start, earliest end];
+ * - each run's rate is its responses in the whole seconds of its throughput series that lie in
+ *   the common window (a second may stick out by at most SLACK_MS, the clocks' and start's
+ *   jitter) divided by those seconds; the merged rate is the sum of the runs' rates.
+ *
+ * Runs that do not overlap get each its own rate, summed, with a warning (they were not one
+ * load). The throughput series is summed second by second on the wall clock of the earliest run.
+ */
+import type { GroupReport, LatencyReport, ReplayReport } from '../load/replay-results.js';
+import { mergeLatencyReports } from './latency-histogram.js';
+
+/** A second of a run's series may start this much before the common window or end this much after it. */
+export const SLACK_MS = 250;
+
+export interface NamedReport {
+  /** The file name, or a label. */
+  name: string;
+  report: ReplayReport;
+}
+
+export interface RunWindow {
+  name: string;
+  /** Wall-clock start and end of the measured window, ms since the epoch. */
+  startMs: number;
+  endMs: number;
+  /** This run's rate within the common window (responses/s). */
+  rate: number;
+  /** Whole seconds of the series counted in that rate. */
+  seconds: number;
+}
+
+export interface MergeInfo {
+  runs: RunWindow[];
+  /** The common window, or null when the runs do not overlap. */
+  window: { startMs: number; endMs: number } | null;
+}
+
+export type MergedReport = ReplayReport & { merge: MergeInfo };
+
+/** The wall-clock measured window of one run. */
+export function runWindow(r: ReplayReport): { startMs: number; endMs: number } {
+  const started = Date.parse(r.startedAt);
+  if (!Number.isFinite(started)) throw new RangeError(`startedAt ${JSON.stringify(r.startedAt)} is not a time`);
+  const warmup = typeof r.config.warmupMs === 'number' ? r.config.warmupMs : 0;
+  const startMs = started + warmup;
+  return { startMs, endMs: startMs + r.measuredMs };
+}
+
+/** Rate of one run within [w0, w1] from its per-second series (null when no whole second fits). */
+function rateWithin(r: ReplayReport, startMs: number, w0: number, w1: number): { rate: number; seconds: number } | null {
+  let responses = 0;
+  let seconds = 0;
+  for (const s of r.throughput.series) {
+    const a = startMs + s.second * 1000;
+    const b = a + 1000;
+    if (b > startMs + r.measuredMs + SLACK_MS) break; // the last, partial second
+    if (a >= w0 - SLACK_MS && b <= w1 + SLACK_MS) {
+      responses += s.responses;
+      seconds++;
+    }
+  }
+  return seconds === 0 ? null : { rate: responses / seconds, seconds };
+}
+
+function mergeGroups(lists: GroupReport[][], total: number): GroupReport[] {
+  const by = new Map<string, GroupReport[]>();
+  for (const list of lists) for (const g of list) by.set(g.name, [...(by.get(g.name) ?? []), g]);
+  return [...by.entries()]
+    .map(([name, gs]) => {
+      const count = gs.reduce((s, g) => s + g.count, 0);
+      return {
+        name,
+        count,
+        share: total === 0 ? 0 : count / total,
+        timeToHeadersUs: mergeLatencyReports(gs.map((g) => g.timeToHeadersUs)),
+        timeToCompleteUs: mergeLatencyReports(gs.map((g) => g.timeToCompleteUs)),
+      };
+    })
+    .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+}
+
+function sumBy<T>(items: T[], key: (t: T) => string | number, value: (t: T) => number): Map<string | number, number> {
+  const m = new Map<string | number, number>();
+  for (const it of items) m.set(key(it), (m.get(key(it)) ?? 0) + value(it));
+  return m;
+}
+
+/** Merges the reports of several runs (one report is returned as it is, with its window). */
+export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
+  if (inputs.length === 0) throw new RangeError('nothing to merge');
+  const reports = inputs.map((i) => i.report);
+  const windows = reports.map(runWindow);
+  const w0 = Math.max(...windows.map((w) => w.startMs));
+  const w1 = Math.min(...windows.map((w) => w.endMs));
+  const overlap = w1 > w0;
+  const warnings: string[] = [];
+  const runs: RunWindow[] = inputs.map((inp, i) => {
+    const w = windows[i] as { startMs: number; endMs: number };
+    const r = inp.report;
+    const own = r.requests.perSecond;
+    const within = overlap ? rateWithin(r, w.startMs, w0, w1) : null;
+    return { name: inp.name, startMs: w.startMs, endMs: w.endMs, rate: within?.rate ?? own, seconds: within?.seconds ?? 0 };
+  });
+  if (inputs.length > 1) {
+    if (!overlap) warnings.push('the runs do not overlap in time: the rate is the sum of each run\'s own rate (start them together with --start-at)');
+    else {
+      const spread = Math.max(...windows.map((w) => w.startMs)) - Math.min(...windows.map((w) => w.startMs));
+      if (spread > 1000) warnings.push(`the runs started ${(spread / 1000).toFixed(1)} s apart: only the ${((w1 - w0) / 1000).toFixed(1)} s they share count for the rate`);
+      const short = runs.filter((r) => r.seconds === 0).map((r) => r.name);
+      if (short.length > 0) warnings.push(`no whole second of ${short.join(', ')} lies in the common window: its own rate is used`);
+    }
+  }
+  const total = reports.reduce((s, r) => s + r.requests.total, 0);
+  const responses = reports.reduce((s, r) => s + r.requests.responses, 0);
+  const errors = reports.reduce((s, r) => s + r.requests.errors, 0);
+  const byRoute = mergeGroups(reports.map((r) => r.byRoute), total);
+  const origin = Math.min(...windows.map((w) => w.startMs));
+  const series = new Map<number, { responses: number; errors: number }>();
+  reports.forEach((r, i) => {
+    const shift = Math.round(((windows[i] as { startMs: number }).startMs - origin) / 1000);
+    for (const s of r.throughput.series) {
+      const at = series.get(s.second + shift) ?? { responses: 0, errors: 0 };
+      at.responses += s.responses;
+      at.errors += s.errors;
+      series.set(s.second + shift, at);
+    }
+  });
+  const lastSecond = Math.max(-1, ...series.keys());
+  const errorKinds = new Map<string, { count: number; example: string | null }>();
+  for (const r of reports) {
+    for (const e of r.errors.byKind) {
+      const k = errorKinds.get(e.kind);
+      if (k === undefined) errorKinds.set(e.kind, { count: e.count, example: e.example });
+      else k.count += e.count;
+    }
+  }
+  const statuses = sumBy(reports.flatMap((r) => r.statuses), (s) => s.status, (s) => s.count);
+  const first = reports[0] as ReplayReport;
+  const verifies = reports.map((r) => r.verify).filter((v): v is NonNullable<ReplayReport['verify']> => v !== null);
+  const latency = (pick: (r: ReplayReport) => LatencyReport): LatencyReport => mergeLatencyReports(reports.map(pick));
+  const sumSchedule = (k: 'sent' | 'warmupRequests' | 'abandoned' | 'notSent' | 'lateSends' | 'queued'): number => reports.reduce((s, r) => s + r.schedule[k], 0);
+  return {
+    config: { ...first.config, merged: inputs.map((i) => i.name) },
+    startedAt: new Date(Math.min(...reports.map((r) => Date.parse(r.startedAt)))).toISOString(),
+    schedule: {
+      ...first.schedule,
+      elapsedMs: Math.max(...reports.map((r) => r.schedule.elapsedMs)),
+      sent: sumSchedule('sent'),
+      warmupRequests: sumSchedule('warmupRequests'),
+      abandoned: sumSchedule('abandoned'),
+      notSent: sumSchedule('notSent'),
+      lateSends: sumSchedule('lateSends'),
+      queued: sumSchedule('queued'),
+      maxLateMs: Math.max(...reports.map((r) => r.schedule.maxLateMs)),
+      maxBacklog: Math.max(...reports.map((r) => r.schedule.maxBacklog)),
+    },
+    measuredMs: overlap && inputs.length > 1 ? w1 - w0 : Math.max(...reports.map((r) => r.measuredMs)),
+    requests: { total, responses, errors, perSecond: runs.reduce((s, r) => s + r.rate, 0) },
+    latency: { unit: 'µs', timeToHeadersUs: latency((r) => r.latency.timeToHeadersUs), timeToCompleteUs: latency((r) => r.latency.timeToCompleteUs) },
+    byRoute,
+    byStatusClass: mergeGroups(reports.map((r) => r.byStatusClass), total).sort((a, b) => a.name.localeCompare(b.name)),
+    statuses: [...statuses.entries()].sort((a, b) => (a[0] as number) - (b[0] as number)).map(([status, count]) => ({ status: status as number, count })),
+    errors: {
+      total: errors,
+      // Kind order as the runs list them (the catalog order).
+      byKind: [...errorKinds.entries()].map(([kind, e]) => ({ kind: kind as ReplayReport['errors']['byKind'][number]['kind'], count: e.count, example: e.example })),
+    },
+    throughput: {
+      intervalMs: 1000,
+      series: Array.from({ length: lastSecond + 1 }, (_, second) => ({ second, ...(series.get(second) ?? { responses: 0, errors: 0 }) })),
+    },
+    bytes: {
+      sent: reports.reduce((s, r) => s + r.bytes.sent, 0),
+      received: reports.reduce((s, r) => s + r.bytes.received, 0),
+      responseBodies: reports.reduce((s, r) => s + r.bytes.responseBodies, 0),
+    },
+    workers: byRoute.map((g) => ({ name: g.name, count: g.count, share: g.share })),
+    connections: reports.flatMap((r) => r.connections),
+    verify:
+      verifies.length === 0
+        ? null
+        : {
+            compared: verifies.reduce((s, v) => s + v.compared, 0),
+            matched: verifies.reduce((s, v) => s + v.matched, 0),
+            mismatched: verifies.reduce((s, v) => s + v.mismatched, 0),
+            byKind: verifies.flatMap((v) => v.byKind),
+          },
+    warnings: [...warnings, ...inputs.flatMap((inp) => inp.report.warnings.map((w) => (inputs.length > 1 ? `${inp.name}: ${w}` : w)))],
+    merge: { runs, window: overlap ? { startMs: w0, endMs: w1 } : null },
+  };
+}
+
+/** Whether a parsed JSON value looks like a replay results file (`replay --json`). */
+export function isReplayReport(v: unknown): v is ReplayReport {
+  if (v === null || typeof v !== 'object') return false;
+  const r = v as Partial<ReplayReport>;
+  return typeof r.startedAt === 'string' && typeof r.measuredMs === 'number' && r.requests !== undefined && r.latency !== undefined && r.throughput !== undefined && Array.isArray(r.byRoute);
+}

@@ -1,0 +1,106 @@
+/**
+ * mod_jk's status worker as a second opinion on fairness (`fairness --jk-status URL`): reset an lb
+ * worker's counters before the run (`cmd=reset`, needs the status worker's read_only=false) and
+ * read each member's `elected` count after it (`cmd=list&mime=prop`), to print beside the shares
+ * measured on the wire. mod_jk counts per lb member; members are matched to the measured workers
+ * by their route (the jvmRoute in the session id), which defaults to the member's name.
+ */
+
+export interface JkMember {
+  /** The member worker's name (worker.<name>). */
+  name: string;
+  route: string;
+  /** Times the balancer chose it (requests, sticky or not). */
+  elected: number;
+  errors: number;
+  state: string;
+  activation: string;
+  lbfactor: number;
+}
+
+export interface JkBalancer {
+  name: string;
+  members: JkMember[];
+}
+
+/**
+ * Parses `mime=prop` output. Member properties follow `worker.<lb>.balance_workers=<member>`
+ * lines, one per member, each naming the lb it belongs to.
+ */
+export function parseJkStatusProperties(text: string): JkBalancer[] {
+  const props = new Map<string, string>();
+  const balancers: JkBalancer[] = [];
+  const byName = new Map<string, JkBalancer>();
+  const order: [string, string][] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const i = raw.indexOf('=');
+    if (!raw.startsWith('worker.') || i < 0) continue;
+    const key = raw.slice(0, i);
+    const value = raw.slice(i + 1);
+    const m = /^worker\.([^.]+)\.balance_workers$/.exec(key);
+    if (m !== null) order.push([m[1] as string, value]);
+    else props.set(key, value);
+  }
+  for (const [lb, member] of order) {
+    let b = byName.get(lb);
+    if (b === undefined) {
+      b = { name: lb, members: [] };
+      byName.set(lb, b);
+      balancers.push(b);
+    }
+    if (b.members.some((x) => x.name === member)) continue;
+    const p = (k: string): string | undefined => props.get(`worker.${member}.${k}`);
+    b.members.push({
+      name: member,
+      route: p('route') ?? member,
+      elected: Number(p('elected') ?? 0),
+      errors: Number(p('errors') ?? 0),
+      state: p('state') ?? '?',
+      activation: p('activation') ?? '?',
+      lbfactor: Number(p('lbfactor') ?? 1),
+    });
+  }
+  return balancers;
+}
+
+function withQuery(url: string, query: Record<string, string>): string {
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+async function get(url: string, timeoutMs: number): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${url}: status ${res.status}`);
+  return text;
+}
+
+/** Reads the status worker's view. */
+export async function readJkStatus(url: string, timeoutMs = 5000): Promise<JkBalancer[]> {
+  return parseJkStatusProperties(await get(withQuery(url, { cmd: 'list', mime: 'prop' }), timeoutMs));
+}
+
+/** The lb workers to use: the one named, else all the status worker lists. */
+export function pickBalancers(all: JkBalancer[], name: string | undefined): JkBalancer[] {
+  if (name === undefined) return all;
+  const b = all.find((x) => x.name === name);
+  if (b === undefined) throw new Error(`mod_jk status lists no lb worker "${name}" (it has: ${all.map((x) => x.name).join(', ') || 'none'})`);
+  return [b];
+}
+
+/** Resets the counters of the lb workers (and so of their members); throws when mod_jk refuses. */
+export async function resetJkStatus(url: string, balancers: string[], timeoutMs = 5000): Promise<void> {
+  for (const w of balancers) {
+    const text = await get(withQuery(url, { cmd: 'reset', w, mime: 'prop' }), timeoutMs);
+    // A read-only status worker answers with an error line rather than a failing status.
+    if (/read.?only|not allowed|forbidden/i.test(text) && !/^worker\./m.test(text)) throw new Error(`mod_jk status refused the reset (read_only?): ${text.trim().slice(0, 200)}`);
+  }
+}
+
+/** Per route, the elected counts summed over the given balancers. */
+export function jkCountsByRoute(balancers: JkBalancer[]): { worker: string; count: number }[] {
+  const m = new Map<string, number>();
+  for (const b of balancers) for (const x of b.members) m.set(x.route, (m.get(x.route) ?? 0) + x.elected);
+  return [...m.entries()].map(([worker, count]) => ({ worker, count }));
+}

@@ -1,0 +1,81 @@
+/**
+ * The knee of a sweep: the step after which throughput stops growing while latency p99 grows
+ * sharply (docs/verdicts.md "Knee"). For consecutive steps i and i+1, with load L (concurrency or
+ * rate), throughput T and p99 latency P:
+ *
+ *   gain(i)    = ((T[i+1] - T[i]) / T[i]) / ((L[i+1] - L[i]) / L[i])
+ *                 the share of the load's relative increase that came out as throughput
+ *                 (1: it scaled, 0: flat, negative: it fell)
+ *   latency(i) = P[i+1] / P[i]
+ *
+ * The knee is the first step i with gain(i) < minGain (default 0.5: at most half the
+ * added load came out as throughput) and latency(i) ≥
+ * latencyFactor (default 1.5). A step with no throughput or no latency takes part only as the
+ * step after the knee (a collapse counts as saturation). No such step: no knee within the sweep.
+ */
+
+export interface SweepPoint {
+  /** Concurrency or rate of the step. */
+  load: number;
+  /** Responses per second. */
+  throughput: number;
+  /** p99 latency, any unit (µs in ajpbench); null when nothing was measured. */
+  p99: number | null;
+}
+
+export interface KneeOptions {
+  minGain?: number;
+  latencyFactor?: number;
+}
+
+export interface StepGrowth {
+  /** Index of the first step of the pair. */
+  from: number;
+  gain: number | null;
+  latencyGrowth: number | null;
+  saturated: boolean;
+}
+
+export interface Knee {
+  /** Index of the knee step, or null when the sweep found none. */
+  index: number | null;
+  /** The knee step's load, throughput and p99. */
+  point: SweepPoint | null;
+  /** Per pair of consecutive steps. */
+  growth: StepGrowth[];
+  minGain: number;
+  latencyFactor: number;
+  /** Best throughput seen and its step. */
+  peak: { index: number; point: SweepPoint } | null;
+}
+
+export const DEFAULT_MIN_GAIN = 0.5;
+export const DEFAULT_LATENCY_FACTOR = 1.5;
+
+export function findKnee(points: readonly SweepPoint[], opts: KneeOptions = {}): Knee {
+  const minGain = opts.minGain ?? DEFAULT_MIN_GAIN;
+  const latencyFactor = opts.latencyFactor ?? DEFAULT_LATENCY_FACTOR;
+  for (let i = 1; i < points.length; i++) {
+    if (!((points[i] as SweepPoint).load > (points[i - 1] as SweepPoint).load)) throw new RangeError('sweep steps must have increasing load');
+  }
+  const growth: StepGrowth[] = [];
+  let index: number | null = null;
+  for (let i = 0; i + 1 < points.length; i++) {
+    const a = points[i] as SweepPoint;
+    const b = points[i + 1] as SweepPoint;
+    const loadGrowth = (b.load - a.load) / a.load;
+    const gain = a.throughput > 0 ? (b.throughput - a.throughput) / a.throughput / loadGrowth : null;
+    let latencyGrowth: number | null = null;
+    if (a.p99 !== null && a.p99 > 0) latencyGrowth = b.p99 === null ? null : b.p99 / a.p99;
+    // The next step collapsed (nothing came back): saturated beyond doubt.
+    const collapsed = a.throughput > 0 && (b.throughput === 0 || b.p99 === null);
+    const saturated = collapsed || (gain !== null && latencyGrowth !== null && gain < minGain && latencyGrowth >= latencyFactor);
+    growth.push({ from: i, gain, latencyGrowth, saturated });
+    if (saturated && index === null) index = i;
+  }
+  let peak: Knee['peak'] = null;
+  points.forEach((p, i) => {
+    if (peak === null || p.throughput > peak.point.throughput) peak = { index: i, point: p };
+  });
+  return { index, point: index === null ? null : (points[index] as SweepPoint), growth, minGain, latencyFactor, peak };
+}

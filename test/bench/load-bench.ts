@@ -1,0 +1,192 @@
+/**
+ * Load engine benchmark: requests per second and client CPU µs per request for ajpbench's AJP
+ * client and its HTTP client (undici), against one stub server (`ajpbench serve`, its own
+ * process) in the same run, with autocannon (npm) and wrk (Debian, when installed) driving the
+ * same HTTP listener as the reference. Every generator runs in its own process, measured alone:
+ * ajpbench and autocannon by process.cpuUsage() in load-runner.ts, wrk by the shell's `times`.
+ * Then a large replay (1M exchanges by default) checks that memory stays bounded (peak RSS).
+ *
+ * Target: the AJP client costs no more CPU per request than autocannon's HTTP; the large replay
+ * stays under 200 MB RSS. Everything on loopback; every run is bounded in time.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunnerResult, RunnerSpec } from './load-runner.js';
+
+export interface LoadBenchRow {
+  name: string;
+  requests: number;
+  seconds: number;
+  requestsPerSecond: number;
+  /** Client CPU (user + system) per request, µs. */
+  cpuUsPerRequest: number;
+  maxRssMB: number | null;
+  errors: number;
+  note?: string;
+}
+
+export interface LoadBenchReport {
+  rows: LoadBenchRow[];
+  /** Lines to print: the rows, the targets and whether they were met. */
+  lines: string[];
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const bin = join(here, '../../../bin/ajpbench');
+const runner = join(here, 'load-runner.js');
+const CONNECTIONS = 16;
+
+export async function loadBenchmarks(minSeconds: number, largeExchanges = Number(process.env.AJPBENCH_BENCH_LARGE ?? 1_000_000)): Promise<LoadBenchReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'ajpbench-load-bench-'));
+  const server = await startStub();
+  const rows: LoadBenchRow[] = [];
+  const lines: string[] = [];
+  try {
+    const trace = join(dir, 'small.jsonl');
+    await writeTrace(trace, 64);
+    const durationMs = Math.max(1000, minSeconds * 1000);
+    rows.push(row('ajpbench replay, AJP', await runNode({ tool: 'ajpbench', trace, target: `ajp://${server.ajp}`, connections: CONNECTIONS, durationMs, loop: true })));
+    rows.push(row('ajpbench replay, HTTP (undici)', await runNode({ tool: 'ajpbench', trace, target: `http://${server.http}`, connections: CONNECTIONS, durationMs, loop: true })));
+    rows.push(row('autocannon, HTTP', await runNode({ tool: 'autocannon', url: `http://${server.http}/app/echo.jsp`, connections: CONNECTIONS, durationMs })));
+    const wrk = await runWrk(`http://${server.http}/app/echo.jsp`, durationMs);
+    if (wrk === undefined) lines.push('wrk: not installed, row skipped (apt-get install wrk)');
+    else rows.push(row('wrk, HTTP (1 thread)', wrk));
+    if (largeExchanges > 0) {
+      const big = join(dir, 'large.jsonl');
+      await writeTrace(big, largeExchanges);
+      const r = row(`ajpbench replay, AJP, ${largeExchanges.toLocaleString('en-US')}-exchange trace`, await runNode({ tool: 'ajpbench', trace: big, target: `ajp://${server.ajp}`, connections: CONNECTIONS, loop: false }));
+      rows.push(r);
+    }
+  } finally {
+    server.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const r of rows) {
+    lines.unshift(
+      `${r.name.padEnd(48)} ${Math.round(r.requestsPerSecond).toLocaleString('en-US').padStart(8)} req/s ${r.cpuUsPerRequest.toFixed(1).padStart(7)} µs CPU/req` +
+        `${r.maxRssMB === null ? '' : ` ${r.maxRssMB.toFixed(0).padStart(5)} MB RSS`}${r.errors > 0 ? ` ${r.errors} errors` : ''}`,
+    );
+  }
+  lines.reverse();
+  const ajp = rows.find((r) => r.name === 'ajpbench replay, AJP');
+  const ac = rows.find((r) => r.name === 'autocannon, HTTP');
+  if (ajp !== undefined && ac !== undefined) {
+    lines.push(`target: AJP client CPU/request <= autocannon's: ${ajp.cpuUsPerRequest.toFixed(1)} vs ${ac.cpuUsPerRequest.toFixed(1)} µs, ${ajp.cpuUsPerRequest <= ac.cpuUsPerRequest ? 'MET' : 'MISSED'}`);
+  }
+  const large = rows.find((r) => r.name.includes('-exchange trace'));
+  if (large !== undefined && large.maxRssMB !== null) {
+    lines.push(`target: large replay peak RSS < 200 MB: ${large.maxRssMB.toFixed(0)} MB, ${large.maxRssMB < 200 ? 'MET' : 'MISSED'}`);
+  }
+  return { rows, lines };
+}
+
+function row(name: string, r: RunnerResult): LoadBenchRow {
+  return {
+    name,
+    requests: r.requests,
+    seconds: r.seconds,
+    requestsPerSecond: r.requests / r.seconds,
+    cpuUsPerRequest: r.requests === 0 ? 0 : r.cpuUs / r.requests,
+    maxRssMB: r.maxRssKiB > 0 ? r.maxRssKiB / 1024 : null,
+    errors: r.errors,
+  };
+}
+
+/** `ajpbench serve` with one AJP and one HTTP listener, in its own process; resolves with their addresses. */
+function startStub(): Promise<{ child: ChildProcess; ajp: string; http: string }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--listen', 'http://127.0.0.1:0', '--body-size', '1KiB', '--duration', '1h'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+      const ajp = /listening on ajp:\/\/(\S+)/.exec(err)?.[1];
+      const http = /listening on http:\/\/(\S+)/.exec(err)?.[1];
+      if (ajp !== undefined && http !== undefined) resolve({ child, ajp, http });
+    });
+    child.once('exit', (code) => reject(new Error(`ajpbench serve exited (${code}): ${err}`)));
+  });
+}
+
+function runNode(spec: RunnerSpec): Promise<RunnerResult> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [runner, JSON.stringify(spec)], { maxBuffer: 1 << 20, timeout: 30 * 60_000 }, (e, stdout, stderr) => {
+      if (e !== null) return reject(new Error(`${spec.tool} run failed: ${e.message}\n${stderr}`));
+      resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as RunnerResult);
+    });
+  });
+}
+
+/** wrk through a shell whose `times` prints the CPU the child used; undefined when wrk is absent. */
+function runWrk(url: string, durationMs: number): Promise<RunnerResult | undefined> {
+  const secs = Math.max(1, Math.round(durationMs / 1000));
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', `command -v wrk >/dev/null || exit 127; wrk -t1 -c${CONNECTIONS} -d${secs}s ${url} && times`], { timeout: (secs + 30) * 1000 }, (e, stdout) => {
+      if (e !== null) return resolve(undefined);
+      const total = /(\d+) requests in ([\d.]+)(m?s)/.exec(stdout);
+      const times = [...stdout.matchAll(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/g)];
+      const child = times.at(-1);
+      if (total === null || child === undefined) return resolve(undefined);
+      const cpuS = Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4]);
+      const errs = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+      const socketErrs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+      resolve({
+        requests: Number(total[1]),
+        seconds: Number(total[2]) / (total[3] === 'ms' ? 1000 : 1),
+        cpuUs: cpuS * 1e6,
+        maxRssKiB: 0,
+        errors: Number(errs?.[1] ?? 0) + (socketErrs === null ? 0 : socketErrs.slice(1).reduce((a, b) => a + Number(b), 0)),
+      });
+    });
+  });
+}
+
+/** A synthetic trace: GETs as mod_jk sends them (coded and string headers, route and req_attributes). */
+async function writeTrace(file: string, n: number): Promise<void> {
+  const out = createWriteStream(file);
+  const write = (s: string): Promise<void> | undefined => (out.write(s) ? undefined : new Promise((r) => out.once('drain', r)));
+  await write(
+    JSON.stringify({ format: 'ajpbench-trace', version: 1, minorVersion: 0, tool: 'load-bench', source: { kind: 'pcap', file: 'synthetic', ports: [8009] }, startTime: '2026-01-01T00:00:00.000Z', startTimeUs: 0, options: { redact: true, bodies: 'request', maxBody: 1024 } }) + '\n',
+  );
+  const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  for (let i = 0; i < n; i++) {
+    const line = JSON.stringify({
+      event: 'exchange',
+      id: i,
+      conn: i % 16,
+      t: i * 100,
+      upstream: '127.0.0.1:8009',
+      request: {
+        method: 'GET',
+        protocol: 'HTTP/1.1',
+        uri: '/app/echo.jsp',
+        query: `i=${i}`,
+        remoteAddr: '127.0.0.1',
+        remoteHost: null,
+        serverName: 'www.example.com',
+        serverPort: 80,
+        isSsl: false,
+        headers: [['host', 'www.example.com'], ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'], ['accept', 'text/html'], ['Accept-Language', 'en-US,en;q=0.5'], ['content-length', '0']],
+        attributes: { route: 'tomcat1' },
+        reqAttributes: [['AJP_REMOTE_PORT', String(40000 + (i % 20000))], ['AJP_LOCAL_ADDR', '127.0.0.1']],
+        body: { length: 0, sha256: empty, data: '' },
+      },
+      response: { status: 200, message: '200', headers: [['Content-Type', 'text/plain'], ['Content-Length', '1024']], body: { length: 1024, sha256: empty }, reuse: true },
+      timing: { headersUs: 900, endUs: 1000 },
+      route: 'tomcat1',
+      routeSource: 'attribute',
+      bodyRequests: 0,
+    });
+    const p = write(line + '\n');
+    if (p !== undefined) await p;
+  }
+  await new Promise<void>((r) => out.end(r));
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const secs = Number(process.env.AJPBENCH_BENCH_SECONDS ?? '5');
+  const { lines } = await loadBenchmarks(secs);
+  for (const l of lines) console.log(l);
+}

@@ -1,0 +1,145 @@
+/** `ajpbench record` through the built binary: exit codes, SIGTERM with an exchange in flight, limits, summary. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ExchangeEvent } from '../../../src/trace/index.js';
+import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
+import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
+import { readTrace, withTimeout } from '../../fixtures/tap-fixtures.js';
+
+const bin = join(import.meta.dirname, '../../../bin/ajpbench');
+const dir = mkdtempSync(join(tmpdir(), 'ajpbench-record-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 15_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+    });
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  /** Listen ports in --tap order, from the start lines on stderr. */
+  ports: number[];
+  stderr: () => string;
+  exit: Promise<number>;
+}
+
+/** Starts `ajpbench record`, resolves once every tap listens. */
+async function start(args: string[], taps = 1): Promise<Running> {
+  const child = spawn(process.execPath, [bin, 'record', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.setEncoding('utf8');
+  const exit = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const ports = await withTimeout(
+    new Promise<number[]>((resolve, reject) => {
+      child.stderr?.on('data', (c: string) => {
+        err += c;
+        const found = [...err.matchAll(/^record: 127\.0\.0\.1:(\d+) -> /gm)].map((m) => Number(m[1]));
+        if (found.length === taps) resolve(found);
+      });
+      void exit.then((code) => reject(new Error(`record exited with ${code}: ${err}`)));
+    }),
+    10_000,
+    'record to listen',
+  );
+  return { child, ports, stderr: () => err, exit };
+}
+
+async function container(route: string): Promise<AjpTestContainer> {
+  const c = await AjpTestContainer.start({ route });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+describe('ajpbench record', () => {
+  it('explains itself in --help', async () => {
+    const r = await run(['record', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--listen', '--upstream', '--tap', '--rotate', '--duration', '--max-exchanges', '--drain', '--bodies', '--no-redact', '--max-body']) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it.each([
+    [[], /nothing to record/],
+    [['--listen', '127.0.0.1:19009'], /--listen and --upstream go together/],
+    [['--tap', '127.0.0.1:19009'], /LISTEN=UPSTREAM/],
+    [['--tap', '127.0.0.1:19009=127.0.0.1:0'], /host:port/],
+    [['--tap', '127.0.0.1:19009=127.0.0.1:18009@bad name'], /worker name/],
+    [['--listen', '1', '--upstream', '2', '--rotate', '10MB'], /--rotate needs -o/],
+    [['--listen', '1', '--upstream', '2', '--duration', 'soon'], /--duration takes a duration/],
+    [['--listen', '1', '--upstream', '2', '--max-packet-size', '100'], /8192/],
+  ])('exits 2 on bad flags: %j', async (args, message) => {
+    const r = await run(['record', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('exits 3 with a clear message when a listen address is in use', async () => {
+    const busy = createServer();
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    cleanups.push(() => new Promise<void>((r) => busy.close(() => r())));
+    const port = (busy.address() as AddressInfo).port;
+    const out = join(dir, 'busy.jsonl');
+    const r = await run(['record', '--tap', `127.0.0.1:0=127.0.0.1:1@a`, '--tap', `127.0.0.1:${port}=127.0.0.1:1@b`, '-o', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use`);
+  });
+
+  it('on SIGTERM lets the exchange in flight finish, writes every exchange, prints a summary and exits 0', async () => {
+    const [c1, c2] = [await container('tomcat1'), await container('tomcat2')];
+    const out = join(dir, 'signal.jsonl');
+    const rec = await start(['--tap', `127.0.0.1:0=127.0.0.1:${c1.port}@tomcat1`, '--tap', `127.0.0.1:0=127.0.0.1:${c2.port}@tomcat2`, '-o', out, '--drain', '5s'], 2);
+    const a = await AjpTestClient.connect(rec.ports[0] as number);
+    const b = await AjpTestClient.connect(rec.ports[1] as number);
+    for (let i = 0; i < 3; i++) await a.request(`/app/a${i}`);
+    await b.request('/app/b0');
+    const slow = b.request('/app/slow?delay=600&size=5000');
+    await new Promise((r) => setTimeout(r, 100));
+    rec.child.kill('SIGTERM');
+    const res = await slow;
+    expect(res.body.length).toBe(5000);
+    expect(await withTimeout(rec.exit, 5000, 'exit')).toBe(0);
+    expect(rec.stderr()).toMatch(/stopped \(signal\).*5 exchanges \(tomcat1 3, tomcat2 2\)/);
+    expect(rec.stderr()).toContain(`events -> ${out}`);
+    const { events } = await readTrace(out);
+    const x = events.filter((e): e is ExchangeEvent => e.event === 'exchange');
+    expect(x.map((e) => [e.request.uri, e.worker])).toEqual([
+      ['/app/a0', 'tomcat1'],
+      ['/app/a1', 'tomcat1'],
+      ['/app/a2', 'tomcat1'],
+      ['/app/b0', 'tomcat2'],
+      ['/app/slow', 'tomcat2'],
+    ]);
+  });
+
+  it('stops by itself at --max-exchanges and writes numbered files with --rotate', async () => {
+    const c = await container('tomcat1');
+    const out = join(dir, 'rot.jsonl');
+    const rec = await start(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${c.port}`, '--worker', 'w', '-o', out, '--rotate', '2KiB', '--max-exchanges', '12']);
+    const client = await AjpTestClient.connect(rec.ports[0] as number);
+    for (let i = 0; i < 12; i++) await client.request(`/app/r${i}`);
+    expect(await withTimeout(rec.exit, 5000, 'exit')).toBe(0);
+    expect(rec.stderr()).toMatch(/stopped \(max-exchanges\)/);
+    const files = [...rec.stderr().matchAll(/rot\.(\d{4})\.jsonl/g)].map((m) => m[0]);
+    expect(files.length).toBeGreaterThan(1);
+    let n = 0;
+    for (const f of new Set(files)) n += (await readTrace(join(dir, f))).events.filter((e) => e.event === 'exchange').length;
+    expect(n).toBe(12);
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * TapRecorder: several labelled taps into one trace; --max-exchanges and --duration; a trace
+ * output that falls behind never slows the traffic; RotatingTraceWriter numbering and validity.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { TapRecorder, type TapRecorderOptions } from '../../../src/capture/index.js';
+import {
+  RotatingTraceWriter,
+  rotatedPath,
+  TraceWriter,
+  type ExchangeEvent,
+  type TraceEvent,
+  type TraceHeader,
+  type TraceOutput,
+} from '../../../src/trace/index.js';
+import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
+import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
+import { LOOPBACK, readTrace, waitFor, withTimeout } from '../../fixtures/tap-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ajpbench-record-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function containers(...routes: string[]): Promise<AjpTestContainer[]> {
+  const cs = await Promise.all(routes.map((route) => AjpTestContainer.start({ route })));
+  cleanups.push(() => Promise.all(cs.map((c) => c.close())));
+  return cs;
+}
+
+async function record(cs: AjpTestContainer[], over: Partial<TapRecorderOptions> & { file?: string } = {}): Promise<{ r: TapRecorder; file: string; ports: number[] }> {
+  const file = over.file ?? join(dir, `t-${Math.random().toString(36).slice(2)}.jsonl`);
+  const r = await TapRecorder.start({
+    taps: cs.map((c, i) => ({ listen: { host: LOOPBACK, port: 0 }, upstream: { host: LOOPBACK, port: c.port }, worker: `tomcat${i + 1}` })),
+    trace: { redact: true, bodies: 'request', maxBody: 1024 },
+    tool: 'ajpbench test',
+    openOutput: (h) => TraceWriter.create(file, h),
+    drainMs: 2000,
+    ...over,
+  });
+  cleanups.push(() => r.stop());
+  return { r, file, ports: r.addresses().map((a) => a.port) };
+}
+
+const exchanges = (events: TraceEvent[]): ExchangeEvent[] => events.filter((e): e is ExchangeEvent => e.event === 'exchange');
+
+describe('TapRecorder', () => {
+  it('records several taps into one trace, each exchange labelled with the worker that served it', async () => {
+    const cs = await containers('tomcat1', 'tomcat2');
+    const { r, file, ports } = await record(cs);
+    const served: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const client = await AjpTestClient.connect(ports[i % 3 === 0 ? 1 : 0] as number);
+      await client.cping();
+      const res = await client.request(`/app/n${i}?size=${100 + i}`);
+      served.push(String(res.headers['x-served-by']));
+      client.close();
+    }
+    const summary = await r.stop();
+    expect(summary.stopReason).toBe('stop');
+    expect(summary.exchangesByLabel).toEqual({ tomcat1: 6, tomcat2: 4 });
+    expect(summary.connections).toBe(10);
+    expect(summary.cpings).toBe(10);
+    const { header, events } = await readTrace(file);
+    expect(header.source).toEqual({
+      kind: 'tap',
+      taps: [
+        { listen: `127.0.0.1:${ports[0]}`, upstream: `127.0.0.1:${cs[0]?.port}`, worker: 'tomcat1' },
+        { listen: `127.0.0.1:${ports[1]}`, upstream: `127.0.0.1:${cs[1]?.port}`, worker: 'tomcat2' },
+      ],
+    });
+    expect(header.startTimeUs).toBeGreaterThan(1.6e15);
+    const x = exchanges(events).sort((a, b) => a.t - b.t);
+    expect(x.map((e) => e.worker)).toEqual(served);
+    expect(x.map((e) => e.response.body.length)).toEqual(served.map((_, i) => 100 + i));
+    // Connection numbers and exchange ids are unique across taps.
+    expect(new Set(x.map((e) => e.id)).size).toBe(10);
+    expect(new Set(x.map((e) => e.conn)).size).toBe(10);
+  });
+
+  it('stops by itself after --max-exchanges, with exactly that many exchanges in the trace', async () => {
+    const cs = await containers('tomcat1');
+    const { r, file, ports } = await record(cs, { maxExchanges: 3 });
+    const client = await AjpTestClient.connect(ports[0] as number);
+    for (let i = 0; i < 3; i++) await client.request(`/app/m${i}`);
+    const summary = await withTimeout(r.finished, 3000, 'stop after 3 exchanges');
+    expect(summary.stopReason).toBe('max-exchanges');
+    expect(summary.exchangesRecorded).toBe(3);
+    expect(exchanges((await readTrace(file)).events).map((e) => e.request.uri)).toEqual(['/app/m0', '/app/m1', '/app/m2']);
+  });
+
+  it('stops by itself after --duration', async () => {
+    const cs = await containers('tomcat1');
+    const started = Date.now();
+    const { r } = await record(cs, { durationMs: 300 });
+    const summary = await withTimeout(r.finished, 3000, 'stop after 300 ms');
+    expect(summary.stopReason).toBe('duration');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('never slows the traffic for a trace output that is stuck: events queue up to a bound, the rest are dropped and reported', async () => {
+    const cs = await containers('tomcat1');
+    let release: (() => void) | undefined;
+    const written: TraceEvent[] = [];
+    const stuck: TraceOutput = {
+      events: 0,
+      write(e) {
+        written.push(e);
+        // The first event fills the output; it drains only when the test says so.
+        if (release !== undefined || written.length > 1) return undefined;
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+      close: () => Promise.resolve(),
+    };
+    const warnings: string[] = [];
+    const { r, ports } = await record(cs, { openOutput: async () => stuck, maxQueuedEvents: 5, onWarning: (m) => warnings.push(m) });
+    const client = await AjpTestClient.connect(ports[0] as number);
+    for (let i = 0; i < 20; i++) expect((await client.request(`/app/q${i}`)).status).toBe(200);
+    client.close();
+    await waitFor(() => release !== undefined && r.progress.open === 0, 2000, 'connection closed');
+    release?.();
+    const summary = await r.stop();
+    expect(summary.exchanges).toBe(20);
+    expect(summary.eventsDropped).toBeGreaterThan(0);
+    const behind = written.find((e) => e.event === 'error' && e.code === 'TAP_ERR_TRACE_BEHIND');
+    expect(behind).toBeDefined();
+    expect(warnings.some((w) => /fell behind/.test(w))).toBe(true);
+    // 1 (the event that filled the output) + 5 queued + the notice.
+    expect(written).toHaveLength(7);
+  });
+
+  it('rejects with a TapListenError and leaves no file when a listen address is in use', async () => {
+    const cs = await containers('tomcat1');
+    const file = join(dir, 'never.jsonl');
+    await expect(
+      TapRecorder.start({
+        taps: [
+          { listen: { host: LOOPBACK, port: 0 }, upstream: { host: LOOPBACK, port: cs[0]?.port as number } },
+          { listen: { host: LOOPBACK, port: cs[0]?.port as number }, upstream: { host: LOOPBACK, port: 1 } },
+        ],
+        trace: { redact: true, bodies: 'none', maxBody: 0 },
+        tool: 'ajpbench test',
+        openOutput: (h) => TraceWriter.create(file, h),
+      }),
+    ).rejects.toMatchObject({ name: 'TapListenError', errno: 'EADDRINUSE' });
+    expect(() => statSync(file)).toThrow();
+  });
+});
+
+describe('RotatingTraceWriter', () => {
+  const header: TraceHeader = {
+    format: 'ajpbench-trace',
+    version: 1,
+    minorVersion: 0,
+    tool: 'test',
+    source: { kind: 'tap', taps: [] },
+    startTime: new Date(0).toISOString(),
+    startTimeUs: 0,
+    options: { redact: true, bodies: 'none', maxBody: 0 },
+  };
+
+  it('names files trace.0001.jsonl, trace.0002.jsonl, ... (before the extension)', () => {
+    expect(rotatedPath('/x/trace.jsonl', 1)).toBe('/x/trace.0001.jsonl');
+    expect(rotatedPath('/x/trace.jsonl', 12345)).toBe('/x/trace.12345.jsonl');
+    expect(rotatedPath('out', 2)).toBe('out.0002');
+  });
+
+  it('splits by size into numbered files, each a valid trace with the header, events in order', async () => {
+    const sub = mkdtempSync(join(dir, 'rot-'));
+    const w = await RotatingTraceWriter.create(join(sub, 'trace.jsonl'), header, 4096);
+    const N = 300;
+    for (let i = 0; i < N; i++) {
+      const wait = w.write({ event: 'cping', conn: i, t: i, rttUs: 100 + i });
+      if (wait !== undefined && i % 2 === 0) await wait; // some writes awaited, some not: both must keep order
+    }
+    await w.close();
+    const files = readdirSync(sub).sort();
+    expect(files.length).toBeGreaterThan(3);
+    expect(files).toEqual(files.map((_, i) => `trace.${String(i + 1).padStart(4, '0')}.jsonl`));
+    expect(w.files.map((f) => f.slice(sub.length + 1))).toEqual(files);
+    const seen: number[] = [];
+    for (const f of files) {
+      const t = await readTrace(join(sub, f));
+      expect(t.header).toEqual(header);
+      expect(statSync(join(sub, f)).mode & 0o777).toBe(0o600);
+      expect(statSync(join(sub, f)).size).toBeLessThan(4096 + 200); // at most one event past the size
+      for (const e of t.events) if (e.event === 'cping') seen.push(e.conn);
+    }
+    expect(seen).toEqual(Array.from({ length: N }, (_, i) => i));
+    expect(w.events).toBe(N);
+  });
+
+  it('rotates a recording: every exchange lands in exactly one of the numbered files', async () => {
+    const cs = await containers('tomcat1');
+    const sub = mkdtempSync(join(dir, 'rec-'));
+    const { r, ports } = await record(cs, { openOutput: (h) => RotatingTraceWriter.create(join(sub, 'trace.jsonl'), h, 2048) });
+    const client = await AjpTestClient.connect(ports[0] as number);
+    for (let i = 0; i < 30; i++) await client.request(`/app/rot${i}`);
+    client.close();
+    await r.stop();
+    const files = readdirSync(sub).sort();
+    expect(files.length).toBeGreaterThan(2);
+    const uris: string[] = [];
+    for (const f of files) for (const e of exchanges((await readTrace(join(sub, f))).events)) uris.push(e.request.uri ?? '');
+    expect(uris).toEqual(Array.from({ length: 30 }, (_, i) => `/app/rot${i}`));
+  });
+});
