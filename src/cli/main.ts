@@ -7,6 +7,9 @@ import { importCommand } from './import-command.js';
 import { recordCommand } from './record-command.js';
 import { replayCommand } from './replay-command.js';
 import { reportCommand } from './report-command.js';
+import { compareCommand } from './compare-command.js';
+import { fairnessCommand } from './fairness-command.js';
+import { sweepCommand } from './sweep-command.js';
 import { serveCommand } from './serve-command.js';
 import { toolVersion } from './version.js';
 
@@ -32,6 +35,9 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   program.addCommand(replayCommand(ctx));
   program.addCommand(serveCommand(ctx));
   program.addCommand(reportCommand(ctx));
+  program.addCommand(compareCommand(ctx));
+  program.addCommand(fairnessCommand(ctx));
+  program.addCommand(sweepCommand(ctx));
   // Every subcommand reports usage errors through exitOverride so that main() maps them to exit 2.
   for (const cmd of [program, ...program.commands]) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

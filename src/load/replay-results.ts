@@ -104,6 +104,7 @@ export class ReplayResults {
   private readonly errorCounts = new Map<ErrorKind, { count: number; example: string | null }>();
   private readonly overall = newGroup();
   private readonly routes = new Map<string, Group>();
+  private readonly targetRoutes = new Map<number, Set<string>>();
   private readonly classes = new Map<string, Group>();
   private readonly statuses = new Map<number, number>();
   private readonly perSecondResponses: number[] = [];
@@ -155,11 +156,11 @@ export class ReplayResults {
       const headersUs = r.headersMs >= 0 ? toUs(r.headersMs - r.intendedMs) : -1;
       const completeUs = toUs(r.endMs - r.intendedMs);
       record(this.overall, headersUs, completeUs);
-      record(this.group(this.routes, r.route ?? this.targets[r.target] ?? '?', MAX_ROUTES), headersUs, completeUs);
+      record(this.group(this.routes, this.workerOf(r), MAX_ROUTES), headersUs, completeUs);
       record(this.group(this.classes, statusClass(r.status), Infinity), headersUs, completeUs);
     } else {
       // No response: counted for the worker share all the same (the request went there).
-      this.group(this.routes, r.route ?? this.targets[r.target] ?? '?', MAX_ROUTES).count++;
+      this.group(this.routes, this.workerOf(r), MAX_ROUTES).count++;
     }
     if (this.verifying) this.addVerify(r.mismatches, r);
   }
@@ -180,6 +181,38 @@ export class ReplayResults {
       rep.count++;
       if (rep.examples.length < MISMATCH_EXAMPLES) rep.examples.push({ exchangeId: r.exchangeId, uri: r.uri, expected: m.expected, actual: m.actual });
     }
+  }
+
+  /** The route, else the target (see foldTargets). Notes which routes each target named. */
+  private workerOf(r: RequestResult): string {
+    if (r.route === null) return this.targets[r.target] ?? '?';
+    let seen = this.targetRoutes.get(r.target);
+    if (seen === undefined) this.targetRoutes.set(r.target, (seen = new Set()));
+    if (seen.size <= MAX_ROUTES) seen.add(r.route);
+    return r.route;
+  }
+
+  /**
+   * Requests whose response named no route (a request that already had a session gets no new
+   * cookie) count for their target. A target that named exactly one route is that backend, so
+   * its unnamed requests are folded into that route; a balancer (several routes) keeps them
+   * under its own name.
+   */
+  private foldTargets(): Map<string, Group> {
+    const out = new Map<string, Group>();
+    for (const [k, g] of this.routes) out.set(k, { count: g.count, headersUs: copyHistogram(g.headersUs), completeUs: copyHistogram(g.completeUs) });
+    for (const [i, label] of this.targets.entries()) {
+      const routes = this.targetRoutes.get(i);
+      const from = out.get(label);
+      if (from === undefined || routes === undefined || routes.size !== 1) continue;
+      const into = out.get([...routes][0] as string);
+      if (into === undefined || this.targets.includes([...routes][0] as string)) continue;
+      into.count += from.count;
+      into.headersUs.add(from.headersUs);
+      into.completeUs.add(from.completeUs);
+      out.delete(label);
+    }
+    return out;
   }
 
   private group(map: Map<string, Group>, key: string, cap: number): Group {
@@ -229,7 +262,7 @@ export class ReplayResults {
         timeToCompleteUs: latencyReport(g.completeUs),
       }));
     const byCount = (a: [string, Group], b: [string, Group]): number => b[1].count - a[1].count || a[0].localeCompare(b[0]);
-    const byRoute = groups(this.routes, byCount);
+    const byRoute = groups(this.foldTargets(), byCount);
     return {
       config,
       startedAt,
@@ -273,6 +306,12 @@ function record(g: Group, headersUs: number, completeUs: number): void {
   g.completeUs.recordValue(completeUs);
 }
 
+function copyHistogram(h: Histogram): Histogram {
+  const c = newLatencyHistogram();
+  c.add(h);
+  return c;
+}
+
 function toUs(ms: number): number {
   const us = Math.round(ms * 1000);
   return us < 0 ? 0 : us > MAX_LATENCY_US ? MAX_LATENCY_US : us;
@@ -301,8 +340,8 @@ function warnings(s: ScheduleStats, total: number): string[] {
   const w: string[] = [];
   if (s.lateSends > 0 && s.lateSends >= Math.max(1, s.sent * 0.01)) {
     w.push(
-      `the generator could not keep the rate: ${s.lateSends} of ${s.sent} requests left more than 10 ms after their due time ` +
-        `(up to ${s.maxLateMs.toFixed(0)} ms late) with a connection free; their latency includes that delay`,
+      `the generator could not keep the rate: ${s.lateSends} of ${s.sent} requests were taken up more than 10 ms after their due time ` +
+        `(up to ${s.maxLateMs.toFixed(0)} ms late: CPU or event-loop lag on this machine); their latency includes that delay`,
     );
   }
   if (s.queued > 0) {
@@ -311,7 +350,7 @@ function warnings(s: ScheduleStats, total: number): string[] {
         'with the rate at this concurrency; their latency counts from when they were due',
     );
   }
-  if (s.notSent > 0) w.push(`${s.notSent} requests were due but never sent (the run stopped, or the backlog was full)`);
+  if (s.notSent > 0) w.push(`${s.notSent} requests were due but never sent: the run stopped while they waited for a connection`);
   if (s.abandoned > 0) w.push(`${s.abandoned} requests were still in flight when the run ended; they are not counted`);
   if (total === 0) w.push('no request was measured (check --warmup against --duration / --requests)');
   return w;

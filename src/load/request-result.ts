@@ -18,7 +18,7 @@ export const ERROR_KINDS = {
   protocol: 'the peer sent bytes that are not a valid response (bad frame, unexpected message)',
   'cping-failed': 'no CPong came back for the CPing before the request (--ping)',
   'status-5xx': 'the response had a 5xx status (timed and counted like any response, and also as an error)',
-  dropped: 'never sent: the open-loop backlog was full (the target cannot keep up with --rate)',
+  dropped: 'never sent: the open-loop backlog (1,000,000 requests) was full; the target cannot keep up with --rate',
   other: 'any other failure (the message says which)',
 } as const;
 

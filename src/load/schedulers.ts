@@ -46,6 +46,8 @@ export interface SchedulerOptions {
   verify?: (rec: RequestResult, req: ReplayRequest) => void;
   /** After the schedule ends, how long in-flight (and queued) requests may take to finish (default 31 s). */
   drainMs?: number;
+  /** Open loop: most due requests waiting for a connection (default MAX_BACKLOG); more are dropped. */
+  maxBacklog?: number;
   /** After a stop signal, how long in-flight requests may take (default 1 s). */
   abortDrainMs?: number;
   now?: () => number;
@@ -63,9 +65,9 @@ export interface ScheduleStats {
   warmupRequests: number;
   /** Sent but neither finished nor failed when the run had to end (their results are not counted). */
   abandoned: number;
-  /** Open loop: due but never sent (queued when the run was stopped). */
+  /** Open loop: due and queued, but never sent because the run was stopped (Ctrl-C, or the drain time ran out). */
   notSent: number;
-  /** Open loop: sent more than LATE_MS after their due time although a connection was free (the generator lagged). */
+  /** Open loop: taken off the schedule more than LATE_MS after their due time (the generator lagged). */
   lateSends: number;
   maxLateMs: number;
   /** Open loop: waited for a free connection (all `concurrency` busy). */
@@ -75,7 +77,7 @@ export interface ScheduleStats {
 
 /** A send later than this (with a connection free) counts as generator lag. */
 export const LATE_MS = 10;
-/** The open-loop backlog never holds more than this; further due requests are dropped and counted. */
+/** The open-loop backlog never holds more than this; further due requests are dropped (error kind `dropped`). */
 export const MAX_BACKLOG = 1_000_000;
 
 abstract class LoadScheduler {
@@ -206,6 +208,23 @@ abstract class LoadScheduler {
     sync = false;
   }
 
+  /** A due request that is never sent (the backlog is full): recorded as a `dropped` error. */
+  protected drop(req: ReplayRequest, dueMs: number): void {
+    const rec = this.free.pop() ?? newResult();
+    resetResult(rec);
+    rec.seq = this.seq++;
+    rec.exchangeId = req.exchangeId;
+    rec.uri = req.displayUri;
+    rec.target = rec.seq % this.opts.clients.length;
+    rec.intendedMs = rec.sentMs = this.start + dueMs;
+    rec.endMs = this.now();
+    rec.warmup = dueMs < this.opts.limits.warmupMs;
+    rec.error = 'dropped';
+    rec.errorMessage = `the open-loop backlog holds ${this.opts.maxBacklog ?? MAX_BACKLOG} requests already`;
+    this.opts.sink.add(rec);
+    this.free.push(rec);
+  }
+
   protected elapsed(): number {
     return this.now() - this.start;
   }
@@ -334,18 +353,19 @@ export class OpenLoopScheduler extends LoadScheduler {
   private dispatch(req: ReplayRequest, due: number, elapsed: number): void {
     this.scheduled++;
     if (due >= this.opts.limits.warmupMs) this.measured++;
+    // Taken off the schedule late: the generator (its CPU, its event loop) lagged, whatever the target does.
+    const late = elapsed - due;
+    if (late > LATE_MS) {
+      this.stats.lateSends++;
+      if (late > this.stats.maxLateMs) this.stats.maxLateMs = late;
+    }
     if (this.inFlight < this.opts.concurrency && this.backlogSize() === 0) {
-      const late = elapsed - due;
-      if (late > LATE_MS) {
-        this.stats.lateSends++;
-        if (late > this.stats.maxLateMs) this.stats.maxLateMs = late;
-      }
       this.send(req, due, () => this.fromBacklog());
       return;
     }
     // Every connection is busy: the request waits, and its latency (from `due`) includes the wait.
-    if (this.backlogSize() >= MAX_BACKLOG) {
-      this.stats.notSent++;
+    if (this.backlogSize() >= (this.opts.maxBacklog ?? MAX_BACKLOG)) {
+      this.drop(req, due);
       return;
     }
     this.stats.queued++;

@@ -203,3 +203,23 @@ export function isReplayReport(v: unknown): v is ReplayReport {
   const r = v as Partial<ReplayReport>;
   return typeof r.startedAt === 'string' && typeof r.measuredMs === 'number' && r.requests !== undefined && r.latency !== undefined && r.throughput !== undefined && Array.isArray(r.byRoute);
 }
+
+/**
+ * Pools runs made one after another against the same target (compare's rounds, a long run in
+ * slices): histograms merged and counts summed as in mergeReports, but the rate is all responses
+ * over all measured time, and the per-second series are laid end to end.
+ */
+export function poolReports(inputs: readonly NamedReport[]): ReplayReport {
+  if (inputs.length === 1) return (inputs[0] as NamedReport).report;
+  const { merge: _merge, ...m } = mergeReports(inputs);
+  const measuredMs = inputs.reduce((s, i) => s + i.report.measuredMs, 0);
+  const series = inputs.flatMap((i) => i.report.throughput.series);
+  return {
+    ...m,
+    measuredMs,
+    requests: { ...m.requests, perSecond: measuredMs > 0 ? (m.requests.responses * 1000) / measuredMs : 0 },
+    throughput: { intervalMs: 1000, series: series.map((s, second) => ({ ...s, second })) },
+    // Rounds never overlap: the merge's overlap warnings do not apply.
+    warnings: m.warnings.filter((w) => !/do not overlap|started .* apart|common window/.test(w)),
+  };
+}

@@ -93,8 +93,12 @@ export function pickBalancers(all: JkBalancer[], name: string | undefined): JkBa
 export async function resetJkStatus(url: string, balancers: string[], timeoutMs = 5000): Promise<void> {
   for (const w of balancers) {
     const text = await get(withQuery(url, { cmd: 'reset', w, mime: 'prop' }), timeoutMs);
-    // A read-only status worker answers with an error line rather than a failing status.
-    if (/read.?only|not allowed|forbidden/i.test(text) && !/^worker\./m.test(text)) throw new Error(`mod_jk status refused the reset (read_only?): ${text.trim().slice(0, 200)}`);
+    // mod_jk answers 200 either way, with worker.result.type=OK or NOT OK and a message.
+    const type = /^worker\.result\.type=(.*)$/m.exec(text)?.[1]?.trim();
+    if (type !== 'OK') {
+      const msg = /^worker\.result\.message=(.*)$/m.exec(text)?.[1]?.trim() ?? text.trim().slice(0, 200);
+      throw new Error(`mod_jk status refused to reset ${w} (read_only=true?): ${msg}`);
+    }
   }
 }
 

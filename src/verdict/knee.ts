@@ -9,9 +9,11 @@
  *   latency(i) = P[i+1] / P[i]
  *
  * The knee is the first step i with gain(i) < minGain (default 0.5: at most half the
- * added load came out as throughput) and latency(i) ≥
- * latencyFactor (default 1.5). A step with no throughput or no latency takes part only as the
- * step after the knee (a collapse counts as saturation). No such step: no knee within the sweep.
+ * added load came out as throughput) and latency(i) ≥ latencyFactor (default 1.5), where the
+ * plateau holds: no step after i+1 exceeds max(T[i], T[i+1]) by more than maxRecovery (default
+ * 0.1, 10%), so a one-step dip (a GC pause, a noisy neighbour) is not taken for saturation. A step with
+ * no throughput or no latency takes part only as the step after the knee (a collapse counts as
+ * saturation). No such step: no knee within the sweep.
  */
 
 export interface SweepPoint {
@@ -26,6 +28,7 @@ export interface SweepPoint {
 export interface KneeOptions {
   minGain?: number;
   latencyFactor?: number;
+  maxRecovery?: number;
 }
 
 export interface StepGrowth {
@@ -45,16 +48,19 @@ export interface Knee {
   growth: StepGrowth[];
   minGain: number;
   latencyFactor: number;
+  maxRecovery: number;
   /** Best throughput seen and its step. */
   peak: { index: number; point: SweepPoint } | null;
 }
 
 export const DEFAULT_MIN_GAIN = 0.5;
 export const DEFAULT_LATENCY_FACTOR = 1.5;
+export const DEFAULT_MAX_RECOVERY = 0.1;
 
 export function findKnee(points: readonly SweepPoint[], opts: KneeOptions = {}): Knee {
   const minGain = opts.minGain ?? DEFAULT_MIN_GAIN;
   const latencyFactor = opts.latencyFactor ?? DEFAULT_LATENCY_FACTOR;
+  const maxRecovery = opts.maxRecovery ?? DEFAULT_MAX_RECOVERY;
   for (let i = 1; i < points.length; i++) {
     if (!((points[i] as SweepPoint).load > (points[i - 1] as SweepPoint).load)) throw new RangeError('sweep steps must have increasing load');
   }
@@ -69,7 +75,9 @@ export function findKnee(points: readonly SweepPoint[], opts: KneeOptions = {}):
     if (a.p99 !== null && a.p99 > 0) latencyGrowth = b.p99 === null ? null : b.p99 / a.p99;
     // The next step collapsed (nothing came back): saturated beyond doubt.
     const collapsed = a.throughput > 0 && (b.throughput === 0 || b.p99 === null);
-    const saturated = collapsed || (gain !== null && latencyGrowth !== null && gain < minGain && latencyGrowth >= latencyFactor);
+    const later = Math.max(0, ...points.slice(i + 2).map((p) => p.throughput));
+    const plateau = later <= Math.max(a.throughput, b.throughput) * (1 + maxRecovery);
+    const saturated = plateau && (collapsed || (gain !== null && latencyGrowth !== null && gain < minGain && latencyGrowth >= latencyFactor));
     growth.push({ from: i, gain, latencyGrowth, saturated });
     if (saturated && index === null) index = i;
   }
@@ -77,5 +85,5 @@ export function findKnee(points: readonly SweepPoint[], opts: KneeOptions = {}):
   points.forEach((p, i) => {
     if (peak === null || p.throughput > peak.point.throughput) peak = { index: i, point: p };
   });
-  return { index, point: index === null ? null : (points[index] as SweepPoint), growth, minGain, latencyFactor, peak };
+  return { index, point: index === null ? null : (points[index] as SweepPoint), growth, minGain, latencyFactor, maxRecovery, peak };
 }

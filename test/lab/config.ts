@@ -28,6 +28,12 @@ export interface LabPorts {
   httpdProxyAjpSecret: number;
   /** nginx: round robin over the HTTP connectors. */
   nginx: number;
+  /** httpd vhost: mod_jk lb worker "balancer_tap" over the two tap ports below (`ajpbench record` tests). */
+  httpdJkTap: number;
+  /** Where balancer_tap's tomcat1 member connects: a test runs an ajpbench tap here in front of tomcat1Ajp. Nothing listens otherwise. */
+  tapTomcat1: number;
+  /** The same for tomcat2 (in front of tomcat2Ajp). */
+  tapTomcat2: number;
 }
 
 export type PortName = keyof LabPorts;
@@ -76,6 +82,9 @@ export const DEFAULT_PORTS: Readonly<LabPorts> = {
   httpdJkSecret: 28183,
   httpdProxyAjpSecret: 28184,
   nginx: 28190,
+  httpdJkTap: 28185,
+  tapTomcat1: 28019,
+  tapTomcat2: 29019,
 };
 
 export const PORT_NAMES: readonly PortName[] = Object.keys(DEFAULT_PORTS) as PortName[];

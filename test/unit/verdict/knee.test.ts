@@ -53,6 +53,28 @@ describe('findKnee', () => {
     expect(findKnee([{ load: 10, throughput: 500, p99: 20 }, { load: 20, throughput: 300, p99: 80 }]).index).toBe(0);
     expect(findKnee([{ load: 10, throughput: 500, p99: 20 }, { load: 20, throughput: 510, p99: 21 }, { load: 40, throughput: 0, p99: null }]).index).toBe(1);
   });
+  it('a one-step dip that recovers is noise, not the knee', () => {
+    // Measured on a 2-core machine with 1 s steps: step 4 hit a pause, then throughput grew on.
+    const pts: SweepPoint[] = [
+      { load: 1, throughput: 506, p99: 14_573 },
+      { load: 2, throughput: 992, p99: 6337 },
+      { load: 4, throughput: 409, p99: 82_673 },
+      { load: 8, throughput: 1115, p99: 25_084 },
+      { load: 16, throughput: 1625, p99: 20_384 },
+    ];
+    expect(findKnee(pts).index).toBeNull();
+    expect(findKnee(pts).growth[1]).toMatchObject({ saturated: false });
+    // A plateau within 10% after the knee still counts.
+    const flat: SweepPoint[] = [
+      { load: 1, throughput: 500, p99: 2000 },
+      { load: 2, throughput: 1000, p99: 2000 },
+      { load: 4, throughput: 1020, p99: 4000 },
+      { load: 8, throughput: 1080, p99: 8000 },
+    ];
+    expect(findKnee(flat).index).toBe(1);
+    // Stricter: the 5.9% rise after step 4 breaks the plateau at 2, so the knee moves to 4.
+    expect(findKnee(flat, { maxRecovery: 0.05 }).index).toBe(2);
+  });
   it('thresholds are options', () => {
     const pts: SweepPoint[] = [
       { load: 1, throughput: 100, p99: 10 },

@@ -1,0 +1,95 @@
+/** `ajpbench compare`: one trace, one load model, several targets, interleaved rounds (docs/verdicts.md). */
+import { Command, InvalidArgumentError } from 'commander';
+import { compare } from '../verdict/compare.js';
+import { renderCompareTable } from '../report/verdict-tables.js';
+import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
+import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
+import { ExitCode } from './exit-codes.js';
+import type { RunContext } from './main.js';
+import { parseDuration, parseInteger } from './options.js';
+import type { ReplayFlags } from './replay-command.js';
+import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
+import { checkThresholds, thresholdCases, writeOutput } from './verdict-options.js';
+import type { VerdictDocument } from './verdict-document.js';
+
+interface CompareFlags extends ReplayFlags {
+  rounds: number;
+  pause: number;
+}
+
+export function compareCommand(ctx: RunContext): Command {
+  const cmd = new Command('compare')
+    .summary('run one trace against several targets in interleaved rounds and compare them side by side')
+    .description(
+      'Replays the same trace with the same load model against each --target in turn, interleaved in rounds ' +
+        '(A B C, A B C, ...) so that the drift of a noisy machine hits all alike. Prints throughput, p50/p90/p99/p99.9/max, ' +
+        'errors and bytes side by side, each target\'s ratio to the first, the spread over the rounds (min-max), and which ' +
+        'differences lie within that noise. Every round is one full replay (--duration or --requests; default 10 s with --loop).\n\n' +
+        'Example (mod_jk vs mod_proxy_http vs AJP direct vs HTTP direct):\n' +
+        '  ajpbench compare trace.jsonl --target http://127.0.0.1/jk --target http://127.0.0.1/proxy \\\n' +
+        '    --target ajp://127.0.0.1:8009 --target http://127.0.0.1:8080 --rate 200/s --duration 20s --rounds 3',
+    )
+    .argument('<trace>', 'the trace file (.jsonl)')
+    .option('--rounds <n>', 'rounds (each target runs once per round)', (v) => {
+      const n = parseInteger(v, '--rounds');
+      if (n < 1) throw new InvalidArgumentError('--rounds takes at least 1');
+      return n;
+    }, 3)
+    .option('--pause <duration>', 'pause between runs (connections close, the machine settles)', (v) => parseDuration(v, '--pause'), 1000);
+  copyLoadOptions(cmd, ctx, ['--json', '--hgrm']);
+  cmd.option('--json <file>', 'write the results (per target and round, histograms encoded) as JSON; ajpbench report reads it');
+  return cmd.action(async (trace: string, flags: CompareFlags) => {
+    applyProfile(cmd, flags);
+    const base = loadOptions(trace, flags, { durationMs: 10_000, loop: true });
+    const { targets, ...rest } = base;
+    if (targets.length < 2) throw loadError(new RangeError('compare needs at least two --target'), trace);
+    const stop = stopOnSignal('compare');
+    let result;
+    try {
+      await startAt(flags, stop.signal, 'compare');
+      result = await compare({
+        replay: { ...rest, onIssue: (m) => process.stderr.write(`compare: ${m}\n`) },
+        targets,
+        rounds: flags.rounds,
+        pauseMs: flags.pause,
+        signal: stop.signal,
+        onRun: (round, t, r) => {
+          if (flags.progress) process.stderr.write(`compare: round ${round + 1}/${flags.rounds} ${t.label}: ${r.requests.perSecond.toFixed(1)} responses/s, p99 ${((r.latency.timeToCompleteUs.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.requests.errors} errors\n`);
+        },
+      });
+    } catch (e) {
+      throw loadError(e, trace);
+    } finally {
+      stop.done();
+    }
+    let text = renderCompareTable(result.summary);
+    const suites: JUnitSuite[] = [];
+    let failed = 0;
+    if (flags.threshold !== undefined) {
+      const parts: string[] = [];
+      for (const t of result.targets) {
+        const th = checkThresholds(t.pooled, flags.threshold);
+        failed += th.failed;
+        parts.push(`${t.target}: ${th.text}`);
+        suites.push({ name: `compare ${t.target}`, timestamp: t.pooled.startedAt, cases: thresholdCases(th.results, 'ajpbench.compare') });
+      }
+      text += `\n${parts.join('')}`;
+    }
+    process.stdout.write(text);
+    const pass = failed === 0;
+    const html: HtmlReportInput = {
+      title: `ajpbench compare: ${result.targets.length} targets`,
+      subtitle: [`trace ${trace}`, `${result.rounds} rounds, interleaved`],
+      runs: result.targets.map((t) => ({ name: t.target, report: t.pooled })),
+      compare: result.summary,
+      ...(flags.threshold === undefined ? {} : { verdict: { pass, lines: pass ? ['every threshold passed for every target'] : [`${failed} threshold checks failed`] } }),
+    };
+    if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport(html));
+    if (flags.junit !== undefined) writeOutput(flags.junit, renderJUnit(suites));
+    if (flags.json !== undefined) {
+      const doc: VerdictDocument = { kind: 'ajpbench-compare', version: 1, pass, result: { rounds: result.rounds, summary: result.summary, targets: result.targets.map((t) => ({ target: t.target, rounds: t.rounds })) }, text, html };
+      writeOutput(flags.json, JSON.stringify(doc) + '\n');
+    }
+    ctx.exitCode = pass ? ExitCode.Ok : ExitCode.VerdictFailed;
+  });
+}

@@ -1,0 +1,131 @@
+/** `ajpbench sweep`: step the load up and find the knee (docs/verdicts.md "Sweep and the knee"). */
+import { Command, InvalidArgumentError } from 'commander';
+import { renderSweep } from '../report/verdict-tables.js';
+import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
+import { DEFAULT_LATENCY_FACTOR, DEFAULT_MIN_GAIN } from '../verdict/knee.js';
+import { parseSteps, sweep, type SweepResult } from '../verdict/sweep.js';
+import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
+import { ExitCode, usageError } from './exit-codes.js';
+import type { RunContext } from './main.js';
+import { parseDuration, parseInteger } from './options.js';
+import type { ReplayFlags } from './replay-command.js';
+import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
+import { checkThresholds, thresholdCases, writeOutput } from './verdict-options.js';
+import type { VerdictDocument } from './verdict-document.js';
+
+interface SweepFlags extends Omit<ReplayFlags, 'concurrency'> {
+  concurrency?: number[];
+  rates?: number[];
+  inFlight: number;
+  pause: number;
+  minGain: number;
+  latencyFactor: number;
+}
+
+const wrap = <T>(f: (v: string) => T) => (v: string): T => {
+  try {
+    return f(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+
+function positiveNumber(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n > 0)) throw new InvalidArgumentError(`${flag} takes a number above zero, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+export function sweepCommand(ctx: RunContext): Command {
+  const cmd = new Command('sweep')
+    .summary('step the load up and find the knee (where throughput stops growing and p99 jumps)')
+    .description(
+      'Runs the trace once per step, stepping up closed-loop concurrency (--concurrency 1,2,4,...,256) or the open-loop ' +
+        'rate (--rates 100,200,...,1000), and finds the knee: the step after which throughput stops growing (less than ' +
+        `${DEFAULT_MIN_GAIN} of the added load comes out as throughput) while p99 grows ${DEFAULT_LATENCY_FACTOR}x or more. ` +
+        'Prints the steps, the knee and what it means for sizing (Apache MaxRequestWorkers / ThreadsPerChild, mod_jk ' +
+        'connection_pool_size, Tomcat\'s AJP connector maxThreads). Each step is one replay (--duration or --requests; ' +
+        'default 10 s with --loop).\n\n' +
+        'Example: ajpbench sweep trace.jsonl --target ajp://127.0.0.1:8009 --concurrency 1,2,4,...,128 --duration 10s',
+    )
+    .argument('<trace>', 'the trace file (.jsonl)')
+    .option('--concurrency <steps>', 'closed-loop steps: 1,2,4,8 or 1,2,...,256 (doubling) or 10,20,...,100', wrap((v) => parseSteps(v, '--concurrency').map((x) => Math.round(x))))
+    .option('--rates <steps>', 'open-loop steps in requests/s: 100,200,...,1000', wrap((v) => parseSteps(v, '--rates')))
+    .option('--in-flight <n>', 'with --rates: most requests in flight (= connections)', (v) => {
+      const n = parseInteger(v, '--in-flight');
+      if (n < 1) throw new InvalidArgumentError('--in-flight takes at least 1');
+      return n;
+    }, 256)
+    .option('--pause <duration>', 'pause between steps', (v) => parseDuration(v, '--pause'), 1000)
+    .option('--min-gain <share>', 'knee: the gain below which throughput counts as flat', positiveNumber('--min-gain'), DEFAULT_MIN_GAIN)
+    .option('--latency-factor <x>', 'knee: the p99 growth that counts as sharp', positiveNumber('--latency-factor'), DEFAULT_LATENCY_FACTOR);
+  copyLoadOptions(cmd, ctx, ['--json', '--hgrm', '--concurrency', '--rate', '--timing', '--speed']);
+  cmd.option('--json <file>', 'write the steps (each with its full results) and the knee as JSON');
+  return cmd.action(async (trace: string, flags: SweepFlags) => {
+    applyProfile(cmd, flags as unknown as ReplayFlags);
+    if ((flags.concurrency === undefined) === (flags.rates === undefined)) throw usageError('sweep needs one of --concurrency 1,2,4,... or --rates 100,200,...');
+    const mode = flags.concurrency !== undefined ? 'concurrency' : 'rate';
+    const steps = (flags.concurrency ?? flags.rates) as number[];
+    const replayFlags = { ...flags, concurrency: mode === 'rate' ? flags.inFlight : 1, timing: 'closed' as const, speed: 1 } as unknown as ReplayFlags;
+    delete (replayFlags as { rate?: number }).rate;
+    const base = loadOptions(trace, replayFlags, { durationMs: 10_000, loop: true });
+    const stop = stopOnSignal('sweep');
+    let result: SweepResult;
+    try {
+      await startAt(replayFlags, stop.signal, 'sweep');
+      result = await sweep({
+        replay: { ...base, onIssue: (m) => process.stderr.write(`sweep: ${m}\n`) },
+        mode,
+        steps,
+        knee: { minGain: flags.minGain, latencyFactor: flags.latencyFactor },
+        pauseMs: flags.pause,
+        signal: stop.signal,
+        onStep: (i, load, r) => {
+          if (flags.progress) process.stderr.write(`sweep: step ${i + 1}/${steps.length} ${mode} ${load}: ${r.requests.perSecond.toFixed(1)} responses/s, p99 ${((r.latency.timeToCompleteUs.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.requests.errors} errors\n`);
+        },
+      });
+    } catch (e) {
+      throw loadError(e, trace);
+    } finally {
+      stop.done();
+    }
+    let text = renderSweep(result);
+    // Thresholds per step: the sweep passes when at least its first step meets them all, and the
+    // highest step that does is the load the setup carries within them.
+    const suites: JUnitSuite[] = [];
+    let pass = true;
+    if (flags.threshold !== undefined) {
+      const perStep = result.steps.map((s) => ({ s, t: checkThresholds(s.report, flags.threshold) }));
+      const ok = perStep.filter((x) => x.t.failed === 0).map((x) => x.s.load);
+      pass = perStep[0]?.t.failed === 0;
+      text += `\nThresholds per step: ${perStep.map((x) => `${x.s.load} ${x.t.failed === 0 ? 'pass' : `FAIL (${x.t.results.filter((r) => !r.pass).map((r) => r.threshold.text).join(', ')})`}`).join('; ')}\n`;
+      text += ok.length === 0 ? 'No step meets every threshold.\n' : `Highest step meeting every threshold: ${mode} ${Math.max(...ok)}\n`;
+      for (const x of perStep) suites.push({ name: `sweep ${mode} ${x.s.load}`, timestamp: x.s.report.startedAt, cases: thresholdCases(x.t.results, 'ajpbench.sweep') });
+    }
+    process.stdout.write(text);
+    const name = base.targets.map((t) => t.label).join(' + ');
+    const html: HtmlReportInput = {
+      title: `ajpbench sweep: ${name}`,
+      subtitle: [`trace ${trace}`, `${mode} ${steps.join(', ')}`],
+      runs: result.steps.map((s) => ({ name: `${mode} ${s.load}`, report: s.report })),
+      sweep: result.summary,
+      ...(flags.threshold === undefined ? {} : { verdict: { pass, lines: [] } }),
+    };
+    if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport(html));
+    if (flags.junit !== undefined) writeOutput(flags.junit, renderJUnit(suites));
+    if (flags.json !== undefined) {
+      const doc: VerdictDocument = {
+        kind: 'ajpbench-sweep',
+        version: 1,
+        pass,
+        result: { mode, knee: result.knee, advice: result.advice, stoppedEarly: result.stoppedEarly, steps: result.steps },
+        text,
+        html,
+      };
+      writeOutput(flags.json, JSON.stringify(doc) + '\n');
+    }
+    ctx.exitCode = pass ? ExitCode.Ok : ExitCode.VerdictFailed;
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * `ajpbench compare`: the same trace and load model against several targets, interleaved in
+ * rounds (A B C, A B C, ...) so that the drift of a noisy machine hits all alike. Per target the
+ * rounds are pooled (histograms merged); the spread of the rounds (min–max of throughput and p99)
+ * says which differences to the first target are within the noise: a difference is noise when
+ * the two targets' min–max ranges overlap.
+ */
+import { replay, type ReplayOptions } from '../load/replay.js';
+import type { ReplayReport } from '../load/replay-results.js';
+import type { Target } from '../load/target.js';
+import { poolReports } from '../report/merge-results.js';
+import type { HtmlCompare, HtmlCompareTarget } from '../report/html-report.js';
+
+export interface CompareOptions {
+  /** Everything but the targets (each round replays against one target). */
+  replay: Omit<ReplayOptions, 'targets'>;
+  targets: Target[];
+  rounds: number;
+  /** Pause between runs, ms (lets connections close and the machine settle). */
+  pauseMs?: number;
+  signal?: AbortSignal;
+  onRun?: (round: number, target: Target, report: ReplayReport) => void;
+  /** For tests: the replay function. */
+  replayFn?: typeof replay;
+}
+
+export interface CompareTargetResult {
+  target: string;
+  /** One report per round. */
+  rounds: ReplayReport[];
+  /** The rounds pooled. */
+  pooled: ReplayReport;
+  rpsByRound: number[];
+  p99ByRoundUs: (number | null)[];
+}
+
+export interface CompareResult {
+  rounds: number;
+  targets: CompareTargetResult[];
+  summary: HtmlCompare;
+}
+
+export async function compare(opts: CompareOptions): Promise<CompareResult> {
+  if (opts.targets.length < 2) throw new RangeError('compare needs at least two --target');
+  if (!(opts.rounds >= 1)) throw new RangeError('--rounds must be at least 1');
+  const run = opts.replayFn ?? replay;
+  const perTarget: ReplayReport[][] = opts.targets.map(() => []);
+  let rounds = 0;
+  outer: for (let round = 0; round < opts.rounds; round++) {
+    for (const [i, target] of opts.targets.entries()) {
+      if (opts.signal?.aborted === true) break outer;
+      const { report } = await run({ ...opts.replay, targets: [target], ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+      (perTarget[i] as ReplayReport[]).push(report);
+      opts.onRun?.(round, target, report);
+      if (opts.pauseMs !== undefined && opts.pauseMs > 0) await new Promise((r) => setTimeout(r, opts.pauseMs));
+    }
+    rounds = round + 1;
+  }
+  const targets: CompareTargetResult[] = opts.targets.map((t, i) => {
+    const reps = perTarget[i] as ReplayReport[];
+    return {
+      target: t.label,
+      rounds: reps,
+      pooled: reps.length === 0 ? emptyGuard(t.label) : poolReports(reps.map((report, r) => ({ name: `${t.label} round ${r + 1}`, report }))),
+      rpsByRound: reps.map((r) => r.requests.perSecond),
+      p99ByRoundUs: reps.map((r) => r.latency.timeToCompleteUs.p99),
+    };
+  });
+  return { rounds, targets, summary: summarize(targets, rounds) };
+}
+
+function emptyGuard(label: string): never {
+  throw new Error(`compare was stopped before ${label} ran`);
+}
+
+function range(values: (number | null)[]): [number, number] | null {
+  const v = values.filter((x): x is number => x !== null);
+  return v.length === 0 ? null : [Math.min(...v), Math.max(...v)];
+}
+
+function overlaps(a: [number, number] | null, b: [number, number] | null): boolean {
+  return a !== null && b !== null && a[0] <= b[1] && b[0] <= a[1];
+}
+
+/** The side-by-side numbers: pooled statistics, ratios to the first target, noise calls. */
+export function summarize(targets: CompareTargetResult[], rounds: number): HtmlCompare {
+  const first = targets[0];
+  const firstRps = range(first?.rpsByRound ?? []);
+  const firstP99 = range(first?.p99ByRoundUs ?? []);
+  return {
+    rounds,
+    targets: targets.map((t, i): HtmlCompareTarget => {
+      const l = t.pooled.latency.timeToCompleteUs;
+      const rps = range(t.rpsByRound);
+      const p99 = range(t.p99ByRoundUs);
+      const base = first?.pooled;
+      const baseRps = base?.requests.perSecond ?? 0;
+      const baseP99 = base?.latency.timeToCompleteUs.p99 ?? null;
+      return {
+        name: t.target,
+        rps: t.pooled.requests.perSecond,
+        rpsMin: rps?.[0] ?? 0,
+        rpsMax: rps?.[1] ?? 0,
+        p50Us: l.p50,
+        p90Us: l.p90,
+        p99Us: l.p99,
+        p999Us: l.p99_9,
+        maxUs: l.max,
+        p99MinUs: p99?.[0] ?? null,
+        p99MaxUs: p99?.[1] ?? null,
+        errors: t.pooled.requests.errors,
+        total: t.pooled.requests.total,
+        bytesReceived: t.pooled.bytes.received,
+        rpsRatio: i === 0 || baseRps === 0 ? null : t.pooled.requests.perSecond / baseRps,
+        p99Ratio: i === 0 || baseP99 === null || baseP99 === 0 || l.p99 === null ? null : l.p99 / baseP99,
+        // One round has no spread: nothing can be called noise.
+        withinNoise: i === 0 || rounds < 2 ? null : { rps: overlaps(rps, firstRps), p99: overlaps(p99, firstP99) },
+      };
+    }),
+  };
+}

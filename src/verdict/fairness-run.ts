@@ -1,0 +1,101 @@
+/**
+ * `ajpbench fairness`: drive load through a balancer with the replay engine, count what each
+ * worker served (route from Set-Cookie JSESSIONID, the route header, as replay attributes it),
+ * judge the shares against the expected weights (fairness.ts), and optionally compare with mod_jk's
+ * own counters (--jk-status) and check stickiness (--sticky).
+ */
+import { replay, type ReplayOptions } from '../load/replay.js';
+import type { ReplayReport } from '../load/replay-results.js';
+import { fairnessVerdict, type ExpectedWeight, type FairnessVerdict } from './fairness.js';
+import { jkCountsByRoute, pickBalancers, readJkStatus, resetJkStatus } from './jk-status.js';
+import { checkStickiness, type StickyOptions, type StickyResult } from './sticky.js';
+
+export interface FairnessRunOptions {
+  replay: ReplayOptions;
+  expected: ExpectedWeight[];
+  alpha?: number;
+  tolerance?: number;
+  jkStatus?: { url: string; balancer?: string; timeoutMs?: number };
+  sticky?: StickyOptions;
+  /** For tests: the replay function. */
+  replayFn?: typeof replay;
+}
+
+export interface JkComparison {
+  url: string;
+  balancers: string[];
+  /** Per worker (route): measured on the wire and counted by mod_jk. */
+  workers: { worker: string; measured: number; jk: number; difference: number }[];
+  /** True when every worker's counts agree. */
+  agree: boolean;
+  note: string;
+}
+
+export interface FairnessRunResult {
+  report: ReplayReport;
+  /** Requests attributed per worker. */
+  counts: Record<string, number>;
+  /** Requests with no worker known (failed before an answer, or no route in the answer). */
+  unattributed: number;
+  verdict: FairnessVerdict;
+  jk: JkComparison | null;
+  sticky: StickyResult | null;
+  pass: boolean;
+  failures: string[];
+}
+
+/** Per-worker counts from a replay report: routes; a group named after a target is not a worker. */
+export function workerCounts(report: ReplayReport, targetLabels: string[]): { counts: Map<string, number>; unattributed: number } {
+  const counts = new Map<string, number>();
+  let unattributed = 0;
+  for (const g of report.byRoute) {
+    if (targetLabels.includes(g.name)) unattributed += g.count;
+    else counts.set(g.name, g.count);
+  }
+  return { counts, unattributed };
+}
+
+export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRunResult> {
+  const run = opts.replayFn ?? replay;
+  let balancers: string[] = [];
+  if (opts.jkStatus !== undefined) {
+    const all = await readJkStatus(opts.jkStatus.url, opts.jkStatus.timeoutMs);
+    balancers = pickBalancers(all, opts.jkStatus.balancer).map((b) => b.name);
+    if (balancers.length === 0) throw new Error(`mod_jk status at ${opts.jkStatus.url} lists no lb worker`);
+    await resetJkStatus(opts.jkStatus.url, balancers, opts.jkStatus.timeoutMs);
+  }
+  const { report } = await run(opts.replay);
+  const labels = opts.replay.targets.map((t) => t.label);
+  const { counts, unattributed } = workerCounts(report, labels);
+  const verdict = fairnessVerdict(counts, opts.expected, {
+    ...(opts.alpha === undefined ? {} : { alpha: opts.alpha }),
+    ...(opts.tolerance === undefined ? {} : { tolerance: opts.tolerance }),
+  });
+  let jk: JkComparison | null = null;
+  if (opts.jkStatus !== undefined) {
+    // Read before the sticky check, which sends requests of its own.
+    const after = pickBalancers(await readJkStatus(opts.jkStatus.url, opts.jkStatus.timeoutMs), opts.jkStatus.balancer);
+    const jkCounts = jkCountsByRoute(after.filter((b) => balancers.includes(b.name)));
+    const names = [...new Set([...opts.expected.map((e) => e.worker), ...counts.keys(), ...jkCounts.map((j) => j.worker)])];
+    const workers = names.map((worker) => {
+      const measured = counts.get(worker) ?? 0;
+      const j = jkCounts.find((x) => x.worker === worker)?.count ?? 0;
+      return { worker, measured, jk: j, difference: j - measured };
+    });
+    const warmup = report.schedule.warmupRequests;
+    jk = {
+      url: opts.jkStatus.url,
+      balancers,
+      workers,
+      agree: workers.every((w) => w.difference === 0),
+      note:
+        'mod_jk counts every request its lb worker routed since the reset' +
+        (warmup > 0 ? ` (the ${warmup} warmup requests too)` : '') +
+        (unattributed > 0 ? `, including ones that reached no worker on the wire (${unattributed})` : '') +
+        ', and any other client\'s',
+    };
+  }
+  const sticky = opts.sticky === undefined ? null : await checkStickiness(opts.sticky);
+  const failures = [...verdict.failures, ...(sticky?.failures ?? []).map((f) => `sticky: ${f}`)];
+  return { report, counts: Object.fromEntries(counts), unattributed, verdict, jk, sticky, pass: failures.length === 0, failures };
+}

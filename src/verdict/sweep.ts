@@ -1,0 +1,170 @@
+/**
+ * `ajpbench sweep`: steps the load up (closed-loop concurrency, or open-loop rate), one replay per
+ * step, and finds the knee (knee.ts): the step after which throughput stops growing while p99
+ * grows sharply. The sizing advice turns the knee into the settings it bounds, by Little's law:
+ * requests in flight = throughput × mean latency.
+ */
+import { replay, type ReplayOptions } from '../load/replay.js';
+import type { ReplayReport } from '../load/replay-results.js';
+import type { HtmlSweep } from '../report/html-report.js';
+import { findKnee, type Knee, type KneeOptions, type SweepPoint } from './knee.js';
+
+export type SweepMode = 'concurrency' | 'rate';
+
+export interface SweepOptions {
+  /** The load of every step; the mode sets concurrency (closed loop) or rate (open loop). */
+  replay: ReplayOptions;
+  mode: SweepMode;
+  steps: number[];
+  knee?: KneeOptions;
+  /** Stop the sweep after a step where more than this share of requests failed (default 0.5). */
+  stopOnErrorShare?: number;
+  pauseMs?: number;
+  signal?: AbortSignal;
+  onStep?: (index: number, load: number, report: ReplayReport) => void;
+  replayFn?: typeof replay;
+}
+
+export interface SweepStep {
+  load: number;
+  report: ReplayReport;
+}
+
+export interface SweepResult {
+  mode: SweepMode;
+  steps: SweepStep[];
+  knee: Knee;
+  /** Why the sweep ended before its last step, if it did. */
+  stoppedEarly: string | null;
+  advice: string[];
+  summary: HtmlSweep;
+}
+
+const MAX_STEPS = 64;
+
+/**
+ * Parses a step list: `1,2,4,8`, or with `...` a progression up to the last value: `1,2,...,256`
+ * (two values: geometric when the last value is reached by multiplying, else arithmetic; three
+ * values say which: `100,200,300,...,1000`). Throws RangeError.
+ */
+export function parseSteps(text: string, flag: string): number[] {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const bad = (why: string): never => {
+    throw new RangeError(`${flag} ${JSON.stringify(text)}: ${why}`);
+  };
+  const num = (s: string): number => {
+    const n = Number(s.replace(/\/s$/i, ''));
+    if (!(n > 0) || !Number.isFinite(n)) bad(`${JSON.stringify(s)} is not a number above zero`);
+    return n;
+  };
+  const dots = parts.indexOf('...');
+  let steps: number[];
+  if (dots < 0) steps = parts.map(num);
+  else {
+    if (dots !== parts.length - 2 || dots < 2) bad('write the progression as a,b,...,last (or a,b,c,...,last)');
+    const head = parts.slice(0, dots).map(num);
+    const last = num(parts[parts.length - 1] as string);
+    const [a, b] = head as [number, number];
+    const c = head[2];
+    const ratio = b / a;
+    const geometricFits = ratio > 1 && Math.abs(Math.log(last / a) / Math.log(ratio) - Math.round(Math.log(last / a) / Math.log(ratio))) < 1e-9;
+    const geometric = c !== undefined ? Math.abs(c / b - ratio) < 1e-9 && Math.abs(c - b - (b - a)) > 1e-9 : geometricFits;
+    steps = [...head];
+    let v = head[head.length - 1] as number;
+    while (steps.length <= MAX_STEPS) {
+      v = geometric ? v * ratio : v + (b - a);
+      if (v > last * (1 + 1e-9)) break;
+      steps.push(v);
+    }
+    if (steps[steps.length - 1] !== last && steps.length <= MAX_STEPS) steps.push(last);
+  }
+  if (steps.length < 2) bad('a sweep needs at least two steps');
+  if (steps.length > MAX_STEPS) bad(`at most ${MAX_STEPS} steps`);
+  for (let i = 1; i < steps.length; i++) if (!((steps[i] as number) > (steps[i - 1] as number))) bad('steps must increase');
+  return steps.map((s) => Math.round(s * 1000) / 1000);
+}
+
+export async function sweep(opts: SweepOptions): Promise<SweepResult> {
+  const run = opts.replayFn ?? replay;
+  const stopShare = opts.stopOnErrorShare ?? 0.5;
+  const steps: SweepStep[] = [];
+  let stoppedEarly: string | null = null;
+  for (const [i, load] of opts.steps.entries()) {
+    if (opts.signal?.aborted === true) {
+      stoppedEarly = 'stopped (signal)';
+      break;
+    }
+    const o: ReplayOptions =
+      opts.mode === 'concurrency'
+        ? { ...opts.replay, model: 'closed', concurrency: Math.max(1, Math.round(load)) }
+        : { ...opts.replay, model: 'open', rate: load };
+    const { report } = await run({ ...o, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+    steps.push({ load, report });
+    opts.onStep?.(i, load, report);
+    const share = report.requests.total === 0 ? 1 : report.requests.errors / report.requests.total;
+    if (share > stopShare && i < opts.steps.length - 1) {
+      stoppedEarly = `step ${load} failed ${(share * 100).toFixed(0)}% of its requests: the sweep stopped there`;
+      break;
+    }
+    if (opts.pauseMs !== undefined && opts.pauseMs > 0) await new Promise((r) => setTimeout(r, opts.pauseMs));
+  }
+  const points: SweepPoint[] = steps.map((s) => ({ load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 }));
+  const knee = findKnee(points, opts.knee);
+  const advice = sizingAdvice(opts.mode, steps, knee);
+  return {
+    mode: opts.mode,
+    steps,
+    knee,
+    stoppedEarly,
+    advice,
+    summary: {
+      loadKind: opts.mode,
+      steps: steps.map((s) => ({
+        load: s.load,
+        throughput: s.report.requests.perSecond,
+        p99Us: s.report.latency.timeToCompleteUs.p99,
+        p50Us: s.report.latency.timeToCompleteUs.p50,
+        errors: s.report.requests.errors,
+        total: s.report.requests.total,
+      })),
+      knee: knee.index,
+      advice,
+    },
+  };
+}
+
+/** Requests in flight at a step by Little's law (throughput × mean latency). */
+export function inFlight(r: ReplayReport): number {
+  const mean = r.latency.timeToCompleteUs.mean;
+  return mean === null ? 0 : (r.requests.perSecond * mean) / 1e6;
+}
+
+/** What the knee means for Apache, mod_jk and Tomcat sizing. */
+export function sizingAdvice(mode: SweepMode, steps: SweepStep[], knee: Knee): string[] {
+  const unit = mode === 'rate' ? 'requests/s' : 'concurrent requests';
+  if (steps.length === 0) return [];
+  if (knee.index === null) {
+    const last = steps[steps.length - 1] as SweepStep;
+    return [
+      `No knee within the sweep: throughput still grew up to ${last.load} ${unit} (${last.report.requests.perSecond.toFixed(1)} responses/s, p99 ${fmtMs(last.report.latency.timeToCompleteUs.p99)}). ` +
+        'Sweep further to find where it saturates.',
+    ];
+  }
+  const k = steps[knee.index] as SweepStep;
+  const next = steps[knee.index + 1];
+  const rps = k.report.requests.perSecond;
+  const n = Math.max(1, Math.round(inFlight(k.report)));
+  const lines = [
+    `Knee at ${k.load} ${unit}: ${rps.toFixed(1)} responses/s with p99 ${fmtMs(k.report.latency.timeToCompleteUs.p99)}` +
+      (next === undefined ? '.' : `; at ${next.load} throughput went to ${next.report.requests.perSecond.toFixed(1)}/s while p99 rose to ${fmtMs(next.report.latency.timeToCompleteUs.p99)}.`),
+    `At the knee about ${n} requests are in flight (throughput × mean latency, Little's law): this is the concurrency the backends can actually work on; more only waits in queues.`,
+    `Tomcat: the AJP connector's maxThreads (default 200) must be at least the connections the front end opens, but threads beyond ~${n} per backend set add queueing, not throughput; to serve more than ~${rps.toFixed(0)}/s add backends.`,
+    `mod_jk: connection_pool_size defaults to ThreadsPerChild per httpd child, so the backends can see up to (httpd children × pool size) AJP connections; keep that within Tomcat's maxThreads (plus acceptCount), or requests beyond it wait for a connection in httpd.`,
+    `Apache httpd: MaxRequestWorkers (event MPM: ServerLimit × ThreadsPerChild) bounds the requests in progress at the front; sized well above ~${n}, the extra workers hold slow clients, not backend capacity. Set it for your client concurrency, and let the knee tell how much of it reaches the backends at once.`,
+  ];
+  return lines;
+}
+
+function fmtMs(us: number | null): string {
+  return us === null ? '–' : `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`;
+}
