@@ -24,7 +24,7 @@ export function compareCommand(ctx: RunContext): Command {
       'Replays the same trace with the same load model against each --target in turn, interleaved in rounds ' +
         '(A B C, A B C, ...) so that the drift of a noisy machine hits all alike. Prints throughput, p50/p90/p99/p99.9/max, ' +
         'errors and bytes side by side, each target\'s ratio to the first, the spread over the rounds (min-max), and which ' +
-        'differences lie within that noise. Every round is one full replay (--duration or --requests; default 10 s with --loop).\n\n' +
+        'differences lie within that noise. Every round is one full replay (--duration or --requests; default 10 s; the trace is cycled).\n\n' +
         'Example (mod_jk vs mod_proxy_http vs AJP direct vs HTTP direct):\n' +
         '  ajpbench compare trace.jsonl --target http://127.0.0.1/jk --target http://127.0.0.1/proxy \\\n' +
         '    --target ajp://127.0.0.1:8009 --target http://127.0.0.1:8080 --rate 200/s --duration 20s --rounds 3',
@@ -40,7 +40,7 @@ export function compareCommand(ctx: RunContext): Command {
   cmd.option('--json <file>', 'write the results (per target and round, histograms encoded) as JSON; ajpbench report reads it');
   return cmd.action(async (trace: string, flags: CompareFlags) => {
     applyProfile(cmd, flags);
-    const base = loadOptions(trace, flags, { durationMs: 10_000, loop: true });
+    const base = loadOptions(trace, flags, { durationMs: 10_000 });
     const { targets, ...rest } = base;
     if (targets.length < 2) throw loadError(new RangeError('compare needs at least two --target'), trace);
     const stop = stopOnSignal('compare');

@@ -84,7 +84,7 @@ export function fairnessCommand(ctx: RunContext): Command {
     let result: FairnessRunResult;
     try {
       // Without a trace: one GET, cycled. The target's URL path is the request's path.
-      let base = loadOptions(trace ?? '-', flags, { requests: 2000, loop: true });
+      let base = loadOptions(trace ?? '-', flags, { requests: 2000 });
       const t0 = base.targets[0];
       if (t0 === undefined) throw usageError('fairness needs --target');
       // The path the load GETs without a trace, and that --sticky opens sessions on.

@@ -33,13 +33,16 @@ export function applyProfile(cmd: Command, flags: ReplayFlags): void {
   }
 }
 
-/** replay's options from the flags; with neither --duration nor --requests, `defaults` apply. */
-export function loadOptions(trace: string, flags: ReplayFlags, defaults: { durationMs?: number; requests?: number; loop?: boolean } = {}): ReplayOptions {
-  const f: ReplayFlags = { ...flags };
+/**
+ * replay's options from the flags; with neither --duration nor --requests, `defaults` apply. The
+ * verdict commands always cycle the trace (--loop): a run is as long as its limit says, not as
+ * the trace happens to be.
+ */
+export function loadOptions(trace: string, flags: ReplayFlags, defaults: { durationMs?: number; requests?: number } = {}): ReplayOptions {
+  const f: ReplayFlags = { ...flags, loop: true };
   if (f.duration === undefined && f.requests === undefined) {
     if (defaults.durationMs !== undefined) f.duration = defaults.durationMs;
     if (defaults.requests !== undefined) f.requests = defaults.requests;
-    if (defaults.loop === true) f.loop = true;
   }
   return toReplayOptions(trace, f);
 }

@@ -47,7 +47,7 @@ export function sweepCommand(ctx: RunContext): Command {
         `${DEFAULT_MIN_GAIN} of the added load comes out as throughput) while p99 grows ${DEFAULT_LATENCY_FACTOR}x or more. ` +
         'Prints the steps, the knee and what it means for sizing (Apache MaxRequestWorkers / ThreadsPerChild, mod_jk ' +
         'connection_pool_size, Tomcat\'s AJP connector maxThreads). Each step is one replay (--duration or --requests; ' +
-        'default 10 s with --loop).\n\n' +
+        'default 10 s; the trace is cycled).\n\n' +
         'Example: ajpbench sweep trace.jsonl --target ajp://127.0.0.1:8009 --concurrency 1,2,4,...,128 --duration 10s',
     )
     .argument('<trace>', 'the trace file (.jsonl)')
@@ -70,7 +70,7 @@ export function sweepCommand(ctx: RunContext): Command {
     const steps = (flags.concurrency ?? flags.rates) as number[];
     const replayFlags = { ...flags, concurrency: mode === 'rate' ? flags.inFlight : 1, timing: 'closed' as const, speed: 1 } as unknown as ReplayFlags;
     delete (replayFlags as { rate?: number }).rate;
-    const base = loadOptions(trace, replayFlags, { durationMs: 10_000, loop: true });
+    const base = loadOptions(trace, replayFlags, { durationMs: 10_000 });
     const stop = stopOnSignal('sweep');
     let result: SweepResult;
     try {

@@ -452,7 +452,7 @@ const PAGE_SCRIPT = String.raw`
     });
     make('chart-time', {
       title: 'Throughput over time',
-      scales: { x: { time: false } },
+      scales: { x: { time: false, range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
       axes: [{ label: 'seconds after the warmup', incrs: SECONDS }, { label: 'per second', size: 60 }],
       series: ts,
     }, td);

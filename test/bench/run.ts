@@ -5,6 +5,7 @@
 import { codecBenchmarks, type BenchResult } from './codec-bench.js';
 import { captureBenchmarks } from './capture-bench.js';
 import { importBenchmark } from './import-bench.js';
+import { loadBenchmarks } from './load-bench.js';
 
 const minSeconds = Number(process.env.AJPBENCH_BENCH_SECONDS ?? '2');
 const FR_TARGET = 500_000;
@@ -44,3 +45,6 @@ else {
   console.log(`tshark -T json    same file in ${imp.tsharkJsonSeconds.toFixed(2)} s: ${(mb / imp.tsharkJsonSeconds).toFixed(1)} MB/s (the whole AJP13 dissection, like a trace)`);
   console.log(`target: import at >= ${IMPORT_TARGET}x tshark: ${ratio.toFixed(1)}x its cheapest output, ${ratioJson.toFixed(1)}x its JSON output, ${ratio >= IMPORT_TARGET ? 'MET' : 'MISSED'}`);
 }
+
+console.log('\nload generator (same stub server in its own process; set AJPBENCH_BENCH_LARGE=0 to skip the 1M-exchange replay)');
+for (const line of (await loadBenchmarks(minSeconds)).lines) console.log(line);
