@@ -4,3 +4,4 @@ export * from './capture/index.js';
 export * from './trace/index.js';
 export * from './report/index.js';
 export * from './load/index.js';
+export * from './verdict/index.js';

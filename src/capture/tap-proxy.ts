@@ -21,6 +21,10 @@
  * - Upstream down: a refused, unreachable or silent (connect timeout) upstream resets the
  *   client's connection, as close as a proxy gets to the refusal the web server would have seen.
  * - No idle timeout of its own: idle keep-alive connections live as long as the peers keep them.
+ * - Decoding waits for the forwarding: a chunk is stamped with its arrival time and queued, and
+ *   the queue is decoded in a setImmediate, after every socket that was ready in that turn of the
+ *   event loop has had its bytes passed on. With many busy connections the decode of one never
+ *   holds up the forwarding of another; the queue holds at most what one turn read.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -114,8 +118,45 @@ interface TapCore {
   readonly connectTimeoutMs: number;
   readonly clock: () => number;
   readonly stats: TapStats;
+  readonly queue: TraceQueue;
   emit(event: TraceEvent): void;
   closed(conn: TapConnection): void;
+}
+
+/**
+ * Tracer work, in arrival order, run once the current turn's forwarding is done. Only views of
+ * chunks already forwarded are held (the tracer never writes to them), at most one turn's reads.
+ */
+class TraceQueue {
+  private conns: TapConnection[] = [];
+  private directions: (Direction | 'close')[] = [];
+  private chunks: Buffer[] = [];
+  private times: number[] = [];
+  private scheduled = false;
+
+  add(conn: TapConnection, direction: Direction | 'close', chunk: Buffer, timeUs: number): void {
+    this.conns.push(conn);
+    this.directions.push(direction);
+    this.chunks.push(chunk);
+    this.times.push(timeUs);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.run);
+    }
+  }
+
+  /** Runs everything queued now (before a decision that needs the tracers up to date). */
+  readonly run = (): void => {
+    this.scheduled = false;
+    // Work queued while running (a close reported during a decode) runs in this same pass.
+    for (let i = 0; i < this.conns.length; i++) {
+      (this.conns[i] as TapConnection).traceNow(this.directions[i] as Direction | 'close', this.chunks[i] as Buffer, this.times[i] as number);
+    }
+    this.conns = [];
+    this.directions = [];
+    this.chunks = [];
+    this.times = [];
+  };
 }
 
 export class TapProxy {
@@ -154,6 +195,7 @@ export class TapProxy {
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       clock: options.clock ?? nowUs,
       stats,
+      queue: new TraceQueue(),
       emit: (e) => {
         if (e.event === 'exchange') stats.exchanges++;
         else if (e.event === 'incomplete') stats.incomplete++;
@@ -335,7 +377,7 @@ class TapConnection {
     const queued = to.writableLength;
     if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
     stats.bytesToContainer += chunk.length;
-    if (this.tracer !== undefined) this.trace('to-container', chunk);
+    if (this.tracer !== undefined) this.core.queue.add(this, 'to-container', chunk, this.core.clock());
     if (this.draining) this.closeIfIdle();
   };
 
@@ -350,7 +392,7 @@ class TapConnection {
     const queued = to.writableLength;
     if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
     stats.bytesToWebServer += chunk.length;
-    if (this.tracer !== undefined) this.trace('to-web-server', chunk);
+    if (this.tracer !== undefined) this.core.queue.add(this, 'to-web-server', chunk, this.core.clock());
     if (this.draining) this.closeIfIdle();
   };
 
@@ -388,6 +430,7 @@ class TapConnection {
   }
 
   private closeIfIdle(): void {
+    this.core.queue.run(); // the tracer must have seen every byte forwarded so far
     // Without a tracer (the decoder failed) nothing tells an idle connection from a busy one: the deadline decides.
     if (this.tracer === undefined || this.tracer.busy) return;
     this.draining = false;
@@ -404,9 +447,14 @@ class TapConnection {
     resetNow(this.upstream);
   }
 
-  private trace(direction: Direction, chunk: Buffer): void {
+  /** Called by the trace queue, in arrival order: decode a chunk, or close the connection's trace. */
+  traceNow(direction: Direction | 'close', chunk: Buffer, timeUs: number): void {
+    if (direction === 'close') {
+      this.finish(timeUs);
+      return;
+    }
     try {
-      this.tracer?.push(direction, chunk, this.core.clock());
+      this.tracer?.push(direction, chunk, timeUs);
     } catch (e) {
       // A decoder bug must not touch the bytes: stop tracing this connection, keep forwarding.
       this.tracer = undefined;
@@ -450,13 +498,18 @@ class TapConnection {
 
   private readonly onSocketClose = (): void => {
     if (--this.openSockets > 0) return;
+    // Behind the chunks still queued for decoding, so the trace sees the bytes before the close.
+    this.core.queue.add(this, 'close', EMPTY, this.core.clock());
+  };
+
+  private finish(timeUs: number): void {
     try {
-      this.tracer?.close(this.reason, this.core.clock());
+      this.tracer?.close(this.reason, timeUs);
     } catch (e) {
       this.tapError('TAP_ERR_DECODER', `decoder failed at close (${e instanceof Error ? e.message : String(e)})`);
     }
     this.core.closed(this);
-  };
+  }
 
   private setReason(reason: CloseReason): void {
     // The first abnormal cause wins: a reset after a failed connect is still a failed connect.

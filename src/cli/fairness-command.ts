@@ -29,6 +29,7 @@ interface FairnessFlags extends ReplayFlags {
   stickyPath?: string;
   jkStatus?: string;
   jkBalancer?: string;
+  tapTrace?: string;
 }
 
 const wrap = <T>(f: (v: string) => T) => (v: string): T => {
@@ -72,7 +73,8 @@ export function fairnessCommand(ctx: RunContext): Command {
     .option('--follow-ups <n>', 'with --sticky: requests per session after the first', atLeast1('--follow-ups'), 10)
     .option('--sticky-path <path>', 'with --sticky: the page that creates a session (default: the load\'s path)')
     .option('--jk-status <url>', 'mod_jk status worker URL (read_only=false), e.g. http://127.0.0.1/jkstatus: reset before, read after')
-    .option('--jk-balancer <name>', 'with --jk-status: the lb worker (default: every lb worker it lists)');
+    .option('--jk-balancer <name>', 'with --jk-status: the lb worker (default: every lb worker it lists)')
+    .option('--tap-trace <file>', 'count workers by the tap labels of this trace, written by `ajpbench record --tap ...,worker=NAME` during the run');
   copyLoadOptions(cmd, ctx, ['--json', '--hgrm']);
   cmd.option('--json <file>', 'write the numbers (shares, test, mod_jk view, stickiness, the run) as JSON');
   return cmd.action(async (traceArg: string | undefined, flags: FairnessFlags) => {
@@ -106,6 +108,7 @@ export function fairnessCommand(ctx: RunContext): Command {
         expected: flags.expect,
         alpha: flags.alpha,
         tolerance: flags.tolerance,
+        ...(flags.tapTrace === undefined ? {} : { tapTrace: flags.tapTrace }),
         ...(flags.jkStatus === undefined ? {} : { jkStatus: { url: flags.jkStatus, ...(flags.jkBalancer === undefined ? {} : { balancer: flags.jkBalancer }) } }),
         ...(flags.sticky === true
           ? { sticky: { url: stickyUrl, sessions: flags.sessions, followUps: flags.followUps, routeHeader: flags.routeHeader.toLowerCase(), concurrency: Math.min(flags.concurrency, 16), timeoutMs: flags.timeout, signal: stop.signal } }

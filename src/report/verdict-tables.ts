@@ -74,7 +74,7 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
     }
   }
   const lines = [
-    `Fairness: ${printable(target)}, ${int(v.attributed)} requests attributed to a worker${r.unattributed > 0 ? `, ${int(r.unattributed)} to none (failed, or no route)` : ''}`,
+    `Fairness: ${printable(target)}, ${int(v.attributed)} requests attributed to a worker${r.source === 'tap' ? ' by the tap labels of the recorded trace' : ''}${r.unattributed > 0 ? `, ${int(r.unattributed)} to none (${r.source === 'tap' ? 'no tap label or route' : 'failed, or no route'})` : ''}`,
     table(head, rows, ['left', ...right(head.length - 1)]),
     `  chi-square ${v.chiSquare.statistic.toFixed(3)} (df ${v.chiSquare.df}), p = ${formatP(v.chiSquare.pValue)}, alpha ${v.alpha}: ${v.chiSquare.pass ? 'PASS' : 'FAIL'}`,
     `  largest deviation ${v.largestDeviation === null ? '-' : `${printable(v.largestDeviation.worker)} ${formatDeviation(v.largestDeviation.relativeDeviation)}`}, tolerance ±${(v.tolerance * 100).toFixed(1)}%: ${v.largestDeviation?.pass === true ? 'PASS' : 'FAIL'}`,

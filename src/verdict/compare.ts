@@ -9,6 +9,7 @@ import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import type { Target } from '../load/target.js';
 import { poolReports } from '../report/merge-results.js';
+import { childSignal } from './child-signal.js';
 import type { HtmlCompare, HtmlCompareTarget } from '../report/html-report.js';
 
 export interface CompareOptions {
@@ -49,7 +50,13 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
   outer: for (let round = 0; round < opts.rounds; round++) {
     for (const [i, target] of opts.targets.entries()) {
       if (opts.signal?.aborted === true) break outer;
-      const { report } = await run({ ...opts.replay, targets: [target], ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+      const child = childSignal(opts.signal);
+      let report: ReplayReport;
+      try {
+        ({ report } = await run({ ...opts.replay, targets: [target], ...(child.signal === undefined ? {} : { signal: child.signal }) }));
+      } finally {
+        child.dispose();
+      }
       (perTarget[i] as ReplayReport[]).push(report);
       opts.onRun?.(round, target, report);
       if (opts.pauseMs !== undefined && opts.pauseMs > 0) await new Promise((r) => setTimeout(r, opts.pauseMs));

@@ -8,6 +8,7 @@ import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import { fairnessVerdict, type ExpectedWeight, type FairnessVerdict } from './fairness.js';
 import { jkCountsByRoute, pickBalancers, readJkStatus, resetJkStatus } from './jk-status.js';
+import { tapCounts } from './tap-counts.js';
 import { checkStickiness, type StickyOptions, type StickyResult } from './sticky.js';
 
 export interface FairnessRunOptions {
@@ -17,6 +18,11 @@ export interface FairnessRunOptions {
   tolerance?: number;
   jkStatus?: { url: string; balancer?: string; timeoutMs?: number };
   sticky?: StickyOptions;
+  /**
+   * A trace that `ajpbench record --tap` (one tap per worker, labelled) wrote during the run: the
+   * workers are counted from its tap labels instead of the routes seen on the wire.
+   */
+  tapTrace?: string;
   /** For tests: the replay function. */
   replayFn?: typeof replay;
 }
@@ -37,6 +43,8 @@ export interface FairnessRunResult {
   counts: Record<string, number>;
   /** Requests with no worker known (failed before an answer, or no route in the answer). */
   unattributed: number;
+  /** Where the workers came from. */
+  source: 'wire' | 'tap';
   verdict: FairnessVerdict;
   jk: JkComparison | null;
   sticky: StickyResult | null;
@@ -66,7 +74,15 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
   }
   const { report } = await run(opts.replay);
   const labels = opts.replay.targets.map((t) => t.label);
-  const { counts, unattributed } = workerCounts(report, labels);
+  let { counts, unattributed } = workerCounts(report, labels);
+  if (opts.tapTrace !== undefined) {
+    // The measured window on the wall clock, with a second's slack for the recorder's clock and
+    // the requests still in flight when the window closed.
+    const start = Date.parse(report.startedAt) + (typeof report.config.warmupMs === 'number' ? report.config.warmupMs : 0);
+    const tap = await tapCounts(opts.tapTrace, start - 50, start + report.measuredMs + 1000);
+    counts = tap.counts;
+    unattributed = tap.unlabelled;
+  }
   const verdict = fairnessVerdict(counts, opts.expected, {
     ...(opts.alpha === undefined ? {} : { alpha: opts.alpha }),
     ...(opts.tolerance === undefined ? {} : { tolerance: opts.tolerance }),
@@ -97,5 +113,5 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
   }
   const sticky = opts.sticky === undefined ? null : await checkStickiness(opts.sticky);
   const failures = [...verdict.failures, ...(sticky?.failures ?? []).map((f) => `sticky: ${f}`)];
-  return { report, counts: Object.fromEntries(counts), unattributed, verdict, jk, sticky, pass: failures.length === 0, failures };
+  return { report, counts: Object.fromEntries(counts), unattributed, source: opts.tapTrace === undefined ? 'wire' : 'tap', verdict, jk, sticky, pass: failures.length === 0, failures };
 }

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { TRACE_FORMAT, TRACE_MINOR_VERSION, TRACE_VERSION, TraceWriter, type ExchangeEvent } from '../trace/index.js';
-import { toolVersion } from '../cli/version.js';
 
 export interface GeneratedRequest {
   /** Path and query, e.g. /app/echo.jsp?a=1. */
@@ -41,7 +40,7 @@ export function generatedExchange(req: GeneratedRequest): ExchangeEvent {
       isSsl: req.isSsl === true,
       headers: [
         ['host', req.host],
-        ['user-agent', `ajpbench/${toolVersion()}`],
+        ['user-agent', 'ajpbench'],
         ['accept', '*/*'],
       ],
       attributes: {},
@@ -63,7 +62,7 @@ export async function writeGeneratedTrace(file: string, req: GeneratedRequest): 
     format: TRACE_FORMAT,
     version: TRACE_VERSION,
     minorVersion: TRACE_MINOR_VERSION,
-    tool: `ajpbench ${toolVersion()} (generated workload)`,
+    tool: 'ajpbench (generated workload)',
     source: { kind: 'tap', taps: [] },
     startTime: new Date(now).toISOString(),
     startTimeUs: now * 1000,

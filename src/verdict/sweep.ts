@@ -7,6 +7,7 @@
 import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import type { HtmlSweep } from '../report/html-report.js';
+import { childSignal } from './child-signal.js';
 import { findKnee, type Knee, type KneeOptions, type SweepPoint } from './knee.js';
 
 export type SweepMode = 'concurrency' | 'rate';
@@ -98,7 +99,13 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       opts.mode === 'concurrency'
         ? { ...opts.replay, model: 'closed', concurrency: Math.max(1, Math.round(load)) }
         : { ...opts.replay, model: 'open', rate: load };
-    const { report } = await run({ ...o, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+    const child = childSignal(opts.signal);
+    let report: ReplayReport;
+    try {
+      ({ report } = await run({ ...o, ...(child.signal === undefined ? {} : { signal: child.signal }) }));
+    } finally {
+      child.dispose();
+    }
     steps.push({ load, report });
     opts.onStep?.(i, load, report);
     const share = report.requests.total === 0 ? 1 : report.requests.errors / report.requests.total;

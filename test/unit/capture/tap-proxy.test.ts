@@ -205,6 +205,19 @@ describe('TapProxy connection semantics', () => {
     expect(received).toBe(100_000);
   });
 
+  it('keeps an idle keep-alive connection open (no timeout of its own) and reuses it', async () => {
+    const c = await container({ route: 'tomcat1' });
+    const t = await tapTo(c.port);
+    const client = await AjpTestClient.connect(t.port);
+    await client.request('/app/first');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(client.closed).toBe(false);
+    expect((await client.request('/app/second')).status).toBe(200);
+    expect(c.connections).toBe(1);
+    expect(t.tap.stats.open).toBe(1);
+    client.close();
+  });
+
   it('passes an upstream reset on: the client gets what was sent before it, then ECONNRESET; the exchange is incomplete (reset)', async () => {
     const c = await container({ route: 'tomcat1' });
     const t = await tapTo(c.port);

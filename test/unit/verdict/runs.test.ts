@@ -11,6 +11,12 @@ import { jkCountsByRoute, parseJkStatusProperties } from '../../../src/verdict/j
 import { checkStickiness } from '../../../src/verdict/sticky.js';
 import { parseSteps, sweep } from '../../../src/verdict/sweep.js';
 import { buildReport, steady } from './report-fixture.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TraceWriter } from '../../../src/trace/index.js';
+import { generatedExchange } from '../../../src/verdict/generated-trace.js';
+import { tapCounts } from '../../../src/verdict/tap-counts.js';
 
 const base: ReplayOptions = { trace: 't.jsonl', targets: [], model: 'closed', concurrency: 1, limits: { warmupMs: 0, durationMs: 1000, requests: Infinity } };
 const outcome = (report: ReturnType<typeof buildReport>): ReplayOutcome => ({ report, results: new ReplayResults([]) });
@@ -104,6 +110,38 @@ describe('fairness run', () => {
     expect(r.pass).toBe(true);
     expect(r.unattributed).toBe(5);
     expect(r.counts).toEqual({ tomcat1: 60, tomcat2: 40 });
+  });
+});
+
+describe('fairness by tap labels (--tap-trace)', () => {
+  it('counts the recorded exchanges by tap label within the run window', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ajpbench-tap-'));
+    try {
+      const file = join(dir, 'tap.jsonl');
+      const origin = Date.parse('2026-01-01T00:00:00.000Z');
+      const w = await TraceWriter.create(file, {
+        format: 'ajpbench-trace', version: 1, minorVersion: 0, tool: 'test',
+        source: { kind: 'tap', taps: [{ listen: '127.0.0.1:1', upstream: '127.0.0.1:2', worker: 'w1' }, { listen: '127.0.0.1:3', upstream: '127.0.0.1:4', worker: 'w2' }] },
+        startTime: new Date(origin).toISOString(), startTimeUs: origin * 1000, options: { redact: true, bodies: 'none', maxBody: 0 },
+      });
+      const ex = (id: number, tMs: number, worker: string | undefined) => ({ ...generatedExchange({ path: '/', host: 'x:80' }), id, t: tMs * 1000, ...(worker === undefined ? {} : { worker }) });
+      // Before the run (t = 0.5 s), 30 + 10 in the run (1-4 s), one without a label, one long after.
+      await w.write(ex(1, 500, 'w1'));
+      for (let i = 0; i < 40; i++) await w.write(ex(10 + i, 1000 + i * 50, i % 4 === 3 ? 'w2' : 'w1'));
+      await w.write(ex(99, 2000, undefined));
+      await w.write(ex(100, 60_000, 'w2'));
+      await w.close();
+      const c = await tapCounts(file, origin + 1000, origin + 4000);
+      expect(c).toEqual({ counts: new Map([['w1', 30], ['w2', 10]]), unlabelled: 1, outside: 2 });
+      const report = buildReport(steady(40, 3, [2]), { startedAt: new Date(origin + 1000).toISOString(), measuredMs: 3000, target: 'http://lb:80' });
+      const r = await runFairness({ replay: { ...base, targets: [parseTarget('http://lb:80')] }, expected: parseExpect('w1=3,w2=1'), tapTrace: file, replayFn: async () => outcome(report) });
+      expect(r.source).toBe('tap');
+      expect(r.counts).toEqual({ w1: 30, w2: 10 });
+      expect(r.unattributed).toBe(1);
+      expect(r.pass).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
