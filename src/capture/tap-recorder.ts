@@ -94,6 +94,8 @@ export interface RecordSummary extends RecordProgress {
 }
 
 const DEFAULT_MAX_QUEUED_EVENTS = 100_000;
+/** At stop, how long a full output may take to drain before the rest of the trace is given up. */
+const FINAL_FLUSH_TIMEOUT_MS = 30_000;
 
 export class TapRecorder {
   /** Resolves when the recording has stopped, for whatever reason, and the trace is complete. */
@@ -225,9 +227,7 @@ export class TapRecorder {
     clearTimeout(this.durationTimer);
     const drainMs = this.opts.drainMs ?? 5000;
     const results = await Promise.all(this.proxies.map((p) => p.stop({ drainMs })));
-    while (this.waiting !== undefined) await this.waiting;
-    this.writeQueued();
-    while (this.waiting !== undefined) await this.waiting;
+    await this.flushQueue();
     if (this.output !== undefined && this.outputError === undefined) {
       try {
         await this.output.close();
@@ -236,6 +236,25 @@ export class TapRecorder {
       }
     }
     return this.summary(results.reduce((n, r) => n + r.cutOff, 0));
+  }
+
+  /** Writes everything queued; an output that stays full (a stuck pipe) is given up after FINAL_FLUSH_TIMEOUT_MS. */
+  private async flushQueue(): Promise<void> {
+    const deadline = Date.now() + FINAL_FLUSH_TIMEOUT_MS;
+    while (this.outputError === undefined && (this.waiting !== undefined || this.queue.length > 0)) {
+      if (this.waiting === undefined) this.writeQueued();
+      const wait = this.waiting;
+      if (wait === undefined) continue;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        wait.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) this.outputFailed(new Error(`the output did not take the last events within ${FINAL_FLUSH_TIMEOUT_MS / 1000} s`));
+    }
   }
 
   private onEvent(e: TraceEvent): void {

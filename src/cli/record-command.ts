@@ -144,6 +144,16 @@ export function recordCommand(ctx: RunContext): Command {
     });
     process.stderr.write(`record: writing ${flags.output ?? 'stdout'}${flags.rotate === undefined ? '' : ' (rotated)'}; Ctrl-C to stop\n`);
 
+    // A consumer of stdout that goes away (`record ... | head`) ends the recording, not the process.
+    let stdoutError: string | undefined;
+    const onStdoutError = (e: NodeJS.ErrnoException): void => {
+      if (stdoutError !== undefined) return;
+      stdoutError = e.code ?? e.message;
+      process.stderr.write(`\nrecord: stdout failed (${stdoutError}); stopping\n`);
+      void recorder.stop('stop');
+    };
+    if (flags.output === undefined) process.stdout.on('error', onStdoutError);
+
     let signals = 0;
     const onSignal = (): void => {
       signals++;
@@ -176,6 +186,7 @@ export function recordCommand(ctx: RunContext): Command {
       process.off('SIGTERM', onSignal);
     }
     if (statusShown) process.stderr.write('\n');
+    if (stdoutError !== undefined) summary.outputError ??= `stdout: ${stdoutError}`;
     process.stderr.write(summaryText(summary, flags.output === undefined ? ['stdout'] : files));
     if (summary.outputError !== undefined) throw runtimeError(`the trace is incomplete: ${summary.outputError}`);
     ctx.exitCode = ExitCode.Ok;
