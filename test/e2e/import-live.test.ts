@@ -14,7 +14,7 @@ import type { ExchangeEvent, TraceEvent } from '../../src/trace/index.js';
 import { labMissing, readLabState, type LabState } from '../lab/lab.js';
 import { driveMixedTraffic, traceMismatches } from '../lab/traffic.js';
 
-const missing = labMissing();
+const missing = labMissing({ includeCapture: true, includeBrowser: false });
 if (missing.length > 0 && process.env.CI) throw new Error(`CI is set, so not skipping: missing ${missing.join(' ')}; run npm run lab -- install`);
 const lab = missing.length === 0 ? readLabState() : undefined;
 const bin = join(import.meta.dirname, '../../bin/ajpbench');

@@ -25,7 +25,7 @@ import { captureClean } from '../lab/tcpdump.js';
 import { tsharkAjpPdus, tsharkSegments, type TsharkPdu } from '../lab/tshark.js';
 
 // Needs the capture tools too (the global setup only checks what the lab needs to run).
-const missing = labMissing();
+const missing = labMissing({ includeCapture: true, includeBrowser: false });
 if (missing.length > 0 && process.env.CI) throw new Error(`CI is set, so not skipping: missing ${missing.join(' ')}; run npm run lab -- install`);
 const lab = missing.length === 0 ? readLabState() : undefined;
 

@@ -8,8 +8,10 @@ export interface LabPackage {
   name: string;
   /** Files whose presence means the package is usable. */
   files: string[];
-  /** Needed to run the lab (false: only for capturing traffic). */
+  /** Needed to run the lab (false: only for some tests, see `role`). */
   run: boolean;
+  /** What a package that is not needed to run the lab is for. */
+  role?: 'capture' | 'browser';
 }
 
 function onPath(binary: string): string | undefined {
@@ -47,23 +49,27 @@ export const LAB_PACKAGES: readonly LabPackage[] = [
   // without it the webapp answers 500. tomcat10 depends on it, but naming it makes a half-removed install visible.
   { name: 'libeclipse-jdt-core-java', files: ['/usr/share/java/eclipse-jdt-core.jar'], run: true },
   { name: 'nginx', files: [NGINX], run: true },
-  { name: 'tshark', files: ['/usr/bin/tshark'], run: false },
-  { name: 'tcpdump', files: ['/usr/bin/tcpdump'], run: false },
+  { name: 'tshark', files: ['/usr/bin/tshark'], run: false, role: 'capture' },
+  { name: 'tcpdump', files: ['/usr/bin/tcpdump'], run: false, role: 'capture' },
   // Headless browser for the HTML report test (test/e2e/html-report.test.ts, driven by playwright-core).
-  { name: 'chromium', files: ['/usr/bin/chromium'], run: false },
+  { name: 'chromium', files: ['/usr/bin/chromium'], run: false, role: 'browser' },
 ];
 
 export interface MissingOptions {
   /** Also report the capture tools (tshark, tcpdump). Default true, matching what `install` installs. */
   includeCapture?: boolean;
+  /** Also report the browser (chromium). Default: as includeCapture. */
+  includeBrowser?: boolean;
 }
 
 /** Debian packages the lab needs that are not installed. Empty means `up` can run (and capture, if included). */
 export function labMissing(opts: MissingOptions = {}): string[] {
   const includeCapture = opts.includeCapture ?? true;
+  const includeBrowser = opts.includeBrowser ?? includeCapture;
   const missing: string[] = [];
   for (const pkg of LAB_PACKAGES) {
-    if (!pkg.run && !includeCapture) continue;
+    if (pkg.role === 'capture' && !includeCapture) continue;
+    if (pkg.role === 'browser' && !includeBrowser) continue;
     if (!pkg.files.every((file) => existsSync(file))) missing.push(pkg.name);
   }
   // Tomcat needs a JVM; tomcat10 pulls one in, but a JVM removed later would only show up as a failed start.
