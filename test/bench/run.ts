@@ -6,6 +6,7 @@ import { codecBenchmarks, type BenchResult } from './codec-bench.js';
 import { captureBenchmarks } from './capture-bench.js';
 import { importBenchmark } from './import-bench.js';
 import { loadBenchmarks } from './load-bench.js';
+import { tapBenchmarks, tapBenchRows } from './tap-bench.js';
 
 const minSeconds = Number(process.env.AJPBENCH_BENCH_SECONDS ?? '2');
 const FR_TARGET = 500_000;
@@ -48,3 +49,6 @@ else {
 
 console.log('\nload generator (same stub server in its own process; set AJPBENCH_BENCH_LARGE=0 to skip the 1M-exchange replay)');
 for (const line of (await loadBenchmarks(minSeconds)).lines) console.log(line);
+
+console.log('\ntap (record): the same load direct and through the tap, 16 connections');
+for (const line of tapBenchRows(await tapBenchmarks(minSeconds))) console.log(line);
