@@ -28,6 +28,10 @@ interface AutocannonResult {
 type Autocannon = (opts: { url: string; connections: number; duration: number; pipelining: number }) => Promise<AutocannonResult>;
 
 async function main(spec: RunnerSpec): Promise<RunnerResult> {
+  // Peak RSS sampled here: getrusage's maxRSS would carry over the parent's high-water mark
+  // through fork and exec on Linux, so every run would report the bench process's own size.
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let requests = 0;
@@ -51,7 +55,9 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { requests, seconds, cpuUs: cpu.user + cpu.system, maxRssKiB: process.resourceUsage().maxRSS, errors };
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  return { requests, seconds, cpuUs: cpu.user + cpu.system, maxRssKiB: Math.round(peakRss / 1024), errors };
 }
 
 const arg = process.argv[2];
