@@ -74,16 +74,24 @@ const MODULES: ReadonlyArray<readonly [string, string]> = [
   ['jk_module', 'mod_jk.so'],
 ];
 
-/** A free loopback port (bound and released: a small race, fine for tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free loopback port for a server started later (bound and released). Taken from 21000-27999:
+ * below the kernel's ephemeral range (32768+), where a client connection made in between could
+ * otherwise take it (seen in CI: nginx failed with EADDRINUSE), and below the lab's own 28000+.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 21000 + Math.floor(Math.random() * 7000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port in 21000-27999 after 200 tries');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen({ host: '127.0.0.1', port }, () => s.close(() => resolve(true)));
   });
 }
 
