@@ -137,6 +137,7 @@ export function fairnessCommand(ctx: RunContext): Command {
         target: name,
         verdict: result.verdict,
         jkStatus: result.jk === null ? null : result.jk.workers.map((w) => ({ worker: w.worker, count: w.jk })),
+        failovers: result.failovers,
         sticky: result.sticky === null ? null : { sessions: result.sticky.opened, followUps: result.sticky.followUps, violations: result.sticky.byWorker.filter((w) => w.violations > 0).map((w) => ({ worker: w.worker, count: w.violations })) },
       },
       thresholds: th.results,

@@ -5,6 +5,7 @@
  * and --verify mismatches. Constant memory: fixed histograms, capped tables, one counter per
  * second. Rendering is elsewhere (replay-table.ts, hgrm, the JSON report built here).
  */
+import { PerSecondSeries } from './per-second-series.js';
 import { build as buildHistogram, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import type { LatencyStats } from '../report/trace-summary.js';
 import type { ConnectionStats } from './load-client.js';
@@ -75,7 +76,11 @@ export interface ReplayReport {
   byStatusClass: GroupReport[];
   statuses: { status: number; count: number }[];
   errors: { total: number; byKind: { kind: ErrorKind; count: number; example: string | null }[] };
-  throughput: { intervalMs: 1000; series: { second: number; responses: number; errors: number }[] };
+  throughput: {
+    intervalMs: 1000;
+    /** Per second of the measured window: responses, errors, the p99 (µs) of the responses that ended in it, and requests per worker (route, else target). */
+    series: { second: number; responses: number; errors: number; p99Us: number | null; workers: Record<string, number> }[];
+  };
   bytes: { sent: number; received: number; responseBodies: number };
   /** Share of requests per backend (route, else the target). */
   workers: { name: string; count: number; share: number }[];
@@ -109,6 +114,7 @@ export class ReplayResults {
   private readonly statuses = new Map<number, number>();
   private readonly perSecondResponses: number[] = [];
   private readonly perSecondErrors: number[] = [];
+  private readonly series = new PerSecondSeries();
   private bytesSent = 0;
   private bytesReceived = 0;
   private bodyBytes = 0;
@@ -149,6 +155,7 @@ export class ReplayResults {
       if (e === undefined) this.errorCounts.set(r.error, { count: 1, example: r.errorMessage });
       else e.count++;
     }
+    const worker = this.workerOf(r);
     if (r.status > 0) {
       this.responses++;
       this.perSecondResponses[second] = (this.perSecondResponses[second] as number) + 1;
@@ -156,11 +163,13 @@ export class ReplayResults {
       const headersUs = r.headersMs >= 0 ? toUs(r.headersMs - r.intendedMs) : -1;
       const completeUs = toUs(r.endMs - r.intendedMs);
       record(this.overall, headersUs, completeUs);
-      record(this.group(this.routes, this.workerOf(r), MAX_ROUTES), headersUs, completeUs);
+      record(this.group(this.routes, worker, MAX_ROUTES), headersUs, completeUs);
       record(this.group(this.classes, statusClass(r.status), Infinity), headersUs, completeUs);
+      this.series.add(second, completeUs, worker);
     } else {
       // No response: counted for the worker share all the same (the request went there).
-      this.group(this.routes, this.workerOf(r), MAX_ROUTES).count++;
+      this.group(this.routes, worker, MAX_ROUTES).count++;
+      this.series.add(second, null, worker);
     }
     if (this.verifying) this.addVerify(r.mismatches, r);
   }
@@ -287,7 +296,13 @@ export class ReplayResults {
       },
       throughput: {
         intervalMs: 1000,
-        series: this.perSecondResponses.map((responses, second) => ({ second, responses, errors: this.perSecondErrors[second] ?? 0 })),
+        series: this.perSecondResponses.map((responses, second) => ({
+          second,
+          responses,
+          errors: this.perSecondErrors[second] ?? 0,
+          p99Us: this.series.p99(second),
+          workers: this.series.workersAt(second),
+        })),
       },
       bytes: { sent: this.bytesSent, received: this.bytesReceived, responseBodies: this.bodyBytes },
       workers: byRoute.map((g) => ({ name: g.name, count: g.count, share: g.share })),

@@ -69,6 +69,8 @@ export interface HtmlFairness {
   /** mod_jk status worker's own request counts per member (--jk-status). */
   jkStatus?: { worker: string; count: number }[] | null;
   sticky?: { sessions: number; followUps: number; violations: { worker: string; count: number }[] } | null;
+  /** Workers that stopped answering during the run (src/verdict/failover.ts). */
+  failovers?: { worker: string; stoppedAtSecond: number; rateBefore: number; takeoverSeconds: number | null; errorsDuring: number }[];
 }
 
 export interface HtmlReportInput {
@@ -282,6 +284,11 @@ function fairnessBlock(f: HtmlFairness): string {
       : [
           `<p>Stickiness: ${num(sticky.sessions)} sessions, ${num(sticky.followUps)} follow-ups, ${num(sticky.violations.reduce((s, x) => s + x.count, 0))} landed on another worker${sticky.violations.length === 0 ? '' : ` (${sticky.violations.map((x) => `${esc(x.worker)}: ${x.count}`).join(', ')})`}.</p>`,
         ]),
+    ...(f.failovers ?? []).map(
+      (x) =>
+        `<p>Failover: ${esc(x.worker)} stopped answering at second ${x.stoppedAtSecond} (${num(x.rateBefore)}/s before); ` +
+        `${x.takeoverSeconds === null ? 'the others had not taken its load by the end of the run' : `the others took its load within ${x.takeoverSeconds + 1} s`}, ${num(x.errorsDuring)} client errors meanwhile.</p>`,
+    ),
   ].join('\n');
 }
 

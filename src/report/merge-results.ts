@@ -122,13 +122,18 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
   const errors = reports.reduce((s, r) => s + r.requests.errors, 0);
   const byRoute = mergeGroups(reports.map((r) => r.byRoute), total);
   const origin = Math.min(...windows.map((w) => w.startMs));
-  const series = new Map<number, { responses: number; errors: number }>();
+  type Point = ReplayReport['throughput']['series'][number];
+  const series = new Map<number, Omit<Point, 'second'>>();
   reports.forEach((r, i) => {
     const shift = Math.round(((windows[i] as { startMs: number }).startMs - origin) / 1000);
     for (const s of r.throughput.series) {
-      const at = series.get(s.second + shift) ?? { responses: 0, errors: 0 };
+      const at = series.get(s.second + shift) ?? { responses: 0, errors: 0, p99Us: null, workers: {} };
       at.responses += s.responses;
       at.errors += s.errors;
+      // Percentiles of separate runs do not add up: the highest p99 is an upper bound of the merged one.
+      const p99 = s.p99Us ?? null; // results files written before per-second p99 existed lack it
+      if (p99 !== null) at.p99Us = Math.max(at.p99Us ?? 0, p99);
+      for (const [w, n] of Object.entries(s.workers ?? {})) at.workers[w] = (at.workers[w] ?? 0) + n;
       series.set(s.second + shift, at);
     }
   });
@@ -174,7 +179,7 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
     },
     throughput: {
       intervalMs: 1000,
-      series: Array.from({ length: lastSecond + 1 }, (_, second) => ({ second, ...(series.get(second) ?? { responses: 0, errors: 0 }) })),
+      series: Array.from({ length: lastSecond + 1 }, (_, second) => ({ second, ...(series.get(second) ?? { responses: 0, errors: 0, p99Us: null, workers: {} }) })),
     },
     bytes: {
       sent: reports.reduce((s, r) => s + r.bytes.sent, 0),

@@ -81,6 +81,13 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
   ];
   const errs = r.report.errors.byKind;
   if (errs.length > 0) lines.push(`  errors seen by clients: ${errs.map((e) => `${e.kind} ${int(e.count)}`).join(', ')}`);
+  for (const f of r.failovers) {
+    lines.push(
+      `  failover: ${printable(f.worker)} stopped answering at second ${f.stoppedAtSecond} (of ${f.rateBefore}/s before); ` +
+        (f.takeoverSeconds === null ? 'the others had not taken its load by the end of the run' : `the others took its load within ${f.takeoverSeconds + 1} s`) +
+        `, ${int(f.errorsDuring)} client errors meanwhile`,
+    );
+  }
   for (const n of v.notes) lines.push(`  note: ${n}`);
   if (jk !== null) {
     lines.push(`  mod_jk status (${printable(jk.url)}, lb ${jk.balancers.join(', ')}): ${jk.agree ? 'agrees with the wire' : 'DIFFERS from the wire'}; ${jk.note}`);

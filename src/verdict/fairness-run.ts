@@ -4,6 +4,7 @@
  * judge the shares against the expected weights (fairness.ts), and optionally compare with mod_jk's
  * own counters (--jk-status) and check stickiness (--sticky).
  */
+import { findFailovers, type FailoverEvent } from './failover.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import { fairnessVerdict, type ExpectedWeight, type FairnessVerdict } from './fairness.js';
@@ -48,6 +49,8 @@ export interface FairnessRunResult {
   verdict: FairnessVerdict;
   jk: JkComparison | null;
   sticky: StickyResult | null;
+  /** Workers that stopped answering during the run, and how long until the others took their load. */
+  failovers: FailoverEvent[];
   pass: boolean;
   failures: string[];
 }
@@ -113,5 +116,6 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
   }
   const sticky = opts.sticky === undefined ? null : await checkStickiness(opts.sticky);
   const failures = [...verdict.failures, ...(sticky?.failures ?? []).map((f) => `sticky: ${f}`)];
-  return { report, counts: Object.fromEntries(counts), unattributed, source: opts.tapTrace === undefined ? 'wire' : 'tap', verdict, jk, sticky, pass: failures.length === 0, failures };
+  const failovers = findFailovers(report.throughput.series, labels);
+  return { report, counts: Object.fromEntries(counts), unattributed, source: opts.tapTrace === undefined ? 'wire' : 'tap', verdict, jk, sticky, failovers, pass: failures.length === 0, failures };
 }

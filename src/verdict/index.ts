@@ -11,3 +11,4 @@ export * from './jk-status.js';
 export * from './sticky.js';
 export * from './generated-trace.js';
 export * from './tap-counts.js';
+export * from './failover.js';

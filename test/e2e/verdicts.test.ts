@@ -125,6 +125,11 @@ describe.skipIf(lab === undefined)('fairness through real balancers in front of 
     const t2 = d.verdict.workers.find((w) => w.worker === 'tomcat2');
     expect(t2?.share ?? 1).toBeLessThan(0.45);
     expect(t2?.observed ?? 0).toBeGreaterThan(0);
+    // The time until the others took its load: tomcat1 alone carries the rate again, within the run.
+    expect(d.failovers.map((f) => f.worker)).toEqual(['tomcat2']);
+    expect(d.failovers[0]?.takeoverSeconds).not.toBeNull();
+    expect(d.failovers[0]?.rateBefore).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/failover: tomcat2 stopped answering at second \d+ .* the others took its load within \d+ s/);
   });
 });
 

@@ -45,11 +45,17 @@ describe('ReplayResults', () => {
       { kind: 'status-5xx', count: 1, example: null },
     ]);
     // Seconds after the warmup (it ends at 1500), by end time.
-    expect(rep.throughput.series).toEqual([
-      { second: 0, responses: 2, errors: 0 },
-      { second: 1, responses: 1, errors: 2 },
-      { second: 2, responses: 1, errors: 1 },
+    expect(rep.throughput.series.map(({ p99Us: _p99, ...rest }) => rest)).toEqual([
+      { second: 0, responses: 2, errors: 0, workers: { tomcat1: 2 } },
+      { second: 1, responses: 1, errors: 2, workers: { 'ajp://b:2': 3 } },
+      { second: 2, responses: 1, errors: 1, workers: { tomcat2: 1 } },
     ]);
+    // Per-second p99 of the responses that ended in each second: 150 ms, 2 ms, 900 ms (2 significant digits).
+    const p99 = rep.throughput.series.map((x) => x.p99Us ?? 0);
+    [150_000, 2_000, 900_000].forEach((want, i) => {
+      expect(p99[i]).toBeGreaterThanOrEqual(want);
+      expect(p99[i]).toBeLessThan(want * 1.01);
+    });
     expect(rep.measuredMs).toBe(2100);
     expect(rep.verify).toBeNull();
     const text = renderReplayTable(rep);

@@ -52,10 +52,15 @@ describe('mergeReports', () => {
   });
   it('sums the per-second series on the wall clock', () => {
     expect(m.throughput.series).toHaveLength(12);
-    expect(m.throughput.series[0]).toEqual({ second: 0, responses: 100, errors: 0 });
-    expect(m.throughput.series[2]).toEqual({ second: 2, responses: 150, errors: 50 });
-    expect(m.throughput.series[5]).toEqual({ second: 5, responses: 200, errors: 0 });
-    expect(m.throughput.series[11]).toEqual({ second: 11, responses: 100, errors: 0 });
+    expect(m.throughput.series[0]).toMatchObject({ second: 0, responses: 100, errors: 0 });
+    expect(m.throughput.series[2]).toMatchObject({ second: 2, responses: 150, errors: 50 });
+    expect(m.throughput.series[5]).toMatchObject({ second: 5, responses: 200, errors: 0 });
+    expect(m.throughput.series[11]).toMatchObject({ second: 11, responses: 100, errors: 0 });
+    // Per-worker counts add up; the per-second p99 is the larger of the runs' (an upper bound).
+    expect(m.throughput.series[5]?.workers).toEqual({ tomcat1: 100, tomcat2: 100 });
+    // B started 2 s later: its second 3 is the merged second 5.
+    expect(m.throughput.series[5]?.p99Us).toBe(Math.max(a.throughput.series[5]?.p99Us ?? 0, b.throughput.series[3]?.p99Us ?? 0));
+    expect(m.throughput.series[5]?.p99Us).toBeGreaterThanOrEqual(100_000);
   });
   it('runs started together: rates add up', () => {
     const x = buildReport(steady(500, 5, [2]), { startedAt: '2026-01-01T00:00:00.000Z', measuredMs: 5000 });
