@@ -406,7 +406,9 @@ class TapConnection {
     const pass = (): void => {
       if (!to.destroyed && !to.writableEnded) to.end();
     };
-    if (from.destroyed || from.writableEnded) {
+    // With bytes still queued to `from`, the probe would wait behind them and delay the FIN: pass it
+    // at once; a reset still shows as an error on the queued write.
+    if (from.destroyed || from.writableEnded || from.writableLength > 0) {
       pass();
       return;
     }
@@ -549,6 +551,7 @@ function resetAfterFlush(socket: Socket): void {
     return;
   }
   const timer = setTimeout(() => resetNow(socket), RESET_FLUSH_MS);
+  timer.unref(); // a socket destroyed meanwhile must not hold the process for RESET_FLUSH_MS
   const done = (): void => {
     clearTimeout(timer);
     resetNow(socket);

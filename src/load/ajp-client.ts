@@ -39,7 +39,7 @@ export class ConnectionPool {
   private closing = false;
 
   constructor(private readonly opts: AjpClientOptions, private readonly now: () => number) {
-    const every = Math.max(5, Math.min(250, opts.requestTimeoutMs / 4, opts.connectTimeoutMs / 4));
+    const every = Math.max(5, Math.min(250, opts.requestTimeoutMs / 4, opts.connectTimeoutMs / 4, (opts.ping?.timeoutMs ?? Infinity) / 4));
     this.sweep = setInterval(() => this.expire(), every);
     this.sweep.unref();
   }

@@ -255,7 +255,10 @@ export class AjpConnection implements FrameSink {
       this.state = 'closed';
       this.socket.destroy();
     }
-    done(reusable);
+    // Not synchronously: the decoder may still be inside the chunk that held End Response, and a
+    // frame after it belongs to no request (stale: the connection is closed, §7.2), not to the
+    // next request the pool would otherwise start on this connection right now.
+    queueMicrotask(() => done(reusable));
   }
 
   private clearExchange(): void {

@@ -139,6 +139,8 @@ export class StubContainer {
       server.once('error', reject);
       server.listen({ host: l.host, port: l.port }, () => {
         server.off('error', reject);
+        // An accept that fails (EMFILE under load) must not kill the process: count it and go on.
+        server.on('error', () => this.stats.protocolErrors++);
         resolve();
       });
     });

@@ -98,11 +98,14 @@ export function fairnessVerdict(counts: ReadonlyMap<string, number>, expected: r
   const attributed = [...counts.values()].reduce((s, n) => s + n, 0);
   const observed = expected.map((e) => counts.get(e.worker) ?? 0);
   const fit = chiSquareGoodnessOfFit(observed, expected.map((e) => e.weight));
+  // Shares among the expected workers, as the chi-square sees them: requests that went to an
+  // unexpected worker fail the run on their own and must not skew every expected worker's share.
+  const expectedTotal = observed.reduce((s, n) => s + n, 0);
   const workers: WorkerShare[] = expected.map((e, i) => {
     const n = observed[i] as number;
-    const share = attributed === 0 ? 0 : n / attributed;
+    const share = expectedTotal === 0 ? 0 : n / expectedTotal;
     const expectedShare = e.weight / weightSum;
-    return { worker: e.worker, observed: n, share, expectedShare, expectedCount: attributed * expectedShare, relativeDeviation: attributed === 0 ? null : (share - expectedShare) / expectedShare };
+    return { worker: e.worker, observed: n, share, expectedShare, expectedCount: expectedTotal * expectedShare, relativeDeviation: expectedTotal === 0 ? null : (share - expectedShare) / expectedShare };
   });
   for (const w of unexpected) {
     const n = counts.get(w) ?? 0;

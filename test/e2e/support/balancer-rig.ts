@@ -183,7 +183,10 @@ export async function startRig(o: RigOptions): Promise<Rig> {
         pid = readPidFile(join(d, 'httpd.pid'));
         if (pid === undefined) await sleep(50);
       }
-      if (pid === undefined) throw new Error('rig: httpd wrote no pid file');
+      if (pid === undefined) {
+        runQuiet(APACHE2, ['-f', confFile, '-k', 'stop'], env()); // it may be running all the same
+        throw new Error('rig: httpd wrote no pid file');
+      }
       const p = pid;
       stops.push(async () => {
         await stopProcess(p, confFile, 10_000);
@@ -228,7 +231,10 @@ export async function startRig(o: RigOptions): Promise<Rig> {
         pid = readPidFile(join(d, 'nginx.pid'));
         if (pid === undefined) await sleep(50);
       }
-      if (pid === undefined) throw new Error('rig: nginx wrote no pid file');
+      if (pid === undefined) {
+        runQuiet(NGINX, [...args, '-s', 'stop'], env()); // it may be running all the same
+        throw new Error('rig: nginx wrote no pid file');
+      }
       const p = pid;
       stops.push(async () => {
         await stopProcess(p, confFile, 10_000);

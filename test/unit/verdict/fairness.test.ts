@@ -74,6 +74,15 @@ describe('fairnessVerdict', () => {
     expect(v.pass).toBe(false);
     expect(v.failures.at(-1)).toMatch(/tomcat3/);
   });
+  it('requests to an unexpected worker do not skew the expected workers\' shares', () => {
+    const v = fairnessVerdict(counts({ tomcat1: 1000, tomcat2: 1000, tomcat3: 200 }), even);
+    expect(v.workers.filter((w) => w.expectedShare > 0).map((w) => [w.worker, w.share, w.relativeDeviation])).toEqual([
+      ['tomcat1', 0.5, 0],
+      ['tomcat2', 0.5, 0],
+    ]);
+    expect(v.failures).toHaveLength(1);
+    expect(v.failures[0]).toMatch(/tomcat3/);
+  });
   it('nothing attributed fails, tiny samples get a note', () => {
     expect(fairnessVerdict(counts({}), even).failures[0]).toMatch(/no request/);
     expect(fairnessVerdict(counts({ tomcat1: 2, tomcat2: 2 }), even).notes[0]).toMatch(/below 5/);
