@@ -11,12 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TapRecorder, type RecordSummary } from '../../src/capture/index.js';
 import { TraceWriter, type ExchangeEvent, type TraceEvent, type TraceHeader } from '../../src/trace/index.js';
 import { readTrace } from '../fixtures/tap-fixtures.js';
-import { labMissing, readLabState, type LabState } from '../lab/lab.js';
+import { labForTests, type LabState } from '../lab/lab.js';
 import { driveMixedTraffic, traceMismatches, type SentRequest } from '../lab/traffic.js';
 
-const missing = labMissing({ includeCapture: false });
-if (missing.length > 0 && process.env.CI) throw new Error(`CI is set, so not skipping: missing ${missing.join(' ')}; run npm run lab -- install`);
-const lab = missing.length === 0 ? readLabState() : undefined;
+const lab = labForTests();
 
 describe.skipIf(lab === undefined)('record: taps between mod_jk and both Tomcats', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ajpbench-e2e-record-'));

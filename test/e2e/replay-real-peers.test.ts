@@ -8,11 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { replay, type ReplayOptions } from '../../src/load/replay.js';
 import type { ReplayReport } from '../../src/load/replay-results.js';
 import { parseTarget } from '../../src/load/target.js';
-import { labMissing, readLabState, type LabState } from '../lab/lab.js';
+import { labForTests, type LabState } from '../lab/lab.js';
 
-const missing = labMissing({ includeCapture: false });
-if (missing.length > 0 && process.env.CI) throw new Error(`CI is set, so not skipping: missing ${missing.join(' ')}; run npm run lab -- install`);
-const lab = missing.length === 0 ? readLabState() : undefined;
+const lab = labForTests();
 const trace = join(import.meta.dirname, '../../captures/lab-mixed.trace.jsonl');
 
 async function run(target: string, over: Partial<ReplayOptions> = {}): Promise<ReplayReport> {

@@ -16,7 +16,7 @@ import {
   type FrameInfo,
 } from '../../src/protocol/index.js';
 import { reassembleSegments } from '../lab/capture-streams.js';
-import { labMissing, readLabState, type LabState } from '../lab/lab.js';
+import { labForTests, type LabState } from '../lab/lab.js';
 import { expectedFields, fieldDifferences } from './support/dissector-view.js';
 import { driveMixedTraffic, traceMismatches, type SentRequest } from '../lab/traffic.js';
 import type { ExchangeEvent } from '../../src/trace/index.js';
@@ -25,9 +25,7 @@ import { captureClean } from '../lab/tcpdump.js';
 import { tsharkAjpPdus, tsharkSegments, type TsharkPdu } from '../lab/tshark.js';
 
 // Needs the capture tools too (the global setup only checks what the lab needs to run).
-const missing = labMissing({ includeCapture: true, includeBrowser: false });
-if (missing.length > 0 && process.env.CI) throw new Error(`CI is set, so not skipping: missing ${missing.join(' ')}; run npm run lab -- install`);
-const lab = missing.length === 0 ? readLabState() : undefined;
+const lab = labForTests({ includeCapture: true, includeBrowser: false });
 
 interface Decoded {
   stream: number;

@@ -13,14 +13,13 @@ import { StubContainer } from '../../src/load/stub-container.js';
 import type { VerdictDocument } from '../../src/cli/verdict-document.js';
 import type { FairnessRunResult } from '../../src/verdict/fairness-run.js';
 import type { SweepResult } from '../../src/verdict/sweep.js';
-import { labMissing, readLabState } from '../lab/lab.js';
+import { labForTests } from '../lab/lab.js';
 import { startRig, type Rig } from './support/balancer-rig.js';
 
 const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/ajpbench');
 const trace = join(root, 'captures/lab-mixed.trace.jsonl');
-const missing = labMissing({ includeCapture: false });
-const lab = missing.length === 0 ? readLabState() : undefined;
+const lab = labForTests();
 
 function run(args: string[], timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

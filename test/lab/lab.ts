@@ -5,6 +5,7 @@
 //   await fetch(lab.frontends.jk.baseUrl + lab.paths.echo);
 //   await labDown();
 import { resolveConfig } from './config.js';
+import { labMissing, type MissingOptions } from './packages.js';
 import { readState, type LabState } from './state.js';
 
 export { CONTEXT_PATH, DEFAULT_PORTS, PORT_NAMES, portEnvName, resolveConfig } from './config.js';
@@ -28,4 +29,17 @@ export { largeBody, LARGE_PATTERN } from './large-body.js';
 export function readLabState(runDir: string = resolveConfig().runDir): LabState | undefined {
   const state = readState(runDir);
   return state?.ready ? state : undefined;
+}
+
+/**
+ * The lab for an end-to-end test file: its state when the packages the file needs are installed
+ * and the lab is up (the e2e global setup brings it up), else undefined so the file skips. Under
+ * CI a missing package throws instead: there the end-to-end suite must run, never skip.
+ */
+export function labForTests(needs: MissingOptions = { includeCapture: false }): LabState | undefined {
+  const missing = labMissing(needs);
+  if (missing.length > 0 && process.env.CI) {
+    throw new Error(`CI is set, so not skipping: missing ${missing.join(' ')}; run npm run lab -- install`);
+  }
+  return missing.length === 0 ? readLabState() : undefined;
 }
