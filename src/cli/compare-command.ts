@@ -35,7 +35,7 @@ export function compareCommand(ctx: RunContext): Command {
       if (n < 1) throw new InvalidArgumentError('--rounds takes at least 1');
       return n;
     }, 3)
-    .option('--pause <duration>', 'pause between runs (connections close, the machine settles)', (v) => parseDuration(v, '--pause'), 1000);
+    .option('--pause <duration>', 'pause between runs (connections close, the machine settles)', (v) => parseDuration(v, '--pause', { zero: true }), 1000);
   copyLoadOptions(cmd, ctx, ['--json', '--hgrm']);
   cmd.option('--json <file>', 'write the results (per target and round, histograms encoded) as JSON; ajpbench report reads it');
   return cmd.action(async (trace: string, flags: CompareFlags) => {

@@ -67,7 +67,7 @@ async function openInput(file: string, hex: boolean): Promise<AsyncIterable<Buff
   const opened = new Promise<void>((resolve, reject) => {
     if (file === '-') resolve();
     source.once('open', () => resolve());
-    source.once('error', (e: NodeJS.ErrnoException) => reject(runtimeError(`cannot read ${file}: ${e.message}`)));
+    source.once('error', (e: NodeJS.ErrnoException) => reject(runtimeError(`cannot read ${file}: ${e.message}`, 'AJPBENCH_ERR_INPUT')));
   });
   await opened;
   if (!hex) return source as AsyncIterable<Buffer>;
@@ -75,7 +75,7 @@ async function openInput(file: string, hex: boolean): Promise<AsyncIterable<Buff
   try {
     return [parseHexText(text)];
   } catch (e) {
-    throw runtimeError(`${file}: ${(e as Error).message}`);
+    throw runtimeError(`${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_INPUT');
   }
 }
 

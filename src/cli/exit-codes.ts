@@ -1,29 +1,15 @@
-/** Exit codes shared by every command (README "Exit codes"). */
-export const ExitCode = {
-  Ok: 0,
-  /** A verdict failed: a threshold, a fairness test. */
-  VerdictFailed: 1,
-  /** Bad flags or arguments. */
-  Usage: 2,
-  /** Something failed at run time: a file that cannot be read, a backend that cannot be reached. */
-  Runtime: 3,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+/**
+ * The CLI's view of src/errors.ts: exit codes, and short constructors for the two error kinds.
+ * Exit codes are decided by the error's class, in main(), never by its message.
+ */
+import { RuntimeError, UsageError, type RuntimeErrorCode, type UsageErrorCode } from '../errors.js';
 
-/** An error that ends a command with a given exit code and a message for stderr. */
-export class CommandError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: ExitCode,
-  ) {
-    super(message);
-  }
+export { AjpbenchError, ExitCode, RuntimeError, UsageError } from '../errors.js';
+
+export function usageError(message: string, code: UsageErrorCode = 'AJPBENCH_ERR_USAGE'): UsageError {
+  return new UsageError(message, code);
 }
 
-export function usageError(message: string): CommandError {
-  return new CommandError(message, ExitCode.Usage);
-}
-
-export function runtimeError(message: string): CommandError {
-  return new CommandError(message, ExitCode.Runtime);
+export function runtimeError(message: string, code: RuntimeErrorCode = 'AJPBENCH_ERR_INTERNAL'): RuntimeError {
+  return new RuntimeError(message, code);
 }

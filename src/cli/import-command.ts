@@ -62,7 +62,7 @@ export function importCommand(ctx: RunContext): Command {
         ...(showProgress ? { onProgress: (p: ImportProgress) => process.stderr.write(progressLine(p, size)) } : {}),
       });
     } catch (e) {
-      if (e instanceof CaptureFormatError) throw runtimeError(`${capture}: ${e.code}: ${e.message}`);
+      if (e instanceof CaptureFormatError) throw runtimeError(`${capture}: ${e.code}: ${e.message}`, 'AJPBENCH_ERR_CAPTURE');
       throw e;
     } finally {
       process.off('SIGINT', onSignal);
@@ -80,7 +80,7 @@ function openWriter(output: string | undefined): (header: TraceHeader) => Promis
     try {
       return await TraceWriter.create(output, header);
     } catch (e) {
-      throw runtimeError(`cannot write ${output}: ${(e as Error).message}`);
+      throw runtimeError(`cannot write ${output}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
     }
   };
 }
@@ -89,7 +89,7 @@ function fileSize(file: string): number {
   try {
     return statSync(file).size;
   } catch (e) {
-    throw runtimeError(`cannot read ${file}: ${(e as Error).message}`);
+    throw runtimeError(`cannot read ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_INPUT');
   }
 }
 

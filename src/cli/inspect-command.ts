@@ -70,8 +70,8 @@ async function summarize(file: string, top: number): Promise<TraceSummary> {
   try {
     return await summarizeTrace(file === '-' ? process.stdin : file, { top });
   } catch (e) {
-    if (e instanceof TraceFormatError) throw runtimeError(`${file}: ${e.message}`);
-    if (isErrno(e)) throw runtimeError(`cannot read ${file}: ${e.message}`);
+    if (e instanceof TraceFormatError) throw runtimeError(`${file}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
+    if (isErrno(e)) throw runtimeError(`cannot read ${file}: ${e.message}`, 'AJPBENCH_ERR_INPUT');
     throw e;
   }
 }

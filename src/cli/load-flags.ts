@@ -71,8 +71,8 @@ export async function startAt(flags: ReplayFlags, signal: AbortSignal, name: str
 
 /** Maps what the replay engine throws to exit codes, as replay does. */
 export function loadError(e: unknown, trace: string): unknown {
-  if (e instanceof TraceFormatError) return runtimeError(`${trace}: ${e.message}`);
+  if (e instanceof TraceFormatError) return runtimeError(`${trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
   if (e instanceof RangeError) return usageError(e.message);
-  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string') return runtimeError(`cannot read ${trace}: ${e.message}`);
+  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string') return runtimeError(`cannot read ${trace}: ${e.message}`, 'AJPBENCH_ERR_INPUT');
   return e;
 }

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { decodeCommand } from './decode-command.js';
 import { inspectCommand } from './inspect-command.js';
-import { CommandError, ExitCode } from './exit-codes.js';
+import { AjpbenchError, ExitCode } from './exit-codes.js';
 import { importCommand } from './import-command.js';
 import { recordCommand } from './record-command.js';
 import { replayCommand } from './replay-command.js';
@@ -26,7 +26,8 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 a verdict failed (threshold, fairness), 2 usage error, 3 runtime failure.',
+      '\nExit codes: 0 ok, 1 a verdict failed (threshold, fairness), 2 usage error, 3 runtime failure.\n' +
+        'Add --debug (or set AJPBENCH_DEBUG=1) to print the stack of a failure.',
     );
   program.addCommand(decodeCommand(ctx));
   program.addCommand(importCommand(ctx));
@@ -43,23 +44,67 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   return program;
 }
 
+/** `--debug` anywhere on the command line, or AJPBENCH_DEBUG=1: print the stack of a failure. */
+function debugRequested(argv: readonly string[]): boolean {
+  const env = process.env.AJPBENCH_DEBUG;
+  return argv.includes('--debug') || (env !== undefined && env !== '' && env !== '0');
+}
+
+/**
+ * The one place where a failure becomes an exit code and a line on stderr: an AjpbenchError says
+ * which (UsageError 2, RuntimeError 3), anything else is a bug and exit 3. The stack is printed
+ * only when debugging was asked for.
+ */
+export function reportFailure(e: unknown, debug: boolean, write: (s: string) => void = (s) => process.stderr.write(s)): ExitCode {
+  if (e instanceof AjpbenchError) {
+    write(`ajpbench: ${e.message}\n`);
+    if (debug && e.stack !== undefined) write(`${e.stack}\n`);
+    return e.exitCode;
+  }
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  write(`ajpbench: internal error: ${what}${debug ? '' : ' (run with --debug for the stack, and please report it)'}\n`);
+  if (debug && e instanceof Error && e.stack !== undefined) write(`${e.stack}\n`);
+  return ExitCode.Runtime;
+}
+
 /** Runs the CLI and returns the exit code (never calls process.exit itself). */
 export async function main(argv: string[]): Promise<number> {
   const ctx: RunContext = { exitCode: ExitCode.Ok };
+  const debug = debugRequested(argv);
   const program = buildProgram(ctx);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(
+      argv.filter((a) => a !== '--debug'),
+      { from: 'user' },
+    );
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end through here too, with exit code 0.
       return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    if (e instanceof CommandError) {
-      process.stderr.write(`ajpbench: ${e.message}\n`);
-      return e.exitCode;
-    }
-    process.stderr.write(`ajpbench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return ExitCode.Runtime;
+    return reportFailure(e, debug);
   }
   return ctx.exitCode;
+}
+
+/**
+ * Last-resort guards for the process that runs the CLI (bin/ajpbench), not for tests that call
+ * main(): a closed stdout (`| head`) ends the run quietly, and a failure that escaped every command
+ * still ends in one line and exit 3 rather than a stack trace.
+ */
+export function installProcessGuards(argv: readonly string[]): void {
+  const debug = debugRequested(argv);
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      // The reader went away: nothing more can be shown, and that is not a failure of the run.
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.Ok);
+      throw e;
+    });
+  }
+  const fatal = (e: unknown): void => {
+    process.exitCode = reportFailure(e, debug);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
 }

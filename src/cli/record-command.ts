@@ -88,7 +88,7 @@ export function recordCommand(ctx: RunContext): Command {
     .option('--rotate <size>', 'start a new numbered file (trace.0001.jsonl, trace.0002.jsonl, ...) every size, e.g. 100MB', (v) => parseSize(v, '--rotate'))
     .option('--duration <duration>', 'stop after this long (e.g. 30s, 10m, 2h)', (v) => parseDuration(v, '--duration'))
     .option('--max-exchanges <n>', 'stop after this many exchanges (the trace holds exactly n)', (v) => parseInteger(v, '--max-exchanges'))
-    .option('--drain <duration>', 'on stop, how long in-flight exchanges may take to finish', (v) => parseDuration(v, '--drain'), 5000)
+    .option('--drain <duration>', 'on stop, how long in-flight exchanges may take to finish', (v) => parseDuration(v, '--drain', { zero: true }), 5000)
     .option('--connect-timeout <duration>', 'an upstream that does not accept within this is treated as down', (v) => parseDuration(v, '--connect-timeout'), 10_000)
     .option('--max-packet-size <bytes>', "largest AJP packet, header included (8192-65536), as the connector's packetSize", (v) => parseInteger(v, '--max-packet-size'), 8192)
     .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)');
@@ -116,7 +116,7 @@ export function recordCommand(ctx: RunContext): Command {
         files = w.files;
         return w;
       } catch (e) {
-        throw runtimeError(`cannot write ${out}: ${(e as Error).message}`);
+        throw runtimeError(`cannot write ${out}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
       }
     };
 
@@ -135,7 +135,7 @@ export function recordCommand(ctx: RunContext): Command {
         onWarning: (m) => process.stderr.write(`\nrecord: warning: ${m}\n`),
       });
     } catch (e) {
-      if (e instanceof TapListenError) throw runtimeError(e.message);
+      if (e instanceof TapListenError) throw runtimeError(e.message, 'AJPBENCH_ERR_LISTEN');
       throw e;
     }
     recorder.addresses().forEach((a, i) => {
@@ -188,7 +188,7 @@ export function recordCommand(ctx: RunContext): Command {
     if (statusShown) process.stderr.write('\n');
     if (stdoutError !== undefined) summary.outputError ??= `stdout: ${stdoutError}`;
     process.stderr.write(summaryText(summary, flags.output === undefined ? ['stdout'] : files));
-    if (summary.outputError !== undefined) throw runtimeError(`the trace is incomplete: ${summary.outputError}`);
+    if (summary.outputError !== undefined) throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
     ctx.exitCode = ExitCode.Ok;
   });
 }

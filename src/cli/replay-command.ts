@@ -76,7 +76,7 @@ const PROFILE_FIELDS: Record<string, (v: unknown) => unknown> = {
   speed: (v) => parseSpeed(scalar(v)),
   duration: (v) => parseDuration(scalar(v), '--duration'),
   requests: (v) => positive('--requests')(scalar(v)),
-  warmup: (v) => parseDuration(scalar(v), '--warmup'),
+  warmup: (v) => parseDuration(scalar(v), '--warmup', { zero: true }),
   loop: (v) => bool(v),
   ping: (v) => (v === true ? true : v === false ? undefined : parsePing(scalar(v))),
   pingTimeout: (v) => parseDuration(scalar(v), '--ping-timeout'),
@@ -159,7 +159,7 @@ export function replayCommand(ctx: RunContext): Command {
     .option('--speed <factor>', 'with --timing recorded: replay this many times faster', parseSpeed, 1)
     .option('--duration <duration>', 'measure for this long after the warmup (e.g. 30s, 5m)', (v) => parseDuration(v, '--duration'))
     .option('--requests <n>', 'measure this many requests after the warmup', positive('--requests'))
-    .addOption(new Option('--warmup <duration>', 'send for this long first without measuring').argParser((v) => parseDuration(v, '--warmup')).default(0, 'none'))
+    .addOption(new Option('--warmup <duration>', 'send for this long first without measuring').argParser((v) => parseDuration(v, '--warmup', { zero: true })).default(0, 'none'))
     .option('--loop', 'cycle the trace until --duration or --requests (default --duration 30s)')
     .option('--profile <name|file>', 'options from a profile (bundled: smoke, steady, stress, soak, fairness-ci); flags win')
     .option('--secret <secret>', 'AJP secret attribute (default: $AJP_SECRET when set)')
@@ -209,9 +209,9 @@ export function replayCommand(ctx: RunContext): Command {
         ...(tty ? { onProgress: (p) => process.stderr.write(progressLine(p)) } : {}),
       });
     } catch (e) {
-      if (e instanceof TraceFormatError) throw runtimeError(`${trace}: ${e.message}`);
+      if (e instanceof TraceFormatError) throw runtimeError(`${trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
       if (e instanceof RangeError) throw usageError(e.message);
-      if (isErrno(e)) throw runtimeError(`cannot read ${trace}: ${e.message}`);
+      if (isErrno(e)) throw runtimeError(`cannot read ${trace}: ${e.message}`, 'AJPBENCH_ERR_INPUT');
       throw e;
     } finally {
       process.off('SIGINT', onSignal);
@@ -284,7 +284,7 @@ function writeOut(file: string, text: string): void {
   try {
     writeFileSync(file, text);
   } catch (e) {
-    throw runtimeError(`cannot write ${file}: ${(e as Error).message}`);
+    throw runtimeError(`cannot write ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
   }
 }
 

@@ -27,12 +27,12 @@ export function readJsonFile(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw runtimeError(`cannot read ${file}: ${(e as Error).message}`);
+    throw runtimeError(`cannot read ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_INPUT');
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw runtimeError(`${file}: not JSON: ${(e as Error).message}`);
+    throw runtimeError(`${file}: not JSON: ${(e as Error).message}`, 'AJPBENCH_ERR_RESULTS');
   }
 }
 

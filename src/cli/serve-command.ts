@@ -42,8 +42,8 @@ export function serveCommand(ctx: RunContext): Command {
     )
     .option('--listen <addr>', 'host:port, [::1]:port, a bare port (loopback), or http://host:port; repeatable (default 127.0.0.1:18009)', collect)
     .option('--route <name>', 'jvmRoute of the matching --listen (first --route for the first --listen...); default tomcat1, tomcat2...', collect)
-    .option('--latency <duration>', 'delay before answering, after the body was read (e.g. 2ms)', (v) => parseDuration(v, '--latency'), 0)
-    .option('--jitter <duration>', 'the delay varies uniformly within ± this', (v) => parseDuration(v, '--jitter'), 0)
+    .option('--latency <duration>', 'delay before answering, after the body was read (e.g. 2ms)', (v) => parseDuration(v, '--latency', { zero: true }), 0)
+    .option('--jitter <duration>', 'the delay varies uniformly within ± this', (v) => parseDuration(v, '--jitter', { zero: true }), 0)
     .option('--status <code>', 'response status', (v) => parseInteger(v, '--status'), 200)
     .option('--body-size <size>', 'response body size (e.g. 1KiB)', (v) => parseSize(v, '--body-size'), 1024)
     .option('--fail-rate <share>', 'share of requests that fail (0-1)', parseShare, 0)
@@ -79,7 +79,7 @@ export function serveCommand(ctx: RunContext): Command {
           ...(secret === undefined ? {} : { secret }),
         });
       } catch (e) {
-        throw runtimeError(`serve: cannot listen: ${(e as Error).message}`);
+        throw runtimeError(`serve: cannot listen: ${(e as Error).message}`, 'AJPBENCH_ERR_LISTEN');
       }
       for (const l of stub.listeners) {
         const remote = !/^(127\.|::1$|localhost$)/.test(l.host) ? ' (not loopback: reachable from other hosts)' : '';

@@ -58,7 +58,7 @@ export function sweepCommand(ctx: RunContext): Command {
       if (n < 1) throw new InvalidArgumentError('--in-flight takes at least 1');
       return n;
     }, 256)
-    .option('--pause <duration>', 'pause between steps', (v) => parseDuration(v, '--pause'), 1000)
+    .option('--pause <duration>', 'pause between steps', (v) => parseDuration(v, '--pause', { zero: true }), 1000)
     .option('--min-gain <share>', 'knee: the gain below which throughput counts as flat', positiveNumber('--min-gain'), DEFAULT_MIN_GAIN)
     .option('--latency-factor <x>', 'knee: the p99 growth that counts as sharp', positiveNumber('--latency-factor'), DEFAULT_LATENCY_FACTOR);
   copyLoadOptions(cmd, ctx, ['--json', '--hgrm', '--concurrency', '--rate', '--timing', '--speed']);

@@ -107,7 +107,7 @@ export function writeOutput(file: string, text: string): void {
   try {
     writeFileSync(file, text);
   } catch (e) {
-    throw runtimeError(`cannot write ${file}: ${(e as Error).message}`);
+    throw runtimeError(`cannot write ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
   }
 }
 
