@@ -10,7 +10,7 @@ import { runFairness, type FairnessRunResult } from '../verdict/fairness-run.js'
 import { writeGeneratedTrace } from '../verdict/generated-trace.js';
 import { renderJUnit, type JUnitCase } from '../verdict/junit.js';
 import { formatP } from '../verdict/fairness.js';
-import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './main.js';
 import { parseDuration, parseInteger } from './options.js';
 import type { ReplayFlags } from './replay-command.js';
@@ -115,8 +115,6 @@ export function fairnessCommand(ctx: RunContext): Command {
           : {}),
       });
     } catch (e) {
-      if (e instanceof TypeError && /fetch failed/.test(e.message)) throw runtimeError(`--jk-status ${flags.jkStatus ?? ''}: ${String((e.cause as Error | undefined)?.message ?? e.message)}`);
-      if (e instanceof Error && e.message.startsWith('mod_jk status')) throw runtimeError(e.message);
       throw loadError(e, trace ?? '-');
     } finally {
       stop.done();

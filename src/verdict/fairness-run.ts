@@ -8,7 +8,8 @@ import { findFailovers, type FailoverEvent } from './failover.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import { fairnessVerdict, type ExpectedWeight, type FairnessVerdict } from './fairness.js';
-import { jkCountsByRoute, pickBalancers, readJkStatus, resetJkStatus } from './jk-status.js';
+import { jkCountsByRoute, pickBalancers, readJkStatus, resetJkStatus, settleJkStatus, type JkBalancer } from './jk-status.js';
+import { RuntimeError } from '../errors.js';
 import { tapCounts } from './tap-counts.js';
 import { checkStickiness, type StickyOptions, type StickyResult } from './sticky.js';
 
@@ -17,7 +18,15 @@ export interface FairnessRunOptions {
   expected: ExpectedWeight[];
   alpha?: number;
   tolerance?: number;
-  jkStatus?: { url: string; balancer?: string; timeoutMs?: number };
+  jkStatus?: {
+    url: string;
+    balancer?: string;
+    timeoutMs?: number;
+    /** How long to wait for mod_jk's counters to settle after the run (default 5 s). */
+    settleMs?: number;
+    /** For tests: the status reader. */
+    read?: (url: string, timeoutMs: number) => Promise<JkBalancer[]>;
+  };
   sticky?: StickyOptions;
   /**
    * A trace that `ajpbench record --tap` (one tap per worker, labelled) wrote during the run: the
@@ -70,9 +79,9 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
   const run = opts.replayFn ?? replay;
   let balancers: string[] = [];
   if (opts.jkStatus !== undefined) {
-    const all = await readJkStatus(opts.jkStatus.url, opts.jkStatus.timeoutMs);
+    const all = await (opts.jkStatus.read ?? readJkStatus)(opts.jkStatus.url, opts.jkStatus.timeoutMs ?? 5000);
     balancers = pickBalancers(all, opts.jkStatus.balancer).map((b) => b.name);
-    if (balancers.length === 0) throw new Error(`mod_jk status at ${opts.jkStatus.url} lists no lb worker`);
+    if (balancers.length === 0) throw new RuntimeError(`mod_jk status at ${opts.jkStatus.url} lists no lb worker`, 'AJPBENCH_ERR_JK_STATUS');
     await resetJkStatus(opts.jkStatus.url, balancers, opts.jkStatus.timeoutMs);
   }
   const { report } = await run(opts.replay);
@@ -93,8 +102,15 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
   let jk: JkComparison | null = null;
   if (opts.jkStatus !== undefined) {
     // Read before the sticky check, which sends requests of its own.
-    const after = pickBalancers(await readJkStatus(opts.jkStatus.url, opts.jkStatus.timeoutMs), opts.jkStatus.balancer);
-    const jkCounts = jkCountsByRoute(after.filter((b) => balancers.includes(b.name)));
+    // mod_jk counts a request after its response went out: wait until every request sent since
+    // the reset (warmup included) is counted, or the counts stop moving, before comparing.
+    const after = await settleJkStatus(opts.jkStatus.url, balancers, {
+      expectedTotal: report.requests.total + report.schedule.warmupRequests,
+      ...(opts.jkStatus.settleMs === undefined ? {} : { deadlineMs: opts.jkStatus.settleMs }),
+      ...(opts.jkStatus.timeoutMs === undefined ? {} : { timeoutMs: opts.jkStatus.timeoutMs }),
+      ...(opts.jkStatus.read === undefined ? {} : { read: opts.jkStatus.read }),
+    });
+    const jkCounts = jkCountsByRoute(after);
     const names = [...new Set([...opts.expected.map((e) => e.worker), ...counts.keys(), ...jkCounts.map((j) => j.worker)])];
     const workers = names.map((worker) => {
       const measured = counts.get(worker) ?? 0;

@@ -15,35 +15,41 @@
  * --expect, or a backend that should not be in the pool).
  */
 import { chiSquareGoodnessOfFit } from './chi-square.js';
+import { UsageError } from '../errors.js';
 
 export interface ExpectedWeight {
   worker: string;
   weight: number;
 }
 
-/** `tomcat1=1,tomcat2=1` or `tomcat1=3,tomcat2=1`; a bare name means weight 1. Throws RangeError. */
+/** `tomcat1=1,tomcat2=1` or `tomcat1=3,tomcat2=1`; a bare name means weight 1. Throws UsageError. */
 export function parseExpect(text: string): ExpectedWeight[] {
   const out: ExpectedWeight[] = [];
+  const hint = 'worker=weight pairs for two or more workers, such as tomcat1=1,tomcat2=1';
   for (const part of text.split(',')) {
     const item = part.trim();
     if (item === '') continue;
-    const m = /^([^=\s]+)\s*(?:=\s*(\d+(?:\.\d+)?))?$/.exec(item);
-    if (m === null) throw new RangeError(`--expect takes worker=weight pairs such as tomcat1=1,tomcat2=1, got ${JSON.stringify(item)}`);
+    // A worker is a route (jvmRoute, or an X-Served-By value): no spaces, no '=' of its own.
+    const m = /^([A-Za-z0-9_.:-]+)\s*(?:=\s*(\d+(?:\.\d+)?))?$/.exec(item);
+    if (m === null) throw new UsageError(`--expect takes ${hint}, got ${JSON.stringify(item)}`);
     const worker = m[1] as string;
     const weight = m[2] === undefined ? 1 : Number(m[2]);
-    if (!(weight > 0)) throw new RangeError(`--expect: the weight of ${worker} must be above zero`);
-    if (out.some((w) => w.worker === worker)) throw new RangeError(`--expect names ${worker} twice`);
+    if (!(weight > 0)) throw new UsageError(`--expect: the weight of ${worker} must be above zero`);
+    if (out.some((w) => w.worker === worker)) throw new UsageError(`--expect names ${worker} twice`);
     out.push({ worker, weight });
   }
-  if (out.length === 0) throw new RangeError('--expect names no worker');
+  if (out.length === 0) throw new UsageError(`--expect names no worker: it takes ${hint}`);
+  // One worker always "follows" its weight (a chi-square test with 0 degrees of freedom passes
+  // whatever happened), so a single name is a mistake, not a verdict.
+  if (out.length === 1) throw new UsageError(`--expect names one worker (${out[0]?.worker ?? ''}); a fairness test needs ${hint}`);
   return out;
 }
 
-/** `5%`, `0.05`, `5 %`: a share from 0 to 1. Throws RangeError. */
+/** `5%`, `0.05`, `5 %`: a share from 0 to 1. Throws UsageError. */
 export function parseShare(text: string, flag: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%)?\s*$/.exec(text);
   const v = m === null ? NaN : Number(m[1]) / (m[2] === '%' ? 100 : 1);
-  if (!(v >= 0 && v <= 1)) throw new RangeError(`${flag} takes a share such as 5% or 0.05, got ${JSON.stringify(text)}`);
+  if (!(v >= 0 && v <= 1)) throw new UsageError(`${flag} takes a share such as 5% or 0.05, got ${JSON.stringify(text)}`);
   return v;
 }
 

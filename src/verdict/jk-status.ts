@@ -4,7 +4,11 @@
  * read each member's `elected` count after it (`cmd=list&mime=prop`), to print beside the shares
  * measured on the wire. mod_jk counts per lb member; members are matched to the measured workers
  * by their route (the jvmRoute in the session id), which defaults to the member's name.
+ *
+ * mod_jk updates its counters after the response has gone out, so a read right after the last
+ * response can be a request or two short: `settleJkStatus` reads until the counts stop moving.
  */
+import { RuntimeError, UsageError } from '../errors.js';
 
 export interface JkMember {
   /** The member worker's name (worker.<name>). */
@@ -70,22 +74,77 @@ function withQuery(url: string, query: Record<string, string>): string {
 }
 
 async function get(url: string, timeoutMs: number): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${url}: status ${res.status}`);
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
+    text = await res.text();
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    const why =
+      err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message);
+    throw new RuntimeError(`mod_jk status ${url}: ${why}`, 'AJPBENCH_ERR_JK_STATUS', { cause: e });
+  }
+  if (res.status !== 200) {
+    throw new RuntimeError(`mod_jk status ${url}: HTTP status ${res.status} (is this a mod_jk status worker URL?)`, 'AJPBENCH_ERR_JK_STATUS');
+  }
   return text;
 }
 
 /** Reads the status worker's view. */
 export async function readJkStatus(url: string, timeoutMs = 5000): Promise<JkBalancer[]> {
-  return parseJkStatusProperties(await get(withQuery(url, { cmd: 'list', mime: 'prop' }), timeoutMs));
+  const text = await get(withQuery(url, { cmd: 'list', mime: 'prop' }), timeoutMs);
+  // A status worker always lists itself as worker.list=...; anything else (an HTML error page
+  // behind a 200, the wrong URL) is not one.
+  if (!/^worker\.list=/m.test(text)) {
+    throw new RuntimeError(`mod_jk status ${url}: the answer is not a mod_jk status worker's (no worker.list line)`, 'AJPBENCH_ERR_JK_STATUS');
+  }
+  return parseJkStatusProperties(text);
+}
+
+export interface SettleOptions {
+  /** The total the counters should reach (the requests sent through the balancer since the reset). */
+  expectedTotal: number;
+  /** Stop waiting after this long and take the last read (default 5 s). */
+  deadlineMs?: number;
+  /** Time between reads (default 100 ms). */
+  intervalMs?: number;
+  timeoutMs?: number;
+  /** For tests: the reader and the sleep. */
+  read?: (url: string, timeoutMs: number) => Promise<JkBalancer[]>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function electedTotal(balancers: JkBalancer[]): number {
+  let n = 0;
+  for (const b of balancers) for (const m of b.members) n += m.elected;
+  return n;
+}
+
+/**
+ * Reads the counters until they have settled: until they reach `expectedTotal`, or two reads in a
+ * row agree, or the deadline passes (then the last read is returned as it is). `names` picks the
+ * lb workers to watch.
+ */
+export async function settleJkStatus(url: string, names: readonly string[], opts: SettleOptions): Promise<JkBalancer[]> {
+  const read = opts.read ?? readJkStatus;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = Date.now() + (opts.deadlineMs ?? 5000);
+  let last: number | undefined;
+  for (;;) {
+    const all = (await read(url, opts.timeoutMs ?? 5000)).filter((b) => names.includes(b.name));
+    const total = electedTotal(all);
+    if (total >= opts.expectedTotal || total === last || Date.now() >= deadline) return all;
+    last = total;
+    await sleep(opts.intervalMs ?? 100);
+  }
 }
 
 /** The lb workers to use: the one named, else all the status worker lists. */
 export function pickBalancers(all: JkBalancer[], name: string | undefined): JkBalancer[] {
   if (name === undefined) return all;
   const b = all.find((x) => x.name === name);
-  if (b === undefined) throw new Error(`mod_jk status lists no lb worker "${name}" (it has: ${all.map((x) => x.name).join(', ') || 'none'})`);
+  if (b === undefined) throw new UsageError(`--jk-balancer: mod_jk status lists no lb worker "${name}" (it has: ${all.map((x) => x.name).join(', ') || 'none'})`);
   return [b];
 }
 
@@ -97,7 +156,7 @@ export async function resetJkStatus(url: string, balancers: string[], timeoutMs 
     const type = /^worker\.result\.type=(.*)$/m.exec(text)?.[1]?.trim();
     if (type !== 'OK') {
       const msg = /^worker\.result\.message=(.*)$/m.exec(text)?.[1]?.trim() ?? text.trim().slice(0, 200);
-      throw new Error(`mod_jk status refused to reset ${w} (read_only=true?): ${msg}`);
+      throw new RuntimeError(`mod_jk status refused to reset ${w} (is the status worker read_only?): ${msg}`, 'AJPBENCH_ERR_JK_STATUS');
     }
   }
 }

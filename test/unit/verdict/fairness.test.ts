@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fairnessVerdict, formatP, parseExpect, parseShare } from '../../../src/verdict/fairness.js';
+import { UsageError } from '../../../src/errors.js';
 
 const counts = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o));
 
@@ -12,7 +13,11 @@ describe('parseExpect / parseShare', () => {
     expect(() => parseExpect('')).toThrow(/no worker/);
     expect(() => parseExpect('a=0')).toThrow(/above zero/);
     expect(() => parseExpect('a=1,a=2')).toThrow(/twice/);
-    expect(() => parseExpect('a=x')).toThrow(RangeError);
+    expect(() => parseExpect('a=x,b=1')).toThrow(UsageError);
+    // One worker always passes a chi-square test (0 degrees of freedom): a mistake, not a verdict.
+    expect(() => parseExpect('garbage')).toThrow(/one worker/);
+    expect(() => parseExpect('tomcat1=1')).toThrow(UsageError);
+    expect(() => parseExpect('a b=1,c=1')).toThrow(/worker=weight/);
   });
   it('shares', () => {
     expect(parseShare('5%', '--tolerance')).toBe(0.05);
