@@ -36,8 +36,11 @@ async function until(what: string, check: () => boolean, timeoutMs: number, tick
   }
 }
 
+// 'close', not 'exit': the summary line is the last thing on stderr, read only once stderr has closed.
 const exited = (p: ChildProcess): Promise<number | null> =>
-  p.exitCode !== null ? Promise.resolve(p.exitCode) : new Promise((resolve) => p.once('exit', (code) => resolve(code)));
+  p.exitCode !== null && p.stderr?.readableEnded !== false
+    ? Promise.resolve(p.exitCode)
+    : new Promise((resolve) => p.once('close', (code) => resolve(code)));
 
 describe.skipIf(lab === undefined)('tcpdump -w - | ajpbench import -', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ajpbench-live-'));

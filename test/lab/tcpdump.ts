@@ -58,7 +58,8 @@ export async function captureClean<T>(file: string, ports: number[], traffic: ()
     } catch (e) {
       failure = e;
     }
-    await new Promise((r) => setTimeout(r, 300)); // the last segments reach the capture
+    // Everything sent so far reaches the file before a later knock does: wait for the knock.
+    await untilFlushed(file, ports[0] as number, 10_000);
     const dropped = await capture.stop();
     if (failure !== undefined) throw failure;
     if (dropped === 0) return result as T;
@@ -71,6 +72,19 @@ export async function captureClean<T>(file: string, ports: number[], traffic: ()
  * file shows a packet.
  */
 async function untilCapturing(file: string, port: number, timeoutMs: number): Promise<void> {
+  if (!(await knockUntilGrown(file, port, PCAP_HEADER_BYTES, timeoutMs))) throw new Error(`tcpdump captured nothing on port ${port} within ${timeoutMs} ms`);
+}
+
+/**
+ * tcpdump writes packets in the order the kernel saw them (-U, immediate mode): once a knock sent
+ * now is in the file, every segment sent before it is too. Waits for that rather than a fixed time.
+ */
+async function untilFlushed(file: string, port: number, timeoutMs: number): Promise<void> {
+  const before = existsSync(file) ? statSync(file).size : 0;
+  if (!(await knockUntilGrown(file, port, before, timeoutMs))) throw new Error(`tcpdump wrote nothing more within ${timeoutMs} ms`);
+}
+
+async function knockUntilGrown(file: string, port: number, size: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     await new Promise<void>((resolve) => {
@@ -79,17 +93,18 @@ async function untilCapturing(file: string, port: number, timeoutMs: number): Pr
       s.once('error', () => resolve());
     });
     await new Promise((r) => setTimeout(r, 50));
-    if (existsSync(file) && statSync(file).size > PCAP_HEADER_BYTES) return;
+    if (existsSync(file) && statSync(file).size > size) return true;
   }
-  throw new Error(`tcpdump captured nothing on port ${port} within ${timeoutMs} ms`);
+  return false;
 }
 
 const PCAP_HEADER_BYTES = 24;
 
 function stopProcess(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
+    // 'close', not 'exit': the drop count is in the last stderr lines, read only once stderr closes.
+    if (child.exitCode !== null && child.stderr?.readableEnded !== false) return resolve();
+    child.once('close', () => resolve());
     child.kill('SIGINT'); // tcpdump flushes the file on SIGINT
     setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
   });
