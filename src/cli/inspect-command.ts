@@ -1,17 +1,23 @@
 /** `ajpbench inspect`: the summary of a trace a person reads first, as tables or as JSON. */
 import { Command } from 'commander';
 import { renderSummaryTable } from '../report/summary-table.js';
-import { DEFAULT_TOP_URIS, summarizeTrace, type TraceSummary } from '../report/trace-summary.js';
+import { DEFAULT_TOP_URIS, summarizeTrace, type TraceSummary, type TraceSummaryOptions } from '../report/trace-summary.js';
+import { describeFileError, errnoCode } from '../errors.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
+import { MAX_LINE_BYTES_LIMIT } from '../trace/trace-reader.js';
 import { ExitCode, runtimeError } from './exit-codes.js';
 import { LineWriter } from './line-writer.js';
 import type { RunContext } from './main.js';
-import { parseInteger } from './options.js';
+import { parseInteger, parseSize } from './options.js';
 
 interface InspectOptions {
   json?: boolean;
   top: number;
+  maxLine?: number;
 }
+
+/** --max-line at least 1 KiB (a header line must fit), at most the longest line a string can hold. */
+const MAX_LINE_RANGE = { min: 1024, max: MAX_LINE_BYTES_LIMIT };
 
 const COLUMNS = `
 What the tables show (latencies are the recorded ones, in milliseconds):
@@ -21,7 +27,9 @@ What the tables show (latencies are the recorded ones, in milliseconds):
                incomplete exchanges, first event and last event end (wall clock), time span,
                requests per second (exchanges started per second between the first and the last
                Forward Request), bytes in (request bodies) and out (response bodies), events read,
-               unreadable lines (not JSON or not an event; skipped, the first one's line number).
+               unreadable lines (not JSON, not an event, or longer than --max-line; skipped, the
+               first one's line number), malformed events (a field missing or of the wrong type;
+               skipped, as replay skips them).
   Status       exchanges by status class 1xx..5xx, other (outside 100-599) and incomplete; share
                is of all requests (exchanges + incomplete).
   Methods      exchanges by HTTP method; share is of exchanges.
@@ -50,14 +58,15 @@ export function inspectCommand(ctx: RunContext): Command {
       'Reads a trace (JSON Lines written by record or import) in one streaming pass, in constant memory, ' +
         'and prints what it holds: the header, counts by status class, method, route and worker, the top ' +
         'URIs, recorded latency percentiles, body bytes, CPing round trips, connections, errors and ' +
-        'incomplete exchanges. Lines that are not valid JSON are counted, not fatal.',
+        'incomplete exchanges. Lines that are not valid JSON, or longer than --max-line, are counted, not fatal.',
     )
     .argument('<trace>', 'the trace file (.jsonl); - reads stdin')
     .option('--json', 'print the summary as one JSON object (numbers as numbers, latencies in µs)')
     .option('--top <n>', 'how many URIs to list', (v) => parseInteger(v, '--top'), DEFAULT_TOP_URIS)
+    .option('--max-line <size>', 'skip (and count as unreadable) trace lines longer than this; default 64MiB, more when the trace keeps larger bodies', (v) => parseSize(v, '--max-line', MAX_LINE_RANGE))
     .addHelpText('after', COLUMNS)
     .action(async (file: string, opts: InspectOptions) => {
-      const summary = await summarize(file, opts.top);
+      const summary = await summarize(file, { top: opts.top, ...(opts.maxLine === undefined ? {} : { maxLineBytes: opts.maxLine }) });
       const out = new LineWriter(process.stdout);
       if (opts.json === true) out.line(JSON.stringify(summary, null, 2));
       else out.line(renderSummaryTable(summary, { color: process.stdout.isTTY === true, title: file === '-' ? '(stdin)' : file }).trimEnd());
@@ -66,16 +75,12 @@ export function inspectCommand(ctx: RunContext): Command {
     });
 }
 
-async function summarize(file: string, top: number): Promise<TraceSummary> {
+async function summarize(file: string, opts: TraceSummaryOptions): Promise<TraceSummary> {
   try {
-    return await summarizeTrace(file === '-' ? process.stdin : file, { top });
+    return await summarizeTrace(file === '-' ? process.stdin : file, opts);
   } catch (e) {
     if (e instanceof TraceFormatError) throw runtimeError(`${file}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
-    if (isErrno(e)) throw runtimeError(`cannot read ${file}: ${e.message}`, 'AJPBENCH_ERR_INPUT');
+    if (errnoCode(e) !== undefined) throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
     throw e;
   }
-}
-
-function isErrno(e: unknown): e is NodeJS.ErrnoException {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string';
 }

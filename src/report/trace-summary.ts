@@ -4,7 +4,8 @@
  * streams through it. Rendering is apart: summary-table.ts, or the TraceSummary as JSON.
  */
 import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
-import { openTrace } from '../trace/trace-reader.js';
+import { isUsableExchange } from '../trace/exchange-shape.js';
+import { openTrace, type TraceReadOptions } from '../trace/trace-reader.js';
 import type {
   CPingEvent,
   ConnectionEvent,
@@ -36,6 +37,8 @@ export interface TraceSummaryOptions {
   top?: number;
   /** Distinct folded URIs counted; later new ones count in `uris.other` (10 000 by default). */
   maxDistinctUris?: number;
+  /** The longest trace line read (see TraceReadOptions); longer ones count as unreadable. */
+  maxLineBytes?: number;
 }
 
 export interface Count {
@@ -86,7 +89,7 @@ export interface TraceSummary {
   /** Lines skipped because they are not JSON or not an event (a cut-off last write, say). */
   unreadableLines: number;
   firstUnreadableLine: number | null;
-  /** Events of a known kind that lack a field the summary needs; skipped. */
+  /** Events of a known kind with a field missing or of the wrong type (replay skips such exchanges too); skipped. */
   malformedEvents: number;
   /** Events of a kind this version does not know (a newer 1.x writer); skipped. */
   unknownEvents: number;
@@ -193,7 +196,8 @@ export class TraceSummaryBuilder {
     this.uris = tally(opts.maxDistinctUris ?? DEFAULT_MAX_DISTINCT_URIS);
     // startTimeUs is the precise one; traces from before it existed have only the ISO string.
     const startUs = (header as Partial<TraceHeader>).startTimeUs;
-    this.startMs = finite(startUs) ? startUs / 1000 : Date.parse(header.startTime);
+    const startTime: unknown = (header as Partial<TraceHeader>).startTime;
+    this.startMs = finite(startUs) ? startUs / 1000 : typeof startTime === 'string' ? Date.parse(startTime) : NaN;
   }
 
   /** A line the reader skipped (not JSON, not an event); `line` is 1-based. */
@@ -227,20 +231,10 @@ export class TraceSummaryBuilder {
   }
 
   build(): TraceSummary {
-    const h = this.header as Partial<TraceHeader>;
     const any = this.firstUs !== Infinity;
     const requestSpanUs = this.exchanges > 0 ? this.lastRequestUs - this.firstRequestUs : 0;
     return {
-      trace: {
-        format: String(h.format),
-        version: h.version ?? 0,
-        minorVersion: h.minorVersion ?? 0,
-        tool: h.tool ?? 'unknown',
-        source: h.source ?? null,
-        startTime: h.startTime ?? '',
-        startTimeUs: finite(h.startTimeUs) ? h.startTimeUs : null,
-        options: h.options ?? null,
-      },
+      trace: headerFacts(this.header),
       events: this.events,
       unreadableLines: this.unreadable,
       firstUnreadableLine: this.firstUnreadable,
@@ -282,11 +276,12 @@ export class TraceSummaryBuilder {
   }
 
   private addExchange(e: ExchangeEvent): void {
-    const { request, response, timing } = e;
-    if (!isObject(request) || !isObject(response) || !isObject(timing) || !finite(timing.endUs)) {
+    // The same check as replay's, so that what is counted malformed here is what replay skips.
+    if (!isUsableExchange(e)) {
       this.malformed++;
       return;
     }
+    const { request, response, timing } = e;
     const bytes = e.byteStrings === true;
     this.exchanges++;
     this.seen(e.t, e.t + timing.endUs);
@@ -300,10 +295,8 @@ export class TraceSummaryBuilder {
     bump(this.uris, foldUri(request.uri, { byteStrings: bytes }));
     if (finite(timing.headersUs)) record(this.headersUs, timing.headersUs);
     record(this.endUs, timing.endUs);
-    const inBytes = isObject(request.body) ? request.body.length : undefined;
-    const outBytes = isObject(response.body) ? response.body.length : undefined;
-    if (finite(inBytes)) this.requestBodies += inBytes;
-    if (finite(outBytes)) this.responseBodies += outBytes;
+    this.requestBodies += request.body.length;
+    this.responseBodies += response.body.length;
   }
 
   private addCPing(e: CPingEvent): void {
@@ -361,10 +354,55 @@ export class TraceSummaryBuilder {
 export async function summarizeTrace(input: string | NodeJS.ReadableStream, opts: TraceSummaryOptions = {}): Promise<TraceSummary> {
   let builder: TraceSummaryBuilder | undefined;
   // Issues come only while events are read, after the header: the builder exists by then.
-  const trace = await openTrace(input, { onIssue: (err) => builder?.unreadableLine(err.line) });
+  const read: TraceReadOptions = { onIssue: (err) => builder?.unreadableLine(err.line) };
+  if (opts.maxLineBytes !== undefined) read.maxLineBytes = opts.maxLineBytes;
+  const trace = await openTrace(input, read);
   builder = new TraceSummaryBuilder(trace.header, opts);
   for await (const event of trace.events) builder.add(event);
   return builder.build();
+}
+
+// --- the header, as far as its fields have the types the format gives them ----------------------
+
+/**
+ * The reader checks only the header's format and version: a field of another type (a damaged or
+ * hand-made header) becomes unknown here rather than a TypeError in the table.
+ */
+function headerFacts(header: TraceHeader): TraceSummary['trace'] {
+  const h = header as unknown as Record<string, unknown>;
+  return {
+    format: String(h.format),
+    version: finite(h.version) ? h.version : 0,
+    minorVersion: finite(h.minorVersion) ? h.minorVersion : 0,
+    tool: typeof h.tool === 'string' ? h.tool : 'unknown',
+    source: sourceFacts(h.source),
+    startTime: typeof h.startTime === 'string' ? h.startTime : '',
+    startTimeUs: finite(h.startTimeUs) ? h.startTimeUs : null,
+    options: optionsFacts(h.options),
+  };
+}
+
+function sourceFacts(v: unknown): TraceSource | null {
+  if (!isRecord(v)) return null;
+  if (v.kind === 'pcap') {
+    const ports = v.ports === 'auto' ? 'auto' : Array.isArray(v.ports) ? v.ports.filter(finite) : [];
+    return { kind: 'pcap', file: typeof v.file === 'string' ? v.file : '?', ports };
+  }
+  if (v.kind === 'tap') {
+    const taps = (Array.isArray(v.taps) ? v.taps : []).filter(isRecord).map((t) => ({
+      listen: typeof t.listen === 'string' ? t.listen : '?',
+      upstream: typeof t.upstream === 'string' ? t.upstream : '?',
+      ...(typeof t.worker === 'string' ? { worker: t.worker } : {}),
+    }));
+    return { kind: 'tap', taps };
+  }
+  return null;
+}
+
+function optionsFacts(v: unknown): TraceOptions | null {
+  if (!isRecord(v) || typeof v.redact !== 'boolean' || !finite(v.maxBody)) return null;
+  if (v.bodies !== 'none' && v.bodies !== 'request' && v.bodies !== 'all') return null;
+  return { redact: v.redact, bodies: v.bodies, maxBody: v.maxBody };
 }
 
 // --- counting tables with a cap on distinct keys -------------------------------------------------
@@ -443,6 +481,6 @@ function finite(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
-function isObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null;
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

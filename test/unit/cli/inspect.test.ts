@@ -119,7 +119,7 @@ describe('ajpbench inspect', () => {
   it('exits 3 for a missing file, a file that is not a trace, an empty one and a newer version', async () => {
     const missing = await run(['inspect', join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toMatch(/cannot read .*nope\.jsonl: ENOENT/);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.jsonl: no such file or directory\n$/);
 
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'hello\n');
@@ -137,6 +137,46 @@ describe('ajpbench inspect', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/version 2 is newer .*upgrade ajpbench/);
     expect(r.stdout).toBe('');
+  });
+
+  it('exits 3 with one line for a directory, an empty file and /dev/null', async () => {
+    const d = await run(['inspect', dir]);
+    expect(d.code).toBe(3);
+    expect(d.stderr).toBe(`ajpbench: cannot read ${dir}: is a directory\n`);
+    const devNull = await run(['inspect', '/dev/null']);
+    expect(devNull.code).toBe(3);
+    expect(devNull.stderr).toBe('ajpbench: /dev/null: the trace is empty (no header line)\n');
+    expect(devNull.stdout).toBe('');
+  });
+
+  it('counts exchanges whose fields have the wrong type as malformed (no stack trace)', async () => {
+    const file = join(dir, 'odd-uris.jsonl');
+    const w = await TraceWriter.create(file, header);
+    await w.write(exchange(1, '/ok', 200, 100));
+    await w.close();
+    const odd = (uri: unknown): string => JSON.stringify({ ...exchange(2, '/x', 200, 100), request: { ...exchange(2, '/x', 200, 100).request, uri } });
+    appendFileSync(file, [odd(42), odd(['/a']), odd({ p: '/a' }), JSON.stringify({ ...exchange(3, '/y', 200, 100), timing: null })].join('\n') + '\n');
+    const r = await run(['inspect', '--json', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ events: 5, exchanges: 1, malformedEvents: 4 });
+    const table = await run(['inspect', file]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/malformed events \(skipped\)\s+│\s+4 │/);
+  });
+
+  it('skips a line over --max-line unread, counts it as unreadable and reads on', async () => {
+    const file = join(dir, 'long-line.jsonl');
+    const w = await TraceWriter.create(file, header);
+    for (let i = 0; i < 5; i++) await w.write(exchange(i, '/before', 200, 100));
+    await w.close();
+    appendFileSync(file, JSON.stringify({ ...exchange(9, '/huge', 200, 100), pad: 'x'.repeat(2 * 1024 * 1024) }) + '\n');
+    appendFileSync(file, JSON.stringify(exchange(10, '/after', 200, 100)) + '\n');
+    const r = await run(['inspect', '--json', '--max-line', '1MiB', file]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ exchanges: 6, unreadableLines: 1, firstUnreadableLine: 7 });
+    expect((await run(['inspect', '--max-line', '0', file])).code).toBe(2);
+    expect((await run(['inspect', '--max-line', '1GiB', file])).code).toBe(2);
   });
 
   it('exits 2 for a bad flag or a missing argument', async () => {

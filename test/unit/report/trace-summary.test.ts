@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { renderSummaryTable } from '../../../src/report/summary-table.js';
 import { TraceSummaryBuilder, summarizeTrace, type Count } from '../../../src/report/trace-summary.js';
 import { MAX_URI_KEY_LENGTH, foldUri } from '../../../src/report/uri-fold.js';
 import { TraceWriter } from '../../../src/trace/trace-writer.js';
@@ -193,6 +194,42 @@ describe('TraceSummaryBuilder counts', () => {
     const future = { event: 'gc-pause', t: 9 } as unknown as TraceEvent;
     const r = summarize([broken, noTime, future, exchange()]);
     expect(r).toMatchObject({ events: 4, malformedEvents: 2, unknownEvents: 1, exchanges: 1 });
+  });
+
+  it('counts an exchange whose fields have the wrong type as malformed, never throws', () => {
+    const bad = (path: string[], value: unknown): TraceEvent => {
+      const ev = structuredClone(exchange()) as unknown as Record<string, Record<string, unknown>>;
+      const last = path.at(-1) as string;
+      if (path.length === 1) (ev as Record<string, unknown>)[last] = value;
+      else (ev[path[0] as string] as Record<string, unknown>)[last] = value;
+      return ev as unknown as TraceEvent;
+    };
+    const events = [
+      bad(['request', 'uri'], 42),
+      bad(['request', 'uri'], ['/a', '/b']),
+      bad(['request', 'uri'], { path: '/a' }),
+      bad(['request', 'method'], 7),
+      bad(['request', 'headers'], 'host: x'),
+      bad(['response', 'status'], '200'),
+      bad(['response', 'body'], null),
+      bad(['route'], 5),
+      bad(['worker'], ['w']),
+      exchange(),
+    ];
+    const r = summarize(events);
+    expect(r).toMatchObject({ events: 10, malformedEvents: 9, exchanges: 1 });
+    expect(r.uris.top).toEqual([{ name: '/', count: 1 }]);
+  });
+
+  it('renders a header whose fields have the wrong type without throwing', () => {
+    const odd = { ...header, tool: 42, startTime: ['x'], startTimeUs: 'soon', source: { kind: 'tap', taps: [null, { listen: 1 }] }, options: { redact: 'yes', bodies: 3, maxBody: null } } as unknown as TraceHeader;
+    const b = new TraceSummaryBuilder(odd);
+    b.add(exchange());
+    const s = b.build();
+    expect(s.trace).toMatchObject({ tool: 'unknown', startTime: '', startTimeUs: null, options: null });
+    expect(() => renderSummaryTable(s)).not.toThrow();
+    const pcap = new TraceSummaryBuilder({ ...header, source: { kind: 'pcap', file: { x: 1 }, ports: 'all' } } as unknown as TraceHeader).build();
+    expect(() => renderSummaryTable(pcap)).not.toThrow();
   });
 });
 
