@@ -4,36 +4,22 @@
  * merged, counts summed, rates summed over the common window (src/report/merge-results.ts).
  * Result files of compare, fairness and sweep are drawn as they are.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import type { ReplayReport } from '../load/replay-results.js';
 import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
-import { isReplayReport, mergeReports, type MergedReport } from '../report/merge-results.js';
+import { mergeReports, type MergedReport } from '../report/merge-results.js';
+import { readResultsFile } from '../report/results-file.js';
 import { renderReplayTable } from '../report/replay-table.js';
 import { renderJUnit } from '../verdict/junit.js';
-import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './main.js';
 import { addVerdictOptions, checkThresholds, thresholdCases, writeOutput, type VerdictFlags } from './verdict-options.js';
-import { isVerdictDocument, type VerdictDocument } from './verdict-document.js';
+import type { VerdictDocument } from './verdict-document.js';
 
 interface ReportFlags extends VerdictFlags {
   json?: string;
   title?: string;
-}
-
-export function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw runtimeError(`cannot read ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_INPUT');
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw runtimeError(`${file}: not JSON: ${(e as Error).message}`, 'AJPBENCH_ERR_RESULTS');
-  }
 }
 
 export function reportCommand(ctx: RunContext): Command {
@@ -53,11 +39,11 @@ export function reportCommand(ctx: RunContext): Command {
   return cmd.action((files: string[], flags: ReportFlags) => {
     const runs: { name: string; report: ReplayReport }[] = [];
     const docs: { name: string; doc: VerdictDocument }[] = [];
+    // Every file is read and checked before anything is printed or written.
     for (const file of files) {
-      const v = readJsonFile(file);
-      if (isReplayReport(v)) runs.push({ name: basename(file), report: v });
-      else if (isVerdictDocument(v)) docs.push({ name: basename(file), doc: v });
-      else throw usageError(`${file}: not an ajpbench results file (write one with replay, compare, fairness or sweep --json)`);
+      const r = readResultsFile(file);
+      if (r.kind === 'replay') runs.push({ name: basename(file), report: r.report });
+      else docs.push({ name: basename(file), doc: r.doc });
     }
     if (docs.length > 0 && runs.length > 0) throw usageError('give either replay results (to merge) or one compare/fairness/sweep result, not both');
     if (docs.length > 1) throw usageError('one compare/fairness/sweep result at a time');

@@ -13,7 +13,7 @@
  * Runs that do not overlap get each its own rate, summed, with a warning (they were not one
  * load). The throughput series is summed second by second on the wall clock of the earliest run.
  */
-import type { GroupReport, LatencyReport, ReplayReport } from '../load/replay-results.js';
+import { MISMATCH_EXAMPLES, type GroupReport, type LatencyReport, type MismatchReport, type ReplayReport } from '../load/replay-results.js';
 import { mergeLatencyReports } from './latency-histogram.js';
 
 /** A second of a run's series may start this much before the common window or end this much after it. */
@@ -195,11 +195,27 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
             compared: verifies.reduce((s, v) => s + v.compared, 0),
             matched: verifies.reduce((s, v) => s + v.matched, 0),
             mismatched: verifies.reduce((s, v) => s + v.mismatched, 0),
-            byKind: verifies.flatMap((v) => v.byKind),
+            byKind: mergeMismatches(verifies.map((v) => v.byKind)),
           },
     warnings: [...warnings, ...inputs.flatMap((inp) => inp.report.warnings.map((w) => (inputs.length > 1 ? `${inp.name}: ${w}` : w)))],
     merge: { runs, window: overlap ? { startMs: w0, endMs: w1 } : null },
   };
+}
+
+/** --verify mismatches of several runs: one row per kind, counts summed, examples kept up to the cap, most first. */
+function mergeMismatches(lists: MismatchReport[][]): MismatchReport[] {
+  const byKind = new Map<string, MismatchReport>();
+  for (const list of lists) {
+    for (const m of list) {
+      const k = byKind.get(m.kind);
+      if (k === undefined) byKind.set(m.kind, { kind: m.kind, count: m.count, examples: m.examples.slice(0, MISMATCH_EXAMPLES) });
+      else {
+        k.count += m.count;
+        for (const e of m.examples) if (k.examples.length < MISMATCH_EXAMPLES) k.examples.push(e);
+      }
+    }
+  }
+  return [...byKind.values()].sort((a, b) => b.count - a.count || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 }
 
 /** Whether a parsed JSON value looks like a replay results file (`replay --json`). */

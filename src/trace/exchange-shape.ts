@@ -12,7 +12,7 @@ import type { ExchangeEvent } from './trace-types.js';
 
 /** What is wrong with the first bad field of an exchange ("request.uri is a number, not a string or null"), or undefined when it can be used. */
 export function exchangeProblem(ev: unknown): string | undefined {
-  if (!isRecord(ev)) return `the event is ${kind(ev)}, not an object`;
+  if (!isRecord(ev)) return `the event is ${describeValue(ev)}, not an object`;
   return (
     check(ev, 'id', isCount, 'a whole number ≥ 0') ??
     check(ev, 't', isFiniteNumber, 'a number') ??
@@ -33,7 +33,7 @@ export function isUsableExchange(ev: unknown): ev is ExchangeEvent {
 const NULLABLE_STRINGS = ['protocol', 'uri', 'query', 'remoteAddr', 'remoteHost', 'serverName'] as const;
 
 function requestProblem(r: unknown): string | undefined {
-  if (!isRecord(r)) return `request is ${kind(r)}, not an object`;
+  if (!isRecord(r)) return `request is ${describeValue(r)}, not an object`;
   const at = 'request.';
   const p =
     check(r, 'method', isString, 'a string', at) ??
@@ -48,23 +48,23 @@ function requestProblem(r: unknown): string | undefined {
 }
 
 function responseProblem(r: unknown): string | undefined {
-  if (!isRecord(r)) return `response is ${kind(r)}, not an object`;
+  if (!isRecord(r)) return `response is ${describeValue(r)}, not an object`;
   return check(r, 'status', isStatus, 'a status 0-65535', 'response.') ?? pairsProblem(r.headers, 'response.headers') ?? bodyProblem(r.body, 'response.body');
 }
 
 function timingProblem(t: unknown): string | undefined {
-  if (!isRecord(t)) return `timing is ${kind(t)}, not an object`;
+  if (!isRecord(t)) return `timing is ${describeValue(t)}, not an object`;
   return check(t, 'endUs', isFiniteNumber, 'a number', 'timing.') ?? check(t, 'headersUs', (v) => v === null || v === undefined || isFiniteNumber(v), 'a number or null', 'timing.');
 }
 
 function bodyProblem(b: unknown, at: string): string | undefined {
-  if (!isRecord(b)) return `${at} is ${kind(b)}, not an object`;
+  if (!isRecord(b)) return `${at} is ${describeValue(b)}, not an object`;
   return check(b, 'length', isCount, 'a whole number ≥ 0', `${at}.`) ?? check(b, 'sha256', isString, 'a string', `${at}.`) ?? check(b, 'data', isOptionalString, 'a string', `${at}.`);
 }
 
 /** [name, value] pairs: name a string, value a string or null. */
 function pairsProblem(v: unknown, at: string): string | undefined {
-  if (!Array.isArray(v)) return `${at} is ${kind(v)}, not a list`;
+  if (!Array.isArray(v)) return `${at} is ${describeValue(v)}, not a list`;
   for (let i = 0; i < v.length; i++) {
     const p: unknown = v[i];
     if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !isNullableString(p[1])) return `${at}[${i}] is not a [name, value] pair of strings`;
@@ -73,9 +73,9 @@ function pairsProblem(v: unknown, at: string): string | undefined {
 }
 
 function attributesProblem(v: unknown): string | undefined {
-  if (!isRecord(v)) return `request.attributes is ${kind(v)}, not an object`;
+  if (!isRecord(v)) return `request.attributes is ${describeValue(v)}, not an object`;
   for (const [k, a] of Object.entries(v)) {
-    if (a !== null && typeof a !== 'string' && !isFiniteNumber(a)) return `request.attributes.${k} is ${kind(a)}, not a string, number or null`;
+    if (a !== null && typeof a !== 'string' && !isFiniteNumber(a)) return `request.attributes.${k} is ${describeValue(a)}, not a string, number or null`;
     // Encoded as a 16-bit integer (§4.3).
     if (k === 'ssl_key_size' && typeof a === 'number' && !isPort(a)) return `request.attributes.ssl_key_size is ${a}, not a whole number 0-65535`;
   }
@@ -84,11 +84,11 @@ function attributesProblem(v: unknown): string | undefined {
 
 function check(o: Record<string, unknown>, key: string, ok: (v: unknown) => boolean, want: string, at = ''): string | undefined {
   const v = o[key];
-  return ok(v) ? undefined : `${at}${key} is ${kind(v)}, not ${want}`;
+  return ok(v) ? undefined : `${at}${key} is ${describeValue(v)}, not ${want}`;
 }
 
-/** "a number", "missing", "null", "a list", ...: what a bad value is, without echoing it. */
-function kind(v: unknown): string {
+/** "the number 42", "missing", "null", "a list", ...: what a bad value is, without echoing a string (it may be long or hostile). */
+export function describeValue(v: unknown): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';

@@ -109,7 +109,7 @@ describe('report: several generators merged', () => {
   });
   it('rejects what is not a results file', async () => {
     const r = await run(['report', join(root, 'package.json')]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3); // file content, as inspect and import refuse a non-trace, a non-capture
     expect(r.stderr).toMatch(/not an ajpbench results file/);
     expect((await run(['report', join(dir, 'missing.json')])).code).toBe(3);
   });
