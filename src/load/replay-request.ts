@@ -70,8 +70,16 @@ const ATTRIBUTE_ORDER = [
   'stored_method',
 ] as const;
 
+/**
+ * The longest request body a replay sends. A trace that kept fewer bytes than a body had is padded
+ * to its recorded length in memory, once per exchange in the read-ahead: a recorded upload of
+ * gigabytes would exhaust memory, so such an exchange is skipped and reported instead.
+ */
+export const MAX_REPLAY_BODY_BYTES = 1024 ** 3;
+
 /** Request body bytes: the kept bytes, padded with zero bytes to the recorded length when the trace kept fewer. */
 export function requestBody(b: TraceBody): Buffer {
+  if (b.length > MAX_REPLAY_BODY_BYTES) throw new RangeError(`request.body.length ${b.length} is above 1 GiB, the longest body a replay sends`);
   const kept = b.data === undefined || b.data === '' ? Buffer.alloc(0) : Buffer.from(b.data, 'base64');
   if (kept.length >= b.length) return kept.length === b.length ? kept : kept.subarray(0, b.length);
   const body = Buffer.alloc(b.length);

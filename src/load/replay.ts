@@ -130,7 +130,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     await Promise.all(clients.map((c) => c.close()));
   }
   const connections = clients.map((c, i) => ({ target: opts.targets[i]?.label ?? c.label, ...c.connectionStats() }));
-  const report = results.report(schedule, connections, describe(opts, source.perPass, source.skipped), startedAt);
+  const report = results.report(schedule, connections, { ...describe(opts, source.perPass, source.skipped), ...source.skips() }, startedAt);
+  const skipped = source.skipNote();
+  if (skipped !== undefined) report.warnings.push(skipped);
   return { report, results };
 }
 

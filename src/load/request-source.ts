@@ -8,8 +8,12 @@
  * Recorded timing needs exchanges in Forward Request order, while a trace lists them in the order
  * they completed: `orderWindow` keeps that many in a heap and hands out the earliest first.
  */
-import { openTrace, type ExchangeEvent, type OpenTrace, type TraceEvent } from '../trace/index.js';
+import { exchangeProblem } from '../trace/exchange-shape.js';
+import { openTrace, type ExchangeEvent, type OpenTrace, type TraceEvent, type TraceFormatError, type TraceReadOptions } from '../trace/index.js';
 import { toReplayRequest, type ReplayRequest, type RewriteOptions } from './replay-request.js';
+
+/** Skipped exchanges and lines listed one by one (through onIssue) up to this many of each; the rest are counted. */
+const LISTED_SKIPS = 5;
 
 export interface RequestSource {
   /** The next request, or undefined when none is ready (see `exhausted` and `waitForMore`). */
@@ -36,8 +40,19 @@ export interface TraceSourceOptions {
   orderWindow?: number;
   /** Read-ahead (default 2048 requests). */
   highWater?: number;
-  /** Exchanges that could not be turned into requests (malformed lines), with why. */
+  /** The longest trace line read (see TraceReadOptions); a longer one is skipped as unreadable. */
+  maxLineBytes?: number;
+  /** Exchanges that could not be turned into requests and lines that could not be read, with why (the first few of each). */
   onIssue?: (message: string) => void;
+}
+
+/** What the first pass over the trace skipped (a looped trace counts once). */
+export interface TraceSkips {
+  /** Exchange events with a field missing or of the wrong type (inspect counts them as malformed). */
+  skippedExchanges: number;
+  /** Lines that are not JSON, not an event, or longer than the line bound (inspect's unreadable lines). */
+  unreadableLines: number;
+  firstUnreadableLine: number | null;
 }
 
 export class TraceRequestSource implements RequestSource {
@@ -46,7 +61,10 @@ export class TraceRequestSource implements RequestSource {
   passSpanUs: number | undefined;
   /** Exchanges in one pass (known after the first pass). */
   perPass: number | undefined;
+  /** Malformed exchanges skipped in the first pass. */
   skipped = 0;
+  private unreadable = 0;
+  private firstUnreadable: number | null = null;
   private readonly queue: (ReplayRequest | undefined)[] = [];
   private readonly queueLoops: number[] = [];
   private head = 0;
@@ -70,13 +88,29 @@ export class TraceRequestSource implements RequestSource {
 
   /** Opens the trace and checks its header (throws TraceFormatError or a file error); reading starts at once. */
   static async open(path: string, opts: TraceSourceOptions = {}): Promise<TraceRequestSource> {
-    const first = await openTrace(path);
-    const src = new TraceRequestSource(path, opts);
+    let src: TraceRequestSource | undefined;
+    // Issues come only while events are read, after the header: the source exists by then.
+    const first = await openTrace(path, readOptions(opts, (e) => src?.unreadableLine(e)));
+    src = new TraceRequestSource(path, opts);
     void src.pump(first).catch((e: unknown) => {
       opts.onIssue?.(`reading the trace stopped: ${(e as Error).message}`);
       src.finish();
     });
     return src;
+  }
+
+  /** What the first pass skipped, for the report. */
+  skips(): TraceSkips {
+    return { skippedExchanges: this.skipped, unreadableLines: this.unreadable, firstUnreadableLine: this.firstUnreadable };
+  }
+
+  /** One line for the report's warnings, or undefined when nothing was skipped. */
+  skipNote(): string | undefined {
+    const parts: string[] = [];
+    const n = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
+    if (this.skipped > 0) parts.push(`${n(this.skipped, 'malformed exchange', 'malformed exchanges')} (a field missing or of the wrong type)`);
+    if (this.unreadable > 0) parts.push(`${n(this.unreadable, 'unreadable line', 'unreadable lines')} (first: line ${this.firstUnreadable ?? '?'})`);
+    return parts.length === 0 ? undefined : `skipped ${parts.join(' and ')} of the trace`;
   }
 
   get exhausted(): boolean {
@@ -126,14 +160,15 @@ export class TraceRequestSource implements RequestSource {
     const cacheLimit = this.opts.cacheLimit ?? 100_000;
     let cache: ReplayRequest[] | undefined = this.opts.loop === true ? [] : undefined;
     for (let pass = 0; !this.stopped; pass++) {
-      const events: AsyncIterable<TraceEvent> = pass === 0 ? first.events : (await openTrace(this.path)).events;
+      // Later passes read the same lines again: only the first one counts and lists what it skips.
+      const events: AsyncIterable<TraceEvent> = pass === 0 ? first.events : (await openTrace(this.path, readOptions(this.opts))).events;
       let count = 0;
       let minT = Infinity;
       let maxT = -Infinity;
       for await (const ev of events) {
         if (this.stopped) return;
         if (ev.event !== 'exchange') continue;
-        const req = this.convert(ev);
+        const req = this.convert(ev, pass);
         if (req === undefined) continue;
         count++;
         if (pass === 0) {
@@ -166,15 +201,35 @@ export class TraceRequestSource implements RequestSource {
     this.finish();
   }
 
-  private convert(ev: ExchangeEvent): ReplayRequest | undefined {
-    try {
-      if (typeof ev.request?.method !== 'string' || !Array.isArray(ev.request.headers) || typeof ev.response?.status !== 'number') throw new Error('missing request or response fields');
-      return toReplayRequest(ev, this.opts.rewrite);
-    } catch (e) {
-      this.skipped++;
-      this.opts.onIssue?.(`exchange ${String(ev.id)} skipped: ${(e as Error).message}`);
-      return undefined;
+  /** The request of an exchange, or undefined (counted, and listed while few) when a field is missing or of the wrong type. */
+  private convert(ev: ExchangeEvent, pass: number): ReplayRequest | undefined {
+    // The same check as inspect's: its malformed count is what replay skips.
+    let problem = exchangeProblem(ev);
+    if (problem === undefined) {
+      try {
+        return toReplayRequest(ev, this.opts.rewrite);
+      } catch (e) {
+        // A value in range for the trace but not for a replay (a body too long to pad).
+        problem = (e as Error).message;
+      }
     }
+    if (pass > 0) return undefined;
+    this.skipped++;
+    const id = typeof ev.id === 'number' ? String(ev.id) : '?';
+    this.list(this.skipped, `exchange ${id} skipped: ${problem}`, 'malformed exchanges');
+    return undefined;
+  }
+
+  private unreadableLine(e: TraceFormatError): void {
+    this.unreadable++;
+    this.firstUnreadable ??= e.line;
+    this.list(this.unreadable, e.message, 'unreadable lines');
+  }
+
+  /** The first few skips one by one, then one line that says the rest are only counted. */
+  private list(nth: number, message: string, what: string): void {
+    if (nth <= LISTED_SKIPS) this.opts.onIssue?.(message);
+    else if (nth === LISTED_SKIPS + 1) this.opts.onIssue?.(`more ${what} follow: counted in the summary, not listed`);
   }
 
   private add(req: ReplayRequest, pass: number): void {
@@ -198,6 +253,13 @@ export class TraceRequestSource implements RequestSource {
     this.pumpDone = true;
     this.signal();
   }
+}
+
+function readOptions(opts: TraceSourceOptions, onIssue?: (e: TraceFormatError) => void): TraceReadOptions {
+  const read: TraceReadOptions = {};
+  if (opts.maxLineBytes !== undefined) read.maxLineBytes = opts.maxLineBytes;
+  if (onIssue !== undefined) read.onIssue = onIssue;
+  return read;
 }
 
 /** A fixed list of requests (tests, programmatic use). */
