@@ -25,10 +25,12 @@
  *   the queue is decoded in a setImmediate, after every socket that was ready in that turn of the
  *   event loop has had its bytes passed on. With many busy connections the decode of one never
  *   holds up the forwarding of another; the queue holds at most what one turn read.
+ * - Tracing never touches the bytes: a decoder or an event sink that throws, even while a
+ *   connection is being set up, leaves that connection forwarded untraced (TAP_ERR_DECODER).
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Direction } from '../protocol/index.js';
+import { checkMaxPacketSize, type Direction } from '../protocol/index.js';
 import { ConnectionTracer, type ConnectionEvent, type TraceEvent, type TraceOptions } from '../trace/index.js';
 import { isResetError, TapListenError, type TapErrorCode } from './tap-errors.js';
 
@@ -102,6 +104,20 @@ export interface TapStopResult {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The longest a timer can wait: Node fires a longer one at once (after 1 ms), so a drain, duration
+ * or connect timeout past it would end immediately instead of (nearly) never.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A RangeError unless `ms` is a number of milliseconds a timer can wait (above 0, or 0 too when `zero`). */
+export function checkTimerMs(ms: number, name: string, zero = false): number {
+  if (!(Number.isFinite(ms) && (zero ? ms >= 0 : ms > 0) && ms <= MAX_TIMER_MS)) {
+    throw new RangeError(`${name} must be ${zero ? 'from 0' : 'above 0'} up to ${MAX_TIMER_MS} ms, got ${ms}`);
+  }
+  return ms;
+}
 /** After a reset, how long the other side gets to flush what it was given before it is reset too. */
 const RESET_FLUSH_MS = 1000;
 const EMPTY = Buffer.alloc(0);
@@ -169,7 +185,13 @@ export class TapProxy {
   private allClosed: (() => void) | undefined;
   private cutOff = 0;
 
+  /** Throws a RangeError for an upstream port, packet size or connect timeout no connection could use. */
   constructor(readonly options: TapProxyOptions) {
+    // Checked here, once: found at the first accepted connection it would fail every one.
+    const port = options.upstream.port;
+    if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new RangeError(`upstream port must be 1-65535, got ${port}`);
+    if (options.maxPacketSize !== undefined) checkMaxPacketSize(options.maxPacketSize);
+    if (options.connectTimeoutMs !== undefined) checkTimerMs(options.connectTimeoutMs, 'connectTimeoutMs');
     this.listenAt = options.listen;
     const stats: TapStats = {
       connections: 0,
@@ -226,6 +248,8 @@ export class TapProxy {
         this.server.on('error', (err: NodeJS.ErrnoException) => this.acceptError(err));
         const a = this.server.address() as AddressInfo;
         this.bound = { host: a.address, port: a.port };
+        // Stopped while the listen was under way: stop() found nothing listening to close.
+        if (this.stopping !== undefined) this.server.close();
         resolve(this.bound);
       });
     });
@@ -252,11 +276,14 @@ export class TapProxy {
 
   /**
    * Stops accepting; closes idle connections at once and every other one as soon as its exchange
-   * (or CPing) is over; at `drainMs` (default 5000) closes what is left, cutting those exchanges
-   * off (they are traced as `incomplete`, reason `end`). Resolves once every connection is closed.
+   * (or CPing) is over; at `drainMs` (default 5000, at most MAX_TIMER_MS) closes what is left,
+   * cutting those exchanges off (they are traced as `incomplete`, reason `end`). Resolves once
+   * every connection is closed.
    */
   stop(opts: { drainMs?: number } = {}): Promise<TapStopResult> {
-    this.stopping ??= this.drainAndClose(opts.drainMs ?? 5000);
+    // Clamped, not refused: stop() runs on cleanup paths that must not throw.
+    const drainMs = Math.min(MAX_TIMER_MS, Math.max(0, opts.drainMs ?? 5000) || 0);
+    this.stopping ??= this.drainAndClose(drainMs);
     return this.stopping;
   }
 
@@ -287,18 +314,31 @@ export class TapProxy {
       return;
     }
     const stats = this.core.stats;
+    let conn: TapConnection;
+    try {
+      conn = new TapConnection(this.core, client);
+    } catch (e) {
+      // Not expected (tracing failures are caught inside); still, one connection, not the tap.
+      client.destroy();
+      this.acceptError(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
     stats.connections++;
     stats.open++;
-    this.connections.add(new TapConnection(this.core, client));
+    this.connections.add(conn);
   }
 
   private acceptError(err: NodeJS.ErrnoException): void {
-    this.core.emit({
-      event: 'error',
-      t: Math.round(this.core.clock() - this.core.trace.startUs),
-      code: 'TAP_ERR_ACCEPT' satisfies TapErrorCode,
-      message: `${formatHostPort(this.address())}: ${err.code ?? ''} ${err.message}`.trim(),
-    });
+    try {
+      this.core.emit({
+        event: 'error',
+        t: Math.round(this.core.clock() - this.core.trace.startUs),
+        code: 'TAP_ERR_ACCEPT' satisfies TapErrorCode,
+        message: `${formatHostPort(this.address())}: ${err.code ?? ''} ${err.message}`.trim(),
+      });
+    } catch {
+      // The event sink failed: the tap keeps listening all the same.
+    }
   }
 }
 
@@ -318,20 +358,22 @@ class TapConnection {
   ) {
     const clientText = formatHostPort({ host: client.remoteAddress ?? '?', port: client.remotePort ?? 0 });
     this.conn = core.trace.nextConn();
-    this.tracer = new ConnectionTracer(
-      { options: core.trace.options, startUs: core.trace.startUs, nextId: () => core.trace.nextId(), emit: core.emit },
-      {
-        conn: this.conn,
-        client: clientText,
-        upstream: core.upstreamText,
-        ...(core.worker === undefined ? {} : { worker: core.worker }),
-        ...(core.maxPacketSize === undefined ? {} : { maxPacketSize: core.maxPacketSize }),
-      },
-    );
     try {
+      this.tracer = new ConnectionTracer(
+        { options: core.trace.options, startUs: core.trace.startUs, nextId: () => core.trace.nextId(), emit: core.emit },
+        {
+          conn: this.conn,
+          client: clientText,
+          upstream: core.upstreamText,
+          ...(core.worker === undefined ? {} : { worker: core.worker }),
+          ...(core.maxPacketSize === undefined ? {} : { maxPacketSize: core.maxPacketSize }),
+        },
+      );
       this.tracer.open(core.clock());
-    } catch {
-      this.tracer = undefined; // a sink that throws: forward untraced
+    } catch (e) {
+      // A tracer that cannot start (or a sink that throws): forward untraced.
+      this.tracer = undefined;
+      this.tapError('TAP_ERR_DECODER', `tracing could not start (${e instanceof Error ? e.message : String(e)}); this connection is not traced`);
     }
 
     client.setNoDelay(true);

@@ -4,9 +4,10 @@
  * request, after `durationMs`, or after `maxExchanges` exchanges, draining in-flight exchanges.
  *
  * The trace never slows the forwarding: events go to the output at once while it takes them, are
- * queued while it is full, and past `maxQueuedEvents` are dropped and counted (a TAP_ERR_TRACE_BEHIND
- * event says how many once the output catches up). A failing output (disk full) stops the trace,
- * not the traffic.
+ * queued while it is full (or still opening), and past `maxQueuedEvents` are dropped and counted (a
+ * TAP_ERR_TRACE_BEHIND event says how many once the output catches up). A failing output (disk
+ * full, EIO, a reader gone) stops the trace, not the traffic: it is said once (onWarning), the taps
+ * keep accepting and forwarding, and every event is either written or counted as lost.
  */
 import { version as nodeVersion } from 'node:process';
 import {
@@ -18,7 +19,7 @@ import {
   type TraceOptions,
   type TraceOutput,
 } from '../trace/index.js';
-import { formatHostPort, nowUs, TapProxy, type HostPort, type TapStats, type TapTraceContext } from './tap-proxy.js';
+import { checkTimerMs, formatHostPort, nowUs, TapProxy, type HostPort, type TapStats, type TapTraceContext } from './tap-proxy.js';
 import type { TapErrorCode } from './tap-errors.js';
 
 export interface TapSpec {
@@ -35,11 +36,11 @@ export interface TapRecorderOptions {
   tool: string;
   /** Opens the trace output once every tap listens (so a tap that cannot listen leaves no file behind). */
   openOutput(header: TraceHeader): Promise<TraceOutput>;
-  /** Stop after this many exchanges; the trace holds exactly that many. */
+  /** Stop after this many exchanges (at least 1); the trace holds exactly that many. */
   maxExchanges?: number;
-  /** Stop after this long. */
+  /** Stop after this long: above 0 and at most MAX_TIMER_MS (Node's timers fire at once past it). */
   durationMs?: number;
-  /** How long a stop waits for in-flight exchanges; default 5000. */
+  /** How long a stop waits for in-flight exchanges, 0 to MAX_TIMER_MS; default 5000. */
   drainMs?: number;
   maxPacketSize?: number;
   connectTimeoutMs?: number;
@@ -47,7 +48,7 @@ export interface TapRecorderOptions {
   maxQueuedEvents?: number;
   /** Microseconds since the epoch; default nowUs. */
   clock?: () => number;
-  /** Problems worth a line on stderr (the output failed, events dropped). */
+  /** Problems worth a line on stderr (the output failed, events dropped); a hook that throws is ignored. */
   onWarning?: (message: string) => void;
 }
 
@@ -80,13 +81,16 @@ export interface RecordSummary extends RecordProgress {
   /** Exchanges per label (the worker name, else the listen address). */
   exchangesByLabel: Record<string, number>;
   taps: TapSummary[];
-  /** Exchanges written to the trace (at most maxExchanges). */
+  /** Exchanges given to the trace (at most maxExchanges). */
   exchangesRecorded: number;
   /** Exchanges completed after maxExchanges was reached, during the drain: forwarded, not written. */
   exchangesNotRecorded: number;
+  /** Events in the trace (confirmed by the output when it can tell). */
   eventsWritten: number;
-  /** Events dropped because the output could not keep up, or after it failed. */
+  /** Events dropped because the output could not keep up. */
   eventsDropped: number;
+  /** Events that never reached the trace because the output failed (or never opened). */
+  eventsLost: number;
   /** Connections still busy at the drain deadline and cut off. */
   cutOff: number;
   /** Why the output stopped taking events, if it did (the traffic kept flowing). */
@@ -106,13 +110,18 @@ export class TapRecorder {
   private readonly clock: () => number;
   private readonly startUs: number;
   private readonly startedMs = Date.now();
+  /** The taps starting and the output opening; a stop that comes meanwhile waits for it. */
+  private readonly starting: Promise<void>;
   private output: TraceOutput | undefined;
   private queue: TraceEvent[] = [];
   private waiting: Promise<void> | undefined;
   private readonly maxQueued: number;
   private dropped = 0;
   private droppedUnreported = 0;
-  private written = 0;
+  /** Events the output took (its write() did not throw). */
+  private accepted = 0;
+  /** Events not given to the output because it had failed or never opened. */
+  private lost = 0;
   private exchangesRecorded = 0;
   private exchangesNotRecorded = 0;
   private outputError: string | undefined;
@@ -150,30 +159,53 @@ export class TapRecorder {
           clock: this.clock,
         }),
     );
+    this.starting = this.begin();
+    this.starting.catch(() => undefined); // start() hands the failure on
   }
 
   /**
    * Listens on every tap, then opens the output. Rejects with the first TapListenError (after
-   * closing the taps that did start), or with the output's error.
+   * closing the taps that did start), or with the output's error. Throws a RangeError for options
+   * that cannot be honoured (a duration a timer cannot wait, no taps).
    */
   static async start(opts: TapRecorderOptions): Promise<TapRecorder> {
-    if (opts.taps.length === 0) throw new RangeError('at least one tap is needed');
+    checkOptions(opts);
     const r = new TapRecorder(opts);
-    const started = await Promise.allSettled(r.proxies.map((p) => p.start()));
+    await r.starting;
+    return r;
+  }
+
+  /**
+   * The taps listen first, so a tap that cannot listen leaves no file behind. Events that come
+   * while the output opens are queued; a stop meanwhile (--max-exchanges reached) waits for the
+   * opening, then writes them and closes the output.
+   */
+  private async begin(): Promise<void> {
+    const started = await Promise.allSettled(this.proxies.map((p) => p.start()));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) {
-      await Promise.all(r.proxies.map((p) => p.stop({ drainMs: 0 })));
+      await this.abandon();
       throw failed.reason;
     }
+    const duration = this.opts.durationMs;
+    if (duration !== undefined && this.stopping === undefined) this.durationTimer = setTimeout(() => void this.stop('duration'), duration);
+    let output: TraceOutput;
     try {
-      r.output = await opts.openOutput(r.header());
+      output = await this.opts.openOutput(this.header());
     } catch (e) {
-      await Promise.all(r.proxies.map((p) => p.stop({ drainMs: 0 })));
+      this.outputFailed(e, false); // the caller of start() reports it
+      await this.abandon();
       throw e;
     }
-    r.writeQueued();
-    if (opts.durationMs !== undefined) r.durationTimer = setTimeout(() => void r.stop('duration'), opts.durationMs);
-    return r;
+    this.output = output;
+    output.onFailure?.((err) => this.outputFailed(err));
+    this.writeQueued();
+  }
+
+  /** Start failed: no timer left behind, every tap closed. */
+  private async abandon(): Promise<void> {
+    clearTimeout(this.durationTimer);
+    await Promise.all(this.proxies.map((p) => p.stop({ drainMs: 0 })));
   }
 
   /** The bound address of each tap, in the order given. */
@@ -227,8 +259,10 @@ export class TapRecorder {
     clearTimeout(this.durationTimer);
     const drainMs = this.opts.drainMs ?? 5000;
     const results = await Promise.all(this.proxies.map((p) => p.stop({ drainMs })));
+    await this.starting.catch(() => undefined); // the output may still be opening
     await this.flushQueue();
-    if (this.output !== undefined && this.outputError === undefined) {
+    if (this.output !== undefined) {
+      // Closed even after a failure: a failed file still holds a descriptor.
       try {
         await this.output.close();
       } catch (e) {
@@ -240,6 +274,12 @@ export class TapRecorder {
 
   /** Writes everything queued; an output that stays full (a stuck pipe) is given up after FINAL_FLUSH_TIMEOUT_MS. */
   private async flushQueue(): Promise<void> {
+    if (this.output === undefined) {
+      // Never opened (start failed): nothing queued can be written.
+      this.lost += this.queue.length;
+      this.queue = [];
+      return;
+    }
     const deadline = Date.now() + FINAL_FLUSH_TIMEOUT_MS;
     while (this.outputError === undefined && (this.waiting !== undefined || this.queue.length > 0)) {
       if (this.waiting === undefined) this.writeQueued();
@@ -272,7 +312,7 @@ export class TapRecorder {
 
   private enqueue(e: TraceEvent): void {
     if (this.outputError !== undefined) {
-      this.dropped++;
+      this.lost++;
       return;
     }
     if (this.output === undefined || this.waiting !== undefined) {
@@ -287,14 +327,15 @@ export class TapRecorder {
     this.writeOne(e);
   }
 
+  /** Only while the output is open and has room (enqueue and writeQueued see to it). */
   private writeOne(e: TraceEvent): void {
-    const out = this.output;
-    if (out === undefined) return;
+    const out = this.output as TraceOutput;
     let wait: Promise<void> | undefined;
     try {
       wait = out.write(e);
-      this.written++;
+      this.accepted++;
     } catch (err) {
+      this.lost++;
       this.outputFailed(err);
       return;
     }
@@ -314,12 +355,13 @@ export class TapRecorder {
 
   /** Writes queued events until the output is full again. */
   private writeQueued(): void {
+    if (this.output === undefined || this.outputError !== undefined) return; // still opening, or failed (nothing queued)
     const q = this.queue;
     this.queue = [];
     let i = 0;
     for (; i < q.length && this.waiting === undefined && this.outputError === undefined; i++) this.writeOne(q[i] as TraceEvent);
     if (i < q.length) {
-      if (this.outputError !== undefined) this.dropped += q.length - i;
+      if (this.outputError !== undefined) this.lost += q.length - i;
       else this.queue = q.slice(i);
       return;
     }
@@ -327,17 +369,26 @@ export class TapRecorder {
       const n = this.droppedUnreported;
       this.droppedUnreported = 0;
       const message = `the trace output fell behind: ${n} event(s) dropped (forwarding is never slowed for the trace)`;
-      this.opts.onWarning?.(message);
+      this.warn(message);
       this.writeOne({ event: 'error', t: Math.round(this.clock() - this.startUs), code: 'TAP_ERR_TRACE_BEHIND' satisfies TapErrorCode, message });
     }
   }
 
-  private outputFailed(err: unknown): void {
+  /** The first failure of the output: said once; what is queued and everything after is lost, the traffic is not. */
+  private outputFailed(err: unknown, warn = true): void {
     if (this.outputError !== undefined) return;
     this.outputError = err instanceof Error ? err.message : String(err);
-    this.dropped += this.queue.length;
+    this.lost += this.queue.length;
     this.queue = [];
-    this.opts.onWarning?.(`the trace output failed (${this.outputError}); traffic keeps flowing, nothing more is recorded`);
+    if (warn) this.warn(`the trace output failed (${this.outputError}); traffic keeps flowing, nothing more is recorded`);
+  }
+
+  private warn(message: string): void {
+    try {
+      this.opts.onWarning?.(message);
+    } catch {
+      // A warning that cannot be shown must not touch the recording.
+    }
   }
 
   private header(): TraceHeader {
@@ -362,6 +413,8 @@ export class TapRecorder {
 
   private summary(cutOff: number): RecordSummary {
     const taps = this.taps;
+    // Taken but not confirmed by a failed output are lost too; an output that cannot tell confirms all it took.
+    const written = this.output === undefined ? 0 : Math.min(this.accepted, this.output.written ?? this.accepted);
     const s: RecordSummary = {
       ...this.progress,
       stopReason: this.stopReason,
@@ -373,8 +426,9 @@ export class TapRecorder {
       taps,
       exchangesRecorded: this.exchangesRecorded,
       exchangesNotRecorded: this.exchangesNotRecorded,
-      eventsWritten: this.written,
+      eventsWritten: written,
       eventsDropped: this.dropped,
+      eventsLost: this.lost + this.accepted - written,
       cutOff,
       ...(this.outputError === undefined ? {} : { outputError: this.outputError }),
     };
@@ -387,5 +441,17 @@ export class TapRecorder {
       s.exchangesByLabel[label] = (s.exchangesByLabel[label] ?? 0) + t.stats.exchanges;
     }
     return s;
+  }
+}
+
+function checkOptions(o: TapRecorderOptions): void {
+  if (o.taps.length === 0) throw new RangeError('at least one tap is needed');
+  if (o.durationMs !== undefined) checkTimerMs(o.durationMs, 'durationMs');
+  if (o.drainMs !== undefined) checkTimerMs(o.drainMs, 'drainMs', true);
+  if (o.maxExchanges !== undefined && !(Number.isSafeInteger(o.maxExchanges) && o.maxExchanges >= 1)) {
+    throw new RangeError(`maxExchanges must be a whole number ≥ 1, got ${o.maxExchanges}`);
+  }
+  if (o.maxQueuedEvents !== undefined && !(Number.isSafeInteger(o.maxQueuedEvents) && o.maxQueuedEvents >= 0)) {
+    throw new RangeError(`maxQueuedEvents must be a whole number ≥ 0, got ${o.maxQueuedEvents}`);
   }
 }

@@ -9,9 +9,10 @@ import {
   type TapSpec,
 } from '../capture/index.js';
 import { RotatingTraceWriter, TraceWriter, type TraceHeader, type TraceOutput } from '../trace/index.js';
+import { describeFileError } from '../errors.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
 import type { RunContext } from './main.js';
-import { checkMaxPacketSizeFlag, parseDuration, parseInteger, parseSize } from './options.js';
+import { parseDuration, parseInteger, parseSize } from './options.js';
 import { addTraceOptions, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
 
@@ -32,6 +33,9 @@ interface RecordFlags extends TraceFlags {
 
 /** Status line refresh on a terminal. */
 const STATUS_EVERY_MS = 1000;
+/** Below this, --rotate would start a file every few events. */
+const MIN_ROTATE_BYTES = 1024;
+const MAX_ROTATE_BYTES = 1024 ** 4;
 
 /** `127.0.0.1:8009`, `[::1]:8009`, `localhost:8009`, or a bare port (127.0.0.1). Port 0 only where `allowZero`. */
 export function parseHostPort(value: string, flag: string, allowZero = false): HostPort {
@@ -77,120 +81,165 @@ export function recordCommand(ctx: RunContext): Command {
         'then set worker.tomcat1.port=19009 and worker.tomcat2.port=29009 in workers.properties (docs/record.md).\n\n' +
         'Ctrl-C or SIGTERM stops accepting, lets in-flight exchanges finish (--drain), completes the trace and ' +
         'prints a summary; a second Ctrl-C stops waiting. An upstream that is down resets the web server\'s ' +
-        'connection and is recorded as an error; the tap keeps accepting. Exit code 3 when a listen address ' +
-        'is in use or the trace cannot be written.',
+        'connection and is recorded as an error; the tap keeps accepting. The trace never stops the traffic: ' +
+        'if it cannot be written (a full disk, a reader of stdout gone) the tap says so once, keeps forwarding, ' +
+        'and exits 3 at the end. Exit code 3 also when a listen address is in use or the trace cannot be opened.',
     )
     .option('--listen <host:port>', 'address to accept the web server on (with --upstream)', (v) => parseHostPort(v, '--listen', true))
     .option('--upstream <host:port>', "Tomcat's AJP connector (with --listen)", (v) => parseHostPort(v, '--upstream'))
     .option('--worker <name>', 'label for the --listen tap: the mod_jk worker name pointed at it')
     .option('--tap <listen=upstream[@worker]>', 'a tap; repeatable, for several workers in one process', (v: string, prev: TapSpec[] | undefined) => [...(prev ?? []), parseTap(v)])
-    .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); default: stdout')
-    .option('--rotate <size>', 'start a new numbered file (trace.0001.jsonl, trace.0002.jsonl, ...) every size, e.g. 100MB', (v) => parseSize(v, '--rotate'))
-    .option('--duration <duration>', 'stop after this long (e.g. 30s, 10m, 2h)', (v) => parseDuration(v, '--duration'))
-    .option('--max-exchanges <n>', 'stop after this many exchanges (the trace holds exactly n)', (v) => parseInteger(v, '--max-exchanges'))
-    .option('--drain <duration>', 'on stop, how long in-flight exchanges may take to finish', (v) => parseDuration(v, '--drain', { zero: true }), 5000)
-    .option('--connect-timeout <duration>', 'an upstream that does not accept within this is treated as down', (v) => parseDuration(v, '--connect-timeout'), 10_000)
-    .option('--max-packet-size <bytes>', "largest AJP packet, header included (8192-65536), as the connector's packetSize", (v) => parseInteger(v, '--max-packet-size'), 8192)
+    .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); - or default: stdout')
+    .option('--rotate <size>', 'start a new numbered file (trace.0001.jsonl, trace.0002.jsonl, ...) every size, e.g. 100MB; 1KiB to 1024GiB', (v) =>
+      parseSize(v, '--rotate', { min: MIN_ROTATE_BYTES, max: MAX_ROTATE_BYTES }),
+    )
+    .option('--duration <duration>', 'stop after this long (e.g. 30s, 10m, 2h); above 0, up to 24d', (v) => parseDuration(v, '--duration'))
+    .option('--max-exchanges <n>', 'stop after this many exchanges (the trace holds exactly n); ≥ 1', (v) => parseInteger(v, '--max-exchanges', { min: 1 }))
+    .option('--drain <duration>', 'on stop, how long in-flight exchanges may take to finish; 0 to 24d', (v) => parseDuration(v, '--drain', { zero: true }), 5000)
+    .option('--connect-timeout <duration>', 'an upstream that does not accept within this is treated as down; above 0, up to 24d', (v) => parseDuration(v, '--connect-timeout'), 10_000)
+    .option('--max-packet-size <bytes>', "largest AJP packet, header included, as the connector's packetSize; 8192 to 65536", (v) =>
+      parseInteger(v, '--max-packet-size', { min: 8192, max: 65536 }), 8192)
     .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)');
   addTraceOptions(cmd);
   return cmd.action(async (flags: RecordFlags) => {
-    const taps = tapsFrom(flags);
-    checkMaxPacketSizeFlag(flags.maxPacketSize);
-    if (flags.output === '-') flags.output = undefined;
-    if (flags.rotate !== undefined && flags.output === undefined) throw usageError('--rotate needs -o <file>: stdout cannot be rotated');
-    if (flags.rotate !== undefined && flags.rotate < 1024) throw usageError(`--rotate takes at least 1KiB, got ${flags.rotate} bytes`);
-    if (flags.maxExchanges !== undefined && flags.maxExchanges < 1) throw usageError('--max-exchanges takes a number above 0');
-    if (flags.duration !== undefined && flags.duration <= 0) throw usageError('--duration takes a duration above 0');
-    if (flags.connectTimeout <= 0) throw usageError('--connect-timeout takes a duration above 0');
-
-    let files: readonly string[] = [];
-    const openOutput = async (header: TraceHeader): Promise<TraceOutput> => {
-      const out = flags.output;
-      if (out === undefined) return TraceWriter.toStream(process.stdout, header);
-      try {
-        if (flags.rotate === undefined) {
-          files = [out];
-          return await TraceWriter.create(out, header);
-        }
-        const w = await RotatingTraceWriter.create(out, header, flags.rotate);
-        files = w.files;
-        return w;
-      } catch (e) {
-        throw runtimeError(`cannot write ${out}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
-      }
-    };
-
-    let recorder: TapRecorder;
+    const taps = checkFlags(flags);
+    const output = traceOutputFor(flags.output, flags.rotate);
+    const releaseStdio = holdStdioErrors();
     try {
-      recorder = await TapRecorder.start({
-        taps,
-        trace: traceOptionsFrom(flags),
-        tool: `ajpbench ${toolVersion()}`,
-        openOutput,
-        drainMs: flags.drain,
-        connectTimeoutMs: flags.connectTimeout,
-        maxPacketSize: flags.maxPacketSize,
-        ...(flags.maxExchanges === undefined ? {} : { maxExchanges: flags.maxExchanges }),
-        ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
-        onWarning: (m) => process.stderr.write(`\nrecord: warning: ${m}\n`),
-      });
-    } catch (e) {
-      if (e instanceof TapListenError) throw runtimeError(e.message, 'AJPBENCH_ERR_LISTEN');
-      throw e;
-    }
-    recorder.addresses().forEach((a, i) => {
-      const t = taps[i] as TapSpec;
-      process.stderr.write(`record: ${fmt(a)} -> ${fmt(t.upstream)}${t.worker === undefined ? '' : ` (${t.worker})`}\n`);
-    });
-    process.stderr.write(`record: writing ${flags.output ?? 'stdout'}${flags.rotate === undefined ? '' : ' (rotated)'}; Ctrl-C to stop\n`);
-
-    // A consumer of stdout that goes away (`record ... | head`) ends the recording, not the process.
-    let stdoutError: string | undefined;
-    const onStdoutError = (e: NodeJS.ErrnoException): void => {
-      if (stdoutError !== undefined) return;
-      stdoutError = e.code ?? e.message;
-      process.stderr.write(`\nrecord: stdout failed (${stdoutError}); stopping\n`);
-      void recorder.stop('stop');
-    };
-    if (flags.output === undefined) process.stdout.on('error', onStdoutError);
-
-    let signals = 0;
-    const onSignal = (): void => {
-      signals++;
-      if (signals === 1) {
-        process.stderr.write(`${statusShown ? '\n' : ''}record: stopping; waiting up to ${flags.drain} ms for in-flight exchanges (Ctrl-C again to stop now)\n`);
-        statusShown = false;
-        void recorder.stop('signal');
-      } else recorder.cutShort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    let statusShown = false;
-    let last: RecordProgress = recorder.progress;
-    const timer =
-      flags.status !== false && process.stderr.isTTY
-        ? setInterval(() => {
-            if (signals > 0) return;
-            const now = recorder.progress;
-            process.stderr.write(statusLine(now, last));
-            statusShown = true;
-            last = now;
-          }, STATUS_EVERY_MS)
-        : undefined;
-    let summary: RecordSummary;
-    try {
-      summary = await recorder.finished;
+      const recorder = await startRecorder(taps, flags, output.open);
+      announce(recorder, taps, output.name, flags.rotate !== undefined);
+      const summary = await untilStopped(recorder, flags);
+      process.stderr.write(summaryText(summary, output.files()));
+      if (summary.outputError !== undefined) throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
     } finally {
-      clearInterval(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      releaseStdio();
     }
-    if (statusShown) process.stderr.write('\n');
-    if (stdoutError !== undefined) summary.outputError ??= `stdout: ${stdoutError}`;
-    process.stderr.write(summaryText(summary, flags.output === undefined ? ['stdout'] : files));
-    if (summary.outputError !== undefined) throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
     ctx.exitCode = ExitCode.Ok;
   });
+}
+
+/** The taps to run, once the flags that go together have been checked. */
+function checkFlags(flags: RecordFlags): TapSpec[] {
+  const taps = tapsFrom(flags);
+  if (flags.output === '-') flags.output = undefined;
+  if (flags.rotate !== undefined && flags.output === undefined) throw usageError('--rotate needs -o <file>: stdout cannot be rotated');
+  return taps;
+}
+
+interface OutputPlan {
+  /** How the start line names it: the path or "stdout". */
+  name: string;
+  open(header: TraceHeader): Promise<TraceOutput>;
+  /** The files written so far (for the summary). */
+  files(): readonly string[];
+}
+
+function traceOutputFor(path: string | undefined, rotate: number | undefined): OutputPlan {
+  if (path === undefined) return { name: 'stdout', open: (h) => TraceWriter.toStream(process.stdout, h, 'stdout'), files: () => ['stdout'] };
+  let files: () => readonly string[] = () => [];
+  return {
+    name: path,
+    files: () => files(),
+    open: async (header) => {
+      try {
+        if (rotate === undefined) {
+          const w = await TraceWriter.create(path, header);
+          files = () => [path];
+          return w;
+        }
+        const w = await RotatingTraceWriter.create(path, header, rotate);
+        files = () => w.files;
+        return w;
+      } catch (e) {
+        throw runtimeError(`cannot write ${path}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT');
+      }
+    },
+  };
+}
+
+/**
+ * bin/ajpbench ends the process quietly when the reader of stdout or stderr goes away: right for a
+ * command whose output is all it does, wrong for a tap, whose work is the forwarding. While the
+ * taps run this command handles those errors itself: a failed stdout is a failed trace (the trace
+ * writer counts and reports it), a failed stderr only means no more status lines. Returns the undo.
+ */
+function holdStdioErrors(): () => void {
+  const ignore = (): void => undefined;
+  const held = [process.stdout, process.stderr].map((stream) => {
+    const listeners = stream.rawListeners('error') as ((err: Error) => void)[];
+    for (const l of listeners) stream.off('error', l);
+    stream.on('error', ignore);
+    return { stream, listeners };
+  });
+  return () => {
+    for (const { stream, listeners } of held) {
+      stream.off('error', ignore);
+      for (const l of listeners) stream.on('error', l);
+    }
+  };
+}
+
+async function startRecorder(taps: TapSpec[], flags: RecordFlags, openOutput: (h: TraceHeader) => Promise<TraceOutput>): Promise<TapRecorder> {
+  try {
+    return await TapRecorder.start({
+      taps,
+      trace: traceOptionsFrom(flags),
+      tool: `ajpbench ${toolVersion()}`,
+      openOutput,
+      drainMs: flags.drain,
+      connectTimeoutMs: flags.connectTimeout,
+      maxPacketSize: flags.maxPacketSize,
+      ...(flags.maxExchanges === undefined ? {} : { maxExchanges: flags.maxExchanges }),
+      ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
+      onWarning: (m) => process.stderr.write(`\nrecord: warning: ${m}\n`),
+    });
+  } catch (e) {
+    if (e instanceof TapListenError) throw runtimeError(e.message, 'AJPBENCH_ERR_LISTEN');
+    throw e;
+  }
+}
+
+function announce(recorder: TapRecorder, taps: TapSpec[], output: string, rotated: boolean): void {
+  recorder.addresses().forEach((a, i) => {
+    const t = taps[i] as TapSpec;
+    process.stderr.write(`record: ${fmt(a)} -> ${fmt(t.upstream)}${t.worker === undefined ? '' : ` (${t.worker})`}\n`);
+  });
+  process.stderr.write(`record: writing ${output}${rotated ? ' (rotated)' : ''}; Ctrl-C to stop\n`);
+}
+
+/** Waits for the recording to stop (a signal, --duration, --max-exchanges), with the status line meanwhile. */
+async function untilStopped(recorder: TapRecorder, flags: RecordFlags): Promise<RecordSummary> {
+  let signals = 0;
+  let statusShown = false;
+  const onSignal = (): void => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(`${statusShown ? '\n' : ''}record: stopping; waiting up to ${flags.drain} ms for in-flight exchanges (Ctrl-C again to stop now)\n`);
+      statusShown = false;
+      void recorder.stop('signal');
+    } else recorder.cutShort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let last: RecordProgress = recorder.progress;
+  const timer =
+    flags.status !== false && process.stderr.isTTY
+      ? setInterval(() => {
+          if (signals > 0) return;
+          const now = recorder.progress;
+          process.stderr.write(statusLine(now, last));
+          statusShown = true;
+          last = now;
+        }, STATUS_EVERY_MS)
+      : undefined;
+  try {
+    return await recorder.finished;
+  } finally {
+    clearInterval(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (statusShown) process.stderr.write('\n');
+  }
 }
 
 function tapsFrom(flags: RecordFlags): TapSpec[] {
@@ -247,7 +296,8 @@ export function summaryText(s: RecordSummary, files: readonly string[]): string 
   const notes: string[] = [];
   if (s.exchangesNotRecorded > 0) notes.push(`${s.exchangesNotRecorded} exchanges after --max-exchanges forwarded but not recorded`);
   if (s.cutOff > 0) notes.push(`${s.cutOff} connections still busy at the drain deadline were closed`);
-  if (s.eventsDropped > 0) notes.push(`${s.eventsDropped} trace events dropped (output too slow or failed)`);
+  if (s.eventsDropped > 0) notes.push(`${s.eventsDropped} trace events dropped (the output was too slow)`);
+  if (s.outputError !== undefined) notes.push(`${s.eventsLost} trace events lost: ${s.outputError}`);
   if (notes.length > 0) lines.push(`  ${notes.join('; ')}`);
   lines.push(`  ${s.eventsWritten} events -> ${files.join(', ')}`);
   return lines.join('\n') + '\n';

@@ -17,8 +17,15 @@ export function addTraceOptions(cmd: Command): Command {
         .choices(['none', 'request', 'all'])
         .default('request'),
     )
-    .option('--max-body <size>', 'keep at most this much of each body (e.g. 64KiB, 1MiB); longer ones are marked truncated', (v) => parseSize(v, '--max-body'), 1024 * 1024);
+    .option('--max-body <size>', 'keep at most this much of each body, 0 to 16MiB (e.g. 64KiB, 1MiB); longer ones are marked truncated', (v) => parseSize(v, '--max-body', { min: 0, max: MAX_BODY_BYTES }), 1024 * 1024);
 }
+
+/**
+ * A kept body goes into its exchange's JSON line as base64 (4/3 of its size), request and response
+ * both with --bodies all: at 16 MiB a line stays under about 43 MiB, which every reader takes; a
+ * few hundred MiB would pass V8's string limit and cost gigabytes per exchange in flight.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export function traceOptionsFrom(flags: TraceFlags): TraceOptions {
   return { redact: flags.redact, bodies: flags.bodies, maxBody: flags.maxBody };

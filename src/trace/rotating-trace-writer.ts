@@ -8,16 +8,25 @@
  * them. A file is closed once it holds `maxBytes` or more: it may exceed the size by one event.
  */
 import { basename, dirname, extname, join } from 'node:path';
+import { describeFileError, RuntimeError } from '../errors.js';
 import type { TraceEvent, TraceHeader } from './trace-types.js';
 import { TraceWriter } from './trace-writer.js';
 
 /** What a producer of trace events writes to: a TraceWriter, or a RotatingTraceWriter. */
 export interface TraceOutput {
-  /** Resolves at once (undefined) unless the output is full; then a promise to await before writing more. */
+  /**
+   * Resolves at once (undefined) unless the output is full; then a promise to await before
+   * writing more (it rejects if the output fails meanwhile). Throws once the output has failed.
+   */
   write(event: TraceEvent): Promise<void> | undefined;
+  /** Flushes and closes; rejects with the failure if the output failed. */
   close(): Promise<void>;
-  /** Events written. */
+  /** Events taken by write(). */
   readonly events: number;
+  /** Events confirmed written, when the output can tell (else every event taken counts as written). */
+  readonly written?: number;
+  /** Calls `listener` once when the output fails on its own, so the failure is known before the next write. */
+  onFailure?(listener: (err: Error) => void): void;
 }
 
 /** The n-th file (1-based) of a rotated trace named `path`. */
@@ -31,13 +40,17 @@ export function rotatedPath(path: string, n: number): string {
 
 export class RotatingTraceWriter implements TraceOutput {
   private current: TraceWriter;
-  private readonly written: string[];
+  private readonly started: string[];
   private index = 1;
   private eventCount = 0;
+  /** Events confirmed in the files already closed. */
+  private writtenBefore = 0;
   /** A rotation in progress; events written meanwhile wait in the backlog, in order. */
   private rotating: Promise<void> | undefined;
   private backlog: TraceEvent[] = [];
   private closed = false;
+  private failure: Error | undefined;
+  private failureListeners: ((err: Error) => void)[] = [];
 
   private constructor(
     private readonly path: string,
@@ -46,7 +59,8 @@ export class RotatingTraceWriter implements TraceOutput {
     first: TraceWriter,
   ) {
     this.current = first;
-    this.written = [rotatedPath(path, 1)];
+    this.started = [rotatedPath(path, 1)];
+    first.onFailure(this.fail);
   }
 
   static async create(path: string, header: TraceHeader, maxBytes: number): Promise<RotatingTraceWriter> {
@@ -59,22 +73,41 @@ export class RotatingTraceWriter implements TraceOutput {
     return this.eventCount;
   }
 
+  /** Events confirmed written, over every file. */
+  get written(): number {
+    return this.writtenBefore + this.current.written;
+  }
+
   /** Every file started so far, in order. */
   get files(): readonly string[] {
-    return this.written;
+    return this.started;
+  }
+
+  onFailure(listener: (err: Error) => void): void {
+    if (this.failure !== undefined) listener(this.failure);
+    else this.failureListeners.push(listener);
   }
 
   write(event: TraceEvent): Promise<void> | undefined {
+    if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('trace writer is closed');
     this.eventCount++;
     return this.put(event);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed) {
+      if (this.failure !== undefined) throw this.failure;
+      return;
+    }
     this.closed = true;
-    while (this.rotating !== undefined) await this.rotating;
-    await this.current.close();
+    while (this.rotating !== undefined && this.failure === undefined) await this.rotating.catch(() => undefined);
+    try {
+      await this.current.close();
+    } catch (e) {
+      this.fail(e);
+    }
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private put(event: TraceEvent): Promise<void> | undefined {
@@ -85,15 +118,27 @@ export class RotatingTraceWriter implements TraceOutput {
     const wait = this.current.write(event);
     if (this.current.bytes < this.maxBytes) return wait;
     this.rotating = this.rotate();
+    // A caller may not await every wait it was handed; the failure also reaches onFailure.
+    this.rotating.catch(() => undefined);
     return this.rotating;
   }
 
   private async rotate(): Promise<void> {
-    await this.current.close();
-    this.index++;
-    const path = rotatedPath(this.path, this.index);
-    this.current = await TraceWriter.create(path, this.header);
-    this.written.push(path);
+    const path = rotatedPath(this.path, this.index + 1);
+    try {
+      await this.current.close();
+      const next = await TraceWriter.create(path, this.header).catch((e: unknown) => {
+        throw new RuntimeError(`cannot write ${path}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT', { cause: e });
+      });
+      this.index++;
+      this.writtenBefore += this.current.written;
+      this.current = next;
+      this.started.push(path);
+      next.onFailure(this.fail);
+    } catch (e) {
+      this.fail(e);
+      throw this.failure;
+    }
     const backlog = this.backlog;
     this.backlog = [];
     this.rotating = undefined;
@@ -108,4 +153,14 @@ export class RotatingTraceWriter implements TraceOutput {
     }
     if (wait !== undefined) await wait;
   }
+
+  /** The first failure wins: the backlog is never written, and every later write or close says why. */
+  private readonly fail = (err: unknown): void => {
+    if (this.failure !== undefined) return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.backlog = [];
+    const listeners = this.failureListeners;
+    this.failureListeners = [];
+    for (const l of listeners) l(this.failure);
+  };
 }

@@ -1,7 +1,7 @@
 /** `ajpbench record` through the built binary: exit codes, SIGTERM with an exchange in flight, limits, summary. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeEvent } from '../../../src/trace/index.js';
 import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
 import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
-import { readTrace, withTimeout } from '../../fixtures/tap-fixtures.js';
+import { readTrace, waitFor, withTimeout } from '../../fixtures/tap-fixtures.js';
 
 const bin = join(import.meta.dirname, '../../../bin/ajpbench');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-record-cli-'));
@@ -38,6 +38,7 @@ interface Running {
 /** Starts `ajpbench record`, resolves once every tap listens. */
 async function start(args: string[], taps = 1): Promise<Running> {
   const child = spawn(process.execPath, [bin, 'record', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('error', () => undefined); // a test may close its end
   let err = '';
   child.stderr?.setEncoding('utf8');
   const exit = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
@@ -66,12 +67,14 @@ async function container(route: string): Promise<AjpTestContainer> {
 }
 
 describe('ajpbench record', () => {
-  it('explains itself in --help', async () => {
+  it('explains itself in --help, with the range of every numeric flag', async () => {
     const r = await run(['record', '--help']);
     expect(r.code).toBe(0);
     for (const flag of ['--listen', '--upstream', '--tap', '--rotate', '--duration', '--max-exchanges', '--drain', '--bodies', '--no-redact', '--max-body']) {
       expect(r.stdout).toContain(flag);
     }
+    const help = r.stdout.replace(/\s+/g, ' ');
+    for (const range of ['1KiB to 1024GiB', 'above 0, up to 24d', '0 to 24d', '≥ 1', '8192 to 65536', '0 to 16MiB']) expect(help).toContain(range);
   });
 
   it.each([
@@ -82,7 +85,17 @@ describe('ajpbench record', () => {
     [['--tap', '127.0.0.1:19009=127.0.0.1:18009@bad name'], /worker name/],
     [['--listen', '1', '--upstream', '2', '--rotate', '10MB'], /--rotate needs -o/],
     [['--listen', '1', '--upstream', '2', '--duration', 'soon'], /--duration takes a duration/],
-    [['--listen', '1', '--upstream', '2', '--max-packet-size', '100'], /8192/],
+    [['--listen', '1', '--upstream', '2', '--max-packet-size', '100'], /--max-packet-size takes a whole number from 8192 to 65536, got "100"/],
+    [['--listen', '1', '--upstream', '2', '--max-packet-size', '70000'], /from 8192 to 65536/],
+    // Node's timers fire at once past 2^31-1 ms: 1000h used to stop the recording at once, exit 0.
+    [['--listen', '1', '--upstream', '2', '--duration', '1000h'], /--duration takes a duration above 0 up to 24d \(the longest a timer can wait\), got "1000h"/],
+    [['--listen', '1', '--upstream', '2', '--duration', '0s'], /--duration takes a duration above 0/],
+    [['--listen', '1', '--upstream', '2', '--drain', '1000h'], /--drain takes a duration from 0 up to 24d/],
+    [['--listen', '1', '--upstream', '2', '--connect-timeout', '0'], /--connect-timeout takes a duration above 0/],
+    [['--listen', '1', '--upstream', '2', '--connect-timeout', '1000h'], /--connect-timeout takes a duration above 0 up to 24d/],
+    [['--listen', '1', '--upstream', '2', '--max-exchanges', '0'], /--max-exchanges takes a whole number ≥ 1, got "0"/],
+    [['--listen', '1', '--upstream', '2', '-o', 'x.jsonl', '--rotate', '100'], /--rotate takes a size from 1KiB to 1024GiB, got "100"/],
+    [['--listen', '1', '--upstream', '2', '--max-body', '1GiB'], /--max-body takes a size from 0 to 16MiB, got "1GiB"/],
   ])('exits 2 on bad flags: %j', async (args, message) => {
     const r = await run(['record', ...args]);
     expect(r.code).toBe(2);
@@ -142,4 +155,63 @@ describe('ajpbench record', () => {
     for (const f of new Set(files)) n += (await readTrace(join(dir, f))).events.filter((e) => e.event === 'exchange').length;
     expect(n).toBe(12);
   });
+});
+
+describe('ajpbench record when the trace cannot be written', () => {
+  /** One request on a new connection through the tap: the tap still accepts and forwards. */
+  async function oneRequest(port: number, uri: string): Promise<void> {
+    const client = await AjpTestClient.connect(port);
+    try {
+      const res = await client.request(`${uri}?size=50`);
+      expect(res.status).toBe(200);
+      expect(res.body.length).toBe(50);
+    } finally {
+      client.close();
+    }
+  }
+
+  it('-o - whose reader went away (EPIPE): keeps accepting and forwarding, says so once, exits 3 at the end', async () => {
+    const c = await container('tomcat1');
+    const rec = await start(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${c.port}`, '-o', '-']);
+    const port = rec.ports[0] as number;
+    // Read the header line, then go away as `| head -1` would.
+    let out = '';
+    rec.child.stdout?.setEncoding('utf8');
+    rec.child.stdout?.on('data', (d: string) => (out += d));
+    await waitFor(() => out.includes('\n'), 5000, 'the header on stdout');
+    expect(JSON.parse(out.split('\n')[0] as string)).toMatchObject({ format: 'ajpbench-trace' });
+    rec.child.stdout?.destroy();
+    // Traffic until the tap has noticed (the next trace write fails with EPIPE), then more.
+    let i = 0;
+    const deadline = Date.now() + 10_000;
+    while (!/trace output failed/.test(rec.stderr())) {
+      if (Date.now() > deadline) throw new Error(`no warning: ${rec.stderr()}`);
+      await oneRequest(port, `/app/before${i++}`);
+    }
+    expect(rec.stderr()).toContain('cannot write stdout: the reader went away');
+    for (let k = 0; k < 5; k++) await oneRequest(port, `/app/after${k}`);
+    expect(rec.child.exitCode).toBeNull();
+    rec.child.kill('SIGTERM');
+    expect(await withTimeout(rec.exit, 5000, 'exit')).toBe(3);
+    const err = rec.stderr();
+    expect(err.match(/trace output failed/g)).toHaveLength(1);
+    expect(err).toMatch(/stopped \(signal\) after [\d.]+ s: \d+ connections, \d+ exchanges/);
+    expect(Number(/, (\d+) exchanges/.exec(err)?.[1])).toBe(i + 5);
+    expect(err).toMatch(/\d+ trace events lost: cannot write stdout: the reader went away/);
+    expect(err).toContain('ajpbench: the trace is incomplete: cannot write stdout: the reader went away');
+  }, 30_000);
+
+  it.runIf(existsSync('/dev/full'))('-o /dev/full (a full disk): keeps forwarding, says so once, exits 3 at the end', async () => {
+    const c = await container('tomcat1');
+    const modeBefore = statSync('/dev/full').mode;
+    const rec = await start(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${c.port}`, '-o', '/dev/full', '--max-exchanges', '6']);
+    for (let k = 0; k < 6; k++) await oneRequest(rec.ports[0] as number, `/app/full${k}`);
+    expect(await withTimeout(rec.exit, 5000, 'exit')).toBe(3);
+    const err = rec.stderr();
+    expect(err.match(/trace output failed/g)).toHaveLength(1);
+    expect(err).toMatch(/stopped \(max-exchanges\).*6 exchanges/);
+    expect(err).toContain('0 events -> /dev/full');
+    expect(err).toContain('ajpbench: the trace is incomplete: cannot write /dev/full: no space left on the device');
+    expect(statSync('/dev/full').mode).toBe(modeBefore);
+  }, 30_000);
 });

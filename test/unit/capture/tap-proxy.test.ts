@@ -4,6 +4,7 @@
  * is down resets the client and the tap keeps accepting; stop() drains in-flight exchanges.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { TapProxy } from '../../../src/capture/index.js';
 import { AjpEncoder } from '../../../src/protocol/index.js';
 import type { ErrorEvent, ExchangeEvent, IncompleteEvent, TraceEvent } from '../../../src/trace/index.js';
 import { AjpTestClient, forwardRequest } from '../../fixtures/ajp-test-client.js';
@@ -11,6 +12,7 @@ import { AjpTestContainer, responseBody, type TestContainerOptions } from '../..
 import {
   closedPort,
   collect,
+  LOOPBACK,
   connectRaw,
   listenRaw,
   mixedPayload,
@@ -384,5 +386,62 @@ describe('TapProxy stop', () => {
     expect(result.cutOff).toBe(1);
     expect(await answer).toBeInstanceOf(Error);
     expect(ofType(t.events, 'incomplete')[0]).toMatchObject({ reason: 'end', request: { uri: '/app/slower' } });
+  });
+});
+
+describe('TapProxy against what would otherwise end the process or the tap', () => {
+  it('refuses at construction what every connection would fail on (packet size, upstream port, connect timeout)', () => {
+    const base = { listen: { host: LOOPBACK, port: 0 }, upstream: { host: LOOPBACK, port: 8009 } };
+    expect(() => new TapProxy({ ...base, maxPacketSize: 100 })).toThrow(RangeError);
+    expect(() => new TapProxy({ ...base, upstream: { host: LOOPBACK, port: 70000 } })).toThrow(RangeError);
+    expect(() => new TapProxy({ ...base, connectTimeoutMs: 2 ** 31 })).toThrow(RangeError);
+    expect(() => new TapProxy({ ...base, connectTimeoutMs: 0 })).toThrow(RangeError);
+  });
+
+  it('a stop() that comes while the listen is under way still closes the listening socket', async () => {
+    const port = await closedPort();
+    const tap = new TapProxy({ listen: { host: LOOPBACK, port }, upstream: { host: LOOPBACK, port: 1 } });
+    const started = tap.start();
+    const stopped = tap.stop({ drainMs: 0 });
+    await withTimeout(Promise.all([started, stopped]), 2000, 'start and stop');
+    const deadline = Date.now() + 2000;
+    let refused = false;
+    while (!refused && Date.now() < deadline) {
+      refused = await connectRaw(port).then(
+        (s) => {
+          s.destroy();
+          return false;
+        },
+        () => true,
+      );
+      if (!refused) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(refused).toBe(true);
+  });
+
+  it('a drain longer than a timer can wait waits (it is not cut off at once by a timer that overflowed)', async () => {
+    const c = await container();
+    const t = await tapTo(c.port);
+    const client = await AjpTestClient.connect(t.port);
+    const answer = client.request('/app/slow?delay=300&size=100');
+    await waitFor(() => c.requests === 1, 2000, 'request at the container');
+    const result = await withTimeout(t.tap.stop({ drainMs: 2 ** 31 }), 3000, 'the drain');
+    expect(result.cutOff).toBe(0);
+    expect((await answer).body.length).toBe(100);
+  });
+
+  it('a trace sink that throws while a connection is set up leaves that connection forwarded, untraced', async () => {
+    const c = await container({ route: 'tomcat1' });
+    const t = await tapTo(c.port, {
+      emit: (e) => {
+        if (e.event === 'connection' && e.state === 'open') throw new Error('sink failure at open');
+      },
+    });
+    const client = await AjpTestClient.connect(t.port);
+    expect((await client.request('/app/x?size=5')).body.length).toBe(5);
+    client.close();
+    await waitFor(() => t.tap.stats.open === 0, 2000, 'close');
+    expect(ofType(t.events, 'error').map((e) => e.code)).toContain('TAP_ERR_DECODER');
+    expect(ofType(t.events, 'exchange')).toHaveLength(0);
   });
 });

@@ -18,7 +18,7 @@ import {
 } from '../../../src/trace/index.js';
 import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
 import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
-import { LOOPBACK, readTrace, waitFor, withTimeout } from '../../fixtures/tap-fixtures.js';
+import { closedPort, connectRaw, failingStream, LOOPBACK, readTrace, waitFor, withTimeout } from '../../fixtures/tap-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,6 +48,46 @@ async function record(cs: AjpTestContainer[], over: Partial<TapRecorderOptions> 
 }
 
 const exchanges = (events: TraceEvent[]): ExchangeEvent[] => events.filter((e): e is ExchangeEvent => e.event === 'exchange');
+
+/** Timers holding the process now (a stopped recorder must leave none behind). */
+const activeTimeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+/** Polls until nothing accepts on `port` any more. */
+async function waitRefused(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const refused = await connectRaw(port).then(
+      (s) => {
+        s.destroy();
+        return false;
+      },
+      () => true,
+    );
+    if (refused) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} still accepts after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** An output that keeps every event in memory and counts its closes. */
+function memoryOutput(): TraceOutput & { got: TraceEvent[]; closes: number } {
+  const o = {
+    got: [] as TraceEvent[],
+    closes: 0,
+    get events(): number {
+      return o.got.length;
+    },
+    write(e: TraceEvent): undefined {
+      o.got.push(e);
+      return undefined;
+    },
+    close(): Promise<void> {
+      o.closes++;
+      return Promise.resolve();
+    },
+  };
+  return o;
+}
 
 describe('TapRecorder', () => {
   it('records several taps into one trace, each exchange labelled with the worker that served it', async () => {
@@ -134,6 +174,112 @@ describe('TapRecorder', () => {
     expect(warnings.some((w) => /fell behind/.test(w))).toBe(true);
     // 1 (the event that filled the output) + 5 queued + the notice.
     expect(written).toHaveLength(7);
+  });
+
+  it('keeps forwarding and accepting when the trace output fails (a full disk): says so once, counts what was written and what was lost', async () => {
+    const cs = await containers('tomcat1');
+    const disk = failingStream(3000, 'ENOSPC');
+    const warnings: string[] = [];
+    const { r, ports } = await record(cs, {
+      openOutput: (h) => TraceWriter.toStream(disk.stream, h, 'trace.jsonl'),
+      onWarning: (m) => {
+        warnings.push(m);
+        throw new Error('a warning sink that fails changes nothing either');
+      },
+    });
+    const N = 30;
+    for (let i = 0; i < N; i++) {
+      // A new connection each time: the tap keeps accepting after the failure.
+      const client = await AjpTestClient.connect(ports[0] as number);
+      expect((await client.request(`/app/d${i}?size=10`)).status).toBe(200);
+      client.close();
+    }
+    await waitFor(() => warnings.length > 0 && r.progress.open === 0, 3000, 'the warning and every connection closed');
+    const summary = await r.stop();
+    expect(summary.connections).toBe(N);
+    expect(summary.exchanges).toBe(N);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^the trace output failed \(cannot write trace\.jsonl: no space left on the device\); traffic keeps flowing/);
+    expect(summary.outputError).toBe('cannot write trace.jsonl: no space left on the device');
+    // What reached the output before it failed, and every other event counted as lost.
+    expect(summary.eventsWritten).toBe(disk.accepted() - 1);
+    expect(summary.eventsWritten).toBeGreaterThan(0);
+    expect(summary.eventsDropped).toBe(0);
+    expect(summary.eventsWritten + summary.eventsLost).toBe(3 * N); // open, exchange and close per connection
+  });
+
+  it('--max-exchanges reached while the output is still opening: every event is written once it opens, and it is closed', async () => {
+    const cs = await containers('tomcat1');
+    const port = await closedPort();
+    let open: ((o: TraceOutput) => void) | undefined;
+    const output = memoryOutput();
+    const starting = TapRecorder.start({
+      taps: [{ listen: { host: LOOPBACK, port }, upstream: { host: LOOPBACK, port: cs[0]?.port as number } }],
+      trace: { redact: true, bodies: 'none', maxBody: 0 },
+      tool: 'ajpbench test',
+      maxExchanges: 2,
+      durationMs: 60_000,
+      openOutput: () =>
+        new Promise<TraceOutput>((resolve) => {
+          open = resolve;
+        }),
+    });
+    await waitFor(() => open !== undefined, 3000, 'the taps to listen and the output to be opening');
+    const client = await AjpTestClient.connect(port);
+    await client.request('/app/o1');
+    await client.request('/app/o2');
+    await waitRefused(port, 3000); // the limit stopped the tap
+    await waitFor(() => client.closed, 3000, 'the drain to close the idle connection');
+    await new Promise((r) => setTimeout(r, 200)); // and the stop to get as far as it can without the output
+    const timersBefore = activeTimeouts();
+    open?.(output);
+    const r = await withTimeout(starting, 3000, 'start');
+    const summary = await withTimeout(r.finished, 3000, 'the recording to finish');
+    expect(summary.stopReason).toBe('max-exchanges');
+    expect(exchanges(output.got).map((e) => e.request.uri)).toEqual(['/app/o1', '/app/o2']);
+    expect(output.got.filter((e) => e.event === 'connection').map((e) => e.state)).toEqual(['open', 'close']);
+    expect(summary.eventsWritten).toBe(output.got.length);
+    expect(summary.eventsLost).toBe(0);
+    expect(summary.eventsDropped).toBe(0);
+    expect(output.closes).toBe(1);
+    // The --duration timer did not start after the stop (it would hold the process for a minute).
+    expect(activeTimeouts()).toBe(timersBefore);
+  });
+
+  it('counts every event as lost, and closes nothing, when the output fails to open after the stop began', async () => {
+    const cs = await containers('tomcat1');
+    const port = await closedPort();
+    let fail: ((e: Error) => void) | undefined;
+    const starting = TapRecorder.start({
+      taps: [{ listen: { host: LOOPBACK, port }, upstream: { host: LOOPBACK, port: cs[0]?.port as number } }],
+      trace: { redact: true, bodies: 'none', maxBody: 0 },
+      tool: 'ajpbench test',
+      maxExchanges: 1,
+      openOutput: () =>
+        new Promise<TraceOutput>((_, reject) => {
+          fail = reject;
+        }),
+    });
+    const failed = starting.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await waitFor(() => fail !== undefined, 3000, 'the output to be opening');
+    const client = await AjpTestClient.connect(port);
+    await client.request('/app/x');
+    await waitRefused(port, 3000);
+    fail?.(new Error('EACCES: permission denied'));
+    expect(await withTimeout(failed, 3000, 'start')).toMatchObject({ message: 'EACCES: permission denied' });
+  });
+
+  it.each([
+    ['durationMs', { durationMs: 2 ** 31 }],
+    ['drainMs', { drainMs: 2 ** 31 }],
+    ['connectTimeoutMs', { connectTimeoutMs: 0 }],
+    ['maxExchanges', { maxExchanges: 0 }],
+  ])('refuses a %s that a timer or the limit cannot honour (it would stop at once or never)', async (_name, over) => {
+    const cs = await containers('tomcat1');
+    await expect(record(cs, over)).rejects.toThrow(RangeError);
   });
 
   it('rejects with a TapListenError and leaves no file when a listen address is in use', async () => {
