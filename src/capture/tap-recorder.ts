@@ -44,6 +44,11 @@ export interface TapRecorderOptions {
   drainMs?: number;
   maxPacketSize?: number;
   connectTimeoutMs?: number;
+  /**
+   * At stop, how long a full output (a stuck pipe) may take to take the last events and close
+   * before the rest of the trace is given up as lost; default 30000.
+   */
+  flushTimeoutMs?: number;
   /** Events held while the output is full before new ones are dropped; default 100000. */
   maxQueuedEvents?: number;
   /** Microseconds since the epoch; default nowUs. */
@@ -98,8 +103,7 @@ export interface RecordSummary extends RecordProgress {
 }
 
 const DEFAULT_MAX_QUEUED_EVENTS = 100_000;
-/** At stop, how long a full output may take to drain before the rest of the trace is given up. */
-const FINAL_FLUSH_TIMEOUT_MS = 30_000;
+const DEFAULT_FLUSH_TIMEOUT_MS = 30_000;
 
 export class TapRecorder {
   /** Resolves when the recording has stopped, for whatever reason, and the trace is complete. */
@@ -260,40 +264,38 @@ export class TapRecorder {
     const drainMs = this.opts.drainMs ?? 5000;
     const results = await Promise.all(this.proxies.map((p) => p.stop({ drainMs })));
     await this.starting.catch(() => undefined); // the output may still be opening
-    await this.flushQueue();
+    const flushMs = this.opts.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
+    const deadline = Date.now() + flushMs;
+    await this.flushQueue(deadline, flushMs);
     if (this.output !== undefined) {
-      // Closed even after a failure: a failed file still holds a descriptor.
-      try {
-        await this.output.close();
-      } catch (e) {
+      // Closed even after a failure (a failed file still holds a descriptor), but never waited on
+      // past the deadline: a stuck pipe must not hold the stop forever.
+      const closing = this.output.close();
+      const closed = await beforeDeadline(closing, deadline).catch((e: unknown) => {
         this.outputFailed(e);
+        return true;
+      });
+      if (!closed) {
+        closing.catch(() => undefined);
+        this.outputFailed(new Error(`the output did not finish within ${flushMs / 1000} s`));
       }
     }
     return this.summary(results.reduce((n, r) => n + r.cutOff, 0));
   }
 
-  /** Writes everything queued; an output that stays full (a stuck pipe) is given up after FINAL_FLUSH_TIMEOUT_MS. */
-  private async flushQueue(): Promise<void> {
+  /** Writes everything queued; an output that stays full (a stuck pipe) is given up at `deadline`. */
+  private async flushQueue(deadline: number, flushMs: number): Promise<void> {
     if (this.output === undefined) {
       // Never opened (start failed): nothing queued can be written.
       this.lost += this.queue.length;
       this.queue = [];
       return;
     }
-    const deadline = Date.now() + FINAL_FLUSH_TIMEOUT_MS;
     while (this.outputError === undefined && (this.waiting !== undefined || this.queue.length > 0)) {
       if (this.waiting === undefined) this.writeQueued();
       const wait = this.waiting;
       if (wait === undefined) continue;
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        wait.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
-        }),
-      ]);
-      clearTimeout(timer);
-      if (timedOut) this.outputFailed(new Error(`the output did not take the last events within ${FINAL_FLUSH_TIMEOUT_MS / 1000} s`));
+      if (!(await beforeDeadline(wait, deadline))) this.outputFailed(new Error(`the output did not take the last events within ${flushMs / 1000} s`));
     }
   }
 
@@ -444,10 +446,26 @@ export class TapRecorder {
   }
 }
 
+/** Whether `p` settled (true) or `deadline` (Date.now() ms) passed first (false); rejects as `p` does. */
+async function beforeDeadline(p: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function checkOptions(o: TapRecorderOptions): void {
   if (o.taps.length === 0) throw new RangeError('at least one tap is needed');
   if (o.durationMs !== undefined) checkTimerMs(o.durationMs, 'durationMs');
   if (o.drainMs !== undefined) checkTimerMs(o.drainMs, 'drainMs', true);
+  if (o.flushTimeoutMs !== undefined) checkTimerMs(o.flushTimeoutMs, 'flushTimeoutMs');
   if (o.maxExchanges !== undefined && !(Number.isSafeInteger(o.maxExchanges) && o.maxExchanges >= 1)) {
     throw new RangeError(`maxExchanges must be a whole number ≥ 1, got ${o.maxExchanges}`);
   }

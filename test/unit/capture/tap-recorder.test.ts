@@ -208,6 +208,21 @@ describe('TapRecorder', () => {
     expect(summary.eventsWritten + summary.eventsLost).toBe(3 * N); // open, exchange and close per connection
   });
 
+  it('a stop does not hang on an output that never finishes closing (a stuck pipe): it gives up at the flush deadline and says so', async () => {
+    const cs = await containers('tomcat1');
+    const output = memoryOutput();
+    output.close = () => new Promise<void>(() => undefined); // never
+    const { r, ports } = await record(cs, { openOutput: async () => output, flushTimeoutMs: 300 });
+    const client = await AjpTestClient.connect(ports[0] as number);
+    await client.request('/app/s');
+    client.close();
+    await waitFor(() => r.progress.open === 0, 2000, 'close');
+    await waitFor(() => output.got.length === 3, 2000, 'the events');
+    const summary = await withTimeout(r.stop(), 3000, 'the stop');
+    expect(summary.outputError).toBe('the output did not finish within 0.3 s');
+    expect(summary.eventsWritten + summary.eventsLost).toBe(3);
+  });
+
   it('--max-exchanges reached while the output is still opening: every event is written once it opens, and it is closed', async () => {
     const cs = await containers('tomcat1');
     const port = await closedPort();
