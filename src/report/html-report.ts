@@ -2,7 +2,8 @@
  * The HTML report (`ajpbench report --html`, and `--html` on replay, compare, fairness, sweep):
  * one self-contained file that works offline. uPlot (a maintained, MIT, 50 kB canvas charting
  * library) is inlined from its dist file with its CSS; the data goes in as JSON in a
- * <script type="application/json">; a small script draws:
+ * <script type="application/json"> (its type: page/page-data.ts, built by page/chart-data.ts);
+ * the page script (page/report-page.ts, compiled by tsconfig.page.json) draws:
  *
  * - the latency percentile curve on a log scale (the HdrHistogram plot: x = 1/(1-p)), one line
  *   per run / target / sweep step;
@@ -13,18 +14,38 @@
  *
  * Tables beside the charts carry the exact numbers, so the file is useful without JavaScript.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Histogram } from 'hdr-histogram-js';
+import { fileURLToPath } from 'node:url';
 import type { ReplayReport } from '../load/replay-results.js';
 import type { FairnessVerdict } from '../verdict/fairness.js';
 import { formatDeviation, formatP } from '../verdict/fairness.js';
 import type { ThresholdResult } from '../verdict/threshold.js';
-import { decodeHistogram } from './latency-histogram.js';
+import { chartData } from './page/chart-data.js';
+
+export { alignedCurves } from './page/chart-data.js';
+
+/** One of several runs laid end to end in one report (compare's rounds pooled by poolReports). */
+export interface HtmlSegment {
+  /** Its number of entries in the report's per-second series. */
+  seconds: number;
+  /** Its measured time: says how much of its last second it covered (see page/chart-data.ts runSeries). */
+  measuredMs: number;
+}
+
+/** The segments of reports about to be laid end to end (pass the rounds of a compare target). */
+export function segmentsOf(reports: readonly ReplayReport[]): HtmlSegment[] {
+  return reports.map((r) => ({ seconds: r.throughput.series.length, measuredMs: r.measuredMs }));
+}
 
 export interface HtmlRun {
   name: string;
   report: ReplayReport;
+  /**
+   * When the report is several runs laid end to end: each run, in order, so the charts break
+   * the lines between them. Without it a compare target's series is split evenly into its rounds.
+   */
+  segments?: HtmlSegment[];
 }
 
 export interface HtmlCompareTarget {
@@ -100,32 +121,26 @@ function uplot(): { js: string; css: string } {
   return uplotAssets;
 }
 
-const STEPS_PER_DECADE = 10;
+let pageScript: string | undefined;
 
-/** Percentile curves of several histograms on one x grid (10^(k/10)), each ending with its max. */
-export function alignedCurves(histograms: Histogram[]): { x: number[]; ys: (number | null)[][] } {
-  const maxCount = Math.max(0, ...histograms.map((h) => h.totalCount));
-  const x: number[] = [];
-  const last = Math.max(10, maxCount) * 10 ** (1 / STEPS_PER_DECADE);
-  for (let k = 0; ; k++) {
-    const v = 10 ** (k / STEPS_PER_DECADE);
-    x.push(v);
-    if (v > last) break;
+/**
+ * The compiled page script, read once. Built next to this module in dist/ (tsconfig.page.json);
+ * when this module runs from its .ts source (vitest), the build's copy in dist/ is used. It is
+ * an ES module (a type-only import makes it one), inlined as <script type="module">: an inline
+ * module needs no fetch, so it runs from file:// as well.
+ */
+function pageJs(): string {
+  if (pageScript === undefined) {
+    const candidates = [new URL('./page/report-page.js', import.meta.url)];
+    if (import.meta.url.endsWith('.ts')) candidates.push(new URL('../../dist/src/report/page/report-page.js', import.meta.url));
+    const found = candidates.map((u) => fileURLToPath(u)).find((f) => existsSync(f));
+    if (found === undefined) throw new Error('the HTML report\'s page script is not built (dist/src/report/page/report-page.js): run npm run build');
+    const js = readFileSync(found, 'utf8');
+    // Inlined in a <script>: text that would end the element or open an HTML comment must not occur.
+    if (/<\/script|<!--/i.test(js)) throw new Error(`${found} contains "</script" or "<!--", which cannot be inlined`);
+    pageScript = js;
   }
-  const ys = histograms.map((h) => {
-    const n = h.totalCount;
-    let maxShown = false;
-    return x.map((v) => {
-      if (n === 0) return null;
-      if (v <= Math.max(10, n)) return Math.min(h.getValueAtPercentile(100 * (1 - 1 / v)), h.maxValue) / 1000;
-      if (!maxShown) {
-        maxShown = true;
-        return h.maxValue / 1000;
-      }
-      return null;
-    });
-  });
-  return { x, ys };
+  return pageScript;
 }
 
 function esc(s: string): string {
@@ -153,17 +168,23 @@ function bytes(n: number): string {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
+/** A name (often a URL) that may wrap after '/', ':' and '?' rather than anywhere. */
+function nameCell(s: string): string {
+  return esc(s).replace(/[/:?]/g, '$&<wbr>');
+}
+
+/** A table in a box that scrolls sideways if a narrow window cannot hold it (never the page). */
 function table(head: string[], rows: string[][], cls = ''): string {
-  return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+  return `<div class="table-wrap"><table class="${cls}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+    .join('')}</tbody></table></div>`;
 }
 
 function runTable(runs: HtmlRun[]): string {
   const rows = runs.map(({ name, report: r }) => {
     const l = r.latency.timeToCompleteUs;
     return [
-      esc(name),
+      nameCell(name),
       num(r.requests.total),
       num(r.requests.perSecond, 1),
       ms(l.p50),
@@ -176,70 +197,6 @@ function runTable(runs: HtmlRun[]): string {
     ];
   });
   return table(['run', 'requests', 'responses/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'received'], rows, 'num');
-}
-
-/** Everything the page script draws, computed here so the page does no statistics. */
-function chartData(input: HtmlReportInput): Record<string, unknown> {
-  const runs = input.runs;
-  const curves = alignedCurves(runs.map((r) => decodeHistogram(r.report.latency.timeToCompleteUs.histogram)));
-  const seconds = Math.max(0, ...runs.map((r) => r.report.throughput.series.length));
-  const time = Array.from({ length: seconds }, (_, i) => i);
-  const perSecond = (r: ReplayReport, f: (s: ReplayReport['throughput']['series'][number]) => number | null): (number | null)[] =>
-    time.map((t) => {
-      const s = r.throughput.series[t];
-      return s === undefined ? null : f(s);
-    });
-  const p99Series = runs.map((r) => perSecond(r.report, (s) => {
-    const v = (s as { p99Us?: unknown }).p99Us;
-    return typeof v === 'number' ? v / 1000 : null;
-  }));
-  const hasLatencyOverTime = p99Series.some((s) => s.some((v) => v !== null));
-  const data: Record<string, unknown> = {
-    names: runs.map((r) => r.name),
-    curve: { x: curves.x, ys: curves.ys },
-    time: {
-      x: time,
-      responses: runs.map((r) => perSecond(r.report, (s) => s.responses)),
-      errors: runs.map((r) => perSecond(r.report, (s) => s.errors)),
-      p99: hasLatencyOverTime ? p99Series : null,
-    },
-  };
-  if (input.fairness !== undefined) {
-    const v = input.fairness.verdict;
-    const jk = input.fairness.jkStatus ?? null;
-    const jkTotal = jk === null ? 0 : jk.reduce((s, w) => s + w.count, 0);
-    data.fairness = {
-      workers: v.workers.map((w) => w.worker),
-      observed: v.workers.map((w) => 100 * w.share),
-      expected: v.workers.map((w) => 100 * w.expectedShare),
-      jk: jk === null ? null : v.workers.map((w) => {
-        const c = jk.find((j) => j.worker === w.worker)?.count;
-        return c === undefined || jkTotal === 0 ? null : (100 * c) / jkTotal;
-      }),
-    };
-  }
-  if (input.compare !== undefined) {
-    const t = input.compare.targets;
-    data.compare = {
-      targets: t.map((x) => x.name),
-      rps: t.map((x) => x.rps),
-      rpsMin: t.map((x) => x.rpsMin),
-      rpsMax: t.map((x) => x.rpsMax),
-      p50: t.map((x) => (x.p50Us === null ? null : x.p50Us / 1000)),
-      p99: t.map((x) => (x.p99Us === null ? null : x.p99Us / 1000)),
-    };
-  }
-  if (input.sweep !== undefined) {
-    const s = input.sweep;
-    data.sweep = {
-      loadKind: s.loadKind,
-      load: s.steps.map((x) => x.load),
-      throughput: s.steps.map((x) => x.throughput),
-      p99: s.steps.map((x) => (x.p99Us === null ? null : x.p99Us / 1000)),
-      knee: s.knee,
-    };
-  }
-  return data;
 }
 
 function verdictBlock(input: HtmlReportInput): string {
@@ -264,7 +221,7 @@ function fairnessBlock(f: HtmlFairness): string {
   const v = f.verdict;
   const jk = f.jkStatus ?? null;
   const rows = v.workers.map((w) => [
-    esc(w.worker),
+    nameCell(w.worker),
     num(w.observed),
     `${(100 * w.share).toFixed(2)}%`,
     w.expectedShare === 0 ? 'not expected' : `${(100 * w.expectedShare).toFixed(2)}%`,
@@ -295,13 +252,13 @@ function fairnessBlock(f: HtmlFairness): string {
 function compareBlock(c: HtmlCompare): string {
   const ratio = (r: number | null): string => (r === null ? '1.00×' : `${r.toFixed(2)}×`);
   const rows = c.targets.map((t, i) => [
-    esc(t.name),
-    `${num(t.rps, 1)} <small>(${num(t.rpsMin, 1)}–${num(t.rpsMax, 1)})</small>`,
-    i === 0 ? '–' : `${ratio(t.rpsRatio)}${t.withinNoise?.rps === true ? ' <small>noise</small>' : ''}`,
+    nameCell(t.name),
+    `${num(t.rps, 1)}<br><small>${num(t.rpsMin, 1)}–${num(t.rpsMax, 1)}</small>`,
+    i === 0 ? '–' : `${ratio(t.rpsRatio)}${t.withinNoise?.rps === true ? '<br><small>noise</small>' : ''}`,
     ms(t.p50Us),
     ms(t.p90Us),
-    `${ms(t.p99Us)} <small>(${ms(t.p99MinUs)}–${ms(t.p99MaxUs)})</small>`,
-    i === 0 ? '–' : `${ratio(t.p99Ratio)}${t.withinNoise?.p99 === true ? ' <small>noise</small>' : ''}`,
+    `${ms(t.p99Us)}<br><small>${ms(t.p99MinUs)}–${ms(t.p99MaxUs)}</small>`,
+    i === 0 ? '–' : `${ratio(t.p99Ratio)}${t.withinNoise?.p99 === true ? '<br><small>noise</small>' : ''}`,
     ms(t.p999Us),
     ms(t.maxUs),
     num(t.errors),
@@ -309,8 +266,9 @@ function compareBlock(c: HtmlCompare): string {
   ]);
   return [
     `<h2>Compare (${c.rounds} round${c.rounds === 1 ? '' : 's'}, interleaved)</h2>`,
-    '<div class="row"><div class="chart" id="chart-compare-rps"></div><div class="chart" id="chart-compare-latency"></div></div>',
-    table(['target', 'responses/s (rounds min–max)', 'vs first', 'p50 ms', 'p90 ms', 'p99 ms (min–max)', 'vs first', 'p99.9 ms', 'max ms', 'errors', 'received'], rows, 'num'),
+        // Side by side the bars of more than three targets get too narrow for their names.
+    `<div class="row${c.targets.length > 3 ? ' stack' : ''}"><div class="chart" id="chart-compare-rps"></div><div class="chart" id="chart-compare-latency"></div></div>`,
+    table(['target', 'responses/s (rounds min–max)', 'vs first', 'p50 ms', 'p90 ms', 'p99 ms (rounds min–max)', 'vs first', 'p99.9 ms', 'max ms', 'errors', 'received'], rows, 'num'),
     '<p><small>"noise": the difference to the first target lies within the spread of the rounds (their min–max ranges overlap).</small></p>',
   ].join('\n');
 }
@@ -365,14 +323,19 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <style>
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #1d2330; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #e3e6ec; padding-bottom: 4px; }
+h1, h2, p, li, .verdict div { overflow-wrap: anywhere; }
 .sub { color: #5b6475; margin: 0; } code { background: #f3f4f7; padding: 0 4px; border-radius: 3px; }
-table { border-collapse: collapse; margin: 8px 0; } th, td { border-bottom: 1px solid #e8eaef; padding: 4px 10px; text-align: left; white-space: nowrap; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; margin: 8px 0; } th, td { border-bottom: 1px solid #e8eaef; padding: 4px 10px; text-align: left; vertical-align: top; }
+td:first-child { overflow-wrap: break-word; min-width: 8ch; }
 table.num td:not(:first-child), table.num th:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
-th { background: #f6f7f9; font-weight: 600; } small { color: #6b7385; }
+table.num td:not(:first-child) { white-space: nowrap; }
+th { background: #f6f7f9; font-weight: 600; vertical-align: bottom; } small { color: #6b7385; }
 .pass { color: #137333; font-weight: 600; } .fail { color: #b3261e; font-weight: 600; }
 .verdict { padding: 10px 14px; border-radius: 6px; margin: 16px 0; } .verdict.pass { background: #e6f4ea; } .verdict.fail { background: #fce8e6; }
 .verdict strong { font-size: 18px; display: block; } .verdict div { color: #1d2330; font-weight: 400; }
-.chart { margin: 8px 0; min-height: 40px; } .row { display: flex; gap: 16px; flex-wrap: wrap; } .row .chart { flex: 1 1 480px; }
+.chart { margin: 8px 0; min-height: 40px; min-width: 0; } .row { display: flex; gap: 16px; flex-wrap: wrap; } .row .chart { flex: 1 1 440px; } .row.stack .chart { flex-basis: 100%; }
+.u-legend { text-align: left; } .u-legend .u-value { font-variant-numeric: tabular-nums; }
 .advice p { margin: 4px 0; } .chart-error { color: #b3261e; font-family: monospace; }
 </style>
 </head>
@@ -383,176 +346,8 @@ ${(input.subtitle ?? []).map((l) => `<p class="sub">${esc(l)}</p>`).join('\n')}
 ${sections.join('\n')}
 <script type="application/json" id="ajpbench-data">${json}</script>
 <script>${js}</script>
-<script>${PAGE_SCRIPT}</script>
+<script type="module">${pageJs()}</script>
 </body>
 </html>
 `;
 }
-
-/** The page's drawing code (plain ES2017, no modules: it runs from file://). */
-const PAGE_SCRIPT = String.raw`
-(function () {
-  'use strict';
-  var D = JSON.parse(document.getElementById('ajpbench-data').textContent);
-  var COLORS = ['#1f6feb', '#d1495b', '#2a9d8f', '#e9a03b', '#7b61ff', '#6c757d', '#00798c', '#edae49', '#8d6a9f', '#3d405b'];
-  var drawn = 0;
-  function color(i) { return COLORS[i % COLORS.length]; }
-  function width(el) { return Math.max(320, Math.min(1160, el.clientWidth || 900)); }
-  function pctLabel(x) {
-    if (x <= 1) return '0%';
-    var p = 100 * (1 - 1 / x);
-    var digits = Math.max(0, Math.ceil(Math.log10(x) - 1e-9) - 2);
-    return p.toFixed(digits) + '%';
-  }
-  // Ticks at the powers of ten of 1/(1-p): 0%, 90%, 99%, 99.9% ...
-  function decades(u, axisIdx, min, max) {
-    var out = [];
-    for (var v = 1; v <= max * 1.0001; v *= 10) if (v >= min / 1.0001) out.push(v);
-    return out;
-  }
-  var SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
-  function fmtMs(v) { return v == null ? '–' : (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + ' ms'; }
-  function make(id, opts, data) {
-    var el = document.getElementById(id);
-    if (!el) return;
-    try {
-      opts.width = width(el);
-      opts.height = opts.height || 320;
-      new uPlot(opts, data, el);
-      el.setAttribute('data-rendered', 'true');
-      drawn++;
-    } catch (e) {
-      el.innerHTML = '<p class="chart-error">chart failed: ' + String(e && e.message || e).replace(/</g, '&lt;') + '</p>';
-      throw e;
-    }
-  }
-  var bars = uPlot.paths.bars({ size: [0.6, 90] });
-  function categoryAxis(names) {
-    return { values: function (u, splits) { return splits.map(function (v) { return Number.isInteger(v) && names[v] !== undefined ? names[v] : ''; }); }, splits: function () { return names.map(function (_, i) { return i; }); }, gap: 6, size: 40 };
-  }
-  function categoryScale(n) { return { time: false, range: function () { return [-0.5, n - 0.5]; } }; }
-
-  // Latency percentile curve.
-  if (D.names.length > 0 && D.curve.x.length > 0) {
-    var series = [{ label: 'percentile', value: function (u, v) { return v == null ? '' : pctLabel(v); } }];
-    D.names.forEach(function (n, i) { series.push({ label: n, stroke: color(i), width: 2, points: { show: false }, value: function (u, v) { return fmtMs(v); }, spanGaps: false }); });
-    make('chart-latency', {
-      title: 'Latency by percentile',
-      scales: { x: { time: false, distr: 3, log: 10 }, y: { distr: 3, log: 10 } },
-      axes: [
-        { label: 'percentile', splits: decades, values: function (u, splits) { return splits.map(pctLabel); } },
-        { label: 'ms', size: 60 },
-      ],
-      series: series,
-    }, [D.curve.x].concat(D.curve.ys));
-  }
-
-  // Throughput (and errors) per second.
-  if (D.time.x.length > 0) {
-    var ts = [{ label: 'second' }];
-    var td = [D.time.x];
-    D.names.forEach(function (n, i) {
-      ts.push({ label: n + ' responses/s', stroke: color(i), width: 2 });
-      td.push(D.time.responses[i]);
-      ts.push({ label: n + ' errors/s', stroke: color(i), width: 1, dash: [4, 4] });
-      td.push(D.time.errors[i]);
-    });
-    make('chart-time', {
-      title: 'Throughput over time',
-      scales: { x: { time: false, range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
-      axes: [{ label: 'seconds after the warmup', incrs: SECONDS }, { label: 'per second', size: 60 }],
-      series: ts,
-    }, td);
-    var lat = document.getElementById('chart-time-latency');
-    if (D.time.p99) {
-      var ls = [{ label: 'second' }];
-      D.names.forEach(function (n, i) { ls.push({ label: n + ' p99', stroke: color(i), width: 2, value: function (u, v) { return fmtMs(v); } }); });
-      make('chart-time-latency', { title: 'Latency p99 over time', scales: { x: { time: false } }, axes: [{ label: 'seconds after the warmup', incrs: SECONDS }, { label: 'ms', size: 60 }], series: ls }, [D.time.x].concat(D.time.p99));
-    } else if (lat) {
-      lat.innerHTML = '<p><small>Latency over time: these results carry no per-second latency (only per-second counts).</small></p>';
-    }
-  }
-
-  // Per-worker shares against expected.
-  if (D.fairness) {
-    var f = D.fairness;
-    var fx = f.workers.map(function (_, i) { return i; });
-    var fs = [{ label: 'worker', value: function (u, v) { return f.workers[v] || ''; } },
-      { label: 'measured %', fill: 'rgba(31,111,235,0.55)', stroke: '#1f6feb', paths: bars, points: { show: false }, value: function (u, v) { return v == null ? '' : v.toFixed(2) + '%'; } },
-      { label: 'expected %', stroke: '#d1495b', width: 0, paths: function () { return null; }, points: { show: true, size: 14, width: 3, fill: '#fff' }, value: function (u, v) { return v == null ? '' : v.toFixed(2) + '%'; } }];
-    var fd = [fx, f.observed, f.expected];
-    if (f.jk) {
-      fs.push({ label: 'mod_jk status %', stroke: '#2a9d8f', width: 0, paths: function () { return null; }, points: { show: true, size: 9, width: 2, fill: '#2a9d8f' }, value: function (u, v) { return v == null ? '' : v.toFixed(2) + '%'; } });
-      fd.push(f.jk);
-    }
-    make('chart-fairness', {
-      title: 'Share per worker: measured (bars) and expected (circles)',
-      scales: { x: categoryScale(f.workers.length), y: { range: function (u, min, max) { return [0, Math.max(max * 1.15, 10)]; } } },
-      axes: [categoryAxis(f.workers), { label: '% of requests', size: 60 }],
-      series: fs,
-    }, fd);
-  }
-
-  // Compare side by side.
-  if (D.compare) {
-    var c = D.compare;
-    var cx = c.targets.map(function (_, i) { return i; });
-    var short = c.targets.map(function (t) { return t.length > 28 ? t.slice(0, 27) + '…' : t; });
-    make('chart-compare-rps', {
-      title: 'Throughput (bars: mean of rounds; ticks: min and max)',
-      scales: { x: categoryScale(c.targets.length), y: { range: function (u, min, max) { return [0, max * 1.15]; } } },
-      axes: [categoryAxis(short), { label: 'responses/s', size: 60 }],
-      series: [{ label: 'target', value: function (u, v) { return c.targets[v] || ''; } },
-        { label: 'responses/s', fill: 'rgba(31,111,235,0.55)', stroke: '#1f6feb', paths: bars, points: { show: false } },
-        { label: 'round min', stroke: '#1d2330', width: 0, paths: function () { return null; }, points: { show: true, size: 7, fill: '#1d2330' } },
-        { label: 'round max', stroke: '#1d2330', width: 0, paths: function () { return null; }, points: { show: true, size: 7, fill: '#1d2330' } }],
-    }, [cx, c.rps, c.rpsMin, c.rpsMax]);
-    make('chart-compare-latency', {
-      title: 'Latency: p99 (bars) and p50 (circles)',
-      scales: { x: categoryScale(c.targets.length), y: { range: function (u, min, max) { return [0, max * 1.15]; } } },
-      axes: [categoryAxis(short), { label: 'ms', size: 60 }],
-      series: [{ label: 'target', value: function (u, v) { return c.targets[v] || ''; } },
-        { label: 'p99', fill: 'rgba(209,73,91,0.55)', stroke: '#d1495b', paths: bars, points: { show: false }, value: function (u, v) { return fmtMs(v); } },
-        { label: 'p50', stroke: '#1f6feb', width: 0, paths: function () { return null; }, points: { show: true, size: 10, width: 2, fill: '#fff' }, value: function (u, v) { return fmtMs(v); } }],
-    }, [cx, c.p99, c.p50]);
-  }
-
-  // Sweep curve with the knee.
-  if (D.sweep) {
-    var s = D.sweep;
-    var geometric = s.load.length > 2 && s.load[s.load.length - 1] / s.load[0] >= 8;
-    var knee = s.knee;
-    make('chart-sweep', {
-      title: 'Sweep: throughput and p99 by ' + s.loadKind + (knee == null ? ' (no knee found)' : ' (knee at ' + s.load[knee] + ')'),
-      scales: { x: geometric ? { time: false, distr: 3, log: 2 } : { time: false }, rps: { range: function (u, min, max) { return [0, max * 1.1]; } }, ms: { distr: 3, log: 10 } },
-      axes: [
-        { label: s.loadKind === 'rate' ? 'rate (requests/s)' : 'concurrency' },
-        { scale: 'rps', label: 'responses/s', size: 60, stroke: '#1f6feb' },
-        { scale: 'ms', label: 'p99 ms', side: 1, size: 60, stroke: '#d1495b', grid: { show: false } },
-      ],
-      series: [{ label: s.loadKind },
-        { label: 'responses/s', scale: 'rps', stroke: '#1f6feb', width: 2, points: { show: true, size: 7 } },
-        { label: 'p99', scale: 'ms', stroke: '#d1495b', width: 2, points: { show: true, size: 7 }, value: function (u, v) { return fmtMs(v); } }],
-      hooks: { draw: [function (u) {
-        if (knee == null) return;
-        var x = Math.round(u.valToPos(s.load[knee], 'x', true));
-        var ctx = u.ctx;
-        ctx.save();
-        ctx.strokeStyle = '#e9a03b';
-        ctx.lineWidth = 2 * devicePixelRatio;
-        ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-        ctx.beginPath();
-        ctx.moveTo(x, u.bbox.top);
-        ctx.lineTo(x, u.bbox.top + u.bbox.height);
-        ctx.stroke();
-        ctx.setLineDash([]);
-        ctx.fillStyle = '#b26b00';
-        ctx.font = (12 * devicePixelRatio) + 'px system-ui, sans-serif';
-        ctx.fillText('knee', x + 6 * devicePixelRatio, u.bbox.top + 14 * devicePixelRatio);
-        ctx.restore();
-      }] },
-    }, [s.load, s.throughput, s.p99]);
-  }
-  document.body.setAttribute('data-charts-rendered', String(drawn));
-})();
-`;
