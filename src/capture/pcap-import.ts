@@ -36,6 +36,8 @@ export interface ImportProgress {
 }
 
 export interface ImportSummary extends ImportProgress {
+  /** Trace events written, header not counted. 0: nothing was written, not even a header (no output was opened). */
+  events: number;
   tcpSegments: number;
   /** Packets that were not TCP segments we could use, by reason. */
   skipped: Record<string, number>;
@@ -57,6 +59,7 @@ export async function importCapture(
 ): Promise<ImportSummary> {
   const started = Date.now();
   const summary: ImportSummary = {
+    events: 0,
     packets: 0,
     bytes: 0,
     exchanges: 0,
@@ -74,24 +77,33 @@ export async function importCapture(
   };
   let pending: TraceEvent[] = [];
   const count = (e: TraceEvent): void => {
+    summary.events++;
     if (e.event === 'exchange') summary.exchanges++;
     else if (e.event === 'incomplete') summary.incomplete++;
     else if (e.event === 'error') summary.errors++;
     else if (e.event === 'cping') summary.cpings++;
     pending.push(e);
   };
+  // The output is opened with the first event, not the first packet: an input that holds no AJP
+  // traffic (or no packet at all, or is not a capture) leaves no output behind, not even a
+  // header-only trace that would read as a valid, empty one.
   let writer: TraceWriter | undefined;
+  let opening: Promise<TraceWriter> | undefined;
   let table: FlowTable | undefined;
+  let startUs = 0;
   let nextId = 0;
-  const start = async (startUs: number): Promise<FlowTable> => {
-    writer = await openWriter(header(opts, startUs));
+  const start = (firstUs: number): FlowTable => {
+    startUs = firstUs;
     return new FlowTable({ options: opts.trace, startUs, nextId: () => ++nextId, emit: count }, { ports: opts.ports, maxPacketSize: opts.maxPacketSize });
   };
   const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    // A failed open rejects again here, without a second attempt.
+    writer ??= await (opening ??= openWriter(header(opts, startUs)));
     const events = pending;
     pending = [];
     for (const e of events) {
-      const wait = writer?.write(e);
+      const wait = writer.write(e);
       if (wait !== undefined) await wait;
     }
   };
@@ -113,7 +125,7 @@ export async function importCapture(
       for (const packet of batch) {
         summary.packets++;
         summary.bytes += packet.data.length;
-        table ??= await start(packet.timestampUs);
+        table ??= start(packet.timestampUs);
         const seg = decodeTcpSegment(packet);
         if (typeof seg === 'string') summary.skipped[seg] = (summary.skipped[seg] ?? 0) + 1;
         else {
@@ -130,7 +142,8 @@ export async function importCapture(
   } catch (e) {
     // Input torn down by a stop request: not an error, the trace is completed below.
     if (opts.signal?.aborted !== true) {
-      await finish();
+      // Everything read before the failure is still traced; the failure is what is reported.
+      await finish().catch(() => undefined);
       throw e;
     }
     summary.stopped = true;
@@ -139,14 +152,14 @@ export async function importCapture(
   return summary;
 
   async function finish(): Promise<void> {
-    table ??= await start(Date.now() * 1000);
+    summary.elapsedMs = Date.now() - started;
+    if (table === undefined) return;
     table.end();
-    await flush();
-    await writer?.close();
     summary.flows = table.stats.flows;
     summary.ignoredSegments = table.stats.ignoredSegments;
     summary.missingBytes = table.stats.missingBytes;
-    summary.elapsedMs = Date.now() - started;
+    await flush();
+    await writer?.close();
   }
 }
 

@@ -1,5 +1,5 @@
 /** `ajpbench decode`: a raw AJP byte stream (or hex text) to JSON Lines, one object per frame. */
-import { createReadStream } from 'node:fs';
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import {
@@ -8,11 +8,14 @@ import {
   errorToJson,
   messageToJson,
   parseHexText,
+  type DecodeStreamSummary,
   type Direction,
 } from '../protocol/index.js';
-import { ExitCode, runtimeError } from './exit-codes.js';
+import { describeFileError, errnoCode } from '../errors.js';
+import { AjpbenchError, ExitCode, runtimeError } from './exit-codes.js';
 import { LineWriter } from './line-writer.js';
 import type { RunContext } from './main.js';
+import { readerWentAway } from './reader-gone.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
 
 interface DecodeOptions {
@@ -41,41 +44,61 @@ export function decodeCommand(ctx: RunContext): Command {
         .choices(['auto', 'to-container', 'to-web-server'])
         .default('auto'),
     )
-    .option('--hex', 'the input is hex text (pairs of digits; spaces, newlines and # comments are ignored)')
+    .option('--hex', "the input is hex text: pairs of hex digits; spaces, newlines, ':' and ',' between bytes, 0x before a byte and # comments are allowed, any other character is an error")
     .option('--max-packet-size <bytes>', 'largest packet, header included (8192-65536, as Tomcat packetSize)', (v) => parseInteger(v, '--max-packet-size'), DEFAULT_MAX_PACKET_SIZE)
     .option('--strict', 'reject what real peers reject (unknown header codes, trailing bytes, missing pad)')
     .action(async (file: string, opts: DecodeOptions) => {
       checkMaxPacketSizeFlag(opts.maxPacketSize);
-      const out = new LineWriter(process.stdout);
-      const summary = await decodeByteStream(
-        await openInput(file, opts.hex === true),
-        { direction: opts.direction, maxPacketSize: opts.maxPacketSize, strict: opts.strict },
-        (msg, info) => out.line(JSON.stringify(messageToJson(msg, info))),
-        (err) => out.line(JSON.stringify(errorToJson(err))),
-        () => out.ready(),
-      );
-      await out.close();
+      const out = new LineWriter(process.stdout, 'stdout');
+      let summary: DecodeStreamSummary;
+      try {
+        summary = await decodeByteStream(
+          await openInput(file, opts.hex === true),
+          { direction: opts.direction, maxPacketSize: opts.maxPacketSize, strict: opts.strict },
+          (msg, info) => out.line(JSON.stringify(messageToJson(msg, info))),
+          (err) => out.line(JSON.stringify(errorToJson(err))),
+          () => out.ready(),
+        );
+        await out.close();
+      } catch (e) {
+        // `| head` took what it wanted: a quiet end, as a Unix filter's.
+        if (readerWentAway(e)) return;
+        if (e instanceof AjpbenchError || errnoCode(e) === undefined) throw e;
+        // A read that failed after the file opened (EIO, a directory found only on read).
+        throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+      }
+      const empty = summary.bytes === 0 ? ' (the input is empty)' : '';
       process.stderr.write(
-        `decode: ${summary.frames} frame(s), ${summary.errors} error(s), ${summary.bytes} byte(s), direction ${summary.direction ?? 'unknown'}\n`,
+        `decode: ${summary.frames} frame(s), ${summary.errors} error(s), ${summary.bytes} byte(s), direction ${summary.direction ?? 'unknown'}${empty}\n`,
       );
       ctx.exitCode = ExitCode.Ok;
     });
 }
 
+/** The input as chunks: a file or stdin as it streams, or the bytes of the hex text. */
 async function openInput(file: string, hex: boolean): Promise<AsyncIterable<Buffer> | Buffer[]> {
-  const source = file === '-' ? process.stdin : createReadStream(file);
-  const opened = new Promise<void>((resolve, reject) => {
-    if (file === '-') resolve();
-    source.once('open', () => resolve());
-    source.once('error', (e: NodeJS.ErrnoException) => reject(runtimeError(`cannot read ${file}: ${e.message}`, 'AJPBENCH_ERR_INPUT')));
-  });
-  await opened;
-  if (!hex) return source as AsyncIterable<Buffer>;
-  const text = file === '-' ? await readAll(process.stdin) : await readFile(file, 'utf8');
+  if (file !== '-') checkReadable(file);
+  if (!hex) return file === '-' ? (process.stdin as AsyncIterable<Buffer>) : (createReadStream(file) as AsyncIterable<Buffer>);
+  let text: string;
+  try {
+    text = file === '-' ? await readAll(process.stdin) : await readFile(file, 'utf8');
+  } catch (e) {
+    throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+  }
   try {
     return [parseHexText(text)];
   } catch (e) {
     throw runtimeError(`${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_INPUT');
+  }
+}
+
+/** A missing file, a directory, no permission: refused before anything is printed. */
+function checkReadable(file: string): void {
+  try {
+    if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    accessSync(file, constants.R_OK);
+  } catch (e) {
+    throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
   }
 }
 

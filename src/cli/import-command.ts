@@ -3,8 +3,10 @@ import { statSync } from 'node:fs';
 import { Command } from 'commander';
 import { CaptureFormatError, importCapture, type ImportProgress, type ImportSummary } from '../capture/index.js';
 import { TraceWriter, type TraceHeader } from '../trace/index.js';
-import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import { describeFileError, errnoCode } from '../errors.js';
+import { AjpbenchError, ExitCode, RuntimeError, runtimeError } from './exit-codes.js';
 import type { RunContext } from './main.js';
+import { readerWentAway } from './reader-gone.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
 import { addTraceOptions, collectPorts, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
@@ -40,7 +42,7 @@ export function importCommand(ctx: RunContext): Command {
   return cmd.action(async (capture: string, flags: ImportFlags) => {
     checkMaxPacketSizeFlag(flags.maxPacketSize);
     if (flags.output === '-') flags.output = undefined;
-    const size = capture === '-' ? 0 : fileSize(capture);
+    const size = capture === '-' ? 0 : inputSize(capture);
     const showProgress = flags.progress !== false && (capture === '-' || size > PROGRESS_ABOVE_BYTES);
     const stop = new AbortController();
     const onSignal = (): void => {
@@ -62,13 +64,15 @@ export function importCommand(ctx: RunContext): Command {
         ...(showProgress ? { onProgress: (p: ImportProgress) => process.stderr.write(progressLine(p, size)) } : {}),
       });
     } catch (e) {
-      if (e instanceof CaptureFormatError) throw runtimeError(`${capture}: ${e.code}: ${e.message}`, 'AJPBENCH_ERR_CAPTURE');
-      throw e;
+      // `| head` took what it wanted and closed the pipe: the run ends quietly, as a Unix filter's does.
+      if (flags.output === undefined && readerWentAway(e)) return;
+      throw importFailure(e, capture);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
     if (showProgress) process.stderr.write('\n');
+    if (summary.events === 0) throw nothingToWrite(summary, capture, flags.port ?? [8009]);
     process.stderr.write(summaryLine(summary, flags.output));
     ctx.exitCode = ExitCode.Ok;
   });
@@ -76,21 +80,41 @@ export function importCommand(ctx: RunContext): Command {
 
 function openWriter(output: string | undefined): (header: TraceHeader) => Promise<TraceWriter> {
   return async (header) => {
-    if (output === undefined) return TraceWriter.toStream(process.stdout, header);
+    if (output === undefined) return TraceWriter.toStream(process.stdout, header, 'stdout');
     try {
       return await TraceWriter.create(output, header);
     } catch (e) {
-      throw runtimeError(`cannot write ${output}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
+      throw runtimeError(`cannot write ${output}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT');
     }
   };
 }
 
-function fileSize(file: string): number {
+/** The input's size for the progress line; a directory or a missing file is refused here, before any output. */
+function inputSize(file: string): number {
   try {
-    return statSync(file).size;
+    const st = statSync(file);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    return st.size;
   } catch (e) {
-    throw runtimeError(`cannot read ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_INPUT');
+    throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
   }
+}
+
+/** The failure of an import as one line: the capture's format, a file error while reading it, or the output's own error. */
+function importFailure(e: unknown, capture: string): unknown {
+  if (e instanceof AjpbenchError) return e;
+  if (e instanceof CaptureFormatError) return runtimeError(`${capture}: ${e.code}: ${e.message}`, 'AJPBENCH_ERR_CAPTURE');
+  if (errnoCode(e) !== undefined) return runtimeError(`cannot read ${capture}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+  return e;
+}
+
+/** No trace event came out of the input: nothing was written (not even a header), and that is a failure. */
+function nothingToWrite(s: ImportSummary, capture: string, ports: number[] | 'auto'): RuntimeError {
+  const where = ports === 'auto' ? 'no TCP connection starts with an AJP frame' : `no AJP traffic on port${ports.length === 1 ? '' : 's'} ${ports.join(',')}`;
+  const read = `${s.packets} packets (${s.tcpSegments} TCP segments) read, nothing written`;
+  if (s.stopped) return runtimeError(`${capture}: stopped before any AJP traffic was seen: ${read}`, 'AJPBENCH_ERR_INTERRUPTED');
+  const hint = ports === 'auto' ? '' : '; give the port Tomcat listens on with --port, or try --port auto';
+  return runtimeError(`${capture}: ${where}: ${read}${hint}`, 'AJPBENCH_ERR_CAPTURE');
 }
 
 function progressLine(p: ImportProgress, size: number): string {

@@ -8,6 +8,7 @@ import { MAX_LINE_BYTES_LIMIT } from '../trace/trace-reader.js';
 import { ExitCode, runtimeError } from './exit-codes.js';
 import { LineWriter } from './line-writer.js';
 import type { RunContext } from './main.js';
+import { readerWentAway } from './reader-gone.js';
 import { parseInteger, parseSize } from './options.js';
 
 interface InspectOptions {
@@ -67,10 +68,15 @@ export function inspectCommand(ctx: RunContext): Command {
     .addHelpText('after', COLUMNS)
     .action(async (file: string, opts: InspectOptions) => {
       const summary = await summarize(file, { top: opts.top, ...(opts.maxLine === undefined ? {} : { maxLineBytes: opts.maxLine }) });
-      const out = new LineWriter(process.stdout);
-      if (opts.json === true) out.line(JSON.stringify(summary, null, 2));
-      else out.line(renderSummaryTable(summary, { color: process.stdout.isTTY === true, title: file === '-' ? '(stdin)' : file }).trimEnd());
-      await out.close();
+      const out = new LineWriter(process.stdout, 'stdout');
+      try {
+        if (opts.json === true) out.line(JSON.stringify(summary, null, 2));
+        else out.line(renderSummaryTable(summary, { color: process.stdout.isTTY === true, title: file === '-' ? '(stdin)' : file }).trimEnd());
+        await out.close();
+      } catch (e) {
+        // `| head` took what it wanted: a quiet end, as a Unix filter's.
+        if (!readerWentAway(e)) throw e;
+      }
       ctx.exitCode = ExitCode.Ok;
     });
 }

@@ -62,17 +62,61 @@ export function directionFromMagic(chunk: Buffer): Direction | undefined {
   return undefined;
 }
 
+/** What --hex takes besides the digits (docs/decode.md): said in every error, so the fix is plain. */
+export const HEX_TEXT_ALLOWED = "pairs of hex digits, spaces, newlines, ':' and ',' between bytes, 0x before a byte, # comments";
+
 /**
- * Hex text to bytes: pairs of hex digits, separated by anything that is not a hex digit
- * (spaces, newlines, colons). `#` starts a comment to the end of the line; a leading `0x` is
- * dropped. Throws on an odd number of digits.
+ * Hex text to bytes: hex digits, two per byte, with spaces, tabs, newlines, ':' and ',' anywhere
+ * between them; `0x` before a byte is dropped and `#` starts a comment to the end of the line.
+ * Anything else is refused with its offset rather than dropped: a stray character most often
+ * means the text is not what the user thinks (an xxd dump with its text column, a paste cut short),
+ * and silently skipping it would decode different bytes. Throws RangeError.
  */
 export function parseHexText(text: string): Buffer {
-  const digits = text
-    .split('\n')
-    .map((line) => line.replace(/#.*$/, '').replace(/\b0x/gi, ''))
-    .join('')
-    .replace(/[^0-9a-fA-F]/g, '');
-  if (digits.length % 2 !== 0) throw new RangeError(`hex input has an odd number of digits (${digits.length})`);
-  return Buffer.from(digits, 'hex');
+  const digits: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0xfeff && i === 0) continue; // a byte order mark, as some editors save
+    if (isHexDigit(c)) {
+      // "0x" before a byte: the x follows a 0 that starts a number.
+      const next = text.charCodeAt(i + 1);
+      if (c === 0x30 && (next === 0x78 || next === 0x58) && !isHexDigit(text.charCodeAt(i - 1))) i++;
+      else digits.push(c);
+    } else if (c === 0x23) {
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? text.length : eol;
+    } else if (!SEPARATORS.has(c)) throw new RangeError(`hex input: ${JSON.stringify(String.fromCodePoint(text.codePointAt(i) ?? c))} at ${where(text, i)} is not a hex digit (allowed: ${HEX_TEXT_ALLOWED})`);
+  }
+  if (digits.length % 2 !== 0) throw new RangeError(`hex input has an odd number of hex digits (${digits.length}): the last byte is missing a digit`);
+  const bytes = pairs(digits);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** Space, tab, CR, LF, ':' and ','. */
+const SEPARATORS = new Set([0x20, 0x09, 0x0d, 0x0a, 0x3a, 0x2c]);
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** "offset 19 (line 2, column 5)": offset from 0, line and column from 1, in characters. */
+function where(text: string, offset: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0 && nl < offset; nl = text.indexOf('\n', nl + 1)) {
+    line++;
+    lineStart = nl + 1;
+  }
+  return `offset ${offset} (line ${line}, column ${offset - lineStart + 1})`;
+}
+
+/** Hex digit codes, two per byte, to the bytes. */
+function pairs(digits: number[]): Uint8Array {
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = (hexValue(digits[2 * i] as number) << 4) | hexValue(digits[2 * i + 1] as number);
+  return out;
+}
+
+function hexValue(c: number): number {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10;
 }

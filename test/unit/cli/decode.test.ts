@@ -1,5 +1,5 @@
 /** `ajpbench decode` end to end through the built binary: output shape, errors, exit codes. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,52 @@ describe('ajpbench decode', () => {
     const out = lines(r.stdout);
     expect(out.map((o) => o.type)).toEqual(['cpong', 'error', 'cpong']);
     expect(out[1]).toMatchObject({ offset: 5, code: 'AJP_ERR_BAD_MAGIC', skipped: 4 });
+  });
+
+  it('refuses a --hex character that is not a hex digit or an allowed separator, naming it and its offset', async () => {
+    const r = await run(['decode', '--hex'], Buffer.from('41 42 00 01 09\n41 4g 00\n'));
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      "ajpbench: -: hex input: \"g\" at offset 19 (line 2, column 5) is not a hex digit (allowed: pairs of hex digits, spaces, newlines, ':' and ',' between bytes, 0x before a byte, # comments)\n",
+    );
+    expect(r.stdout).toBe('');
+    const file = join(dir, 'bad.hex');
+    writeFileSync(file, '41 42 00 01 09 ; cpong\n');
+    const f = await run(['decode', '--hex', file]);
+    expect(f.code).toBe(3);
+    expect(f.stderr).toMatch(/bad\.hex: hex input: ";" at offset 15 \(line 1, column 16\)/);
+    // Separators the docs allow still work.
+    const ok = await run(['decode', '--hex'], Buffer.from('0x41,0x42,0x00,0x01,0x09\r\n41:42:00:01:09 # two\n\t4142000109\n'));
+    expect(ok.code).toBe(0);
+    expect(lines(ok.stdout).map((o) => o.type)).toEqual(['cpong', 'cpong', 'cpong']);
+  });
+
+  it('a directory is one line in words, exit 3; an empty input decodes to nothing and says so', async () => {
+    for (const args of [['decode', dir], ['decode', '--hex', dir]]) {
+      const r = await run(args);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(`ajpbench: cannot read ${dir}: is a directory\n`);
+    }
+    const empty = join(dir, 'empty.ajp');
+    writeFileSync(empty, '');
+    for (const input of [empty, '/dev/null']) {
+      const r = await run(['decode', input]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/0 frame\(s\), 0 error\(s\), 0 byte\(s\), direction unknown \(the input is empty\)/);
+    }
+  });
+
+  it('a reader that goes away (| head) ends the run quietly, exit 0', async () => {
+    const file = join(dir, 'many.ajp');
+    writeFileSync(file, Buffer.concat(Array.from({ length: 20_000 }, () => V8_SEND_HEADERS)));
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(join(import.meta.dirname, '../../../dist/src/cli/main.js'))}).then(async (m) => { process.exitCode = await m.main(['decode', ${JSON.stringify(file)}]); })`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/error|EPIPE/i);
+    expect(code).toBe(0);
   });
 
   it('reports a stream cut inside a frame', async () => {

@@ -21,6 +21,33 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 const lines = (text: string): Record<string, unknown>[] => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
+/** Runs main() in a child without bin's process guards, so that import's own handling of a closed stdout is what is tested. */
+const mainWithoutGuards = (args: string[]): string =>
+  `import(${JSON.stringify(join(root, 'dist/src/cli/main.js'))}).then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`;
+
+/** Starts `argv`, reads its stdout until the first chunk, then closes the pipe as `| head -c1` would. */
+async function closeAfterFirstChunk(argv: string[]): Promise<{ code: number | null; stderr: string; got: number }> {
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let got = 0;
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', (d: Buffer) => {
+    got = d.length;
+    child.stdout.destroy();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stderr, got };
+}
+
+const exists = (p: string): boolean => {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 describe('ajpbench import', () => {
   it('writes a 0600 trace file and prints a summary', async () => {
     const out = join(dir, 'mixed.jsonl');
@@ -52,6 +79,56 @@ describe('ajpbench import', () => {
     const kept = lines((await run(['import', capture, ...ports, '--max-body', '16'])).stdout);
     const big = kept.find((e) => e.event === 'exchange' && (e.request as { body: { length: number } }).body.length === 20000) as { request: { body: Record<string, unknown> } };
     expect(big.request.body).toMatchObject({ truncated: true, data: Buffer.alloc(16, 'b').toString('base64') });
+  });
+
+  it('a reader that goes away (| head) ends the run quietly, exit 0: through bin, and in import itself without bin\'s guard', async () => {
+    for (const argv of [
+      [bin, 'import', capture, ...ports, '--bodies', 'all'],
+      ['--input-type=module', '-e', mainWithoutGuards(['import', capture, ...ports, '--bodies', 'all'])],
+    ]) {
+      const r = await closeAfterFirstChunk(argv);
+      expect(r.got).toBeGreaterThan(0);
+      expect(r.stderr).not.toMatch(/error|EPIPE|\n\s+at /i);
+      expect(r.code).toBe(0);
+    }
+  });
+
+  it('writes nothing for a directory, an empty file, /dev/null, a non-capture or a capture without AJP traffic: exit 3, no output file', async () => {
+    const empty = join(dir, 'empty.pcap');
+    writeFileSync(empty, '');
+    const text = join(dir, 'words.pcap');
+    writeFileSync(text, 'hello, I am text\n');
+    const cases: [string[], RegExp][] = [
+      [[dir], new RegExp(`^ajpbench: cannot read ${dir}: is a directory\\n$`)],
+      [[empty], /CAPTURE_ERR_EMPTY/],
+      [['/dev/null'], /CAPTURE_ERR_EMPTY/],
+      [[text], /CAPTURE_ERR_BAD_MAGIC/],
+      [[capture, '--port', '1234'], /no AJP traffic on port 1234: .*nothing written/],
+      [[capture, '--port', '1234', '-o', '-'], /no AJP traffic/],
+    ];
+    for (const [i, [args, says]] of cases.entries()) {
+      const out = join(dir, `nothing-${i}.jsonl`);
+      const toFile = args.includes('-o') ? args : [...args, '-o', out];
+      const r = await run(['import', ...toFile]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(says);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+      expect(exists(out)).toBe(false);
+    }
+  });
+
+  it('leaves an existing output file alone when there is nothing to write', async () => {
+    const out = join(dir, 'keep.jsonl');
+    writeFileSync(out, 'precious\n');
+    expect((await run(['import', '/dev/null', '-o', out])).code).toBe(3);
+    expect(readFileSync(out, 'utf8')).toBe('precious\n');
+  });
+
+  it('says in words why the output cannot be written', async () => {
+    const r = await run(['import', capture, ...ports, '-o', join(dir, 'no/such/dir/out.jsonl')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(`ajpbench: cannot write ${join(dir, 'no/such/dir/out.jsonl')}: no such file or directory\n`);
   });
 
   it('exits 3 for a missing file or one that is not a capture, 2 for bad flags', async () => {

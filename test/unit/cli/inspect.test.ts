@@ -1,5 +1,5 @@
 /** `ajpbench inspect` end to end through the built binary (run `npx tsc` first): tables, JSON, exit codes. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +177,18 @@ describe('ajpbench inspect', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ exchanges: 6, unreadableLines: 1, firstUnreadableLine: 7 });
     expect((await run(['inspect', '--max-line', '0', file])).code).toBe(2);
     expect((await run(['inspect', '--max-line', '1GiB', file])).code).toBe(2);
+  });
+
+  it('a reader that goes away (| head) ends the run quietly, exit 0', async () => {
+    const main = join(import.meta.dirname, '../../../dist/src/cli/main.js');
+    // main() without bin's process guards: inspect's own handling of a closed stdout is what is tested.
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(main)}).then(async (m) => { process.exitCode = await m.main(['inspect', '--json', ${JSON.stringify(trace)}]); })`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('exits 2 for a bad flag or a missing argument', async () => {
