@@ -8,11 +8,14 @@
  * listener answers the same way over HTTP/1.1, so one stub serves both kinds of target.
  *
  * Speed matters (the load engine is benchmarked against it): the frames of a response without a
- * new session are encoded once and written as one buffer.
+ * new session are encoded once and written as one buffer. A body above WHOLE_BODY_BYTES is not
+ * held at all: its fill pattern repeats, so one block (one AJP chunk frame) is written again and
+ * again, with back-pressure, and a 1 GiB body costs 64 KiB of memory.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { describeFileError, errnoCode, RuntimeError, UsageError } from '../errors.js';
 import {
   AjpEncoder,
   CPONG_FRAME,
@@ -82,6 +85,47 @@ export interface StubStats {
 }
 
 const BODY_FILL = 'ajpbench stub container body. ';
+/** The largest response body (`--body-size`): a stub streams it, but a bigger one is a mistake, not a test. */
+export const MAX_STUB_BODY_BYTES = 1024 ** 3;
+/** Bodies up to this size are encoded once, whole; larger ones are streamed from one repeated block. */
+const WHOLE_BODY_BYTES = 1024 * 1024;
+/** A block of the fill pattern, a whole number of patterns long (so that blocks follow one another seamlessly), about 64 KiB. */
+const BLOCK = Buffer.alloc(BODY_FILL.length * Math.floor(65_536 / BODY_FILL.length), BODY_FILL);
+
+/**
+ * The response body: whole when small; otherwise only its length, written as repeats of BLOCK
+ * (the pattern restarts at every block boundary, which is where it would be anyway).
+ */
+interface StubBody {
+  length: number;
+  whole: Buffer | undefined;
+}
+
+function stubBody(length: number): StubBody {
+  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_STUB_BODY_BYTES) {
+    throw new RangeError(`the response body size must be a whole number of bytes, at most 1 GiB; got ${length}`);
+  }
+  return { length, whole: length <= WHOLE_BODY_BYTES ? Buffer.alloc(length, BODY_FILL) : undefined };
+}
+
+/** Writes `count` times `block`, then `last`, waiting for 'drain' whenever the stream is full; stops if it is gone. */
+function writeRepeated(out: { write(b: Buffer): boolean; once(ev: 'drain', f: () => void): unknown; destroyed: boolean }, block: Buffer, count: number, last: Buffer, done: () => void): void {
+  let left = count;
+  const pump = (): void => {
+    while (left > 0) {
+      if (out.destroyed) return;
+      left--;
+      if (!out.write(block)) {
+        out.once('drain', pump);
+        return;
+      }
+    }
+    if (out.destroyed) return;
+    out.write(last);
+    done();
+  };
+  pump();
+}
 
 export class StubContainer {
   readonly stats: StubStats = { connections: 0, requests: 0, cpings: 0, rejected: 0, failed: 0, bodyBytes: 0, protocolErrors: 0 };
@@ -89,7 +133,7 @@ export class StubContainer {
   private readonly servers: (NetServer | HttpServer)[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly opts: Required<Omit<StubOptions, 'secret'>> & { secret: Buffer | undefined };
-  private readonly body: Buffer;
+  private readonly body: StubBody;
   private stallUntil = 0;
 
   private constructor(opts: StubOptions) {
@@ -105,7 +149,7 @@ export class StubContainer {
       maxPacketSize: opts.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
       random: opts.random ?? Math.random,
     };
-    this.body = Buffer.alloc(this.opts.bodySize, BODY_FILL);
+    this.body = stubBody(this.opts.bodySize);
   }
 
   /** Starts every listener; rejects (closing what started) when one cannot listen. */
@@ -135,8 +179,9 @@ export class StubContainer {
   private async listenOne(l: StubListen): Promise<void> {
     const server = l.protocol === 'ajp' ? this.ajpServer(l.route) : this.httpServer(l.route);
     this.servers.push(server);
+    const shown = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (e) => reject(new RuntimeError(`cannot listen on ${shown}: ${listenProblem(e)}`, 'AJPBENCH_ERR_LISTEN', { cause: e })));
       server.listen({ host: l.host, port: l.port }, () => {
         server.off('error', reject);
         // An accept that fails (EMFILE under load) must not kill the process: count it and go on.
@@ -226,19 +271,37 @@ export class StubContainer {
         const headers: Record<string, string> = { 'Content-Type': 'text/plain', 'Content-Length': String(noBody && req.method !== 'HEAD' ? 0 : this.body.length) };
         if (!hasSession(req.headers.cookie ?? null, req.url ?? null)) headers['Set-Cookie'] = newSessionCookie(route);
         res.writeHead(status, headers);
-        res.end(noBody ? undefined : this.body);
+        const body = this.body;
+        if (noBody || body.whole !== undefined) return void res.end(noBody ? undefined : body.whole);
+        const rest = body.length % BLOCK.length;
+        writeRepeated(res, BLOCK, Math.floor(body.length / BLOCK.length), BLOCK.subarray(0, rest), () => res.end());
       });
     });
   }
 }
 
+/**
+ * A streamed body over AJP: `count` copies of one Send Body Chunk frame, then `last` (the rest
+ * of the body and End Response). The chunk is a whole number of fill patterns, so the copies
+ * read as one continuous body.
+ */
+interface StreamedAjpBody {
+  chunk: Buffer;
+  count: number;
+  last: Buffer;
+}
+
 /** Response frames shared by every connection of one listener. */
 class AjpResponder {
   readonly encoder: AjpEncoder;
-  /** Send Headers (no new session) + body chunks + End Response reuse=1, as one buffer. */
+  /** Send Headers (no new session) + body chunks + End Response reuse=1, as one buffer (a whole body only). */
   readonly whole: Buffer;
-  /** Body chunks + End Response, to follow a Send Headers that sets a cookie. */
+  /** Body chunks + End Response, to follow a Send Headers that sets a cookie (a whole body only). */
   readonly afterHeaders: Buffer;
+  /** Send Headers without a new session (a streamed body: the chunks follow). */
+  readonly plainHeaders: Buffer;
+  /** A body above WHOLE_BODY_BYTES, when there is one (and the status has a body). */
+  readonly streamed: StreamedAjpBody | undefined;
   /** HEAD / 204 / 304: headers and End Response only. */
   readonly wholeNoBody: Buffer;
   readonly failure: Buffer;
@@ -246,18 +309,30 @@ class AjpResponder {
 
   constructor(
     readonly status: number,
-    body: Buffer,
+    body: StubBody,
     maxPacketSize: number,
   ) {
     const enc = (this.encoder = new AjpEncoder({ maxPacketSize }));
-    const chunks: Buffer[] = [];
-    for (let at = 0; at < body.length; at += enc.maxResponseBodyChunk) {
-      chunks.push(Buffer.from(enc.sendBodyChunk(body.subarray(at, at + enc.maxResponseBodyChunk))));
-    }
     const emptyStatus = status === 204 || status === 304;
+    const chunks: Buffer[] = [];
+    if (body.whole !== undefined) {
+      for (let at = 0; at < body.length; at += enc.maxResponseBodyChunk) {
+        chunks.push(Buffer.from(enc.sendBodyChunk(body.whole.subarray(at, at + enc.maxResponseBodyChunk))));
+      }
+    }
+    const size = BODY_FILL.length * Math.floor(enc.maxResponseBodyChunk / BODY_FILL.length);
+    this.streamed =
+      body.whole !== undefined || emptyStatus
+        ? undefined
+        : {
+            chunk: Buffer.from(enc.sendBodyChunk(BLOCK.subarray(0, size))),
+            count: Math.floor(body.length / size),
+            last: Buffer.concat([...(body.length % size === 0 ? [] : [enc.sendBodyChunk(BLOCK.subarray(0, body.length % size))]), END_RESPONSE_REUSE_FRAME]),
+          };
     this.afterHeaders = Buffer.concat([...(emptyStatus ? [] : chunks), END_RESPONSE_REUSE_FRAME]);
-    this.whole = Buffer.concat([enc.sendHeaders(this.headers(null, body.length, emptyStatus)), this.afterHeaders]);
-    this.wholeNoBody = Buffer.concat([enc.sendHeaders(this.headers(null, body.length, emptyStatus)), END_RESPONSE_REUSE_FRAME]);
+    this.plainHeaders = Buffer.from(enc.sendHeaders(this.headers(null, body.length, emptyStatus)));
+    this.whole = Buffer.concat([this.plainHeaders, this.afterHeaders]);
+    this.wholeNoBody = Buffer.concat([this.plainHeaders, END_RESPONSE_REUSE_FRAME]);
     const failBody = Buffer.from('stub failure\n');
     this.failure = Buffer.concat([
       enc.sendHeaders({ status: 500, message: '500', headers: [{ name: 'Content-Type', value: 'text/plain' }, { name: 'Content-Length', value: String(failBody.length) }] }),
@@ -389,16 +464,27 @@ class AjpStubConnection implements FrameSink {
       return;
     }
     const noBody = req.method === 'HEAD';
-    if (hasSession(findHeader(req.headers, 'cookie') ?? null, req.uri)) {
+    const session = hasSession(findHeader(req.headers, 'cookie') ?? null, req.uri);
+    if (session && (noBody || r.streamed === undefined)) {
       this.socket.write(noBody ? r.wholeNoBody : r.whole);
       return;
     }
     const emptyStatus = r.status === 204 || r.status === 304;
-    const headers = r.encoder.sendHeaders(r.headers(newSessionCookie(this.route), this.stub.options.bodySize, emptyStatus));
-    this.socket.cork();
+    const headers = session ? r.plainHeaders : r.encoder.sendHeaders(r.headers(newSessionCookie(this.route), this.stub.options.bodySize, emptyStatus));
+    if (noBody || r.streamed === undefined) {
+      this.socket.cork();
+      this.socket.write(headers);
+      this.socket.write(noBody ? END_RESPONSE_REUSE_FRAME : r.afterHeaders);
+      this.socket.uncork();
+      return;
+    }
+    // A large body: the next request may come only after End Response (§3); until then it is answering.
+    this.state = 'answering';
     this.socket.write(headers);
-    this.socket.write(noBody ? END_RESPONSE_REUSE_FRAME : r.afterHeaders);
-    this.socket.uncork();
+    const { chunk, count, last } = r.streamed;
+    writeRepeated(this.socket, chunk, count, last, () => {
+      if (this.state === 'answering') this.state = 'idle';
+    });
   }
 
   private secretOk(req: ForwardRequest): boolean {
@@ -428,30 +514,58 @@ function newSessionCookie(route: string): string {
 
 /**
  * Parses a listen address: `127.0.0.1:18009`, `[::1]:18009`, `18009` (loopback), and the same
- * with `http://` for an HTTP listener. Throws RangeError with a message naming what is wrong.
+ * with `ajp://` or `http://` (an HTTP listener); port 0 picks a free one. Anything else is a
+ * UsageError (AJPBENCH_ERR_TARGET) that says what is wrong, before anything listens.
  */
 export function parseListenAddress(text: string): { host: string; port: number; protocol: StubProtocol } {
+  const bad = (why: string): UsageError => new UsageError(`--listen ${JSON.stringify(text)}: ${why}`, 'AJPBENCH_ERR_TARGET');
   let rest = text.trim();
   let protocol: StubProtocol = 'ajp';
-  const scheme = /^(ajp|http):\/\//i.exec(rest);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
   if (scheme !== null) {
-    protocol = (scheme[1] as string).toLowerCase() as StubProtocol;
-    rest = rest.slice(scheme[0].length).replace(/\/$/, '');
+    const name = (scheme[1] as string).toLowerCase();
+    if (name !== 'ajp' && name !== 'http') throw bad(`${name}:// is not a listen scheme: use host:port for AJP or http://host:port for HTTP`);
+    protocol = name;
+    rest = rest.slice(scheme[0].length);
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+      if (rest.slice(slash) !== '/') throw bad('a listen address takes no path');
+      rest = rest.slice(0, slash);
+    }
   }
   let host = '127.0.0.1';
   let port: string;
-  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(rest);
+  const v6 = /^\[([0-9a-f:.%a-z]+)\]:(\d+)$/i.exec(rest);
   if (v6 !== null) {
     host = v6[1] as string;
     port = v6[2] as string;
   } else if (/^\d+$/.test(rest)) port = rest;
   else {
     const i = rest.lastIndexOf(':');
-    if (i <= 0) throw new RangeError(`expected host:port, got ${JSON.stringify(text)}`);
-    host = rest.slice(0, i);
-    port = rest.slice(i + 1);
+    host = i > 0 ? rest.slice(0, i) : '';
+    port = i > 0 ? rest.slice(i + 1) : '';
+    if (host === '' || !/^\d+$/.test(port) || host.includes('[') || host.includes(']')) throw bad('expected host:port, [v6]:port or a port');
+    if (host.includes(':') || !/^[a-z0-9.-]+$/i.test(host)) throw bad(`${JSON.stringify(host)} is not a host name or address (an IPv6 address goes in brackets: [::1]:18009)`);
   }
   const p = Number(port);
-  if (!/^\d+$/.test(port) || p > 65535) throw new RangeError(`bad port in ${JSON.stringify(text)}`);
+  if (p > 65535) throw bad(`port ${port} is out of range: 0 to 65535 (0 picks a free port)`);
   return { host, port: p, protocol };
+}
+
+/** Why a listen failed, in words. */
+function listenProblem(e: unknown): string {
+  switch (errnoCode(e)) {
+    case 'EADDRINUSE':
+      return 'the address is in use';
+    case 'EADDRNOTAVAIL':
+      return 'not an address of this machine';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (ports below 1024 need privileges)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host';
+    default:
+      return describeFileError(e);
+  }
 }

@@ -1,7 +1,8 @@
 /** StubContainer (`ajpbench serve`) spoken to byte by byte, as mod_jk would. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CPING_FRAME, EMPTY_BODY_FRAME, type SendHeaders } from '../../../src/protocol/index.js';
-import { StubContainer, parseListenAddress } from '../../../src/load/stub-container.js';
+import { MAX_STUB_BODY_BYTES, StubContainer, parseListenAddress } from '../../../src/load/stub-container.js';
+import { RuntimeError, UsageError } from '../../../src/errors.js';
 import { RawAjpPeer } from './helpers.js';
 
 const stubs: StubContainer[] = [];
@@ -142,6 +143,50 @@ describe('StubContainer over AJP', () => {
     expect((await res.arrayBuffer()).byteLength).toBe(10);
   });
 
+  it('serves a large body without holding it: the fill pattern streamed in repeated chunks, over AJP and HTTP, byte for byte', async () => {
+    const size = 3 * 1024 * 1024 + 7;
+    const want = Buffer.alloc(size, 'ajpbench stub container body. ');
+    const s = await StubContainer.start({
+      listen: [
+        { host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' },
+        { host: '127.0.0.1', port: 0, route: 'web1', protocol: 'http' },
+      ],
+      bodySize: size,
+    });
+    stubs.push(s);
+    const p = await peer((s.listeners[0] as { port: number }).port);
+    for (let round = 0; round < 2; round++) {
+      p.messages.length = 0;
+      p.write(forward(p.encoder, round === 0 ? [] : [{ name: 'cookie', value: 'JSESSIONID=A.tomcat1' }]));
+      await p.until(() => p.messages.some((m) => m.type === 'end-response'), 10_000);
+      const h = p.messages[0] as SendHeaders;
+      expect(h.headers.find((x) => x.name === 'Content-Length')?.value).toBe(String(size));
+      const chunks = p.messages.flatMap((m) => (m.type === 'send-body-chunk' ? [m.data] : []));
+      expect(Buffer.concat(chunks).equals(want)).toBe(true);
+      expect(p.messages.at(-1)).toEqual({ type: 'end-response', reuse: true });
+    }
+    const res = await fetch(`http://${(s.listeners[1] as { address: string }).address}/x`);
+    expect(res.headers.get('content-length')).toBe(String(size));
+    expect(Buffer.from(await res.arrayBuffer()).equals(want)).toBe(true);
+    const head = await fetch(`http://${(s.listeners[1] as { address: string }).address}/x`, { method: 'HEAD' });
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it('does not allocate the body up front', async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const { s } = await stub({ bodySize: 64 * 1024 * 1024 });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+    expect(s.listeners).toHaveLength(1);
+  });
+
+  it('refuses a body size above the bound, and names a listen address it cannot bind', async () => {
+    await expect(StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'a', protocol: 'ajp' }], bodySize: MAX_STUB_BODY_BYTES + 1 })).rejects.toThrow(/at most 1 GiB/);
+    const { port } = await stub();
+    const e = await StubContainer.start({ listen: [{ host: '127.0.0.1', port, route: 'a', protocol: 'ajp' }] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RuntimeError);
+    expect(e).toMatchObject({ code: 'AJPBENCH_ERR_LISTEN', message: `cannot listen on 127.0.0.1:${port}: the address is in use` });
+  });
+
   it('waits out a stall before answering', async () => {
     const { s, port } = await stub();
     const p = await peer(port);
@@ -160,5 +205,26 @@ describe('parseListenAddress', () => {
     expect(parseListenAddress('18009')).toEqual({ host: '127.0.0.1', port: 18009, protocol: 'ajp' });
     expect(parseListenAddress('http://127.0.0.1:18080')).toEqual({ host: '127.0.0.1', port: 18080, protocol: 'http' });
     expect(() => parseListenAddress('nope')).toThrow(/host:port/);
+    expect(parseListenAddress('ajp://[::1]:0')).toEqual({ host: '::1', port: 0, protocol: 'ajp' });
+  });
+
+  it.each([
+    ['ftp://x:1', /ftp:\/\/ is not a listen scheme: use host:port for AJP or http:\/\/host:port/],
+    ['http://127.0.0.1:8080/app', /takes no path/],
+    ['127.0.0.1:70000', /port 70000 .* 0 to 65535/],
+    ['127.0.0.1:', /host:port/],
+    [':8009', /host:port/],
+    ['a b:1', /not a host name or address/],
+    ['x/y:1', /not a host name or address/],
+    ['[::1:1', /host:port/],
+  ])('refuses %j with a usage error (AJPBENCH_ERR_TARGET)', (text, message) => {
+    let err: unknown;
+    try {
+      parseListenAddress(text);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toMatchObject({ code: 'AJPBENCH_ERR_TARGET', message: expect.stringMatching(message) });
   });
 });
