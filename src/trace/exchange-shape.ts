@@ -35,9 +35,10 @@ const NULLABLE_STRINGS = ['protocol', 'uri', 'query', 'remoteAddr', 'remoteHost'
 function requestProblem(r: unknown): string | undefined {
   if (!isRecord(r)) return `request is ${describeValue(r)}, not an object`;
   const at = 'request.';
+  const method = check(r, 'method', isString, 'a string', at);
+  if (method !== undefined) return method;
+  for (const k of NULLABLE_STRINGS) if (!isNullableString(r[k])) return check(r, k, isNullableString, 'a string or null', at);
   const p =
-    check(r, 'method', isString, 'a string', at) ??
-    NULLABLE_STRINGS.map((k) => check(r, k, isNullableString, 'a string or null', at)).find((x) => x !== undefined) ??
     check(r, 'serverPort', isPort, 'a port number 0-65535', at) ??
     check(r, 'isSsl', isBoolean, 'true or false', at) ??
     pairsProblem(r.headers, `${at}headers`) ??

@@ -25,6 +25,11 @@ export class LineSplitter {
   /** `maxBytes`: the longest line kept, in bytes before its '\n'. May be changed between pushes. */
   constructor(public maxBytes: number) {}
 
+  /** The line in progress is already over the bound (its end has not come yet). */
+  get overBound(): boolean {
+    return this.skipping;
+  }
+
   /** Appends to `out` every line that `chunk` completes. */
   push(chunk: Buffer, out: Line[]): void {
     let start = 0;

@@ -151,6 +151,11 @@ class LineReader {
         this.ended = true;
         this.splitter.end(this.batch);
       } else this.splitter.push(typeof r.value === 'string' ? Buffer.from(r.value) : r.value, this.batch);
+      // A first line over the bound (a binary file without newlines): say so now rather than read to its end.
+      if (this.lineNo === 0 && this.batch.length === 0 && this.splitter.overBound) {
+        this.lineNo++;
+        return TOO_LONG;
+      }
     }
     this.lineNo++;
     return this.batch[this.index++] as Line;

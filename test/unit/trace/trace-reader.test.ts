@@ -70,10 +70,20 @@ describe('openTrace line bound', () => {
     expect(r.issues.map((i) => i.line)).toEqual([3]);
   });
 
-  it('refuses a header line over the bound as not a trace', async () => {
+  it('refuses a header line over the bound as not a trace, without reading on to its end', async () => {
     const file = join(dir, 'binary.jsonl');
     writeFileSync(file, Buffer.alloc(2 * 4096, 0x41));
-    await expect(openTrace(file, { maxLineBytes: 4096 })).rejects.toMatchObject({ code: 'TRACE_ERR_NOT_A_TRACE' });
+    await expect(openTrace(file, { maxLineBytes: 4096 })).rejects.toMatchObject({ code: 'TRACE_ERR_NOT_A_TRACE', message: expect.stringMatching(/longer than 4 KiB/) });
+    let pulled = 0;
+    const endless = new Readable({
+      read() {
+        pulled++;
+        this.push(Buffer.alloc(64 * 1024, 0x41));
+      },
+    });
+    await expect(openTrace(endless, { maxLineBytes: 1024 * 1024 })).rejects.toMatchObject({ code: 'TRACE_ERR_NOT_A_TRACE' });
+    expect(pulled).toBeLessThan(40);
+    expect(endless.destroyed).toBe(true);
   });
 
   it('sizes the default bound from the header: 64 MiB, or room for two kept bodies in base64, at most the longest string', () => {
