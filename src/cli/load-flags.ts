@@ -6,10 +6,11 @@
 import { Command } from 'commander';
 import { loadProfile, replayCommand, toReplayOptions, type ReplayFlags } from './replay-command.js';
 import type { ReplayOptions } from '../load/replay.js';
-import { runtimeError, usageError } from './exit-codes.js';
+import { describeFileError } from '../errors.js';
+import { runtimeError } from './exit-codes.js';
 import type { RunContext } from './main.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
-import { waitForStartAt } from './verdict-options.js';
+import { startAt as waitToStart } from './verdict-options.js';
 
 /** Adds replay's options to `cmd`, but the long flags in `exclude`. */
 export function copyLoadOptions(cmd: Command, ctx: RunContext, exclude: readonly string[]): Command {
@@ -65,14 +66,19 @@ export function stopOnSignal(name: string): { signal: AbortSignal; done: () => v
   };
 }
 
+/** --start-at; a Ctrl-C during the wait ends the command with AJPBENCH_ERR_INTERRUPTED (verdict-options.ts). */
 export async function startAt(flags: ReplayFlags, signal: AbortSignal, name: string): Promise<void> {
-  if (flags.startAt !== undefined) await waitForStartAt(flags.startAt, { signal, log: (m) => process.stderr.write(`${name}: ${m}\n`) });
+  await waitToStart(flags, signal, name);
 }
 
-/** Maps what the replay engine throws to exit codes, as replay does. */
+/**
+ * What the replay engine throws is typed already (UsageError for options, RuntimeError for the
+ * trace: src/load/replay.ts); this maps what a caller may still meet from the trace reader itself.
+ * Never a class of Node error as a whole: a RangeError or an ERR_* code is a bug, not a bad flag.
+ */
 export function loadError(e: unknown, trace: string): unknown {
   if (e instanceof TraceFormatError) return runtimeError(`${trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
-  if (e instanceof RangeError) return usageError(e.message);
-  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string') return runtimeError(`cannot read ${trace}: ${e.message}`, 'AJPBENCH_ERR_INPUT');
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return runtimeError(`cannot read ${trace}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
   return e;
 }

@@ -2,16 +2,18 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import type { PingOptions } from '../load/ajp-client.js';
+import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MAX_SPEED, MIN_SPEED } from '../load/limits.js';
+import { runFailure } from '../load/no-response.js';
 import { replay, type LoadModel, type ReplayOptions } from '../load/replay.js';
 import { parseHeaderFlag } from '../load/replay-request.js';
 import { parseTarget, type Target } from '../load/target.js';
 import { progressLine, renderHgrm, renderReplayTable } from '../report/replay-table.js';
-import { TraceFormatError } from '../trace/trace-errors.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
 import type { RunContext } from './main.js';
 import { checkMaxPacketSizeFlag, parseDuration, parseInteger, parseRate } from './options.js';
-import { addVerdictOptions, finishLoadVerdicts, waitForStartAt, type VerdictFlags } from './verdict-options.js';
+import { addVerdictOptions, finishLoadVerdicts, startAt, type VerdictFlags } from './verdict-options.js';
 
 export interface ReplayFlags extends VerdictFlags {
   target?: string[];
@@ -46,14 +48,18 @@ export interface ReplayFlags extends VerdictFlags {
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const collectList = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(',').map((s) => s.trim()).filter((s) => s !== '')];
-const positive = (flag: string) => (v: string): number => {
-  const n = parseInteger(v, flag);
-  if (n < 1) throw new InvalidArgumentError(`${flag} takes a whole number of at least 1, got ${JSON.stringify(v)}`);
-  return n;
-};
+const positive = (flag: string) => (v: string): number => parseInteger(v, flag, { min: 1 });
+/** --concurrency (and what else counts connections): 1 to MAX_CONCURRENCY (src/load/limits.ts says why). */
+export const parseConcurrency = (flag: string) => (v: string): number => parseInteger(v, flag, { min: 1, max: MAX_CONCURRENCY });
+/** --rate: above zero, at most MAX_RATE_PER_SECOND. */
+export function parseBoundedRate(v: string, flag: string): number {
+  const rate = parseRate(v, flag);
+  if (rate > MAX_RATE_PER_SECOND) throw new InvalidArgumentError(`${flag} takes at most ${MAX_RATE_PER_SECOND}/s, got ${JSON.stringify(v)}`);
+  return rate;
+}
 function parseSpeed(v: string): number {
   const n = Number(v.replace(/x$/i, ''));
-  if (!(n > 0)) throw new InvalidArgumentError(`--speed takes a factor above zero such as 2 or 0.5, got ${JSON.stringify(v)}`);
+  if (!(n >= MIN_SPEED && n <= MAX_SPEED)) throw new InvalidArgumentError(`--speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED} such as 2 or 0.5, got ${JSON.stringify(v)}`);
   return n;
 }
 function parsePing(v: string): string {
@@ -67,8 +73,8 @@ function parsePing(v: string): string {
  */
 const PROFILE_FIELDS: Record<string, (v: unknown) => unknown> = {
   target: (v) => strings(v, '--target'),
-  concurrency: (v) => positive('--concurrency')(scalar(v)),
-  rate: (v) => parseRate(scalar(v), '--rate'),
+  concurrency: (v) => parseConcurrency('--concurrency')(scalar(v)),
+  rate: (v) => parseBoundedRate(scalar(v), '--rate'),
   timing: (v) => {
     if (v !== 'recorded' && v !== 'closed') throw new InvalidArgumentError('takes "recorded" or "closed"');
     return v;
@@ -148,15 +154,16 @@ export function replayCommand(ctx: RunContext): Command {
         'as mod_jk sends them; http:// targets get the same requests as HTTP/1.1. Several --target share the load round robin.\n\n' +
         'Load models: closed loop (--concurrency N, the default), open loop at a constant rate (--rate 500/s; latency ' +
         'counts from when each request was due, so a stall is not hidden), or the recorded timing (--timing recorded ' +
-        '--speed 2). A dead or failing target is measured, not fatal. Ctrl-C stops the run and still reports.\n\n' +
+        '--speed 2). A failing target is measured; a run in which no request got a response prints and writes its ' +
+        'results, then exits 3. Ctrl-C stops the run and still reports.\n\n' +
         'Example: ajpbench replay captures/lab-mixed.trace.jsonl --target ajp://127.0.0.1:8009 --rate 200/s --duration 30s --loop',
     )
     .argument('<trace>', 'the trace file (.jsonl)')
     .option('--target <url>', 'ajp://host:port or http://host:port[/prefix]; repeatable', collect)
-    .option('--concurrency <n>', 'concurrent requests (closed loop) or most in flight (open loop); connections per target', positive('--concurrency'), 16)
-    .option('--rate <rate>', 'open loop at a constant rate, e.g. 500/s', (v) => parseRate(v, '--rate'))
+    .option('--concurrency <n>', `concurrent requests (closed loop) or most in flight (open loop); connections per target (1-${MAX_CONCURRENCY})`, parseConcurrency('--concurrency'), 16)
+    .option('--rate <rate>', `open loop at a constant rate, e.g. 500/s (at most ${MAX_RATE_PER_SECOND}/s)`, (v) => parseBoundedRate(v, '--rate'))
     .addOption(new Option('--timing <mode>', 'recorded: keep the trace\'s inter-arrival times (open loop)').choices(['closed', 'recorded']).default('closed'))
-    .option('--speed <factor>', 'with --timing recorded: replay this many times faster', parseSpeed, 1)
+    .option('--speed <factor>', `with --timing recorded: replay this many times faster (${MIN_SPEED}-${MAX_SPEED})`, parseSpeed, 1)
     .option('--duration <duration>', 'measure for this long after the warmup (e.g. 30s, 5m)', (v) => parseDuration(v, '--duration'))
     .option('--requests <n>', 'measure this many requests after the warmup', positive('--requests'))
     .addOption(new Option('--warmup <duration>', 'send for this long first without measuring').argParser((v) => parseDuration(v, '--warmup', { zero: true })).default(0, 'none'))
@@ -201,29 +208,30 @@ export function replayCommand(ctx: RunContext): Command {
     const tty = process.stderr.isTTY === true && flags.progress;
     let outcome;
     try {
-      if (flags.startAt !== undefined) await waitForStartAt(flags.startAt, { signal: stop.signal, log: (m) => process.stderr.write(`replay: ${m}\n`) });
+      await startAt(flags, stop.signal, 'replay');
+      // replay() throws only typed errors (UsageError, RuntimeError): main() maps them.
       outcome = await replay({
         ...options,
         signal: stop.signal,
         onIssue: (m) => process.stderr.write(`replay: ${m}\n`),
         ...(tty ? { onProgress: (p) => process.stderr.write(progressLine(p)) } : {}),
       });
-    } catch (e) {
-      if (e instanceof TraceFormatError) throw runtimeError(`${trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
-      if (e instanceof RangeError) throw usageError(e.message);
-      if (isErrno(e)) throw runtimeError(`cannot read ${trace}: ${e.message}`, 'AJPBENCH_ERR_INPUT');
-      throw e;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
     if (tty) process.stderr.write('\n');
     const { report, results } = outcome;
+    const name = options.targets.map((t) => t.label).join(' + ');
     if (flags.json !== undefined) writeOut(flags.json, JSON.stringify(report, null, 2) + '\n');
     if (flags.hgrm !== undefined) writeOut(flags.hgrm, renderHgrm(results.completeHistogram));
     process.stdout.write(renderReplayTable(report, { color: process.stdout.isTTY === true }));
     // Thresholds, --html and --junit from the final report (src/cli/verdict-options.ts).
-    ctx.exitCode = finishLoadVerdicts(report, flags, 'replay', options.targets.map((t) => t.label).join(' + ')) === 1 ? ExitCode.VerdictFailed : ExitCode.Ok;
+    const verdict = finishLoadVerdicts(report, flags, 'replay', name);
+    // Everything measured is out; a run that got no response at all (or none to measure) fails now.
+    const failure = runFailure(report, 'replay', name);
+    if (failure !== undefined) throw failure;
+    ctx.exitCode = verdict === 1 ? ExitCode.VerdictFailed : ExitCode.Ok;
   });
 }
 
@@ -234,7 +242,7 @@ export function toReplayOptions(trace: string, f: ReplayFlags): ReplayOptions {
     try {
       return parseTarget(t);
     } catch (e) {
-      throw usageError(`--target: ${(e as Error).message}`);
+      throw e instanceof UsageError ? new UsageError(`--target: ${e.message}`, e.code) : e;
     }
   });
   let model: LoadModel = 'closed';
@@ -286,8 +294,4 @@ function writeOut(file: string, text: string): void {
   } catch (e) {
     throw runtimeError(`cannot write ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
   }
-}
-
-function isErrno(e: unknown): e is NodeJS.ErrnoException {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string';
 }

@@ -1,14 +1,17 @@
 /** `ajpbench sweep`: step the load up and find the knee (docs/verdicts.md "Sweep and the knee"). */
 import { Command, InvalidArgumentError } from 'commander';
+import { UsageError } from '../errors.js';
+import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND } from '../load/limits.js';
+import { noResponseError } from '../load/no-response.js';
 import { renderSweep } from '../report/verdict-tables.js';
 import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
 import { DEFAULT_LATENCY_FACTOR, DEFAULT_MIN_GAIN } from '../verdict/knee.js';
 import { parseSteps, sweep, type SweepResult } from '../verdict/sweep.js';
 import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
-import { ExitCode, usageError } from './exit-codes.js';
+import { ExitCode, runtimeError, usageError } from './exit-codes.js';
 import type { RunContext } from './main.js';
-import { parseDuration, parseInteger } from './options.js';
-import type { ReplayFlags } from './replay-command.js';
+import { parseDuration } from './options.js';
+import { parseConcurrency, type ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
 import { checkThresholds, thresholdCases, writeOutput } from './verdict-options.js';
 import type { VerdictDocument } from './verdict-document.js';
@@ -22,11 +25,12 @@ interface SweepFlags extends Omit<ReplayFlags, 'concurrency'> {
   latencyFactor: number;
 }
 
+/** A step list's UsageError as commander's own, so it is reported like any bad flag value. */
 const wrap = <T>(f: (v: string) => T) => (v: string): T => {
   try {
     return f(v);
   } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
+    throw e instanceof UsageError ? new InvalidArgumentError(e.message) : e;
   }
 };
 
@@ -47,17 +51,14 @@ export function sweepCommand(ctx: RunContext): Command {
         `${DEFAULT_MIN_GAIN} of the added load comes out as throughput) while p99 grows ${DEFAULT_LATENCY_FACTOR}x or more. ` +
         'Prints the steps, the knee and what it means for sizing (Apache MaxRequestWorkers / ThreadsPerChild, mod_jk ' +
         'connection_pool_size, Tomcat\'s AJP connector maxThreads). Each step is one replay (--duration or --requests; ' +
-        'default 10 s; the trace is cycled).\n\n' +
+        'default 10 s; the trace is cycled). Steps where every request failed take no part in the knee; a sweep in which no ' +
+        'step got a response exits 3 after printing. Ctrl-C keeps the steps run so far.\n\n' +
         'Example: ajpbench sweep trace.jsonl --target ajp://127.0.0.1:8009 --concurrency 1,2,4,...,128 --duration 10s',
     )
     .argument('<trace>', 'the trace file (.jsonl)')
-    .option('--concurrency <steps>', 'closed-loop steps: 1,2,4,8 or 1,2,...,256 (doubling) or 10,20,...,100', wrap((v) => parseSteps(v, '--concurrency').map((x) => Math.round(x))))
-    .option('--rates <steps>', 'open-loop steps in requests/s: 100,200,...,1000', wrap((v) => parseSteps(v, '--rates')))
-    .option('--in-flight <n>', 'with --rates: most requests in flight (= connections)', (v) => {
-      const n = parseInteger(v, '--in-flight');
-      if (n < 1) throw new InvalidArgumentError('--in-flight takes at least 1');
-      return n;
-    }, 256)
+    .option('--concurrency <steps>', `closed-loop steps: 1,2,4,8 or 1,2,...,256 (doubling) or 10,20,...,100 (whole numbers, 1-${MAX_CONCURRENCY})`, wrap((v) => parseSteps(v, '--concurrency', { max: MAX_CONCURRENCY, integer: true })))
+    .option('--rates <steps>', `open-loop steps in requests/s: 100,200,...,1000 (at most ${MAX_RATE_PER_SECOND})`, wrap((v) => parseSteps(v, '--rates', { max: MAX_RATE_PER_SECOND })))
+    .option('--in-flight <n>', `with --rates: most requests in flight (= connections; 1-${MAX_CONCURRENCY})`, parseConcurrency('--in-flight'), 256)
     .option('--pause <duration>', 'pause between steps', (v) => parseDuration(v, '--pause', { zero: true }), 1000)
     .option('--min-gain <share>', 'knee: the gain below which throughput counts as flat', positiveNumber('--min-gain'), DEFAULT_MIN_GAIN)
     .option('--latency-factor <x>', 'knee: the p99 growth that counts as sharp', positiveNumber('--latency-factor'), DEFAULT_LATENCY_FACTOR);
@@ -91,6 +92,7 @@ export function sweepCommand(ctx: RunContext): Command {
     } finally {
       stop.done();
     }
+    if (result.steps.every((s) => s.report.schedule.sent === 0)) throw runtimeError('sweep was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
     let text = renderSweep(result);
     // Thresholds per step: the sweep passes when at least its first step meets them all, and the
     // highest step that does is the load the setup carries within them.
@@ -126,6 +128,10 @@ export function sweepCommand(ctx: RunContext): Command {
       };
       writeOutput(flags.json, JSON.stringify(doc) + '\n');
     }
+    // Everything measured is out; a sweep in which no step got a response measured nothing but the failure.
+    const failures = result.steps.map((s) => noResponseError(s.report, name));
+    const first = failures[0];
+    if (first !== undefined && failures.every((f) => f !== undefined)) throw first;
     ctx.exitCode = pass ? ExitCode.Ok : ExitCode.VerdictFailed;
   });
 }

@@ -49,12 +49,15 @@ export function addVerdictOptions(cmd: Command, opts: { junit?: boolean; startAt
 
 /**
  * Waits until `at` (wall clock). A time in the past starts at once with a note; one more than a
- * day ahead is a usage error. Resolves false when aborted.
+ * day ahead is a usage error. Resolves false when aborted, also by a stop that came before the wait.
  */
 export async function waitForStartAt(at: Date, opts: { signal?: AbortSignal; log?: (line: string) => void; now?: () => number } = {}): Promise<boolean> {
   const now = opts.now ?? Date.now;
   const wait = at.getTime() - now();
+  if (!Number.isFinite(wait)) throw usageError(`--start-at: ${String(at)} is not a time`);
   if (wait > MAX_START_WAIT_MS) throw usageError(`--start-at ${at.toISOString()} is more than 24 h away`);
+  // An 'abort' listener added now would never fire for a stop that already happened.
+  if (opts.signal?.aborted === true) return false;
   if (wait <= 0) {
     if (wait < -1000) opts.log?.(`--start-at ${at.toISOString()} was ${(-wait / 1000).toFixed(1)} s ago: starting now`);
     return true;
@@ -80,6 +83,16 @@ export async function waitForStartAt(at: Date, opts: { signal?: AbortSignal; log
     signal?.addEventListener('abort', onAbort, { once: true });
     arm();
   });
+}
+
+/**
+ * --start-at for a load command: waits, and a stop (Ctrl-C) during the wait ends the command
+ * with AJPBENCH_ERR_INTERRUPTED, since nothing was measured.
+ */
+export async function startAt(flags: VerdictFlags, signal: AbortSignal, name: string): Promise<void> {
+  if (flags.startAt === undefined) return;
+  const started = await waitForStartAt(flags.startAt, { signal, log: (m) => process.stderr.write(`${name}: ${m}\n`) });
+  if (!started) throw runtimeError(`${name} was stopped before it started (waiting for --start-at): nothing was measured`, 'AJPBENCH_ERR_INTERRUPTED');
 }
 
 export interface ThresholdOutcome {

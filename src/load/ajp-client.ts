@@ -3,11 +3,19 @@
  * (most recently used first, as mod_jk's pool hands them out), reuse only after End Response with
  * reuse=1 (§5.3, §7.2), optional CPing with mod_jk's ping_mode letters (§7.1), the secret
  * attribute (§8), and connect/request timeouts checked by one periodic sweep.
+ *
+ * A failed CPing closes that connection and the request goes to a fresh one, as mod_jk's
+ * ajp_service does (its `retries`, default 2: a request gets two tries in all).
  */
 import { AjpConnection, AjpRequestEncoder } from './ajp-connection.js';
-import { emptyConnectionStats, type ClientOptions, type ConnectionStats, type LoadClient } from './load-client.js';
+import { UsageError } from '../errors.js';
+import { MAX_TIMER_MS, checkPort } from './limits.js';
+import { checkClientOptions, emptyConnectionStats, type ClientOptions, type ConnectionStats, type LoadClient } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
-import type { ErrorKind, RequestResult } from './request-result.js';
+import { failResult, type ErrorKind, type RequestResult } from './request-result.js';
+
+/** Tries a request gets when its CPing fails (mod_jk's worker.retries default). */
+export const CPING_TRIES = 2;
 
 /**
  * mod_jk ping_mode letters: C after connect, P before every request, I before reusing a
@@ -48,18 +56,22 @@ export class ConnectionPool {
     return this.all.size;
   }
 
-  /** An idle connection (CPinged first when the ping modes say so), or a new one. */
-  acquire(cb: Acquired): void {
+  /**
+   * An idle connection (CPinged first when the ping modes say so), or a new one. `tried`: CPings
+   * that already failed for this request; after one, only a fresh connection will do.
+   */
+  acquire(cb: Acquired, tried = 0): void {
     const ping = this.opts.ping;
-    const conn = this.idle.pop();
+    const conn = tried === 0 ? this.idle.pop() : undefined;
     if (conn !== undefined) {
       this.stats.reused++;
       const idleFor = this.now() - conn.lastUsedMs;
-      if (ping !== undefined && (has(ping, 'P') || (has(ping, 'I') && idleFor > ping.intervalMs))) return this.cping(conn, ping, cb);
+      if (ping !== undefined && (has(ping, 'P') || (has(ping, 'I') && idleFor > ping.intervalMs))) return this.cping(conn, ping, cb, tried);
       return cb(conn, null, null);
     }
     if (this.all.size >= this.opts.connections) {
-      // The schedulers never have more requests in flight than connections; this is a safety net.
+      // The schedulers never have more requests in flight than connections, and a failed connection
+      // leaves the pool at once (AjpConnection.fail), so a retry finds room: this is a safety net.
       return cb(null, 'other', `all ${this.opts.connections} connections are busy`);
     }
     const fresh = new AjpConnection(this.opts.host, this.opts.port, this.opts.encoder, this.opts, this, this.now, (kind, message) => {
@@ -68,7 +80,7 @@ export class ConnectionPool {
         return cb(null, kind, message);
       }
       this.stats.opened++;
-      if (ping !== undefined && (has(ping, 'C') || has(ping, 'P'))) return this.cping(fresh, ping, cb);
+      if (ping !== undefined && (has(ping, 'C') || has(ping, 'P'))) return this.cping(fresh, ping, cb, tried);
       cb(fresh, null, null);
     });
     this.all.add(fresh);
@@ -100,12 +112,14 @@ export class ConnectionPool {
     await new Promise((r) => setImmediate(r));
   }
 
-  private cping(conn: AjpConnection, ping: PingOptions, cb: Acquired): void {
+  /** CPing, and on failure (the connection is closed by then) the request's next try on a fresh connection. */
+  private cping(conn: AjpConnection, ping: PingOptions, cb: Acquired, tried: number): void {
     this.stats.cpings++;
     conn.cping(ping.timeoutMs, (kind, message) => {
       if (kind === null) return cb(conn, null, null);
       this.stats.cpingFailures++;
-      cb(null, 'cping-failed', message);
+      if (tried + 1 < CPING_TRIES && !this.closing) return this.acquire(cb, tried + 1);
+      cb(null, 'cping-failed', `${message ?? 'CPing failed'} (${tried + 1} tries, each on its own connection)`);
     });
   }
 
@@ -125,6 +139,10 @@ export class AjpClient implements LoadClient {
   private readonly now: () => number;
 
   constructor(opts: AjpClientOptions) {
+    // net.connect would throw this from inside a send, on the hot path; say it here, once.
+    checkPort(opts.port, `ajp://${opts.host}:${opts.port}`);
+    checkClientOptions(opts);
+    if (opts.ping !== undefined && !(opts.ping.timeoutMs > 0 && opts.ping.timeoutMs <= MAX_TIMER_MS)) throw new UsageError(`the ping timeout takes above 0 to ${MAX_TIMER_MS} ms, got ${opts.ping.timeoutMs}`);
     this.now = opts.now ?? (() => performance.now());
     this.label = opts.label ?? `ajp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
     this.pool = new ConnectionPool(opts, this.now);
@@ -133,9 +151,7 @@ export class AjpClient implements LoadClient {
   send(req: ReplayRequest, rec: RequestResult, done: () => void): void {
     this.pool.acquire((conn, kind, message) => {
       if (conn === null) {
-        rec.error = kind;
-        rec.errorMessage = message;
-        rec.endMs = this.now();
+        failResult(rec, kind ?? 'other', message ?? 'no connection', this.now());
         return done();
       }
       conn.exchange(req, rec, (reusable) => {

@@ -24,7 +24,7 @@ import {
 } from '../protocol/index.js';
 import type { ClientOptions } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
-import { errorKindOf, type ErrorKind, type RequestResult } from './request-result.js';
+import { errorKindOf, failResult, type ErrorKind, type RequestResult } from './request-result.js';
 import { finishResponseHeaders, noteResponseHeader } from './response-headers.js';
 
 /** Encodes Forward Requests for one run: the secret goes first among the attributes (§8, mod_jk order). */
@@ -93,6 +93,8 @@ export class AjpConnection implements FrameSink {
   private done: ExchangeCallback | undefined;
   private bodySent = 0;
   private hash: Hash | undefined;
+  /** The timeout of the CPing in progress (for its message). */
+  private pingTimeoutMs = 0;
 
   constructor(
     host: string,
@@ -125,6 +127,7 @@ export class AjpConnection implements FrameSink {
   cping(timeoutMs: number, cb: ReadyCallback): void {
     this.state = 'cping';
     this.ready = cb;
+    this.pingTimeoutMs = timeoutMs;
     this.deadline = this.now() + timeoutMs;
     this.socket.write(CPING_FRAME);
   }
@@ -136,9 +139,7 @@ export class AjpConnection implements FrameSink {
       first = this.frames.firstFrames(req);
     } catch (e) {
       // mod_jk answers 413 for a request that does not fit one packet (§1); nothing was sent.
-      rec.error = 'other';
-      rec.errorMessage = e instanceof AjpEncodeError ? `cannot encode the Forward Request: ${e.message}` : String(e);
-      rec.endMs = this.now();
+      failResult(rec, 'other', e instanceof AjpEncodeError ? `cannot encode the Forward Request: ${e.message}` : String(e), this.now());
       cb(true);
       return;
     }
@@ -153,10 +154,11 @@ export class AjpConnection implements FrameSink {
     this.socket.write(first);
   }
 
-  /** Called by the pool's sweep when the deadline has passed. */
+  /** Called by the pool's sweep when the deadline has passed: the message says which deadline. */
   expire(): void {
-    const kind: ErrorKind = this.state === 'connecting' ? 'connect-timeout' : this.state === 'cping' ? 'cping-failed' : 'timeout';
-    this.fail(kind, kind === 'cping-failed' ? 'no CPong within the ping timeout' : `no response within ${this.opts.requestTimeoutMs} ms`);
+    if (this.state === 'connecting') this.fail('connect-timeout', `not connected within ${this.opts.connectTimeoutMs} ms`);
+    else if (this.state === 'cping') this.fail('cping-failed', `no CPong within ${this.pingTimeoutMs} ms`);
+    else if (this.state === 'busy') this.fail('timeout', `no complete response within ${this.opts.requestTimeoutMs} ms of the send`);
   }
 
   destroy(): void {
@@ -171,7 +173,7 @@ export class AjpConnection implements FrameSink {
         this.deadline = Infinity;
         this.lastUsedMs = this.now();
         this.settleReady(null, null);
-      } else this.fail('cping-failed', `expected CPong, got message type ${type}`);
+      } else this.fail('cping-failed', `the answer to the CPing was message type ${type}, not CPong`);
       return;
     }
     const rec = this.rec;
@@ -274,25 +276,26 @@ export class AjpConnection implements FrameSink {
     this.state = 'closed';
     this.deadline = Infinity;
     this.socket.destroy();
+    // Out of the pool now, not at the 'close' event a turn later: the request the callbacks below
+    // start (a retry, the scheduler's next one) must find this slot free, not "all busy".
+    this.events.closed(this);
     if (prev === 'busy' && this.rec !== undefined) {
       const rec = this.rec;
       const done = this.done as ExchangeCallback;
       this.clearExchange();
-      rec.error = kind;
-      rec.errorMessage = message;
-      rec.endMs = this.now();
+      failResult(rec, kind, message, this.now());
       done(false);
     } else if (prev === 'connecting' || prev === 'cping') this.settleReady(kind, message);
   }
 
   private onClose(): void {
     const prev = this.state;
-    // Out of the pool first, so that a request retried from the callbacks below sees a free slot.
     this.events.closed(this);
     if (prev === 'busy' || prev === 'connecting' || prev === 'cping') {
       const e = this.lastError;
-      const kind: ErrorKind = e === undefined ? (prev === 'connecting' ? 'connect-failed' : prev === 'cping' ? 'cping-failed' : 'closed') : prev === 'cping' ? 'cping-failed' : errorKindOf(e, prev === 'connecting');
-      this.fail(kind, e?.message ?? 'the connection closed');
+      if (prev === 'cping') this.fail('cping-failed', `the connection ${e === undefined ? 'closed' : `failed (${e.message})`} during the CPing`);
+      else if (e === undefined) this.fail(prev === 'connecting' ? 'connect-failed' : 'closed', prev === 'connecting' ? 'the connection closed while connecting' : 'the peer closed the connection before the response ended');
+      else this.fail(errorKindOf(e, prev === 'connecting'), e.message);
     }
     this.state = 'closed';
   }

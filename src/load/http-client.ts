@@ -11,9 +11,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
-import { emptyConnectionStats, type ClientOptions, type ConnectionStats, type LoadClient } from './load-client.js';
+import { checkClientOptions, emptyConnectionStats, type ClientOptions, type ConnectionStats, type LoadClient } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
-import { errorKindOf, type RequestResult } from './request-result.js';
+import { checkPort } from './limits.js';
+import { errorKindOf, failResult, type RequestResult } from './request-result.js';
 import { finishResponseHeaders, noteResponseHeader } from './response-headers.js';
 
 export interface HttpClientOptions extends ClientOptions {
@@ -38,6 +39,8 @@ export class HttpClient implements LoadClient {
   private readonly origin: string;
 
   constructor(private readonly opts: HttpClientOptions) {
+    checkPort(opts.port, `http://${opts.host}:${opts.port}`);
+    checkClientOptions(opts);
     this.now = opts.now ?? (() => performance.now());
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     this.origin = `http://${host}:${opts.port}`;
@@ -55,8 +58,7 @@ export class HttpClient implements LoadClient {
   }
 
   send(req: ReplayRequest, rec: RequestResult, done: () => void): void {
-    const handler = new ResponseHandler(rec, this.opts, this.now, done, this.opts.verify === undefined ? undefined : createHash('sha256'));
-    rec.bytesSent += req.body.length;
+    const handler = new ResponseHandler(rec, this.opts, this.now, done, this.opts.verify === undefined ? undefined : createHash('sha256'), req.body.length);
     try {
       this.pool.dispatch(
         {
@@ -126,9 +128,13 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     private readonly now: () => number,
     private readonly done: () => void,
     private readonly hash: Hash | undefined,
+    private readonly bodyLength: number,
   ) {}
 
-  onRequestStart(): void {}
+  /** undici calls this as it writes the request on a connected socket: only then was the body sent. */
+  onRequestStart(): void {
+    this.rec.bytesSent += this.bodyLength;
+  }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx informational: the real response follows
@@ -160,13 +166,12 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     this.done();
   }
 
+  /** The request failed, before or after the response head: an error only (failResult). */
   onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
     if (this.settled) return;
     this.settled = true;
     const rec = this.rec;
-    rec.endMs = this.now();
-    rec.error = errorKindOf(err.cause ?? err, rec.headersMs < 0 && isConnectError(err));
-    rec.errorMessage = err.message;
+    failResult(rec, errorKindOf(err.cause ?? err, rec.headersMs < 0 && isConnectError(err)), err.message, this.now());
     this.done();
   }
 }

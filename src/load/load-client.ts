@@ -1,4 +1,6 @@
 /** What the schedulers need from a client (AjpClient, HttpClient). */
+import { UsageError } from '../errors.js';
+import { MAX_TIMER_MS, checkConcurrency } from './limits.js';
 import type { ReplayRequest } from './replay-request.js';
 import type { RequestResult } from './request-result.js';
 
@@ -46,4 +48,15 @@ export interface ClientOptions {
   /** Keep the body SHA-256 and these response headers (lowercase) for --verify. */
   verify?: { headers: string[] };
   now?: () => number;
+}
+
+/**
+ * The options a client cannot run with, as usage errors when it is made: a timeout that is NaN,
+ * not above zero or past the timer limit would never expire (or expire at once).
+ */
+export function checkClientOptions(o: ClientOptions): void {
+  checkConcurrency(o.connections, 'connections');
+  for (const [name, ms] of [['connect timeout', o.connectTimeoutMs], ['request timeout', o.requestTimeoutMs]] as const) {
+    if (!(ms > 0 && ms <= MAX_TIMER_MS)) throw new UsageError(`the ${name} takes above 0 to ${MAX_TIMER_MS} ms, got ${ms}`);
+  }
 }

@@ -4,6 +4,8 @@
  * absolute, a scheduler that falls behind sends what is overdue at once and catches up rather
  * than drifting, and open-loop latency is measured from these times (no coordinated omission).
  */
+import { UsageError } from '../errors.js';
+import { MAX_SPEED, MIN_SPEED, checkRate } from './limits.js';
 import type { ReplayRequest } from './replay-request.js';
 
 export interface Pacer {
@@ -19,7 +21,7 @@ export class ConstantPacer implements Pacer {
   private readonly intervalMs: number;
 
   constructor(readonly ratePerSecond: number) {
-    if (!(ratePerSecond > 0)) throw new RangeError(`rate must be above zero, got ${ratePerSecond}`);
+    checkRate(ratePerSecond);
     this.intervalMs = 1000 / ratePerSecond;
     this.description = `constant ${ratePerSecond}/s`;
   }
@@ -49,7 +51,7 @@ export class RecordedPacer implements Pacer {
     private readonly source: { readonly firstT: number; readonly passSpanUs: number | undefined },
     readonly speed: number,
   ) {
-    if (!(speed > 0)) throw new RangeError(`speed must be above zero, got ${speed}`);
+    if (!(speed >= MIN_SPEED && speed <= MAX_SPEED)) throw new UsageError(`speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED}, got ${speed}`);
     this.description = `recorded timing${speed === 1 ? '' : ` at ${speed}x`}`;
   }
 

@@ -9,7 +9,7 @@ import { PerSecondSeries } from './per-second-series.js';
 import { build as buildHistogram, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import type { LatencyStats } from '../report/trace-summary.js';
 import type { ConnectionStats } from './load-client.js';
-import { ERROR_KINDS, type ErrorKind, type Mismatch, type RequestResult } from './request-result.js';
+import { ERROR_KINDS, isResponse, type ErrorKind, type Mismatch, type RequestResult } from './request-result.js';
 import type { ScheduleStats } from './schedulers.js';
 
 /** Latencies above one hour are clamped to it (HDR histograms have a fixed range). */
@@ -64,10 +64,15 @@ export interface ReplayReport {
   requests: {
     /** Measured requests (warmup excluded) that ended, with or without a response. */
     total: number;
-    /** With a response (any status). */
+    /**
+     * With a response (any status): headers and the end of it came. A reply cut short after its
+     * headers is an error only, never a response (failResult).
+     */
     responses: number;
     /** Failed (no response) or 5xx. */
     errors: number;
+    /** Responses during the warmup (kept out of everything else; says whether the target ever answered). Absent in older results. */
+    warmupResponses?: number;
     /** Ended responses per second over the measured window. */
     perSecond: number;
   };
@@ -103,6 +108,7 @@ export class ReplayResults {
   private origin = 0;
   private warmupMs = 0;
   private warmupSeen = 0;
+  private warmupResponses = 0;
   private total = 0;
   private responses = 0;
   private errorsTotal = 0;
@@ -136,6 +142,7 @@ export class ReplayResults {
   add(r: RequestResult): void {
     if (r.warmup) {
       this.warmupSeen++;
+      if (isResponse(r)) this.warmupResponses++;
       return;
     }
     this.total++;
@@ -156,7 +163,7 @@ export class ReplayResults {
       else e.count++;
     }
     const worker = this.workerOf(r);
-    if (r.status > 0) {
+    if (isResponse(r)) {
       this.responses++;
       this.perSecondResponses[second] = (this.perSecondResponses[second] as number) + 1;
       this.statuses.set(r.status, (this.statuses.get(r.status) ?? 0) + 1);
@@ -282,6 +289,7 @@ export class ReplayResults {
         responses: this.responses,
         errors: this.errorsTotal,
         perSecond: measuredMs > 0 ? (this.responses * 1000) / measuredMs : 0,
+        warmupResponses: this.warmupResponses,
       },
       latency: { unit: 'µs', timeToHeadersUs: latencyReport(this.overall.headersUs), timeToCompleteUs: latencyReport(this.overall.completeUs) },
       byRoute,
@@ -310,7 +318,7 @@ export class ReplayResults {
       verify: this.verifying
         ? { compared: this.verified, matched: this.verifiedOk, mismatched: this.verified - this.verifiedOk, byKind: [...this.mismatches.values()].sort((a, b) => b.count - a.count) }
         : null,
-      warnings: warnings(schedule, this.total),
+      warnings: warnings(schedule, this.total, this.responses),
     };
   }
 }
@@ -351,7 +359,7 @@ export function latencyReport(h: Histogram): LatencyReport {
   };
 }
 
-function warnings(s: ScheduleStats, total: number): string[] {
+function warnings(s: ScheduleStats, total: number, responses: number): string[] {
   const w: string[] = [];
   if (s.lateSends > 0 && s.lateSends >= Math.max(1, s.sent * 0.01)) {
     w.push(
@@ -368,5 +376,6 @@ function warnings(s: ScheduleStats, total: number): string[] {
   if (s.notSent > 0) w.push(`${s.notSent} requests were due but never sent: the run stopped while they waited for a connection`);
   if (s.abandoned > 0) w.push(`${s.abandoned} requests were still in flight when the run ended; they are not counted`);
   if (total === 0) w.push('no request was measured (check --warmup against --duration / --requests)');
+  else if (responses === 0) w.push(`none of the ${total} measured requests got a response: every one failed (see Errors)`);
   return w;
 }

@@ -1,12 +1,17 @@
 /**
  * replay(): the library entry behind `ajpbench replay`. Opens the trace as a streaming source,
  * builds one client per target, runs the chosen scheduler with ReplayResults as its sink, and
- * returns the report. A dead or failing target is measured (errors by kind), never thrown; only a
- * trace that cannot be opened throws (TraceFormatError or the file error).
+ * returns the report. A dead or failing target is measured (errors by kind), never thrown (the
+ * caller decides what a run with no response means: src/load/no-response.ts). It throws only
+ * UsageError for options no run can have, and RuntimeError for a trace that cannot be opened
+ * (AJPBENCH_ERR_INPUT) or is not a trace (AJPBENCH_ERR_TRACE).
  */
+import { AjpbenchError, RuntimeError, UsageError, describeFileError, errnoCode } from '../errors.js';
+import { TraceFormatError } from '../trace/trace-errors.js';
 import { AjpClient, type PingOptions } from './ajp-client.js';
 import { AjpRequestEncoder } from './ajp-connection.js';
 import { HttpClient } from './http-client.js';
+import { MAX_TIMER_MS, MAX_SPEED, MIN_SPEED, checkConcurrency, checkPort, checkRate, timerMs } from './limits.js';
 import type { LoadClient } from './load-client.js';
 import { ConstantPacer, RecordedPacer } from './pacer.js';
 import type { RewriteOptions } from './replay-request.js';
@@ -62,18 +67,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
+  checkOptions(opts);
   const l = opts.limits;
-  if (opts.loop === true && l.durationMs === Infinity && l.requests === Infinity) {
-    throw new RangeError('--loop needs a limit: --duration or --requests');
-  }
-  if (opts.model === 'open' && !(opts.rate !== undefined && opts.rate > 0)) throw new RangeError('open loop needs a rate');
   const now = opts.now ?? (() => performance.now());
-  const source = await TraceRequestSource.open(opts.trace, {
-    loop: opts.loop === true,
-    ...(opts.rewrite === undefined ? {} : { rewrite: opts.rewrite }),
-    orderWindow: opts.model === 'recorded' ? 4096 : 0,
-    ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
-  });
+  const source = await openSource(opts);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const common = {
@@ -108,6 +105,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     drainMs: requestTimeoutMs + connectTimeoutMs + 1000,
     now,
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
     ...(opts.verify === undefined ? {} : { verify: responseVerifier(common.verify?.headers ?? []) }),
   };
   const scheduler =
@@ -119,7 +117,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const progress =
     opts.onProgress === undefined
       ? undefined
-      : setInterval(() => opts.onProgress?.(results.progress(now())), opts.progressIntervalMs ?? 1000);
+      : setInterval(() => opts.onProgress?.(results.progress(now())), Math.max(10, timerMs(opts.progressIntervalMs ?? 1000)));
   progress?.unref();
   let schedule;
   try {
@@ -134,6 +132,47 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const skipped = source.skipNote();
   if (skipped !== undefined) report.warnings.push(skipped);
   return { report, results };
+}
+
+/** The trace as a request source; a file that cannot be read or is not a trace is a RuntimeError. */
+async function openSource(opts: ReplayOptions): Promise<TraceRequestSource> {
+  try {
+    return await TraceRequestSource.open(opts.trace, {
+      loop: opts.loop === true,
+      ...(opts.rewrite === undefined ? {} : { rewrite: opts.rewrite }),
+      orderWindow: opts.model === 'recorded' ? 4096 : 0,
+      ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
+    });
+  } catch (e) {
+    if (e instanceof AjpbenchError) throw e;
+    if (e instanceof TraceFormatError) throw new RuntimeError(`${opts.trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE', { cause: e });
+    // System errors only (ENOENT, EISDIR, EACCES ...): Node's own ERR_* codes are bugs, not files.
+    if (/^E[A-Z0-9]+$/.test(errnoCode(e) ?? '')) throw new RuntimeError(`cannot read ${opts.trace}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT', { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * Options no run can have are usage errors, found here before anything is opened (the CLI checks
+ * its flags first, with the flag's name; this guards the library entry).
+ */
+function checkOptions(o: ReplayOptions): void {
+  if (o.targets.length === 0) throw new UsageError('replay needs at least one target');
+  for (const t of o.targets) checkPort(t.port, t.label);
+  checkConcurrency(o.concurrency);
+  const l = o.limits;
+  if (o.loop === true && l.durationMs === Infinity && l.requests === Infinity) throw new UsageError('--loop needs a limit: --duration or --requests');
+  if (!(l.warmupMs >= 0 && l.warmupMs <= MAX_TIMER_MS)) throw new UsageError(`the warmup takes 0 to ${MAX_TIMER_MS} ms, got ${l.warmupMs}`);
+  if (!(l.durationMs > 0)) throw new UsageError(`the duration must be above 0, got ${l.durationMs}`);
+  if (!(l.requests >= 1)) throw new UsageError(`the request limit must be at least 1, got ${l.requests}`);
+  if (o.model === 'open') checkRate(o.rate ?? NaN);
+  if (o.model === 'recorded' && o.speed !== undefined && !(o.speed >= MIN_SPEED && o.speed <= MAX_SPEED)) {
+    throw new UsageError(`speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED}, got ${o.speed}`);
+  }
+  for (const [name, ms] of [['connect timeout', o.connectTimeoutMs], ['request timeout', o.requestTimeoutMs], ['ping timeout', o.ping?.timeoutMs], ['ping interval', o.ping?.intervalMs]] as const) {
+    if (ms !== undefined && !(ms > 0 && ms <= MAX_TIMER_MS)) throw new UsageError(`the ${name} takes above 0 to ${MAX_TIMER_MS} ms, got ${ms}`);
+  }
+  if (o.pipelining !== undefined && !(Number.isInteger(o.pipelining) && o.pipelining >= 1)) throw new UsageError(`pipelining takes a whole number of at least 1, got ${o.pipelining}`);
 }
 
 /** The settings as they go into the JSON report (never the secret itself). */

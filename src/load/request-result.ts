@@ -16,7 +16,7 @@ export const ERROR_KINDS = {
   reset: 'the connection was reset (RST) during the request',
   closed: 'the peer closed the connection before the response ended',
   protocol: 'the peer sent bytes that are not a valid response (bad frame, unexpected message)',
-  'cping-failed': 'no CPong came back for the CPing before the request (--ping)',
+  'cping-failed': 'no CPong came back for the CPing before the request (--ping), on each of its two tries',
   'status-5xx': 'the response had a 5xx status (timed and counted like any response, and also as an error)',
   dropped: 'never sent: the open-loop backlog (1,000,000 requests) was full; the target cannot keep up with --rate',
   other: 'any other failure (the message says which)',
@@ -106,6 +106,24 @@ export function resetResult(r: RequestResult): void {
   r.verifyHeaders = null;
   r.mismatches = null;
   r.warmup = false;
+}
+
+/**
+ * Ends a request in failure. A failure is an error only, never a response: a reply cut short after
+ * its headers (reset, closed, timed out mid-body) loses its status here, so that no report counts
+ * it as a response, times it or adds it to throughput; the message keeps how far it got.
+ */
+export function failResult(rec: RequestResult, kind: ErrorKind, message: string, endMs: number): void {
+  rec.errorMessage = rec.status > 0 ? `${message} (after the response headers, status ${rec.status})` : message;
+  rec.error = kind;
+  rec.status = 0;
+  rec.headersMs = -1;
+  rec.endMs = endMs;
+}
+
+/** Whether the record is a response: headers and the end came (a 5xx too, which is also an error). */
+export function isResponse(r: RequestResult): boolean {
+  return r.status > 0 && (r.error === null || r.error === 'status-5xx');
 }
 
 /** A Node/undici socket error mapped to an error kind. */

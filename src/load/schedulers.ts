@@ -11,6 +11,8 @@
  *   waited for a free connection, or was sent late because the generator lagged, carries that
  *   wait in its latency. Lateness of the generator itself is counted apart and reported.
  */
+import { UsageError } from '../errors.js';
+import { checkConcurrency, timerMs } from './limits.js';
 import type { LoadClient } from './load-client.js';
 import type { Pacer } from './pacer.js';
 import type { ReplayRequest } from './replay-request.js';
@@ -50,6 +52,8 @@ export interface SchedulerOptions {
   maxBacklog?: number;
   /** After a stop signal, how long in-flight requests may take (default 1 s). */
   abortDrainMs?: number;
+  /** Notes for the user (a wait of hours or days for the next recorded request). */
+  onIssue?: (message: string) => void;
   now?: () => number;
 }
 
@@ -79,6 +83,10 @@ export interface ScheduleStats {
 export const LATE_MS = 10;
 /** The open-loop backlog never holds more than this; further due requests are dropped (error kind `dropped`). */
 export const MAX_BACKLOG = 1_000_000;
+/** Closed loop: workers started per turn of the event loop, so a large --concurrency never blocks a Ctrl-C. */
+export const START_BATCH = 512;
+/** Open loop: a wait for the next due request longer than this gets one note (recorded timing with a long gap). */
+export const LONG_WAIT_MS = 3_600_000;
 
 abstract class LoadScheduler {
   protected readonly now: () => number;
@@ -95,8 +103,8 @@ abstract class LoadScheduler {
   private lastResultMs = 0;
 
   constructor(protected readonly opts: SchedulerOptions, model: string) {
-    if (opts.clients.length === 0) throw new RangeError('at least one target is needed');
-    if (!(opts.concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, got ${opts.concurrency}`);
+    if (opts.clients.length === 0) throw new UsageError('at least one target is needed');
+    checkConcurrency(opts.concurrency);
     this.now = opts.now ?? (() => performance.now());
     this.stats = {
       model,
@@ -142,7 +150,8 @@ abstract class LoadScheduler {
     if (first || reason === 'signal') {
       if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
       const wait = reason === 'signal' ? (this.opts.abortDrainMs ?? 1000) : (this.opts.drainMs ?? 31_000);
-      this.drainTimer = setTimeout(() => this.hardStop(), wait);
+      // Clamped: past the timer limit Node fires at once, which would abandon every request in flight.
+      this.drainTimer = setTimeout(() => this.hardStop(), timerMs(wait));
       this.drainTimer.unref();
     }
     this.onStop();
@@ -238,12 +247,21 @@ abstract class LoadScheduler {
 }
 
 export class ClosedLoopScheduler extends LoadScheduler {
+  /**
+   * Workers with no request in flight: not started yet, or waiting for the source. A count, not a
+   * list of pending waits: one wait on the source serves all of them, so --concurrency costs
+   * nothing until requests actually go out.
+   */
+  private idle = 0;
+  private waiting = false;
+
   constructor(opts: SchedulerOptions) {
     super(opts, `closed loop, ${opts.concurrency} concurrent`);
   }
 
   protected begin(): void {
-    for (let i = 0; i < this.opts.concurrency; i++) this.step();
+    this.idle = this.opts.concurrency;
+    this.resume();
   }
 
   protected backlogSize(): number {
@@ -254,20 +272,47 @@ export class ClosedLoopScheduler extends LoadScheduler {
     return 0;
   }
 
-  private step(): void {
-    if (this.stopping !== undefined) return;
+  /** Idle workers take requests until the source runs dry; at most START_BATCH per turn of the event loop. */
+  private resume(): void {
+    for (let n = 0; this.idle > 0 && this.stopping === undefined; n++) {
+      if (n >= START_BATCH) {
+        setImmediate(() => this.resume());
+        return;
+      }
+      this.idle--;
+      if (!this.step()) return;
+    }
+  }
+
+  /** A worker takes its next request; false when there was none (the worker is idle again, or the run stops). */
+  private step(): boolean {
+    if (this.stopping !== undefined) return false;
     const t = this.elapsed();
     const over = this.overLimits(t);
-    if (over !== undefined) return this.stop(over);
+    if (over !== undefined) {
+      this.stop(over);
+      return false;
+    }
     const src = this.opts.source;
     const req = src.next();
     if (req === undefined) {
-      if (src.exhausted) return this.stop('trace-end');
-      void src.waitForMore().then(() => this.step());
-      return;
+      if (src.exhausted) {
+        this.stop('trace-end');
+        return false;
+      }
+      this.idle++;
+      if (!this.waiting) {
+        this.waiting = true;
+        void src.waitForMore().then(() => {
+          this.waiting = false;
+          this.resume();
+        });
+      }
+      return false;
     }
     if (t >= this.opts.limits.warmupMs) this.measured++;
-    this.send(req, t, () => this.step());
+    this.send(req, t, () => void this.step());
+    return true;
   }
 }
 
@@ -278,6 +323,7 @@ export class OpenLoopScheduler extends LoadScheduler {
   private pendingLoop = 0;
   private timer: NodeJS.Timeout | undefined;
   private waiting = false;
+  private notedLongWait = false;
   // Backlog: due requests waiting for a connection, FIFO (a ring would save the shift; the
   // backlog is short except when the target cannot keep up, and then it is bounded).
   private backlogReqs: ReplayRequest[] = [];
@@ -337,7 +383,7 @@ export class OpenLoopScheduler extends LoadScheduler {
       const over = this.overLimits(due);
       if (over !== undefined) return this.stop(over);
       if (due > elapsed) {
-        this.timer = setTimeout(() => this.tick(), due - elapsed);
+        this.waitFor(due - elapsed);
         return;
       }
       if (n >= 512) {
@@ -348,6 +394,18 @@ export class OpenLoopScheduler extends LoadScheduler {
       this.dispatch(this.pending, due, elapsed);
       this.pending = undefined;
     }
+  }
+
+  /**
+   * Sleeps until the next request is due. A wait past the timer limit (a recorded gap of 25 days
+   * or more) is slept in chunks: tick() finds the request not yet due and sleeps again.
+   */
+  private waitFor(ms: number): void {
+    if (ms > LONG_WAIT_MS && !this.notedLongWait) {
+      this.notedLongWait = true;
+      this.opts.onIssue?.(`the next request is due in ${formatLong(ms)} (${this.pacer.description}): waiting for it; --duration or Ctrl-C ends the run`);
+    }
+    this.timer = setTimeout(() => this.tick(), timerMs(ms));
   }
 
   private dispatch(req: ReplayRequest, due: number, elapsed: number): void {
@@ -388,4 +446,8 @@ export class OpenLoopScheduler extends LoadScheduler {
     }
     this.send(req, due, () => this.fromBacklog());
   }
+}
+
+function formatLong(ms: number): string {
+  return ms >= 86_400_000 ? `${(ms / 86_400_000).toFixed(1)} days` : `${(ms / 3_600_000).toFixed(1)} hours`;
 }

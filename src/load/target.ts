@@ -1,4 +1,6 @@
 /** Replay targets: `ajp://host:port` or `http://host:port[/prefix]`. */
+import { UsageError } from '../errors.js';
+import { checkPort } from './limits.js';
 
 export interface Target {
   protocol: 'ajp' | 'http';
@@ -10,23 +12,28 @@ export interface Target {
   label: string;
 }
 
-/** Throws RangeError with a message saying what is wrong (the CLI turns it into a usage error). */
+function bad(text: string, why: string): UsageError {
+  return new UsageError(`${JSON.stringify(text)}${why}`, 'AJPBENCH_ERR_TARGET');
+}
+
+/** Throws a UsageError (code AJPBENCH_ERR_TARGET) saying what is wrong. */
 export function parseTarget(text: string): Target {
+  // The URL parser refuses a port above 65535 as "not a URL"; say what is wrong with it instead.
+  const written = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]]*\]|[^/?#:@]*):(\d+)(?:[/?#]|$)/i.exec(text.trim());
+  if (written !== null) checkPort(Number(written[1]), JSON.stringify(text));
   let url: URL;
   try {
     url = new URL(text.trim());
   } catch {
-    throw new RangeError(`${JSON.stringify(text)} is not a URL: use ajp://host:port or http://host:port[/prefix]`);
+    throw bad(text, ' is not a URL: use ajp://host:port or http://host:port[/prefix]');
   }
   const protocol = url.protocol === 'ajp:' ? 'ajp' : url.protocol === 'http:' ? 'http' : undefined;
-  if (protocol === undefined) throw new RangeError(`${JSON.stringify(text)}: the scheme must be ajp:// or http:// (https is not supported)`);
-  if (url.hostname === '') throw new RangeError(`${JSON.stringify(text)} has no host`);
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new RangeError(`${JSON.stringify(text)}: a target has no user, query or fragment`);
-  }
-  const port = url.port === '' ? (protocol === 'ajp' ? 8009 : 80) : Number(url.port);
+  if (protocol === undefined) throw bad(text, ': the scheme must be ajp:// or http:// (https is not supported)');
+  if (url.hostname === '') throw bad(text, ' has no host');
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') throw bad(text, ': a target has no user, query or fragment');
+  const port = checkPort(url.port === '' ? (protocol === 'ajp' ? 8009 : 80) : Number(url.port), JSON.stringify(text));
   const prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
-  if (protocol === 'ajp' && prefix !== '') throw new RangeError(`${JSON.stringify(text)}: an ajp:// target takes no path (the trace's URIs are sent as recorded)`);
+  if (protocol === 'ajp' && prefix !== '') throw bad(text, ': an ajp:// target takes no path (the trace\'s URIs are sent as recorded)');
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return { protocol, host, port, prefix, label: `${protocol}://${url.hostname}:${port}${prefix}` };
 }

@@ -35,7 +35,7 @@ export function renderCompareTable(c: HtmlCompare): string {
     bytes(t.bytesReceived),
   ]);
   const out = [
-    `Compare: ${c.targets.length} targets, ${c.rounds} round${c.rounds === 1 ? '' : 's'} interleaved`,
+    `Compare: ${c.targets.length} target${c.targets.length === 1 ? '' : 's'}, ${c.rounds} round${c.rounds === 1 ? '' : 's'} interleaved`,
     table(['target', 'resp/s', 'rounds', 'vs 1st', 'p50 ms', 'p90 ms', 'p99 ms', 'rounds', 'vs 1st', 'p99.9 ms', 'max ms', 'errors', 'received'], rows, ['left', ...right(12)]),
   ];
   const notes: string[] = [];
@@ -114,9 +114,11 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
 export function renderSweep(s: SweepResult): string {
   const rows = s.summary.steps.map((x, i) => {
     const g = s.knee.growth[i];
+    // A step with no response, or one cut short, takes no part in the knee (knee.ts): say so in its row.
+    const note = s.steps[i]?.stopped === true ? ' (partial)' : x.total > 0 && x.p99Us === null ? ' (no response)' : '';
     return [
       `${i === s.knee.index ? '> ' : ''}${x.load}`,
-      x.throughput.toFixed(1),
+      `${x.throughput.toFixed(1)}${note}`,
       ms(x.p50Us),
       ms(x.p99Us),
       int(x.errors),
@@ -125,7 +127,7 @@ export function renderSweep(s: SweepResult): string {
     ];
   });
   const lines = [
-    `Sweep by ${s.mode}: ${s.steps.length} steps`,
+    `Sweep by ${s.mode}: ${s.steps.length} step${s.steps.length === 1 ? '' : 's'}`,
     table([s.mode === 'rate' ? 'rate /s' : 'concurrency', 'resp/s', 'p50 ms', 'p99 ms', 'errors', 'gain to next', 'p99 to next'], rows, right(7)),
     `  gain: the share of the next step's added load that came out as throughput; the knee (>) is the first step whose gain is below ${s.knee.minGain} while p99 grows ${s.knee.latencyFactor}x or more`,
   ];

@@ -5,6 +5,8 @@
  * says which differences to the first target are within the noise: a difference is noise when
  * the two targets' min–max ranges overlap.
  */
+import { UsageError } from '../errors.js';
+import { sleep } from '../load/limits.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import type { Target } from '../load/target.js';
@@ -36,14 +38,23 @@ export interface CompareTargetResult {
 }
 
 export interface CompareResult {
+  /** Rounds in which every target ran. */
   rounds: number;
+  /** The targets that ran at least once, in --target order (all of them unless stopped). */
   targets: CompareTargetResult[];
+  /** Targets the run was stopped before (Ctrl-C): nothing was measured for them. */
+  notRun: string[];
+  /** Stopped by the signal before every round was run. */
+  interrupted: boolean;
   summary: HtmlCompare;
 }
 
+/** Rounds at most: each keeps every target's report (histograms and series, for --json), and the noise range stops narrowing long before. */
+export const MAX_ROUNDS = 100;
+
 export async function compare(opts: CompareOptions): Promise<CompareResult> {
-  if (opts.targets.length < 2) throw new RangeError('compare needs at least two --target');
-  if (!(opts.rounds >= 1)) throw new RangeError('--rounds must be at least 1');
+  if (opts.targets.length < 2) throw new UsageError('compare needs at least two --target');
+  if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1 && opts.rounds <= MAX_ROUNDS)) throw new UsageError(`--rounds takes a whole number from 1 to ${MAX_ROUNDS}, got ${opts.rounds}`);
   const run = opts.replayFn ?? replay;
   const perTarget: ReplayReport[][] = opts.targets.map(() => []);
   let rounds = 0;
@@ -57,27 +68,31 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
       } finally {
         child.dispose();
       }
+      // A run cut short by the signal is kept: it is what was measured.
       (perTarget[i] as ReplayReport[]).push(report);
       opts.onRun?.(round, target, report);
-      if (opts.pauseMs !== undefined && opts.pauseMs > 0) await new Promise((r) => setTimeout(r, opts.pauseMs));
+      const last = round === opts.rounds - 1 && i === opts.targets.length - 1;
+      if (!last && opts.pauseMs !== undefined && opts.pauseMs > 0) await sleep(opts.pauseMs, opts.signal);
     }
     rounds = round + 1;
   }
-  const targets: CompareTargetResult[] = opts.targets.map((t, i) => {
+  // Stopped at any point: a run was cut short or never started.
+  const interrupted = opts.signal?.aborted === true;
+  const targets: CompareTargetResult[] = [];
+  const notRun: string[] = [];
+  opts.targets.forEach((t, i) => {
     const reps = perTarget[i] as ReplayReport[];
-    return {
+    if (reps.length === 0) return void notRun.push(t.label);
+    targets.push({
       target: t.label,
       rounds: reps,
-      pooled: reps.length === 0 ? emptyGuard(t.label) : poolReports(reps.map((report, r) => ({ name: `${t.label} round ${r + 1}`, report }))),
+      pooled: poolReports(reps.map((report, r) => ({ name: `${t.label} round ${r + 1}`, report }))),
       rpsByRound: reps.map((r) => r.requests.perSecond),
       p99ByRoundUs: reps.map((r) => r.latency.timeToCompleteUs.p99),
-    };
+    });
   });
-  return { rounds, targets, summary: summarize(targets, rounds) };
-}
-
-function emptyGuard(label: string): never {
-  throw new Error(`compare was stopped before ${label} ran`);
+  // The table's round count: what the targets ran (a stopped compare has fewer complete rounds).
+  return { rounds, targets, notRun, interrupted, summary: summarize(targets, Math.max(rounds, ...targets.map((t) => t.rounds.length))) };
 }
 
 function range(values: (number | null)[]): [number, number] | null {
@@ -118,10 +133,11 @@ export function summarize(targets: CompareTargetResult[], rounds: number): HtmlC
         errors: t.pooled.requests.errors,
         total: t.pooled.requests.total,
         bytesReceived: t.pooled.bytes.received,
-        rpsRatio: i === 0 || baseRps === 0 ? null : t.pooled.requests.perSecond / baseRps,
+        // A target without responses has no throughput to compare (its errors say why), only a failure.
+        rpsRatio: i === 0 || baseRps === 0 || t.pooled.requests.responses === 0 ? null : t.pooled.requests.perSecond / baseRps,
         p99Ratio: i === 0 || baseP99 === null || baseP99 === 0 || l.p99 === null ? null : l.p99 / baseP99,
-        // One round has no spread: nothing can be called noise.
-        withinNoise: i === 0 || rounds < 2 ? null : { rps: overlaps(rps, firstRps), p99: overlaps(p99, firstP99) },
+        // One round has no spread: nothing can be called noise (either side; a stopped run may have fewer).
+        withinNoise: i === 0 || rounds < 2 || t.rounds.length < 2 || (first?.rounds.length ?? 0) < 2 ? null : { rps: overlaps(rps, firstRps), p99: overlaps(p99, firstP99) },
       };
     }),
   };

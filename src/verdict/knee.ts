@@ -11,9 +11,10 @@
  * The knee is the first step i with gain(i) < minGain (default 0.5: at most half the
  * added load came out as throughput) and latency(i) ≥ latencyFactor (default 1.5), where the
  * plateau holds: no step after i+1 exceeds max(T[i], T[i+1]) by more than maxRecovery (default
- * 0.1, 10%), so a one-step dip (a GC pause, a noisy neighbour) is not taken for saturation. A step with
- * no throughput or no latency takes part only as the step after the knee (a collapse counts as
- * saturation). No such step: no knee within the sweep.
+ * 0.1, 10%), so a one-step dip (a GC pause, a noisy neighbour) is not taken for saturation. A step
+ * that got no response (no throughput, no latency: every request failed) takes no part at all: it
+ * says the target broke or was unreachable, not how much it carries, so neither growth nor a knee
+ * is ever read from it. No such step: no knee within the sweep.
  */
 
 export interface SweepPoint {
@@ -69,21 +70,27 @@ export function findKnee(points: readonly SweepPoint[], opts: KneeOptions = {}):
   for (let i = 0; i + 1 < points.length; i++) {
     const a = points[i] as SweepPoint;
     const b = points[i + 1] as SweepPoint;
+    if (!answered(a) || !answered(b)) {
+      growth.push({ from: i, gain: null, latencyGrowth: null, saturated: false });
+      continue;
+    }
     const loadGrowth = (b.load - a.load) / a.load;
-    const gain = a.throughput > 0 ? (b.throughput - a.throughput) / a.throughput / loadGrowth : null;
-    let latencyGrowth: number | null = null;
-    if (a.p99 !== null && a.p99 > 0) latencyGrowth = b.p99 === null ? null : b.p99 / a.p99;
-    // The next step collapsed (nothing came back): saturated beyond doubt.
-    const collapsed = a.throughput > 0 && (b.throughput === 0 || b.p99 === null);
+    const gain = (b.throughput - a.throughput) / a.throughput / loadGrowth;
+    const latencyGrowth = (a.p99 as number) > 0 ? (b.p99 as number) / (a.p99 as number) : null;
     const later = Math.max(0, ...points.slice(i + 2).map((p) => p.throughput));
     const plateau = later <= Math.max(a.throughput, b.throughput) * (1 + maxRecovery);
-    const saturated = plateau && (collapsed || (gain !== null && latencyGrowth !== null && gain < minGain && latencyGrowth >= latencyFactor));
+    const saturated = plateau && latencyGrowth !== null && gain < minGain && latencyGrowth >= latencyFactor;
     growth.push({ from: i, gain, latencyGrowth, saturated });
     if (saturated && index === null) index = i;
   }
   let peak: Knee['peak'] = null;
   points.forEach((p, i) => {
-    if (peak === null || p.throughput > peak.point.throughput) peak = { index: i, point: p };
+    if (answered(p) && (peak === null || p.throughput > peak.point.throughput)) peak = { index: i, point: p };
   });
   return { index, point: index === null ? null : (points[index] as SweepPoint), growth, minGain, latencyFactor, maxRecovery, peak };
+}
+
+/** A step that got responses: throughput and a latency to compare. */
+export function answered(p: SweepPoint): boolean {
+  return p.throughput > 0 && p.p99 !== null;
 }

@@ -4,11 +4,13 @@
  * grows sharply. The sizing advice turns the knee into the settings it bounds, by Little's law:
  * requests in flight = throughput × mean latency.
  */
+import { UsageError } from '../errors.js';
+import { sleep } from '../load/limits.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import type { HtmlSweep } from '../report/html-report.js';
 import { childSignal } from './child-signal.js';
-import { findKnee, type Knee, type KneeOptions, type SweepPoint } from './knee.js';
+import { answered, findKnee, type Knee, type KneeOptions, type SweepPoint } from './knee.js';
 
 export type SweepMode = 'concurrency' | 'rate';
 
@@ -29,6 +31,8 @@ export interface SweepOptions {
 export interface SweepStep {
   load: number;
   report: ReplayReport;
+  /** Cut short by Ctrl-C: its numbers are partial, and it takes no part in the knee. */
+  stopped?: true;
 }
 
 export interface SweepResult {
@@ -43,19 +47,28 @@ export interface SweepResult {
 
 const MAX_STEPS = 64;
 
+/** What a step list may hold: at most `max`, and whole numbers only when `integer` (concurrency). */
+export interface StepRange {
+  max?: number;
+  integer?: boolean;
+}
+
 /**
  * Parses a step list: `1,2,4,8`, or with `...` a progression up to the last value: `1,2,...,256`
  * (two values: geometric when the last value is reached by multiplying, else arithmetic; three
- * values say which: `100,200,300,...,1000`). Throws RangeError.
+ * values say which: `100,200,300,...,1000`). Throws UsageError.
  */
-export function parseSteps(text: string, flag: string): number[] {
+export function parseSteps(text: string, flag: string, range: StepRange = {}): number[] {
   const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const bad = (why: string): never => {
-    throw new RangeError(`${flag} ${JSON.stringify(text)}: ${why}`);
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: ${why}`);
   };
   const num = (s: string): number => {
     const n = Number(s.replace(/\/s$/i, ''));
     if (!(n > 0) || !Number.isFinite(n)) bad(`${JSON.stringify(s)} is not a number above zero`);
+    // Checked before a progression is built from it, which is then bounded by its last value.
+    if (range.integer === true && !(Number.isInteger(n) && n <= (range.max ?? Infinity))) bad(`${JSON.stringify(s)}: steps are whole numbers from 1 to ${range.max ?? 'any'}`);
+    if (range.max !== undefined && n > range.max) bad(`${JSON.stringify(s)}: steps are at most ${range.max}`);
     return n;
   };
   const dots = parts.indexOf('...');
@@ -82,6 +95,7 @@ export function parseSteps(text: string, flag: string): number[] {
   if (steps.length < 2) bad('a sweep needs at least two steps');
   if (steps.length > MAX_STEPS) bad(`at most ${MAX_STEPS} steps`);
   for (let i = 1; i < steps.length; i++) if (!((steps[i] as number) > (steps[i - 1] as number))) bad('steps must increase');
+  if (range.integer === true && !steps.every((x) => Number.isInteger(x))) bad('this progression has steps that are not whole numbers: list them, or make the ratio or difference whole');
   return steps.map((s) => Math.round(s * 1000) / 1000);
 }
 
@@ -92,7 +106,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   let stoppedEarly: string | null = null;
   for (const [i, load] of opts.steps.entries()) {
     if (opts.signal?.aborted === true) {
-      stoppedEarly = 'stopped (signal)';
+      stoppedEarly = `stopped by Ctrl-C before step ${load}`;
       break;
     }
     const o: ReplayOptions =
@@ -106,16 +120,30 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
     } finally {
       child.dispose();
     }
-    steps.push({ load, report });
+    const stopped = report.schedule.stoppedBy === 'signal';
+    steps.push({ load, report, ...(stopped ? { stopped: true as const } : {}) });
     opts.onStep?.(i, load, report);
-    const share = report.requests.total === 0 ? 1 : report.requests.errors / report.requests.total;
-    if (share > stopShare && i < opts.steps.length - 1) {
+    if (stopped) {
+      stoppedEarly = `stopped by Ctrl-C during step ${load} (its numbers are partial and left out of the knee)`;
+      break;
+    }
+    const last = i === opts.steps.length - 1;
+    const r = report.requests;
+    if (r.total === 0 && !last) {
+      stoppedEarly = `step ${load} measured no request (check --warmup against --duration / --requests): the sweep stopped there`;
+      break;
+    }
+    const share = r.total === 0 ? 0 : r.errors / r.total;
+    if (share > stopShare && !last) {
       stoppedEarly = `step ${load} failed ${(share * 100).toFixed(0)}% of its requests: the sweep stopped there`;
       break;
     }
-    if (opts.pauseMs !== undefined && opts.pauseMs > 0) await new Promise((r) => setTimeout(r, opts.pauseMs));
+    if (!last && opts.pauseMs !== undefined && opts.pauseMs > 0) await sleep(opts.pauseMs, opts.signal);
   }
-  const points: SweepPoint[] = steps.map((s) => ({ load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 }));
+  // A stopped step is partial, a step with no response measured a failure: neither takes part in the knee.
+  const points: SweepPoint[] = steps.map((s) =>
+    s.stopped === true ? { load: s.load, throughput: 0, p99: null } : { load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 },
+  );
   const knee = findKnee(points, opts.knee);
   const advice = sizingAdvice(opts.mode, steps, knee);
   return {
@@ -146,16 +174,37 @@ export function inFlight(r: ReplayReport): number {
   return mean === null ? 0 : (r.requests.perSecond * mean) / 1e6;
 }
 
-/** What the knee means for Apache, mod_jk and Tomcat sizing. */
+/** Whether a step got responses (a 5xx counts: the target answered). */
+function answeredStep(s: SweepStep): boolean {
+  return s.stopped !== true && answered({ load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 });
+}
+
+/** Steps that got no response at all, said once: they are left out of the knee and the advice. */
+function deadSteps(steps: SweepStep[]): string[] {
+  const dead = steps.filter((s) => s.stopped !== true && s.report.requests.total > 0 && s.report.requests.responses === 0);
+  if (dead.length === 0) return [];
+  const kinds = new Map<string, number>();
+  for (const s of dead) for (const e of s.report.errors.byKind) kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + e.count);
+  const why = [...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ');
+  const which = dead.length === steps.length ? 'No step got a response' : `Step${dead.length > 1 ? 's' : ''} ${dead.map((s) => s.load).join(', ')} got no response`;
+  return [`${which} (${why}): every request failed, which says the target broke or could not be reached, not how much it carries; left out of the knee.`];
+}
+
+/** What the knee means for Apache, mod_jk and Tomcat sizing. Never read from steps without responses. */
 export function sizingAdvice(mode: SweepMode, steps: SweepStep[], knee: Knee): string[] {
   const unit = mode === 'rate' ? 'requests/s' : 'concurrent requests';
   if (steps.length === 0) return [];
+  const dead = deadSteps(steps);
   if (knee.index === null) {
-    const last = steps[steps.length - 1] as SweepStep;
-    return [
-      `No knee within the sweep: throughput still grew up to ${last.load} ${unit} (${last.report.requests.perSecond.toFixed(1)} responses/s, p99 ${fmtMs(last.report.latency.timeToCompleteUs.p99)}). ` +
-        'Sweep further to find where it saturates.',
-    ];
+    const ok = steps.filter(answeredStep);
+    const first = ok[0];
+    const last = ok[ok.length - 1];
+    if (first === undefined || last === undefined) return dead;
+    if (ok.length < 2) return [`Only step ${first.load} got responses: a knee needs two steps that did.`, ...dead];
+    const at = `${last.load} ${unit} (${last.report.requests.perSecond.toFixed(1)} responses/s, p99 ${fmtMs(last.report.latency.timeToCompleteUs.p99)})`;
+    const grew = last.report.requests.perSecond > first.report.requests.perSecond;
+    if (ok.length === steps.length && grew) return [`No knee within the sweep: throughput still grew up to ${at}. Sweep further to find where it saturates.`];
+    return [`No knee among the steps that got responses, up to ${at}${grew ? '' : '; throughput did not grow with the load there either'}.`, ...dead];
   }
   const k = steps[knee.index] as SweepStep;
   const next = steps[knee.index + 1];
@@ -168,6 +217,7 @@ export function sizingAdvice(mode: SweepMode, steps: SweepStep[], knee: Knee): s
     `Tomcat: the AJP connector's maxThreads (default 200) must be at least the connections the front end opens, but threads beyond ~${n} per backend set add queueing, not throughput; to serve more than ~${rps.toFixed(0)}/s add backends.`,
     `mod_jk: connection_pool_size defaults to ThreadsPerChild per httpd child, so the backends can see up to (httpd children × pool size) AJP connections; keep that within Tomcat's maxThreads (plus acceptCount), or requests beyond it wait for a connection in httpd.`,
     `Apache httpd: MaxRequestWorkers (event MPM: ServerLimit × ThreadsPerChild) bounds the requests in progress at the front; sized well above ~${n}, the extra workers hold slow clients, not backend capacity. Set it for your client concurrency, and let the knee tell how much of it reaches the backends at once.`,
+    ...dead,
   ];
   return lines;
 }

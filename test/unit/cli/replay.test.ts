@@ -103,7 +103,7 @@ describe('ajpbench replay', () => {
     for (const p of ['smoke', 'steady', 'stress', 'soak', 'fairness-ci']) expect(Object.keys(loadProfile(p)).length).toBeGreaterThan(2);
   });
 
-  it('usage errors stop it (exit 2); an unreadable trace is exit 3; a dead target is measured (exit 0)', async () => {
+  it('usage errors stop it (exit 2); an unreadable trace is exit 3; a dead target is measured, then exit 3', async () => {
     const badUrl = await run(['replay', trace, '--target', 'ftp://x']);
     expect([badUrl.code, badUrl.stderr]).toEqual([2, expect.stringMatching(/--target: .*ajp:\/\/ or http:\/\//)]);
     expect((await run(['replay', trace])).code).toBe(2);
@@ -112,7 +112,7 @@ describe('ajpbench replay', () => {
     expect([missing.code, missing.stderr]).toEqual([3, expect.stringMatching(/cannot read/)]);
     const out = join(dir, 'dead.json');
     const dead = await run(['replay', trace, '--target', 'ajp://127.0.0.1:1', '--json', out]);
-    expect(dead.code).toBe(0);
+    expect(dead.code).toBe(3);
     expect(json(out).errors.byKind).toEqual([{ kind: 'connect-refused', count: 44, example: expect.any(String) }]);
   });
 

@@ -1,10 +1,12 @@
 /** AjpClient against the stub container: body flow, reuse, ping, secret, errors by kind; and re-encoding fidelity. */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AjpClient, type AjpClientOptions } from '../../../src/load/ajp-client.js';
-import { AjpRequestEncoder } from '../../../src/load/ajp-connection.js';
+import { AjpConnection, AjpRequestEncoder } from '../../../src/load/ajp-connection.js';
+import { UsageError } from '../../../src/errors.js';
+import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
 import { toReplayRequest, type ReplayRequest } from '../../../src/load/replay-request.js';
 import { newResult, type RequestResult } from '../../../src/load/request-result.js';
 import { StubContainer, type StubOptions } from '../../../src/load/stub-container.js';
@@ -186,3 +188,78 @@ function closeServer(port: number): Promise<void> {
   servers.delete(port);
   return new Promise((r) => (s === undefined ? r() : s.close(() => r())));
 }
+
+describe('AjpClient: failures say what happened, and a reply cut short is no response', () => {
+  it('a reply reset after Send Headers is an error only: no status, no headers time, the message says how far it got', async () => {
+    const tc = await AjpTestContainer.start({ bodyBytes: 20_000 });
+    cleanup.push(() => tc.close());
+    const ex = exchange();
+    ex.request.query = 'reset=1';
+    const r = await send(client(tc.port), toReplayRequest(ex));
+    expect(r.error).toMatch(/^(reset|closed)$/);
+    expect(r.status).toBe(0);
+    expect(r.headersMs).toBe(-1);
+    expect(r.errorMessage).toMatch(/\(after the response headers, status 200\)/);
+  });
+
+  it('a connect timeout says it was the connect (not the response) and a CPing timeout says CPong', async () => {
+    const port = await listen(() => undefined);
+    const opts = { connections: 1, connectTimeoutMs: 1234, requestTimeoutMs: 30_000 };
+    const got = await new Promise<[string | null, string | null]>((resolve) => {
+      const conn = new AjpConnection('127.0.0.1', port, new AjpRequestEncoder(), opts, { closed: () => undefined }, () => performance.now(), (k, m) => resolve([k, m]));
+      conn.expire(); // still connecting: the deadline of the connect ran out
+    });
+    expect(got).toEqual(['connect-timeout', 'not connected within 1234 ms']);
+    const c = client(port, { ping: { modes: 'C', timeoutMs: 100, intervalMs: 60_000 } });
+    const r = await send(c, request());
+    expect(r.error).toBe('cping-failed');
+    expect(r.errorMessage).toMatch(/no CPong within 100 ms/);
+  });
+
+  it('a failed CPing closes that connection and retries the request on a fresh one (as mod_jk), at most twice in all', async () => {
+    const s = await stub();
+    // The first connection is a black hole (it never answers the CPing); later ones reach the stub.
+    let n = 0;
+    const port = await listen((sock) => {
+      if (++n === 1) return;
+      const up = connect({ host: '127.0.0.1', port: portOf(s) });
+      up.on('error', () => sock.destroy());
+      sock.pipe(up).pipe(sock);
+      cleanup.push(() => void up.destroy());
+    });
+    const c = client(port, { connections: 1, ping: { modes: 'C', timeoutMs: 100, intervalMs: 60_000 } });
+    const r = await send(c, request());
+    expect(r).toMatchObject({ status: 200, error: null });
+    expect(c.connectionStats()).toMatchObject({ cpings: 2, cpingFailures: 1 });
+    // Every connection silent: two tries, then cping-failed naming both.
+    const silent = await listen(() => undefined);
+    const d = client(silent, { connections: 1, ping: { modes: 'C', timeoutMs: 50, intervalMs: 60_000 } });
+    const f = await send(d, request());
+    expect(f.error).toBe('cping-failed');
+    expect(f.errorMessage).toMatch(/2 tries/);
+    expect(d.connectionStats()).toMatchObject({ cpings: 2, cpingFailures: 2 });
+  });
+
+  it('after a failure the next request does not find the pool full of dead connections ("all N connections are busy")', async () => {
+    const silent = await listen(() => undefined);
+    const c = client(silent, { connections: 1, ping: { modes: 'C', timeoutMs: 50, intervalMs: 60_000 } });
+    const second = await new Promise<RequestResult>((resolve) => {
+      const first = newResult();
+      c.send(request(), first, () => {
+        // The scheduler sends the next request from the callback, before the socket's 'close' event.
+        const next = newResult();
+        c.send(request(), next, () => resolve(next));
+      });
+    });
+    expect(second.error).toBe('cping-failed');
+    expect(second.errorMessage).not.toMatch(/busy/);
+  });
+
+  it('a port no socket can use is refused when the client is made, not thrown from inside a send', async () => {
+    expect(() => new AjpClient({ host: '127.0.0.1', port: 70_000, connections: 1, connectTimeoutMs: 100, requestTimeoutMs: 100, encoder: new AjpRequestEncoder() })).toThrow(UsageError);
+    expect(() => new AjpClient({ host: '127.0.0.1', port: 0, connections: 1, connectTimeoutMs: 100, requestTimeoutMs: 100, encoder: new AjpRequestEncoder() })).toThrow(/port/);
+    // A NaN timeout never expires (and makes the sweep interval NaN): refused too.
+    expect(() => new AjpClient({ host: '127.0.0.1', port: 1, connections: 1, connectTimeoutMs: 100, requestTimeoutMs: NaN, encoder: new AjpRequestEncoder() })).toThrow(/request timeout/);
+    expect(() => new AjpClient({ host: '127.0.0.1', port: 1, connections: 1, connectTimeoutMs: 2 ** 31, requestTimeoutMs: 100, encoder: new AjpRequestEncoder() })).toThrow(UsageError);
+  });
+});

@@ -96,4 +96,35 @@ describe('HttpClient', () => {
     cleanup.push(() => reset.close());
     expect((await send(client((reset.listeners[0] as { port: number }).port), request())).error).toMatch(/reset|closed/);
   });
+
+  it('a response whose connection drops mid-body is an error only: no status, not a response', async () => {
+    const srv: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '1000' });
+      res.write('only the start');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => srv.close(() => r())), () => void srv.closeAllConnections());
+    const r = await send(client((srv.address() as { port: number }).port), request());
+    expect(r.error).toBe('closed');
+    expect(r.status).toBe(0);
+    expect(r.headersMs).toBe(-1);
+    expect(r.errorMessage).toMatch(/\(after the response headers, status 200\)/);
+  });
+
+  it('a port no socket can use is refused when the client is made', async () => {
+    const { UsageError } = await import('../../../src/errors.js');
+    expect(() => new HttpClient({ host: '127.0.0.1', port: 0, prefix: '', connections: 1, connectTimeoutMs: 100, requestTimeoutMs: 100 })).toThrow(UsageError);
+  });
+
+  it('counts body bytes as sent only when they went on a connection (a refused request sent nothing)', async () => {
+    const { port } = await echoServer();
+    const ok = await send(client(port), request({ body: Buffer.alloc(100, 1) }));
+    expect(ok.bytesSent).toBe(100);
+    const { port: dead } = await echoServer();
+    await Promise.all(cleanup.splice(-2).reverse().map((f) => f()));
+    const refused = await send(client(dead), request({ body: Buffer.alloc(100, 1) }));
+    expect(refused.error).toBe('connect-refused');
+    expect(refused.bytesSent).toBe(0);
+  });
 });

@@ -7,6 +7,7 @@ import { newResult, type RequestResult } from '../../../src/load/request-result.
 import { responseVerifier } from '../../../src/load/response-verifier.js';
 import type { ScheduleStats } from '../../../src/load/schedulers.js';
 import { parseTarget } from '../../../src/load/target.js';
+import { UsageError } from '../../../src/errors.js';
 import { progressLine, renderReplayTable } from '../../../src/report/replay-table.js';
 import { request } from './helpers.js';
 
@@ -61,6 +62,42 @@ describe('ReplayResults', () => {
     const text = renderReplayTable(rep);
     expect(text).toContain('Latency (from the due time)');
     expect(text).toContain('connect-refused');
+  });
+
+  it('a reply that failed after its headers is an error only: not a response, not timed, not in throughput or status classes', () => {
+    const r = new ReplayResults(['ajp://a:1']);
+    r.begin(0, 0);
+    // As a client that did not clear the status would hand it over: headers came, then the peer closed.
+    for (let i = 0; i < 44; i++) r.add(rec({ intendedMs: 0, headersMs: 1, endMs: 5, status: 200, error: 'closed', errorMessage: 'the connection closed' }));
+    r.add(rec({ intendedMs: 0, headersMs: 1, endMs: 5, status: 502, error: 'status-5xx' }));
+    const rep = r.report(schedule, [], {}, '');
+    expect(rep.requests).toMatchObject({ total: 45, responses: 1, errors: 45 });
+    expect(rep.statuses).toEqual([{ status: 502, count: 1 }]);
+    expect(rep.byStatusClass.map((g) => [g.name, g.count])).toEqual([['5xx', 1]]);
+    expect(rep.latency.timeToCompleteUs.count).toBe(1);
+    expect(rep.latency.timeToHeadersUs.count).toBe(1);
+    expect(rep.throughput.series[0]).toMatchObject({ responses: 1, errors: 45 });
+  });
+
+  it('says when no request got a response, warmup included', async () => {
+    const { noResponseError } = await import('../../../src/load/no-response.js');
+    const dead = new ReplayResults(['ajp://127.0.0.1:1']);
+    dead.begin(0, 0);
+    for (let i = 0; i < 44; i++) dead.add(rec({ status: 0, headersMs: -1, error: 'connect-refused', errorMessage: 'connect ECONNREFUSED 127.0.0.1:1' }));
+    const e = noResponseError(dead.report(schedule, [], {}, ''), 'ajp://127.0.0.1:1');
+    expect(e?.code).toBe('AJPBENCH_ERR_BACKEND');
+    expect(e?.exitCode).toBe(3);
+    expect(e?.message).toBe('no request got a response from ajp://127.0.0.1:1: connection refused (44 errors)');
+    // A backend that answered in the warmup and failed afterwards did answer: the failures are measured, not fatal.
+    const died = new ReplayResults(['t']);
+    died.begin(0, 100);
+    died.add(rec({ warmup: true }));
+    died.add(rec({ status: 0, headersMs: -1, error: 'timeout', errorMessage: 'no complete response within 30000 ms' }));
+    expect(noResponseError(died.report(schedule, [], {}, ''), 't')).toBeUndefined();
+    const ok = new ReplayResults(['t']);
+    ok.begin(0, 0);
+    ok.add(rec({}));
+    expect(noResponseError(ok.report(schedule, [], {}, ''), 't')).toBeUndefined();
   });
 
   it('counts requests with no route for their target, folded into the route a single-backend target named', () => {
@@ -130,5 +167,21 @@ describe('value parsers', () => {
     expect(() => parseTarget('https://x')).toThrow(/ajp:\/\/ or http:\/\//);
     expect(() => parseTarget('ajp://x:1/path')).toThrow(/takes no path/);
     expect(() => parseTarget('nope')).toThrow(/not a URL/);
+  });
+
+  it('parseTarget refuses port 0 and ports out of range with a usage error of code AJPBENCH_ERR_TARGET', () => {
+    for (const bad of ['ajp://127.0.0.1:0', 'http://127.0.0.1:0/app', 'ajp://127.0.0.1:65536', 'ajp://127.0.0.1:99999999999', 'http://[::1]:70000']) {
+      let err: unknown;
+      try {
+        parseTarget(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).toBeInstanceOf(UsageError);
+      expect((err as UsageError).code).toBe('AJPBENCH_ERR_TARGET');
+      expect((err as UsageError).message).toMatch(/port .* 1 to 65535/);
+    }
+    expect(parseTarget('ajp://127.0.0.1:65535').port).toBe(65535);
+    expect(parseTarget('ajp://127.0.0.1:1').port).toBe(1);
   });
 });

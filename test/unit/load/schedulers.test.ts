@@ -10,6 +10,10 @@ import { ReplayResults } from '../../../src/load/replay-results.js';
 import { ArrayRequestSource, TraceRequestSource } from '../../../src/load/request-source.js';
 import { ClosedLoopScheduler, OpenLoopScheduler, type SchedulerOptions } from '../../../src/load/schedulers.js';
 import { StubContainer } from '../../../src/load/stub-container.js';
+import { emptyConnectionStats, type LoadClient } from '../../../src/load/load-client.js';
+import type { ReplayRequest } from '../../../src/load/replay-request.js';
+import type { RequestSource } from '../../../src/load/request-source.js';
+import { UsageError } from '../../../src/errors.js';
 import { CollectingSink, exchange, request } from './helpers.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -189,6 +193,112 @@ describe('OpenLoopScheduler', () => {
     expect(sink.records.map((r) => Math.round(r.intendedMs - stats.startMs))).toEqual([0, 50, 200]);
   });
 });
+
+/** A client that answers every request after `delayMs` with a 200, touching nothing else. */
+function fakeClient(delayMs: number): LoadClient {
+  return {
+    label: 'fake',
+    send(_req, rec, done) {
+      setTimeout(() => {
+        rec.status = 200;
+        rec.headersMs = rec.endMs = performance.now();
+        done();
+      }, delayMs);
+    },
+    connectionStats: emptyConnectionStats,
+    close: async () => undefined,
+  };
+}
+
+/** A source that has `n` requests and then nothing yet (a trace still being read): counts the waits asked of it. */
+class DrySource implements RequestSource {
+  loop = 0;
+  firstT = 0;
+  passSpanUs = undefined;
+  exhausted = false;
+  waits = 0;
+  private given = 0;
+  constructor(private readonly n: number) {}
+  next(): ReplayRequest | undefined {
+    return this.given < this.n ? request({ id: ++this.given }) : undefined;
+  }
+  waitForMore(): Promise<void> {
+    this.waits++;
+    return new Promise(() => undefined);
+  }
+  close(): void {}
+}
+
+describe('schedulers cannot be made to blow up', () => {
+  it('closed loop: idle workers are a count, not one pending wait each (--concurrency 10000 on a dry source)', async () => {
+    const source = new DrySource(44);
+    const stop = new AbortController();
+    const sink = new CollectingSink();
+    const run = new ClosedLoopScheduler({ clients: [fakeClient(1)], source, sink, limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity }, concurrency: 10_000, signal: stop.signal }).run();
+    await until(() => sink.records.length === 44);
+    stop.abort();
+    const stats = await run;
+    expect(stats.sent).toBe(44);
+    expect(source.waits).toBe(1);
+  });
+
+  it('rejects a concurrency or a target list no run can have, with a usage error', () => {
+    const o = { clients: [fakeClient(1)], source: new DrySource(1), sink: new CollectingSink(), limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity } };
+    for (const concurrency of [0, 1.5, NaN, 99_999_999_999]) expect(() => new ClosedLoopScheduler({ ...o, concurrency })).toThrow(UsageError);
+    expect(() => new ClosedLoopScheduler({ ...o, clients: [], concurrency: 1 })).toThrow(UsageError);
+    expect(() => new ConstantPacer(Infinity)).toThrow(UsageError);
+    expect(() => new RecordedPacer({ firstT: 0, passSpanUs: 1 }, 0)).toThrow(UsageError);
+  });
+
+  it('recorded timing with a gap beyond the timer limit (24.8 days) waits in chunks: no timer overflow, one note, Ctrl-C still stops it', async () => {
+    let overflows = 0;
+    const onWarning = (w: Error): void => {
+      if (w.name === 'TimeoutOverflowWarning') overflows++;
+    };
+    process.on('warning', onWarning);
+    cleanup.push(() => void process.off('warning', onWarning));
+    const thirtyDaysUs = 30 * 86_400_000_000;
+    const source = new ArrayRequestSource([request({ id: 1, t: 0 }), request({ id: 2, t: thirtyDaysUs })]);
+    const notes: string[] = [];
+    const stop = new AbortController();
+    const sink = new CollectingSink();
+    const run = new OpenLoopScheduler(
+      { clients: [fakeClient(1)], source, sink, limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity }, concurrency: 4, signal: stop.signal, onIssue: (m) => notes.push(m) },
+      new RecordedPacer(source, 1),
+    ).run();
+    await until(() => sink.records.length === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    stop.abort();
+    const stats = await run;
+    expect(stats.stoppedBy).toBe('signal');
+    expect(stats.sent).toBe(1);
+    expect(overflows).toBe(0);
+    expect(notes).toEqual([expect.stringMatching(/next request is due in 30\.0 days/)]);
+  });
+
+  it('a drain time beyond the timer limit does not abandon the requests in flight at once', async () => {
+    const sink = new CollectingSink();
+    const stats = await new ClosedLoopScheduler({
+      clients: [fakeClient(200)],
+      source: new ArrayRequestSource([request({ id: 1 })]),
+      sink,
+      limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity },
+      concurrency: 2,
+      drainMs: 2 ** 31 + 5000,
+    }).run();
+    expect(stats.abandoned).toBe(0);
+    expect(sink.records).toHaveLength(1);
+  });
+});
+
+/** Polls `pred` until it holds, at most `ms`. */
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('TraceRequestSource', () => {
   function writeTrace(name: string, n: number): string {

@@ -49,9 +49,14 @@ describe('findKnee', () => {
     ];
     expect(findKnee(flatButFast).index).toBeNull();
   });
-  it('throughput falling counts; a collapse (no responses) counts', () => {
+  it('throughput falling counts; a step with no responses takes no part (no knee, no growth from it)', () => {
     expect(findKnee([{ load: 10, throughput: 500, p99: 20 }, { load: 20, throughput: 300, p99: 80 }]).index).toBe(0);
-    expect(findKnee([{ load: 10, throughput: 500, p99: 20 }, { load: 20, throughput: 510, p99: 21 }, { load: 40, throughput: 0, p99: null }]).index).toBe(1);
+    const dead = findKnee([{ load: 10, throughput: 500, p99: 20 }, { load: 20, throughput: 510, p99: 21 }, { load: 40, throughput: 0, p99: null }]);
+    expect(dead.index).toBeNull();
+    expect(dead.growth[1]).toMatchObject({ gain: null, latencyGrowth: null, saturated: false });
+    const none = findKnee([{ load: 1, throughput: 0, p99: null }, { load: 2, throughput: 0, p99: null }]);
+    expect(none.index).toBeNull();
+    expect(none.peak).toBeNull();
   });
   it('a one-step dip that recovers is noise, not the knee', () => {
     // Measured on a 2-core machine with 1 s steps: step 4 hit a pause, then throughput grew on.

@@ -10,6 +10,7 @@ import { parseExpect } from '../../../src/verdict/fairness.js';
 import { jkCountsByRoute, parseJkStatusProperties } from '../../../src/verdict/jk-status.js';
 import { checkStickiness } from '../../../src/verdict/sticky.js';
 import { parseSteps, sweep } from '../../../src/verdict/sweep.js';
+import { UsageError } from '../../../src/errors.js';
 import { buildReport, steady } from './report-fixture.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,75 @@ describe('sweep', () => {
     const r = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2, 4], replayFn: fake });
     expect(r.steps).toHaveLength(2);
     expect(r.stoppedEarly).toMatch(/step 2 failed 100%/);
+  });
+});
+
+describe('compare and sweep tell the truth and stop when told', () => {
+  const dead = (): ReplayOutcome => outcome(buildReport(steady(44, 1, [5], { error: 'connect-refused' }), { measuredMs: 1000 }));
+  const fine = (): ReplayOutcome => outcome(buildReport(steady(100, 1, [5]), { measuredMs: 1000 }));
+
+  it('compare stopped before every target ran returns what was measured, naming the targets that never ran', async () => {
+    const stop = new AbortController();
+    const fake = async (): Promise<ReplayOutcome> => {
+      stop.abort(); // Ctrl-C during the first run
+      return fine();
+    };
+    const r = await compare({ replay: base, targets: ['ajp://a', 'ajp://b', 'ajp://c'].map(parseTarget), rounds: 3, signal: stop.signal, replayFn: fake });
+    expect(r.interrupted).toBe(true);
+    expect(r.targets.map((t) => t.target)).toEqual(['ajp://a:8009']);
+    expect(r.notRun).toEqual(['ajp://b:8009', 'ajp://c:8009']);
+    expect(r.summary.targets).toHaveLength(1);
+  });
+
+  it('compare and sweep: Ctrl-C during the pause between runs ends it at once', async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    const t0 = Date.now();
+    const c = await compare({ replay: base, targets: ['ajp://a', 'ajp://b'].map(parseTarget), rounds: 2, pauseMs: 60_000, signal: stop.signal, replayFn: async () => fine() });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(c.targets.map((t) => t.rounds.length)).toEqual([1]);
+    const stop2 = new AbortController();
+    setTimeout(() => stop2.abort(), 50);
+    const s = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2], pauseMs: 60_000, signal: stop2.signal, replayFn: async () => fine() });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(s.steps).toHaveLength(1);
+    expect(s.stoppedEarly).toMatch(/Ctrl-C/);
+  });
+
+  it('sweep: a step stopped by Ctrl-C is reported as such, not as "failed 100%"', async () => {
+    const stop = new AbortController();
+    const fake = async (): Promise<ReplayOutcome> => {
+      stop.abort();
+      const o = outcome(buildReport([], { measuredMs: 0 }));
+      o.report.schedule.stoppedBy = 'signal';
+      return o;
+    };
+    const s = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2], signal: stop.signal, replayFn: fake });
+    expect(s.stoppedEarly).toMatch(/Ctrl-C during step 1/);
+    expect(s.stoppedEarly).not.toMatch(/failed/);
+  });
+
+  it('sweep: steps that got no response never make growth or a knee', async () => {
+    const allDead = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2, 4], stopOnErrorShare: 1, replayFn: async () => dead() });
+    expect(allDead.knee.index).toBeNull();
+    expect(allDead.advice.join('\n')).not.toMatch(/grew/);
+    expect(allDead.advice.join('\n')).toMatch(/no step got a response/i);
+    // Answers at 1 and 2, nothing at 4: no knee from the dead step, and no claim that throughput still grew.
+    let n = 0;
+    const fake = async (o: ReplayOptions): Promise<ReplayOutcome> => (n++ < 2 ? outcome(buildReport(steady(o.concurrency * 100, 1, [10]), { measuredMs: 1000 })) : dead());
+    const s = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2, 4], replayFn: fake });
+    expect(s.knee.index).toBeNull();
+    expect(s.advice.join('\n')).not.toMatch(/still grew/);
+    expect(s.advice.join('\n')).toMatch(/Step 4 got no response/);
+  });
+
+  it('step lists are bounded: whole concurrencies up to 10000, rates up to 1000000/s, as usage errors', () => {
+    expect(() => parseSteps('1,2,...,65536', '--concurrency', { max: 10_000, integer: true })).toThrow(UsageError);
+    expect(() => parseSteps('0.2,0.5', '--concurrency', { max: 10_000, integer: true })).toThrow(/whole number/);
+    expect(() => parseSteps('1,99999999999', '--concurrency', { max: 10_000, integer: true })).toThrow(/1 to 10000/);
+    expect(() => parseSteps('100,1e12', '--rates', { max: 1_000_000 })).toThrow(/at most 1000000/);
+    expect(parseSteps('1,2,...,8192', '--concurrency', { max: 10_000, integer: true })).toHaveLength(14);
+    expect(() => parseSteps('4,2', 'x')).toThrow(UsageError);
   });
 });
 
