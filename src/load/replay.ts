@@ -8,7 +8,7 @@
  */
 import { AjpbenchError, RuntimeError, UsageError, describeFileError, errnoCode } from '../errors.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
-import { AjpClient, type PingOptions } from './ajp-client.js';
+import { AjpClient, CPING_TRIES, type PingOptions } from './ajp-client.js';
 import { AjpRequestEncoder } from './ajp-connection.js';
 import { HttpClient } from './http-client.js';
 import { MAX_TIMER_MS, MAX_SPEED, MIN_SPEED, checkConcurrency, checkPort, checkRate, timerMs } from './limits.js';
@@ -102,7 +102,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     sink: results,
     limits: l,
     concurrency: opts.concurrency,
-    drainMs: requestTimeoutMs + connectTimeoutMs + 1000,
+    drainMs: drainMs(connectTimeoutMs, requestTimeoutMs, opts.ping),
     now,
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
@@ -132,6 +132,16 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const skipped = source.skipNote();
   if (skipped !== undefined) report.warnings.push(skipped);
   return { report, results };
+}
+
+/**
+ * How long requests in flight may take once the schedule ended: the longest a request can live.
+ * Its response deadline counts from the send, so it is the connect (and with --ping, the CPing)
+ * on each try, or the request timeout, whichever ends later; plus a second of slack.
+ */
+function drainMs(connectMs: number, requestMs: number, ping: PingOptions | undefined): number {
+  const acquire = ping === undefined ? connectMs : CPING_TRIES * (connectMs + ping.timeoutMs);
+  return Math.max(acquire, requestMs) + connectMs + 1000;
 }
 
 /** The trace as a request source; a file that cannot be read or is not a trace is a RuntimeError. */

@@ -5,7 +5,7 @@
  * requests in flight = throughput × mean latency.
  */
 import { UsageError } from '../errors.js';
-import { sleep } from '../load/limits.js';
+import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, sleep } from '../load/limits.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import type { HtmlSweep } from '../report/html-report.js';
@@ -99,7 +99,17 @@ export function parseSteps(text: string, flag: string, range: StepRange = {}): n
   return steps.map((s) => Math.round(s * 1000) / 1000);
 }
 
+/** Steps no sweep can run are usage errors, found before the first step runs. */
+function checkSteps(mode: SweepMode, steps: readonly number[]): void {
+  const max = mode === 'concurrency' ? MAX_CONCURRENCY : MAX_RATE_PER_SECOND;
+  const ok = (x: number): boolean => x > 0 && x <= max && (mode === 'rate' || Number.isInteger(x));
+  if (steps.length === 0 || !steps.every(ok) || steps.some((x, i) => i > 0 && !(x > (steps[i - 1] as number)))) {
+    throw new UsageError(`sweep steps by ${mode} must increase and lie ${mode === 'concurrency' ? 'in whole numbers ' : ''}above 0 and at most ${max}, got ${steps.join(',') || 'none'}`);
+  }
+}
+
 export async function sweep(opts: SweepOptions): Promise<SweepResult> {
+  checkSteps(opts.mode, opts.steps);
   const run = opts.replayFn ?? replay;
   const stopShare = opts.stopOnErrorShare ?? 0.5;
   const steps: SweepStep[] = [];

@@ -7,6 +7,8 @@ import { AjpClient, type AjpClientOptions } from '../../../src/load/ajp-client.j
 import { AjpConnection, AjpRequestEncoder } from '../../../src/load/ajp-connection.js';
 import { UsageError } from '../../../src/errors.js';
 import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
+import { replay } from '../../../src/load/replay.js';
+import { parseTarget } from '../../../src/load/target.js';
 import { toReplayRequest, type ReplayRequest } from '../../../src/load/replay-request.js';
 import { newResult, type RequestResult } from '../../../src/load/request-result.js';
 import { StubContainer, type StubOptions } from '../../../src/load/stub-container.js';
@@ -253,6 +255,23 @@ describe('AjpClient: failures say what happened, and a reply cut short is no res
     });
     expect(second.error).toBe('cping-failed');
     expect(second.errorMessage).not.toMatch(/busy/);
+  });
+
+  it('replay gives a request its CPing tries before it gives up on it (the drain time counts them)', async () => {
+    const silent = await listen(() => undefined);
+    const { report } = await replay({
+      trace: join(captures, 'lab-mixed.trace.jsonl'),
+      targets: [parseTarget(`ajp://127.0.0.1:${silent}`)],
+      model: 'closed',
+      // The second worker finds the limit reached and ends the schedule while the first one is still in its CPings.
+      concurrency: 2,
+      limits: { warmupMs: 0, durationMs: Infinity, requests: 1 },
+      ping: { modes: 'C', timeoutMs: 800, intervalMs: 60_000 },
+      connectTimeoutMs: 100,
+      requestTimeoutMs: 100,
+    });
+    expect(report.schedule.abandoned).toBe(0);
+    expect(report.errors.byKind).toEqual([{ kind: 'cping-failed', count: 1, example: 'no CPong within 800 ms (2 tries, each on its own connection)' }]);
   });
 
   it('a port no socket can use is refused when the client is made, not thrown from inside a send', async () => {

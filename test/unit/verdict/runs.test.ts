@@ -162,6 +162,19 @@ describe('compare and sweep tell the truth and stop when told', () => {
     expect(s.advice.join('\n')).toMatch(/Step 4 got no response/);
   });
 
+  it('sweep() refuses steps no sweep can have before it runs any (not a RangeError after running them all)', async () => {
+    let runs = 0;
+    const fake = async (): Promise<ReplayOutcome> => {
+      runs++;
+      return fine();
+    };
+    for (const steps of [[2, 1], [], [1, 1.5], [0, 1], [1, 20_000]]) {
+      await expect(sweep({ replay: base, mode: 'concurrency', steps, replayFn: fake }), JSON.stringify(steps)).rejects.toThrow(UsageError);
+    }
+    await expect(sweep({ replay: base, mode: 'rate', steps: [1, 1e9], replayFn: fake })).rejects.toThrow(UsageError);
+    expect(runs).toBe(0);
+  });
+
   it('step lists are bounded: whole concurrencies up to 10000, rates up to 1000000/s, as usage errors', () => {
     expect(() => parseSteps('1,2,...,65536', '--concurrency', { max: 10_000, integer: true })).toThrow(UsageError);
     expect(() => parseSteps('0.2,0.5', '--concurrency', { max: 10_000, integer: true })).toThrow(/whole number/);
