@@ -12,3 +12,5 @@ export * from './response-verifier.js';
 export * from './replay-results.js';
 export * from './replay.js';
 export * from './stub-container.js';
+export { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MIN_SPEED, MAX_SPEED } from './limits.js';
+export * from './no-response.js';
