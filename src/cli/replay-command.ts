@@ -1,4 +1,5 @@
 /** `ajpbench replay`: replays a trace against AJP or HTTP targets as a load test (docs/replay.md). */
+import { describeFileError } from '../errors.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -127,18 +128,18 @@ export function loadProfile(nameOrPath: string): Record<string, unknown> {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw usageError(`--profile ${nameOrPath}: ${e instanceof SyntaxError ? `not valid JSON: ${e.message}` : (e as Error).message}`);
+    throw usageError(`--profile ${nameOrPath}: ${e instanceof SyntaxError ? `not valid JSON: ${e.message}` : (e as Error).message}`, 'AJPBENCH_ERR_PROFILE');
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw usageError(`--profile ${nameOrPath}: must be a JSON object of option names to values`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw usageError(`--profile ${nameOrPath}: must be a JSON object of option names to values`, 'AJPBENCH_ERR_PROFILE');
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     if (k === 'description' || k === '$comment') continue;
     const parse = PROFILE_FIELDS[k];
-    if (parse === undefined) throw usageError(`--profile ${nameOrPath}: unknown field "${k}" (fields: ${Object.keys(PROFILE_FIELDS).join(', ')})`);
+    if (parse === undefined) throw usageError(`--profile ${nameOrPath}: unknown field "${k}" (fields: ${Object.keys(PROFILE_FIELDS).join(', ')})`, 'AJPBENCH_ERR_PROFILE');
     try {
       out[k] = parse(v);
     } catch (e) {
-      throw usageError(`--profile ${nameOrPath}: field "${k}": ${(e as Error).message}`);
+      throw usageError(`--profile ${nameOrPath}: field "${k}": ${(e as Error).message}`, 'AJPBENCH_ERR_PROFILE');
     }
   }
   return out;
@@ -292,6 +293,6 @@ function writeOut(file: string, text: string): void {
   try {
     writeFileSync(file, text);
   } catch (e) {
-    throw runtimeError(`cannot write ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
+    throw runtimeError(`cannot write ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT');
   }
 }

@@ -3,6 +3,7 @@
  * `--html`, `--junit`, `--start-at`. The commands evaluate thresholds on their final report here,
  * outside the load engine, and turn any failure into exit code 1.
  */
+import { describeFileError } from '../errors.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ReplayReport } from '../load/replay-results.js';
@@ -120,7 +121,7 @@ export function writeOutput(file: string, text: string): void {
   try {
     writeFileSync(file, text);
   } catch (e) {
-    throw runtimeError(`cannot write ${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_OUTPUT');
+    throw runtimeError(`cannot write ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT');
   }
 }
 
