@@ -19,7 +19,8 @@ export const RUNTIME_ERROR_CODES = {
   AJPBENCH_ERR_BACKEND: 'no request got a response: the backend is unreachable, refuses or does not answer',
   AJPBENCH_ERR_JK_STATUS: "mod_jk's status worker cannot be read (unreachable, not a status worker, an HTTP error)",
   AJPBENCH_ERR_LISTEN: 'a listening address cannot be bound (in use, not local, no permission)',
-  AJPBENCH_ERR_TRACE_LOST: 'traffic was forwarded but part of its trace could not be written (reported, never fatal to traffic)',
+  AJPBENCH_ERR_TRACE_LOST:
+    'traffic was forwarded but part of its trace could not be written (reported, never fatal to traffic)',
   AJPBENCH_ERR_INTERRUPTED: 'the run was stopped (Ctrl-C, SIGTERM) before it had measured anything',
   AJPBENCH_ERR_INTERNAL: 'an unexpected failure inside ajpbench (a bug: run with --debug and report the stack)',
 } as const;

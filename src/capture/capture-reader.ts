@@ -42,7 +42,10 @@ const MAGICS: ReadonlyMap<string, CaptureFormat> = new Map<string, CaptureFormat
   ['0a0d0d0a', { kind: 'pcapng' }],
 ]);
 
-export function readCapture(input: NodeJS.ReadableStream | string, opts: ReadCaptureOptions = {}): AsyncIterable<CapturedPacket> {
+export function readCapture(
+  input: NodeJS.ReadableStream | string,
+  opts: ReadCaptureOptions = {},
+): AsyncIterable<CapturedPacket> {
   return { [Symbol.asyncIterator]: () => new PacketIterator(readCaptureBatches(input, opts)[Symbol.asyncIterator]()) };
 }
 
@@ -61,7 +64,8 @@ export async function* readCaptureBatches(
   let source: PacketSource | undefined;
   let head: Buffer = Buffer.alloc(0);
   for await (const chunk of stream) {
-    if (typeof chunk === 'string') throw new TypeError('readCapture: the stream has an encoding set; captures are binary');
+    if (typeof chunk === 'string')
+      throw new TypeError('readCapture: the stream has an encoding set; captures are binary');
     let next = chunk;
     if (source === undefined) {
       // Gather the 4 magic bytes, which may arrive in more than one chunk.
@@ -84,7 +88,8 @@ export async function* readCaptureBatches(
     if (head.length === 0) throw new CaptureFormatError('CAPTURE_ERR_EMPTY', 'the capture input is empty', 0);
     // 1 to 3 bytes: the start of a known magic was cut, anything else is not a capture.
     const known = [...MAGICS.keys()].some((m) => m.startsWith(head.toString('hex')));
-    if (known) throw new CaptureFormatError('CAPTURE_ERR_TRUNCATED', `the capture input ends after ${head.length} bytes`, 0);
+    if (known)
+      throw new CaptureFormatError('CAPTURE_ERR_TRUNCATED', `the capture input ends after ${head.length} bytes`, 0);
     throw badMagic(head);
   }
   source.end();
@@ -94,7 +99,9 @@ function sourceFor(head: Buffer, opts: ReadCaptureOptions, onIssue: (issue: Capt
   const format = MAGICS.get(head.toString('hex', 0, 4));
   if (format === undefined) throw badMagic(head);
   if (format.kind === 'pcapng') return new PcapngReader(onIssue);
-  return opts.classicPcap === 'builtin' ? new ClassicPcapFramer(onIssue) : new ClassicPcapReader(format.nanosecond, onIssue);
+  return opts.classicPcap === 'builtin'
+    ? new ClassicPcapFramer(onIssue)
+    : new ClassicPcapReader(format.nanosecond, onIssue);
 }
 
 function badMagic(head: Buffer): CaptureFormatError {
@@ -114,7 +121,8 @@ class PacketIterator implements AsyncIterator<CapturedPacket, undefined> {
 
   next(): Promise<IteratorResult<CapturedPacket, undefined>> {
     if (this.pulling !== undefined) return this.pulling.then(() => this.next());
-    if (this.index < this.batch.length) return Promise.resolve({ value: this.batch[this.index++] as CapturedPacket, done: false });
+    if (this.index < this.batch.length)
+      return Promise.resolve({ value: this.batch[this.index++] as CapturedPacket, done: false });
     this.pulling = this.pull().finally(() => {
       this.pulling = undefined;
     });

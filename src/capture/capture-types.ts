@@ -60,8 +60,10 @@ export const CAPTURE_ERROR_CODES = {
   CAPTURE_ERR_BAD_BLOCK:
     'a pcapng block is inconsistent: length below 12, not a multiple of 4, leading and trailing lengths differ, a field or option runs past the block, or a bad byte-order magic',
   CAPTURE_ERR_BAD_RECORD: 'a classic pcap packet record claims an impossible captured length (corrupt file)',
-  CAPTURE_ERR_UNKNOWN_INTERFACE: 'a pcapng packet names an interface its section did not describe (the packet is skipped)',
-  CAPTURE_ERR_GAP: 'bytes of a connection were not captured (dropped or cut by the snaplen); written as a trace error event',
+  CAPTURE_ERR_UNKNOWN_INTERFACE:
+    'a pcapng packet names an interface its section did not describe (the packet is skipped)',
+  CAPTURE_ERR_GAP:
+    'bytes of a connection were not captured (dropped or cut by the snaplen); written as a trace error event',
 } as const;
 
 export type CaptureErrorCode = keyof typeof CAPTURE_ERROR_CODES;

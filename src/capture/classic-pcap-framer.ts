@@ -46,7 +46,11 @@ export class ClassicPcapFramer implements PacketSource, RecordFormat {
 
   end(): void {
     if (this.header !== undefined) {
-      throw new CaptureFormatError('CAPTURE_ERR_TRUNCATED', `pcap: the input ends inside the ${GLOBAL_HEADER}-byte file header (${this.headerFill} bytes)`, 0);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_TRUNCATED',
+        `pcap: the input ends inside the ${GLOBAL_HEADER}-byte file header (${this.headerFill} bytes)`,
+        0,
+      );
     }
     const left = this.framer.pendingBytes;
     if (left > 0) {
@@ -63,7 +67,11 @@ export class ClassicPcapFramer implements PacketSource, RecordFormat {
   recordLength(buf: Buffer, off: number, at: number): number {
     const capLen = this.le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8);
     if (capLen > MAX_RECORD_BYTES) {
-      throw new CaptureFormatError('CAPTURE_ERR_BAD_RECORD', `pcap: packet ${this.packets + 1} claims ${capLen} captured bytes (corrupt file?)`, GLOBAL_HEADER + at);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_BAD_RECORD',
+        `pcap: packet ${this.packets + 1} claims ${capLen} captured bytes (corrupt file?)`,
+        GLOBAL_HEADER + at,
+      );
     }
     return RECORD_HEADER + capLen;
   }
@@ -89,7 +97,11 @@ export class ClassicPcapFramer implements PacketSource, RecordFormat {
     const major = this.le ? h.readUInt16LE(4) : h.readUInt16BE(4);
     if (major !== 2) {
       const minor = this.le ? h.readUInt16LE(6) : h.readUInt16BE(6);
-      throw new CaptureFormatError('CAPTURE_ERR_VERSION', `pcap: file format version ${major}.${minor}, only 2.x is supported`, 4);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_VERSION',
+        `pcap: file format version ${major}.${minor}, only 2.x is supported`,
+        4,
+      );
     }
     // The upper bits carry FCS information (draft-ietf-opsawg-pcap §4, LinkType and additional information).
     this.linkType = (this.le ? h.readUInt32LE(20) : h.readUInt32BE(20)) & 0xffff;

@@ -83,7 +83,11 @@ export class ClassicPcapReader implements PacketSource {
 
   end(): void {
     if (this.fed < GLOBAL_HEADER) {
-      throw new CaptureFormatError('CAPTURE_ERR_TRUNCATED', `pcap: the input ends inside the ${GLOBAL_HEADER}-byte file header (${this.fed} bytes)`, 0);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_TRUNCATED',
+        `pcap: the input ends inside the ${GLOBAL_HEADER}-byte file header (${this.fed} bytes)`,
+        0,
+      );
     }
     const left = this.fed - this.consumed;
     if (left > 0) {
@@ -106,7 +110,11 @@ export class ClassicPcapReader implements PacketSource {
     this.consumed = GLOBAL_HEADER;
     // pcap-parser only rejects a version when both major and minor differ from 2.4.
     if (h.majorVersion !== 2) {
-      this.failure ??= new CaptureFormatError('CAPTURE_ERR_VERSION', `pcap: file format version ${h.majorVersion}.${h.minorVersion}, only 2.x is supported`, 4);
+      this.failure ??= new CaptureFormatError(
+        'CAPTURE_ERR_VERSION',
+        `pcap: file format version ${h.majorVersion}.${h.minorVersion}, only 2.x is supported`,
+        4,
+      );
     }
     // The upper bits carry FCS information (draft-ietf-opsawg-pcap §4, LinkType and additional information).
     this.linkType = h.linkLayerType & 0xffff;

@@ -77,9 +77,11 @@ export class FlowTable {
     // What this segment acknowledges and the capture never had is a gap, declared before this
     // segment's data so that a response is decoded after its request. Only data segments do it:
     // a bare ACK may be captured ahead of the data it acknowledges when a capture reorders.
-    if (seg.flags.ack && !seg.flags.syn && seg.payload.length > 0) this.deliver(flow, opposite(direction), flow.tcp[opposite(direction)].acknowledged(seg.ack), seg.timestampUs);
+    if (seg.flags.ack && !seg.flags.syn && seg.payload.length > 0)
+      this.deliver(flow, opposite(direction), flow.tcp[opposite(direction)].acknowledged(seg.ack), seg.timestampUs);
     if (seg.payload.length > 0) this.deliver(flow, direction, tcp.push(seg.seq, seg.payload), seg.timestampUs);
-    if (seg.missingBytes > 0) this.deliver(flow, direction, tcp.pushMissing(seg.seq + seg.payload.length, seg.missingBytes), seg.timestampUs);
+    if (seg.missingBytes > 0)
+      this.deliver(flow, direction, tcp.pushMissing(seg.seq + seg.payload.length, seg.missingBytes), seg.timestampUs);
     if (seg.flags.rst) this.close(key, flow, 'rst', seg.timestampUs);
     else if (seg.flags.fin) {
       flow.fin[direction] = true;

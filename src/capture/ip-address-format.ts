@@ -34,7 +34,13 @@ export function formatIPv6(b: Buffer, at: number): string {
   const w3 = b.readUInt32BE(at + 12);
   for (let i = 0; i < V6_SLOTS; i++) {
     const k = i * 4;
-    if (v6Words[k] === w0 && v6Words[k + 1] === w1 && v6Words[k + 2] === w2 && v6Words[k + 3] === w3 && v6Texts[i] !== '') {
+    if (
+      v6Words[k] === w0 &&
+      v6Words[k + 1] === w1 &&
+      v6Words[k + 2] === w2 &&
+      v6Words[k + 3] === w3 &&
+      v6Texts[i] !== ''
+    ) {
       return v6Texts[i] as string;
     }
   }

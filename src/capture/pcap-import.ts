@@ -94,7 +94,10 @@ export async function importCapture(
   let nextId = 0;
   const start = (firstUs: number): FlowTable => {
     startUs = firstUs;
-    return new FlowTable({ options: opts.trace, startUs, nextId: () => ++nextId, emit: count }, { ports: opts.ports, maxPacketSize: opts.maxPacketSize });
+    return new FlowTable(
+      { options: opts.trace, startUs, nextId: () => ++nextId, emit: count },
+      { ports: opts.ports, maxPacketSize: opts.maxPacketSize },
+    );
   };
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;

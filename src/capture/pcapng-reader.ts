@@ -70,7 +70,11 @@ export class PcapngReader implements PacketSource, RecordFormat {
     if (pending === 0 && this.inSection) return;
     const at = this.framer.offset;
     if (!this.inSection) {
-      throw new CaptureFormatError('CAPTURE_ERR_TRUNCATED', `pcapng: the input ends inside the first section header block (${pending} bytes)`, at);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_TRUNCATED',
+        `pcapng: the input ends inside the first section header block (${pending} bytes)`,
+        at,
+      );
     }
     this.onIssue({
       code: 'CAPTURE_ERR_TRUNCATED',
@@ -87,9 +91,18 @@ export class PcapngReader implements PacketSource, RecordFormat {
       const bom = buf.readUInt32LE(off + 8);
       if (bom === BYTE_ORDER_MAGIC) le = true;
       else if (bom === BYTE_ORDER_MAGIC_SWAPPED) le = false;
-      else throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: section header with bad byte-order magic 0x${bom.toString(16)}`, at);
+      else
+        throw new CaptureFormatError(
+          'CAPTURE_ERR_BAD_BLOCK',
+          `pcapng: section header with bad byte-order magic 0x${bom.toString(16)}`,
+          at,
+        );
     } else if (!this.inSection) {
-      throw new CaptureFormatError('CAPTURE_ERR_BAD_MAGIC', 'pcapng: the file does not start with a section header block', at);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_BAD_MAGIC',
+        'pcapng: the file does not start with a section header block',
+        at,
+      );
     }
     const len = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4);
     // §3.1: the total length includes both length fields and is a multiple of 4.
@@ -104,7 +117,11 @@ export class PcapngReader implements PacketSource, RecordFormat {
     if (type === BlockType.SectionHeader) this.sectionHeader(buf, off, len, at);
     const trailer = this.u32(buf, off + len - 4);
     if (trailer !== len) {
-      throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: block total length ${len} at the start but ${trailer} at the end`, at);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_BAD_BLOCK',
+        `pcapng: block total length ${len} at the start but ${trailer} at the end`,
+        at,
+      );
     }
     switch (type) {
       case BlockType.InterfaceDescription:
@@ -126,11 +143,20 @@ export class PcapngReader implements PacketSource, RecordFormat {
   }
 
   private sectionHeader(buf: Buffer, off: number, len: number, at: number): void {
-    if (len < 28) throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: section header block of ${len} bytes (at least 28)`, at);
+    if (len < 28)
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_BAD_BLOCK',
+        `pcapng: section header block of ${len} bytes (at least 28)`,
+        at,
+      );
     this.le = buf.readUInt32LE(off + 8) === BYTE_ORDER_MAGIC;
     const major = this.u16(buf, off + 12);
     if (major !== 1) {
-      throw new CaptureFormatError('CAPTURE_ERR_VERSION', `pcapng: section version ${major}.${this.u16(buf, off + 14)}, only 1.x is supported`, at);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_VERSION',
+        `pcapng: section version ${major}.${this.u16(buf, off + 14)}, only 1.x is supported`,
+        at,
+      );
     }
     // Interface ids are per section (§4.1).
     this.interfaces = [];
@@ -138,18 +164,29 @@ export class PcapngReader implements PacketSource, RecordFormat {
   }
 
   private interfaceDescription(buf: Buffer, off: number, len: number, at: number): void {
-    if (len < 20) throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: interface description block of ${len} bytes (at least 20)`, at);
+    if (len < 20)
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_BAD_BLOCK',
+        `pcapng: interface description block of ${len} bytes (at least 20)`,
+        at,
+      );
     let tsresol = 6;
     let tsoffset = 0;
     const end = off + len - 4;
-    for (let p = off + 16; p + 4 <= end; ) {
+    for (let p = off + 16; p + 4 <= end;) {
       const code = this.u16(buf, p);
       const vlen = this.u16(buf, p + 2);
       if (code === OptionCode.EndOfOptions) break;
       const v = p + 4;
-      if (v + vlen > end) throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: option ${code} runs past its interface description block`, at);
+      if (v + vlen > end)
+        throw new CaptureFormatError(
+          'CAPTURE_ERR_BAD_BLOCK',
+          `pcapng: option ${code} runs past its interface description block`,
+          at,
+        );
       if (code === OptionCode.IfTsresol && vlen >= 1) tsresol = buf.readUInt8(v);
-      else if (code === OptionCode.IfTsoffset && vlen >= 8) tsoffset = Number(this.le ? buf.readBigInt64LE(v) : buf.readBigInt64BE(v));
+      else if (code === OptionCode.IfTsoffset && vlen >= 8)
+        tsoffset = Number(this.le ? buf.readBigInt64LE(v) : buf.readBigInt64BE(v));
       p = v + ((vlen + 3) & ~3); // values are padded to 32 bits
     }
     this.interfaces.push({
@@ -162,10 +199,15 @@ export class PcapngReader implements PacketSource, RecordFormat {
   /** EPB and PB: interface id, timestamp (high, low), captured length, original length, data. */
   private packetBlock(buf: Buffer, off: number, len: number, at: number, interfaceId: number): void {
     this.packets++;
-    if (len < 32) throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: packet block of ${len} bytes (at least 32)`, at);
+    if (len < 32)
+      throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: packet block of ${len} bytes (at least 32)`, at);
     const capLen = this.u32(buf, off + 20);
     if (28 + capLen + 4 > len) {
-      throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: captured length ${capLen} runs past its ${len}-byte block`, at);
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_BAD_BLOCK',
+        `pcapng: captured length ${capLen} runs past its ${len}-byte block`,
+        at,
+      );
     }
     const itf = this.interfaces[interfaceId];
     if (itf === undefined) {
@@ -186,7 +228,12 @@ export class PcapngReader implements PacketSource, RecordFormat {
   /** SPB (§4.4): interface 0, original length, data; the captured length is implied. */
   private simplePacket(buf: Buffer, off: number, len: number, at: number): void {
     this.packets++;
-    if (len < 16) throw new CaptureFormatError('CAPTURE_ERR_BAD_BLOCK', `pcapng: simple packet block of ${len} bytes (at least 16)`, at);
+    if (len < 16)
+      throw new CaptureFormatError(
+        'CAPTURE_ERR_BAD_BLOCK',
+        `pcapng: simple packet block of ${len} bytes (at least 16)`,
+        at,
+      );
     const itf = this.interfaces[0];
     if (itf === undefined) {
       this.unknownInterface(0, at);

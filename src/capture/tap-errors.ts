@@ -11,7 +11,8 @@ export const TAP_ERROR_CODES = {
   TAP_ERR_UPSTREAM_RESET: 'the upstream reset its connection; the reset was passed on to the web server',
   TAP_ERR_SOCKET: 'another socket error on one side; the other side was reset',
   TAP_ERR_DECODER: 'the decoder failed on this connection and stopped tracing it; the bytes kept flowing',
-  TAP_ERR_TRACE_BEHIND: 'the trace output could not keep up: events were dropped (forwarding is never slowed down for the trace)',
+  TAP_ERR_TRACE_BEHIND:
+    'the trace output could not keep up: events were dropped (forwarding is never slowed down for the trace)',
 } as const;
 
 export type TapErrorCode = keyof typeof TAP_ERROR_CODES;

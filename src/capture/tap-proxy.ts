@@ -166,7 +166,11 @@ class TraceQueue {
     this.scheduled = false;
     // Work queued while running (a close reported during a decode) runs in this same pass.
     for (let i = 0; i < this.conns.length; i++) {
-      (this.conns[i] as TapConnection).traceNow(this.directions[i] as Direction | 'close', this.chunks[i] as Buffer, this.times[i] as number);
+      (this.conns[i] as TapConnection).traceNow(
+        this.directions[i] as Direction | 'close',
+        this.chunks[i] as Buffer,
+        this.times[i] as number,
+      );
     }
     this.conns = [];
     this.directions = [];
@@ -189,7 +193,8 @@ export class TapProxy {
   constructor(readonly options: TapProxyOptions) {
     // Checked here, once: found at the first accepted connection it would fail every one.
     const port = options.upstream.port;
-    if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new RangeError(`upstream port must be 1-65535, got ${port}`);
+    if (!(Number.isInteger(port) && port >= 1 && port <= 65535))
+      throw new RangeError(`upstream port must be 1-65535, got ${port}`);
     if (options.maxPacketSize !== undefined) checkMaxPacketSize(options.maxPacketSize);
     if (options.connectTimeoutMs !== undefined) checkTimerMs(options.connectTimeoutMs, 'connectTimeoutMs');
     this.listenAt = options.listen;
@@ -360,7 +365,12 @@ class TapConnection {
     this.conn = core.trace.nextConn();
     try {
       this.tracer = new ConnectionTracer(
-        { options: core.trace.options, startUs: core.trace.startUs, nextId: () => core.trace.nextId(), emit: core.emit },
+        {
+          options: core.trace.options,
+          startUs: core.trace.startUs,
+          nextId: () => core.trace.nextId(),
+          emit: core.emit,
+        },
         {
           conn: this.conn,
           client: clientText,
@@ -373,11 +383,19 @@ class TapConnection {
     } catch (e) {
       // A tracer that cannot start (or a sink that throws): forward untraced.
       this.tracer = undefined;
-      this.tapError('TAP_ERR_DECODER', `tracing could not start (${e instanceof Error ? e.message : String(e)}); this connection is not traced`);
+      this.tapError(
+        'TAP_ERR_DECODER',
+        `tracing could not start (${e instanceof Error ? e.message : String(e)}); this connection is not traced`,
+      );
     }
 
     client.setNoDelay(true);
-    const upstream = connect({ host: core.upstream.host, port: core.upstream.port, allowHalfOpen: true, noDelay: true });
+    const upstream = connect({
+      host: core.upstream.host,
+      port: core.upstream.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
     this.upstream = upstream;
     upstream.setTimeout(core.connectTimeoutMs, this.onConnectTimeout);
     upstream.once('connect', () => {
@@ -502,7 +520,10 @@ class TapConnection {
     } catch (e) {
       // A decoder bug must not touch the bytes: stop tracing this connection, keep forwarding.
       this.tracer = undefined;
-      this.tapError('TAP_ERR_DECODER', `decoder failed (${e instanceof Error ? e.message : String(e)}); this connection is no longer traced`);
+      this.tapError(
+        'TAP_ERR_DECODER',
+        `decoder failed (${e instanceof Error ? e.message : String(e)}); this connection is no longer traced`,
+      );
     }
   }
 
@@ -532,10 +553,16 @@ class TapConnection {
       stats.resets++;
       this.setReason('rst');
       const who = side === 'client' ? 'the web server' : 'the upstream';
-      this.tapError(side === 'client' ? 'TAP_ERR_CLIENT_RESET' : 'TAP_ERR_UPSTREAM_RESET', `${who} reset the connection (${err.code ?? ''}); reset the other side`);
+      this.tapError(
+        side === 'client' ? 'TAP_ERR_CLIENT_RESET' : 'TAP_ERR_UPSTREAM_RESET',
+        `${who} reset the connection (${err.code ?? ''}); reset the other side`,
+      );
     } else {
       this.setReason('error');
-      this.tapError('TAP_ERR_SOCKET', `${side === 'client' ? 'web server' : 'upstream'} side: ${err.code ?? ''} ${err.message}; reset the other side`);
+      this.tapError(
+        'TAP_ERR_SOCKET',
+        `${side === 'client' ? 'web server' : 'upstream'} side: ${err.code ?? ''} ${err.message}; reset the other side`,
+      );
     }
     resetAfterFlush(other);
   }

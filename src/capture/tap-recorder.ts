@@ -19,7 +19,15 @@ import {
   type TraceOptions,
   type TraceOutput,
 } from '../trace/index.js';
-import { checkTimerMs, formatHostPort, nowUs, TapProxy, type HostPort, type TapStats, type TapTraceContext } from './tap-proxy.js';
+import {
+  checkTimerMs,
+  formatHostPort,
+  nowUs,
+  TapProxy,
+  type HostPort,
+  type TapStats,
+  type TapTraceContext,
+} from './tap-proxy.js';
 import type { TapErrorCode } from './tap-errors.js';
 
 export interface TapSpec {
@@ -192,7 +200,8 @@ export class TapRecorder {
       throw failed.reason;
     }
     const duration = this.opts.durationMs;
-    if (duration !== undefined && this.stopping === undefined) this.durationTimer = setTimeout(() => void this.stop('duration'), duration);
+    if (duration !== undefined && this.stopping === undefined)
+      this.durationTimer = setTimeout(() => void this.stop('duration'), duration);
     let output: TraceOutput;
     try {
       output = await this.opts.openOutput(this.header());
@@ -218,7 +227,15 @@ export class TapRecorder {
   }
 
   get progress(): RecordProgress {
-    const p: RecordProgress = { elapsedMs: Date.now() - this.startedMs, open: 0, connections: 0, exchanges: 0, bytesToContainer: 0, bytesToWebServer: 0, errors: 0 };
+    const p: RecordProgress = {
+      elapsedMs: Date.now() - this.startedMs,
+      open: 0,
+      connections: 0,
+      exchanges: 0,
+      bytesToContainer: 0,
+      bytesToWebServer: 0,
+      errors: 0,
+    };
     for (const proxy of this.proxies) {
       const s = proxy.stats;
       p.open += s.open;
@@ -295,7 +312,8 @@ export class TapRecorder {
       if (this.waiting === undefined) this.writeQueued();
       const wait = this.waiting;
       if (wait === undefined) continue;
-      if (!(await beforeDeadline(wait, deadline))) this.outputFailed(new Error(`the output did not take the last events within ${flushMs / 1000} s`));
+      if (!(await beforeDeadline(wait, deadline)))
+        this.outputFailed(new Error(`the output did not take the last events within ${flushMs / 1000} s`));
     }
   }
 
@@ -361,7 +379,8 @@ export class TapRecorder {
     const q = this.queue;
     this.queue = [];
     let i = 0;
-    for (; i < q.length && this.waiting === undefined && this.outputError === undefined; i++) this.writeOne(q[i] as TraceEvent);
+    for (; i < q.length && this.waiting === undefined && this.outputError === undefined; i++)
+      this.writeOne(q[i] as TraceEvent);
     if (i < q.length) {
       if (this.outputError !== undefined) this.lost += q.length - i;
       else this.queue = q.slice(i);
@@ -372,7 +391,12 @@ export class TapRecorder {
       this.droppedUnreported = 0;
       const message = `the trace output fell behind: ${n} event(s) dropped (forwarding is never slowed for the trace)`;
       this.warn(message);
-      this.writeOne({ event: 'error', t: Math.round(this.clock() - this.startUs), code: 'TAP_ERR_TRACE_BEHIND' satisfies TapErrorCode, message });
+      this.writeOne({
+        event: 'error',
+        t: Math.round(this.clock() - this.startUs),
+        code: 'TAP_ERR_TRACE_BEHIND' satisfies TapErrorCode,
+        message,
+      });
     }
   }
 
@@ -382,7 +406,8 @@ export class TapRecorder {
     this.outputError = err instanceof Error ? err.message : String(err);
     this.lost += this.queue.length;
     this.queue = [];
-    if (warn) this.warn(`the trace output failed (${this.outputError}); traffic keeps flowing, nothing more is recorded`);
+    if (warn)
+      this.warn(`the trace output failed (${this.outputError}); traffic keeps flowing, nothing more is recorded`);
   }
 
   private warn(message: string): void {

@@ -141,7 +141,7 @@ export class TcpReassembler {
         this.next = until;
       }
       this.drain(out);
-      if (first === undefined || bytes <= 0 && this.pending[0] === first) break;
+      if (first === undefined || (bytes <= 0 && this.pending[0] === first)) break;
     }
     return out;
   }

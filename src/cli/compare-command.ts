@@ -25,7 +25,7 @@ export function compareCommand(ctx: RunContext): Command {
     .description(
       'Replays the same trace with the same load model against each --target in turn, interleaved in rounds ' +
         '(A B C, A B C, ...) so that the drift of a noisy machine hits all alike. Prints throughput, p50/p90/p99/p99.9/max, ' +
-        'errors and bytes side by side, each target\'s ratio to the first, the spread over the rounds (min-max), and which ' +
+        "errors and bytes side by side, each target's ratio to the first, the spread over the rounds (min-max), and which " +
         'differences lie within that noise. Every round is one full replay (--duration or --requests; default 10 s; the trace is cycled). ' +
         'A target that never answered fails the run (exit 3) after all results are printed; Ctrl-C keeps the rounds run so far.\n\n' +
         'Example (mod_jk vs mod_proxy_http vs AJP direct vs HTTP direct):\n' +
@@ -33,10 +33,23 @@ export function compareCommand(ctx: RunContext): Command {
         '    --target ajp://127.0.0.1:8009 --target http://127.0.0.1:8080 --rate 200/s --duration 20s --rounds 3',
     )
     .argument('<trace>', 'the trace file (.jsonl)')
-    .option('--rounds <n>', `rounds (each target runs once per round; 1-${MAX_ROUNDS})`, (v) => parseInteger(v, '--rounds', { min: 1, max: MAX_ROUNDS }), 3)
-    .option('--pause <duration>', 'pause between runs (connections close, the machine settles)', (v) => parseDuration(v, '--pause', { zero: true }), 1000);
+    .option(
+      '--rounds <n>',
+      `rounds (each target runs once per round; 1-${MAX_ROUNDS})`,
+      (v) => parseInteger(v, '--rounds', { min: 1, max: MAX_ROUNDS }),
+      3,
+    )
+    .option(
+      '--pause <duration>',
+      'pause between runs (connections close, the machine settles)',
+      (v) => parseDuration(v, '--pause', { zero: true }),
+      1000,
+    );
   copyLoadOptions(cmd, ctx, ['--json', '--hgrm']);
-  cmd.option('--json <file>', 'write the results (per target and round, histograms encoded) as JSON; ajpbench report reads it');
+  cmd.option(
+    '--json <file>',
+    'write the results (per target and round, histograms encoded) as JSON; ajpbench report reads it',
+  );
   return cmd.action(async (trace: string, flags: CompareFlags) => {
     applyProfile(cmd, flags);
     const base = loadOptions(trace, flags, { durationMs: 10_000 });
@@ -53,7 +66,10 @@ export function compareCommand(ctx: RunContext): Command {
         pauseMs: flags.pause,
         signal: stop.signal,
         onRun: (round, t, r) => {
-          if (flags.progress) process.stderr.write(`compare: round ${round + 1}/${flags.rounds} ${t.label}: ${r.requests.perSecond.toFixed(1)} responses/s, p99 ${((r.latency.timeToCompleteUs.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.requests.errors} errors\n`);
+          if (flags.progress)
+            process.stderr.write(
+              `compare: round ${round + 1}/${flags.rounds} ${t.label}: ${r.requests.perSecond.toFixed(1)} responses/s, p99 ${((r.latency.timeToCompleteUs.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.requests.errors} errors\n`,
+            );
         },
       });
     } catch (e) {
@@ -61,7 +77,8 @@ export function compareCommand(ctx: RunContext): Command {
     } finally {
       stop.done();
     }
-    if (result.targets.every((t) => t.rounds.every((r) => r.schedule.sent === 0))) throw runtimeError('compare was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
+    if (result.targets.every((t) => t.rounds.every((r) => r.schedule.sent === 0)))
+      throw runtimeError('compare was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
     const printed = printCompare(result, flags);
     writeCompare(result, flags, trace, printed);
     // Everything measured is out; a target that never answered fails the run.
@@ -93,7 +110,11 @@ function printCompare(result: CompareResult, flags: CompareFlags): Printed {
       const th = checkThresholds(t.pooled, flags.threshold);
       failed += th.failed;
       parts.push(`${t.target}: ${th.text}`);
-      suites.push({ name: `compare ${t.target}`, timestamp: t.pooled.startedAt, cases: thresholdCases(th.results, 'ajpbench.compare') });
+      suites.push({
+        name: `compare ${t.target}`,
+        timestamp: t.pooled.startedAt,
+        cases: thresholdCases(th.results, 'ajpbench.compare'),
+      });
     }
     text += `\n${parts.join('')}`;
   }
@@ -102,13 +123,28 @@ function printCompare(result: CompareResult, flags: CompareFlags): Printed {
 }
 
 /** --html, --junit and --json. */
-function writeCompare(result: CompareResult, flags: CompareFlags, trace: string, { text, pass, failed, suites }: Printed): void {
+function writeCompare(
+  result: CompareResult,
+  flags: CompareFlags,
+  trace: string,
+  { text, pass, failed, suites }: Printed,
+): void {
   const html: HtmlReportInput = {
     title: `ajpbench compare: ${result.targets.length} targets`,
-    subtitle: [`trace ${trace}`, `${result.summary.rounds} rounds, interleaved${result.interrupted ? ' (stopped by Ctrl-C)' : ''}`],
+    subtitle: [
+      `trace ${trace}`,
+      `${result.summary.rounds} rounds, interleaved${result.interrupted ? ' (stopped by Ctrl-C)' : ''}`,
+    ],
     runs: result.targets.map((t) => ({ name: t.target, report: t.pooled })),
     compare: result.summary,
-    ...(flags.threshold === undefined ? {} : { verdict: { pass, lines: pass ? ['every threshold passed for every target'] : [`${failed} threshold checks failed`] } }),
+    ...(flags.threshold === undefined
+      ? {}
+      : {
+          verdict: {
+            pass,
+            lines: pass ? ['every threshold passed for every target'] : [`${failed} threshold checks failed`],
+          },
+        }),
   };
   if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport(html));
   if (flags.junit !== undefined) writeOutput(flags.junit, renderJUnit(suites));
@@ -117,7 +153,13 @@ function writeCompare(result: CompareResult, flags: CompareFlags, trace: string,
       kind: 'ajpbench-compare',
       version: 1,
       pass,
-      result: { rounds: result.rounds, interrupted: result.interrupted, notRun: result.notRun, summary: result.summary, targets: result.targets.map((t) => ({ target: t.target, rounds: t.rounds })) },
+      result: {
+        rounds: result.rounds,
+        interrupted: result.interrupted,
+        notRun: result.notRun,
+        summary: result.summary,
+        targets: result.targets.map((t) => ({ target: t.target, rounds: t.rounds })),
+      },
       text,
       html,
     };
@@ -128,8 +170,18 @@ function writeCompare(result: CompareResult, flags: CompareFlags, trace: string,
 /** AJPBENCH_ERR_BACKEND naming every target that got no response in any round, or undefined. */
 function deadTargets(result: CompareResult): RuntimeError | undefined {
   // Decided per round (each knows its warmup responses), said over the pooled counts.
-  const dead = result.targets.filter((t) => t.rounds.every((r) => r.schedule.sent === 0 || noResponseError(r, t.target) !== undefined) && t.rounds.some((r) => r.schedule.sent > 0));
-  const errors = dead.flatMap((t) => noResponseError({ ...t.pooled, requests: { ...t.pooled.requests, responses: 0, warmupResponses: 0 } }, t.target) ?? []);
+  const dead = result.targets.filter(
+    (t) =>
+      t.rounds.every((r) => r.schedule.sent === 0 || noResponseError(r, t.target) !== undefined) &&
+      t.rounds.some((r) => r.schedule.sent > 0),
+  );
+  const errors = dead.flatMap(
+    (t) =>
+      noResponseError(
+        { ...t.pooled, requests: { ...t.pooled.requests, responses: 0, warmupResponses: 0 } },
+        t.target,
+      ) ?? [],
+  );
   if (errors.length === 0) return undefined;
   return new RuntimeError(errors.map((e) => e.message).join('; '), 'AJPBENCH_ERR_BACKEND');
 }

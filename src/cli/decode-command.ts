@@ -44,8 +44,16 @@ export function decodeCommand(ctx: RunContext): Command {
         .choices(['auto', 'to-container', 'to-web-server'])
         .default('auto'),
     )
-    .option('--hex', "the input is hex text: pairs of hex digits; spaces, newlines, ':' and ',' between bytes, 0x before a byte and # comments are allowed, any other character is an error")
-    .option('--max-packet-size <bytes>', 'largest packet, header included (8192-65536, as Tomcat packetSize)', (v) => parseInteger(v, '--max-packet-size'), DEFAULT_MAX_PACKET_SIZE)
+    .option(
+      '--hex',
+      "the input is hex text: pairs of hex digits; spaces, newlines, ':' and ',' between bytes, 0x before a byte and # comments are allowed, any other character is an error",
+    )
+    .option(
+      '--max-packet-size <bytes>',
+      'largest packet, header included (8192-65536, as Tomcat packetSize)',
+      (v) => parseInteger(v, '--max-packet-size'),
+      DEFAULT_MAX_PACKET_SIZE,
+    )
     .option('--strict', 'reject what real peers reject (unknown header codes, trailing bytes, missing pad)')
     .action(async (file: string, opts: DecodeOptions) => {
       checkMaxPacketSizeFlag(opts.maxPacketSize);
@@ -78,7 +86,8 @@ export function decodeCommand(ctx: RunContext): Command {
 /** The input as chunks: a file or stdin as it streams, or the bytes of the hex text. */
 async function openInput(file: string, hex: boolean): Promise<AsyncIterable<Buffer> | Buffer[]> {
   if (file !== '-') checkReadable(file);
-  if (!hex) return file === '-' ? (process.stdin as AsyncIterable<Buffer>) : (createReadStream(file) as AsyncIterable<Buffer>);
+  if (!hex)
+    return file === '-' ? (process.stdin as AsyncIterable<Buffer>) : (createReadStream(file) as AsyncIterable<Buffer>);
   let text: string;
   try {
     text = file === '-' ? await readAll(process.stdin) : await readFile(file, 'utf8');

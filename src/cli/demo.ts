@@ -21,7 +21,19 @@ export async function runDemo(extraArgs: string[] = []): Promise<number> {
   });
   try {
     const targets = stub.listeners.flatMap((l) => ['--target', `ajp://${l.address}`]);
-    const args = ['replay', TRACE, ...targets, '--rate', '300/s', '--warmup', '1s', '--duration', '4s', '--loop', ...extraArgs];
+    const args = [
+      'replay',
+      TRACE,
+      ...targets,
+      '--rate',
+      '300/s',
+      '--warmup',
+      '1s',
+      '--duration',
+      '4s',
+      '--loop',
+      ...extraArgs,
+    ];
     process.stderr.write(
       `demo: stub containers ${stub.listeners.map((l) => `ajp://${l.address} (${l.route})`).join(' and ')}\n` +
         `demo: ajpbench ${args.map((a) => (a === TRACE ? 'captures/lab-mixed.trace.jsonl' : a)).join(' ')}\n\n`,
@@ -29,7 +41,9 @@ export async function runDemo(extraArgs: string[] = []): Promise<number> {
     return await main(args);
   } finally {
     await stub.close();
-    process.stderr.write(`\ndemo: the stubs served ${stub.stats.requests} requests on ${stub.stats.connections} connections\n`);
+    process.stderr.write(
+      `\ndemo: the stubs served ${stub.stats.requests} requests on ${stub.stats.connections} connections\n`,
+    );
   }
 }
 

@@ -32,49 +32,74 @@ interface FairnessFlags extends ReplayFlags {
   tapTrace?: string;
 }
 
-const wrap = <T>(f: (v: string) => T) => (v: string): T => {
-  try {
-    return f(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-};
+const wrap =
+  <T>(f: (v: string) => T) =>
+  (v: string): T => {
+    try {
+      return f(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
 
-const atLeast1 = (flag: string) => (v: string): number => {
-  const n = parseInteger(v, flag);
-  if (n < 1) throw new InvalidArgumentError(`${flag} takes at least 1`);
-  return n;
-};
+const atLeast1 =
+  (flag: string) =>
+  (v: string): number => {
+    const n = parseInteger(v, flag);
+    if (n < 1) throw new InvalidArgumentError(`${flag} takes at least 1`);
+    return n;
+  };
 
 export function fairnessCommand(ctx: RunContext): Command {
   const cmd = new Command('fairness')
-    .summary('is my balancer fair? each worker\'s share against the expected weights (exit 1 when not)')
+    .summary("is my balancer fair? each worker's share against the expected weights (exit 1 when not)")
     .description(
       'Drives load through a balancer (mod_jk, mod_proxy_balancer, nginx upstream ...) and counts what each worker ' +
         'served: the route suffix of JSESSIONID in Set-Cookie, else the --route-header (default X-Served-By). With a trace ' +
-        'it is replayed; without one, a GET of the target URL\'s path (or --path) is sent over and over. The verdict: a ' +
+        "it is replayed; without one, a GET of the target URL's path (or --path) is sent over and over. The verdict: a " +
         'chi-square goodness-of-fit test against --expect (p-value against --alpha) and the largest relative deviation ' +
         'of any worker (against --tolerance); both are printed, either failing exits 1.\n\n' +
-        '--sticky opens sessions and follows each with its cookie: every follow-up must land on its session\'s worker. ' +
-        '--jk-status reads mod_jk\'s own counters (reset before the run) to print beside the shares measured on the wire.\n\n' +
+        "--sticky opens sessions and follows each with its cookie: every follow-up must land on its session's worker. " +
+        "--jk-status reads mod_jk's own counters (reset before the run) to print beside the shares measured on the wire.\n\n" +
         'Example: ajpbench fairness --target http://127.0.0.1/app/ --expect tomcat1=1,tomcat2=1 --requests 2000 --junit fairness.xml',
     )
-    .argument('[trace]', 'a trace file (.jsonl); without one, GET of the target\'s path')
-    .requiredOption('--expect <weights>', 'expected weights per worker (route), e.g. tomcat1=1,tomcat2=1 or tomcat1=3,tomcat2=1', wrap(parseExpect))
-    .option('--alpha <p>', 'significance level of the chi-square test', wrap((v) => {
-      const a = Number(v);
-      if (!(a > 0 && a < 1)) throw new RangeError(`--alpha takes a probability between 0 and 1, got ${JSON.stringify(v)}`);
-      return a;
-    }), DEFAULT_ALPHA)
-    .option('--tolerance <share>', 'largest relative deviation of any worker\'s share from its expected share (5% = 0.05)', wrap((v) => parseShare(v, '--tolerance')), DEFAULT_TOLERANCE)
-    .option('--path <path>', 'without a trace: the path (and query) to GET (default: the target URL\'s path, else /)')
+    .argument('[trace]', "a trace file (.jsonl); without one, GET of the target's path")
+    .requiredOption(
+      '--expect <weights>',
+      'expected weights per worker (route), e.g. tomcat1=1,tomcat2=1 or tomcat1=3,tomcat2=1',
+      wrap(parseExpect),
+    )
+    .option(
+      '--alpha <p>',
+      'significance level of the chi-square test',
+      wrap((v) => {
+        const a = Number(v);
+        if (!(a > 0 && a < 1))
+          throw new RangeError(`--alpha takes a probability between 0 and 1, got ${JSON.stringify(v)}`);
+        return a;
+      }),
+      DEFAULT_ALPHA,
+    )
+    .option(
+      '--tolerance <share>',
+      "largest relative deviation of any worker's share from its expected share (5% = 0.05)",
+      wrap((v) => parseShare(v, '--tolerance')),
+      DEFAULT_TOLERANCE,
+    )
+    .option('--path <path>', "without a trace: the path (and query) to GET (default: the target URL's path, else /)")
     .option('--sticky', 'also check stickiness: open sessions, follow each with its cookie')
     .option('--sessions <n>', 'with --sticky: sessions to open', atLeast1('--sessions'), 20)
     .option('--follow-ups <n>', 'with --sticky: requests per session after the first', atLeast1('--follow-ups'), 10)
-    .option('--sticky-path <path>', 'with --sticky: the page that creates a session (default: the load\'s path)')
-    .option('--jk-status <url>', 'mod_jk status worker URL (read_only=false), e.g. http://127.0.0.1/jkstatus: reset before, read after')
+    .option('--sticky-path <path>', "with --sticky: the page that creates a session (default: the load's path)")
+    .option(
+      '--jk-status <url>',
+      'mod_jk status worker URL (read_only=false), e.g. http://127.0.0.1/jkstatus: reset before, read after',
+    )
     .option('--jk-balancer <name>', 'with --jk-status: the lb worker (default: every lb worker it lists)')
-    .option('--tap-trace <file>', 'count workers by the tap labels of this trace, written by `ajpbench record --tap ...,worker=NAME` during the run');
+    .option(
+      '--tap-trace <file>',
+      'count workers by the tap labels of this trace, written by `ajpbench record --tap ...,worker=NAME` during the run',
+    );
   copyLoadOptions(cmd, ctx, ['--json', '--hgrm']);
   cmd.option('--json <file>', 'write the numbers (shares, test, mod_jk view, stickiness, the run) as JSON');
   return cmd.action(async (traceArg: string | undefined, flags: FairnessFlags) => {
@@ -100,7 +125,8 @@ export function fairnessCommand(ctx: RunContext): Command {
         base = { ...base, trace, loop: true, targets: base.targets.map((x) => ({ ...x, prefix: '' })) };
       }
       const first = base.targets[0];
-      if (flags.sticky === true && first?.protocol !== 'http') throw usageError('--sticky needs an http:// --target (the balancer)');
+      if (flags.sticky === true && first?.protocol !== 'http')
+        throw usageError('--sticky needs an http:// --target (the balancer)');
       await startAt(flags, stop.signal, 'fairness');
       const stickyUrl = `http://${t0.host.includes(':') ? `[${t0.host}]` : t0.host}:${t0.port}${flags.stickyPath ?? path}`;
       result = await runFairness({
@@ -109,9 +135,26 @@ export function fairnessCommand(ctx: RunContext): Command {
         alpha: flags.alpha,
         tolerance: flags.tolerance,
         ...(flags.tapTrace === undefined ? {} : { tapTrace: flags.tapTrace }),
-        ...(flags.jkStatus === undefined ? {} : { jkStatus: { url: flags.jkStatus, ...(flags.jkBalancer === undefined ? {} : { balancer: flags.jkBalancer }) } }),
+        ...(flags.jkStatus === undefined
+          ? {}
+          : {
+              jkStatus: {
+                url: flags.jkStatus,
+                ...(flags.jkBalancer === undefined ? {} : { balancer: flags.jkBalancer }),
+              },
+            }),
         ...(flags.sticky === true
-          ? { sticky: { url: stickyUrl, sessions: flags.sessions, followUps: flags.followUps, routeHeader: flags.routeHeader.toLowerCase(), concurrency: Math.min(flags.concurrency, 16), timeoutMs: flags.timeout, signal: stop.signal } }
+          ? {
+              sticky: {
+                url: stickyUrl,
+                sessions: flags.sessions,
+                followUps: flags.followUps,
+                routeHeader: flags.routeHeader.toLowerCase(),
+                concurrency: Math.min(flags.concurrency, 16),
+                timeoutMs: flags.timeout,
+                signal: stop.signal,
+              },
+            }
           : {}),
       });
     } catch (e) {
@@ -129,22 +172,63 @@ export function fairnessCommand(ctx: RunContext): Command {
     const pass = result.pass && th.failed === 0;
     const html: HtmlReportInput = {
       title: `ajpbench fairness: ${name}`,
-      subtitle: [`expected ${flags.expect.map((e) => `${e.worker}=${e.weight}`).join(',')}`, `started ${result.report.startedAt}`],
+      subtitle: [
+        `expected ${flags.expect.map((e) => `${e.worker}=${e.weight}`).join(',')}`,
+        `started ${result.report.startedAt}`,
+      ],
       runs: [{ name, report: result.report }],
       fairness: {
         target: name,
         verdict: result.verdict,
         jkStatus: result.jk === null ? null : result.jk.workers.map((w) => ({ worker: w.worker, count: w.jk })),
         failovers: result.failovers,
-        sticky: result.sticky === null ? null : { sessions: result.sticky.opened, followUps: result.sticky.followUps, violations: result.sticky.byWorker.filter((w) => w.violations > 0).map((w) => ({ worker: w.worker, count: w.violations })) },
+        sticky:
+          result.sticky === null
+            ? null
+            : {
+                sessions: result.sticky.opened,
+                followUps: result.sticky.followUps,
+                violations: result.sticky.byWorker
+                  .filter((w) => w.violations > 0)
+                  .map((w) => ({ worker: w.worker, count: w.violations })),
+              },
       },
       thresholds: th.results,
-      verdict: { pass, lines: pass ? ['the shares follow the expected weights'] : [...result.failures, ...th.results.filter((r) => !r.pass).map((r) => r.message)] },
+      verdict: {
+        pass,
+        lines: pass
+          ? ['the shares follow the expected weights']
+          : [...result.failures, ...th.results.filter((r) => !r.pass).map((r) => r.message)],
+      },
     };
     if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport(html));
-    if (flags.junit !== undefined) writeOutput(flags.junit, renderJUnit([{ name: `fairness ${name}`, timestamp: result.report.startedAt, timeS: result.report.schedule.elapsedMs / 1000, properties: { expect: flags.expect.map((e) => `${e.worker}=${e.weight}`).join(','), alpha: String(flags.alpha), tolerance: String(flags.tolerance) }, cases: [...fairnessCases(result), ...thresholdCases(th.results, 'ajpbench.fairness')], output: text }]));
+    if (flags.junit !== undefined)
+      writeOutput(
+        flags.junit,
+        renderJUnit([
+          {
+            name: `fairness ${name}`,
+            timestamp: result.report.startedAt,
+            timeS: result.report.schedule.elapsedMs / 1000,
+            properties: {
+              expect: flags.expect.map((e) => `${e.worker}=${e.weight}`).join(','),
+              alpha: String(flags.alpha),
+              tolerance: String(flags.tolerance),
+            },
+            cases: [...fairnessCases(result), ...thresholdCases(th.results, 'ajpbench.fairness')],
+            output: text,
+          },
+        ]),
+      );
     if (flags.json !== undefined) {
-      const doc: VerdictDocument = { kind: 'ajpbench-fairness', version: 1, pass, result: { ...result, thresholds: th.results }, text, html };
+      const doc: VerdictDocument = {
+        kind: 'ajpbench-fairness',
+        version: 1,
+        pass,
+        result: { ...result, thresholds: th.results },
+        text,
+        html,
+      };
       writeOutput(flags.json, JSON.stringify(doc) + '\n');
     }
     ctx.exitCode = pass ? ExitCode.Ok : ExitCode.VerdictFailed;
@@ -154,17 +238,49 @@ export function fairnessCommand(ctx: RunContext): Command {
 function fairnessCases(r: FairnessRunResult): JUnitCase[] {
   const v = r.verdict;
   const c = 'ajpbench.fairness';
-  const shares = v.workers.map((w) => `${w.worker}: ${w.observed} (${(w.share * 100).toFixed(2)}%, expected ${(w.expectedShare * 100).toFixed(2)}%)`).join('\n');
+  const shares = v.workers
+    .map(
+      (w) =>
+        `${w.worker}: ${w.observed} (${(w.share * 100).toFixed(2)}%, expected ${(w.expectedShare * 100).toFixed(2)}%)`,
+    )
+    .join('\n');
   const chi = `chi-square ${v.chiSquare.statistic.toFixed(3)} (df ${v.chiSquare.df}), p = ${formatP(v.chiSquare.pValue)}`;
-  const dev = v.largestDeviation === null ? 'no worker attributed' : `${v.largestDeviation.worker} ${(v.largestDeviation.relativeDeviation * 100).toFixed(2)}%`;
+  const dev =
+    v.largestDeviation === null
+      ? 'no worker attributed'
+      : `${v.largestDeviation.worker} ${(v.largestDeviation.relativeDeviation * 100).toFixed(2)}%`;
   const cases: JUnitCase[] = [
-    { name: `chi-square p >= ${v.alpha}`, classname: c, output: `${chi}\n${shares}`, ...(v.chiSquare.pass && v.attributed > 0 ? {} : { failure: { message: `${chi} < alpha ${v.alpha}`, details: shares } }) },
-    { name: `largest deviation <= ${(v.tolerance * 100).toFixed(1)}%`, classname: c, output: dev, ...(v.largestDeviation?.pass === true ? {} : { failure: { message: `largest deviation ${dev}`, details: shares } }) },
+    {
+      name: `chi-square p >= ${v.alpha}`,
+      classname: c,
+      output: `${chi}\n${shares}`,
+      ...(v.chiSquare.pass && v.attributed > 0
+        ? {}
+        : { failure: { message: `${chi} < alpha ${v.alpha}`, details: shares } }),
+    },
+    {
+      name: `largest deviation <= ${(v.tolerance * 100).toFixed(1)}%`,
+      classname: c,
+      output: dev,
+      ...(v.largestDeviation?.pass === true
+        ? {}
+        : { failure: { message: `largest deviation ${dev}`, details: shares } }),
+    },
   ];
-  if (v.unexpected.length > 0) cases.push({ name: 'no unexpected worker', classname: c, failure: { message: `not in --expect: ${v.unexpected.join(', ')}` } });
+  if (v.unexpected.length > 0)
+    cases.push({
+      name: 'no unexpected worker',
+      classname: c,
+      failure: { message: `not in --expect: ${v.unexpected.join(', ')}` },
+    });
   if (r.sticky !== null) {
     const s = r.sticky;
-    cases.push({ name: 'sticky sessions', classname: c, output: `${s.opened} sessions, ${s.followUps} follow-ups, ${s.violations} violations`, ...(s.pass ? {} : { failure: { message: s.failures.join('; ') } }) });
+    cases.push({
+      name: 'sticky sessions',
+      classname: c,
+      output: `${s.opened} sessions, ${s.followUps} follow-ups, ${s.violations} violations`,
+      ...(s.pass ? {} : { failure: { message: s.failures.join('; ') } }),
+    });
   }
   return cases;
 }

@@ -35,8 +35,17 @@ export function importCommand(ctx: RunContext): Command {
     )
     .argument('<capture>', 'pcap or pcapng file, or - for a stream on stdin')
     .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); default: stdout')
-    .option('--port <ports>', "Tomcat's AJP port(s): repeatable, comma lists, or auto (any flow that starts with an AJP frame); default 8009", collectPorts)
-    .option('--max-packet-size <bytes>', 'largest AJP packet, header included (8192-65536)', (v) => parseInteger(v, '--max-packet-size'), 8192)
+    .option(
+      '--port <ports>',
+      "Tomcat's AJP port(s): repeatable, comma lists, or auto (any flow that starts with an AJP frame); default 8009",
+      collectPorts,
+    )
+    .option(
+      '--max-packet-size <bytes>',
+      'largest AJP packet, header included (8192-65536)',
+      (v) => parseInteger(v, '--max-packet-size'),
+      8192,
+    )
     .option('--no-progress', 'no progress line on stderr');
   addTraceOptions(cmd);
   return cmd.action(async (capture: string, flags: ImportFlags) => {
@@ -103,16 +112,22 @@ function inputSize(file: string): number {
 /** The failure of an import as one line: the capture's format, a file error while reading it, or the output's own error. */
 function importFailure(e: unknown, capture: string): unknown {
   if (e instanceof AjpbenchError) return e;
-  if (e instanceof CaptureFormatError) return runtimeError(`${capture}: ${e.code}: ${e.message}`, 'AJPBENCH_ERR_CAPTURE');
-  if (errnoCode(e) !== undefined) return runtimeError(`cannot read ${capture}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+  if (e instanceof CaptureFormatError)
+    return runtimeError(`${capture}: ${e.code}: ${e.message}`, 'AJPBENCH_ERR_CAPTURE');
+  if (errnoCode(e) !== undefined)
+    return runtimeError(`cannot read ${capture}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
   return e;
 }
 
 /** No trace event came out of the input: nothing was written (not even a header), and that is a failure. */
 function nothingToWrite(s: ImportSummary, capture: string, ports: number[] | 'auto'): RuntimeError {
-  const where = ports === 'auto' ? 'no TCP connection starts with an AJP frame' : `no AJP traffic on port${ports.length === 1 ? '' : 's'} ${ports.join(',')}`;
+  const where =
+    ports === 'auto'
+      ? 'no TCP connection starts with an AJP frame'
+      : `no AJP traffic on port${ports.length === 1 ? '' : 's'} ${ports.join(',')}`;
   const read = `${s.packets} packets (${s.tcpSegments} TCP segments) read, nothing written`;
-  if (s.stopped) return runtimeError(`${capture}: stopped before any AJP traffic was seen: ${read}`, 'AJPBENCH_ERR_INTERRUPTED');
+  if (s.stopped)
+    return runtimeError(`${capture}: stopped before any AJP traffic was seen: ${read}`, 'AJPBENCH_ERR_INTERRUPTED');
   const hint = ports === 'auto' ? '' : '; give the port Tomcat listens on with --port, or try --port auto';
   return runtimeError(`${capture}: ${where}: ${read}${hint}`, 'AJPBENCH_ERR_CAPTURE');
 }
@@ -125,7 +140,9 @@ function progressLine(p: ImportProgress, size: number): string {
 }
 
 function summaryLine(s: ImportSummary, output: string | undefined): string {
-  const skipped = Object.entries(s.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
+  const skipped = Object.entries(s.skipped)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
   return (
     `import: ${s.stopped ? 'stopped; ' : ''}${s.packets} packets (${s.tcpSegments} TCP${skipped ? `; skipped ${skipped}` : ''}), ` +
     `${s.flows} AJP connections, ${s.exchanges} exchanges, ${s.incomplete} incomplete, ${s.errors} errors, ${s.cpings} CPings` +
@@ -133,4 +150,3 @@ function summaryLine(s: ImportSummary, output: string | undefined): string {
     `${output === undefined ? '' : ` -> ${output}`}\n`
   );
 }
-

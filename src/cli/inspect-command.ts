@@ -1,7 +1,12 @@
 /** `ajpbench inspect`: the summary of a trace a person reads first, as tables or as JSON. */
 import { Command } from 'commander';
 import { renderSummaryTable } from '../report/summary-table.js';
-import { DEFAULT_TOP_URIS, summarizeTrace, type TraceSummary, type TraceSummaryOptions } from '../report/trace-summary.js';
+import {
+  DEFAULT_TOP_URIS,
+  summarizeTrace,
+  type TraceSummary,
+  type TraceSummaryOptions,
+} from '../report/trace-summary.js';
 import { describeFileError, errnoCode } from '../errors.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
 import { MAX_LINE_BYTES_LIMIT } from '../trace/trace-reader.js';
@@ -64,14 +69,27 @@ export function inspectCommand(ctx: RunContext): Command {
     .argument('<trace>', 'the trace file (.jsonl); - reads stdin')
     .option('--json', 'print the summary as one JSON object (numbers as numbers, latencies in µs)')
     .option('--top <n>', 'how many URIs to list', (v) => parseInteger(v, '--top'), DEFAULT_TOP_URIS)
-    .option('--max-line <size>', 'skip (and count as unreadable) trace lines longer than this; default 64MiB, more when the trace keeps larger bodies', (v) => parseSize(v, '--max-line', MAX_LINE_RANGE))
+    .option(
+      '--max-line <size>',
+      'skip (and count as unreadable) trace lines longer than this; default 64MiB, more when the trace keeps larger bodies',
+      (v) => parseSize(v, '--max-line', MAX_LINE_RANGE),
+    )
     .addHelpText('after', COLUMNS)
     .action(async (file: string, opts: InspectOptions) => {
-      const summary = await summarize(file, { top: opts.top, ...(opts.maxLine === undefined ? {} : { maxLineBytes: opts.maxLine }) });
+      const summary = await summarize(file, {
+        top: opts.top,
+        ...(opts.maxLine === undefined ? {} : { maxLineBytes: opts.maxLine }),
+      });
       const out = new LineWriter(process.stdout, 'stdout');
       try {
         if (opts.json === true) out.line(JSON.stringify(summary, null, 2));
-        else out.line(renderSummaryTable(summary, { color: process.stdout.isTTY === true, title: file === '-' ? '(stdin)' : file }).trimEnd());
+        else
+          out.line(
+            renderSummaryTable(summary, {
+              color: process.stdout.isTTY === true,
+              title: file === '-' ? '(stdin)' : file,
+            }).trimEnd(),
+          );
         await out.close();
       } catch (e) {
         // `| head` took what it wanted: a quiet end, as a Unix filter's.
@@ -86,7 +104,8 @@ async function summarize(file: string, opts: TraceSummaryOptions): Promise<Trace
     return await summarizeTrace(file === '-' ? process.stdin : file, opts);
   } catch (e) {
     if (e instanceof TraceFormatError) throw runtimeError(`${file}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
-    if (errnoCode(e) !== undefined) throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+    if (errnoCode(e) !== undefined)
+      throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
     throw e;
   }
 }

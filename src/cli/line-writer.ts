@@ -64,7 +64,9 @@ export class LineWriter {
 
   private readonly onError = (err: Error): void => {
     if (this.failure !== undefined) return;
-    this.failure = new RuntimeError(`cannot write ${this.name}: ${describeFileError(err)}`, 'AJPBENCH_ERR_OUTPUT', { cause: err });
+    this.failure = new RuntimeError(`cannot write ${this.name}: ${describeFileError(err)}`, 'AJPBENCH_ERR_OUTPUT', {
+      cause: err,
+    });
     this.pending = [];
     const wake = this.wake;
     this.draining = undefined;

@@ -39,7 +39,11 @@ export function applyProfile(cmd: Command, flags: ReplayFlags): void {
  * verdict commands always cycle the trace (--loop): a run is as long as its limit says, not as
  * the trace happens to be.
  */
-export function loadOptions(trace: string, flags: ReplayFlags, defaults: { durationMs?: number; requests?: number } = {}): ReplayOptions {
+export function loadOptions(
+  trace: string,
+  flags: ReplayFlags,
+  defaults: { durationMs?: number; requests?: number } = {},
+): ReplayOptions {
   const f: ReplayFlags = { ...flags, loop: true };
   if (f.duration === undefined && f.requests === undefined) {
     if (defaults.durationMs !== undefined) f.duration = defaults.durationMs;
@@ -79,6 +83,7 @@ export async function startAt(flags: ReplayFlags, signal: AbortSignal, name: str
 export function loadError(e: unknown, trace: string): unknown {
   if (e instanceof TraceFormatError) return runtimeError(`${trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
   const code = (e as NodeJS.ErrnoException | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return runtimeError(`cannot read ${trace}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code))
+    return runtimeError(`cannot read ${trace}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
   return e;
 }

@@ -13,7 +13,6 @@ import { sweepCommand } from './sweep-command.js';
 import { serveCommand } from './serve-command.js';
 import { toolVersion } from './version.js';
 
-
 /** What a command's action reports back to main(). */
 export interface RunContext {
   exitCode: number;
@@ -40,7 +39,8 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   program.addCommand(fairnessCommand(ctx));
   program.addCommand(sweepCommand(ctx));
   // Every subcommand reports usage errors through exitOverride so that main() maps them to exit 2.
-  for (const cmd of [program, ...program.commands]) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const cmd of [program, ...program.commands])
+    cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
 
@@ -55,7 +55,11 @@ function debugRequested(argv: readonly string[]): boolean {
  * which (UsageError 2, RuntimeError 3), anything else is a bug and exit 3. The stack is printed
  * only when debugging was asked for.
  */
-export function reportFailure(e: unknown, debug: boolean, write: (s: string) => void = (s) => process.stderr.write(s)): ExitCode {
+export function reportFailure(
+  e: unknown,
+  debug: boolean,
+  write: (s: string) => void = (s) => process.stderr.write(s),
+): ExitCode {
   if (e instanceof AjpbenchError) {
     write(`ajpbench: ${e.message}\n`);
     if (debug && e.stack !== undefined) write(`${e.stack}\n`);

@@ -15,28 +15,49 @@ export function parseInteger(value: string, flag: string, range: IntegerRange = 
   const max = range.max ?? Number.MAX_SAFE_INTEGER;
   const n = /^\s*\d+\s*$/.test(value) ? Number.parseInt(value, 10) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    const allowed = max === Number.MAX_SAFE_INTEGER ? `a whole number ≥ ${min}` : `a whole number from ${min} to ${max}`;
+    const allowed =
+      max === Number.MAX_SAFE_INTEGER ? `a whole number ≥ ${min}` : `a whole number from ${min} to ${max}`;
     throw new InvalidArgumentError(`${flag} takes ${allowed}, got ${JSON.stringify(value)}`);
   }
   return n;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+};
 
 /** A byte size: `1048576`, `64KiB`, `1MiB`, `100MB` (decimal units are powers of 1000, *iB of 1024). */
 export function parseSize(value: string, flag: string, range: IntegerRange = {}): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
   const unit = SIZE_UNITS[(m?.[2] ?? '?').toLowerCase()];
-  if (m === null || unit === undefined) throw new InvalidArgumentError(`${flag} takes a size such as 65536, 64KiB or 1MiB, got ${JSON.stringify(value)}`);
+  if (m === null || unit === undefined)
+    throw new InvalidArgumentError(`${flag} takes a size such as 65536, 64KiB or 1MiB, got ${JSON.stringify(value)}`);
   const size = Math.floor(Number(m[1]) * unit);
   const min = range.min ?? 0;
   const max = range.max ?? Number.MAX_SAFE_INTEGER;
-  if (size < min || size > max) throw new InvalidArgumentError(`${flag} takes a size from ${formatSize(min)} to ${formatSize(max)}, got ${JSON.stringify(value)}`);
+  if (size < min || size > max)
+    throw new InvalidArgumentError(
+      `${flag} takes a size from ${formatSize(min)} to ${formatSize(max)}, got ${JSON.stringify(value)}`,
+    );
   return size;
 }
 
 function formatSize(bytes: number): string {
-  for (const [unit, n] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, n] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
   }
   return String(bytes);
@@ -51,7 +72,15 @@ export function checkMaxPacketSizeFlag(size: number): number {
   }
 }
 
-const DURATION_UNITS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS: Record<string, number> = {
+  us: 0.001,
+  µs: 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /**
  * The longest duration any flag takes: Node's timers fire at once past 2^31-1 ms (about 24.8
@@ -69,19 +98,29 @@ export interface DurationRange {
 export function parseDuration(value: string, flag: string, range: DurationRange = {}): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|d)?\s*$/i.exec(value);
   const unit = m === null ? undefined : DURATION_UNITS[(m[2] ?? 's').toLowerCase()];
-  if (m === null || unit === undefined) throw new InvalidArgumentError(`${flag} takes a duration such as 500ms, 5s, 2m or 1h, got ${JSON.stringify(value)}`);
+  if (m === null || unit === undefined)
+    throw new InvalidArgumentError(
+      `${flag} takes a duration such as 500ms, 5s, 2m or 1h, got ${JSON.stringify(value)}`,
+    );
   const ms = Number(m[1]) * unit;
   const maxMs = range.maxMs ?? MAX_DURATION_MS;
   if (ms > maxMs || (ms === 0 && range.zero !== true) || !Number.isFinite(ms)) {
     const from = range.zero === true ? 'from 0' : 'above 0';
-    throw new InvalidArgumentError(`${flag} takes a duration ${from} up to ${formatDuration(maxMs)}, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `${flag} takes a duration ${from} up to ${formatDuration(maxMs)}, got ${JSON.stringify(value)}`,
+    );
   }
   return ms;
 }
 
 function formatDuration(ms: number): string {
   if (ms === MAX_DURATION_MS) return '24d (the longest a timer can wait)';
-  for (const [unit, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, n] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= n && ms % n === 0) return `${ms / n}${unit}`;
   }
   return `${ms}ms`;
@@ -94,6 +133,9 @@ export function parseRate(value: string, flag: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([a-z]+))?\s*$/i.exec(value);
   const unit = m === null ? undefined : RATE_UNITS[(m[2] ?? 's').toLowerCase()];
   const rate = m === null || unit === undefined ? NaN : Number(m[1]) * unit;
-  if (!(rate > 0)) throw new InvalidArgumentError(`${flag} takes a rate above zero such as 500/s or 30000/m, got ${JSON.stringify(value)}`);
+  if (!(rate > 0))
+    throw new InvalidArgumentError(
+      `${flag} takes a rate above zero such as 500/s or 30000/m, got ${JSON.stringify(value)}`,
+    );
   return rate;
 }

@@ -43,7 +43,9 @@ export function parseHostPort(value: string, flag: string, allowZero = false): H
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(v) ?? /^()()(\d{1,5})$/.exec(v);
   const port = m === null ? NaN : Number(m[3]);
   if (m === null || !(port <= 65535) || (port === 0 && !allowZero)) {
-    throw new InvalidArgumentError(`${flag} takes host:port, [ipv6]:port or a port${allowZero ? '' : ' (1-65535)'}, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `${flag} takes host:port, [ipv6]:port or a port${allowZero ? '' : ' (1-65535)'}, got ${JSON.stringify(value)}`,
+    );
   }
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
@@ -56,7 +58,9 @@ export function parseTap(value: string): TapSpec {
   const at = rest.indexOf('@');
   const worker = at < 0 ? undefined : rest.slice(at + 1);
   if (worker !== undefined && !/^[\w.-]{1,64}$/.test(worker)) {
-    throw new InvalidArgumentError(`--tap: the worker name after @ takes letters, digits, _ . - (at most 64), got ${JSON.stringify(worker)}`);
+    throw new InvalidArgumentError(
+      `--tap: the worker name after @ takes letters, digits, _ . - (at most 64), got ${JSON.stringify(worker)}`,
+    );
   }
   return {
     listen: parseHostPort(value.slice(0, eq), '--tap (listen side)', true),
@@ -80,25 +84,51 @@ export function recordCommand(ctx: RunContext): Command {
         '                  --tap 127.0.0.1:29009=127.0.0.1:28009@tomcat2 -o trace.jsonl --rotate 100MB\n' +
         'then set worker.tomcat1.port=19009 and worker.tomcat2.port=29009 in workers.properties (docs/record.md).\n\n' +
         'Ctrl-C or SIGTERM stops accepting, lets in-flight exchanges finish (--drain), completes the trace and ' +
-        'prints a summary; a second Ctrl-C stops waiting. An upstream that is down resets the web server\'s ' +
+        "prints a summary; a second Ctrl-C stops waiting. An upstream that is down resets the web server's " +
         'connection and is recorded as an error; the tap keeps accepting. The trace never stops the traffic: ' +
         'if it cannot be written (a full disk, a reader of stdout gone) the tap says so once, keeps forwarding, ' +
         'and exits 3 at the end. Exit code 3 also when a listen address is in use or the trace cannot be opened.',
     )
-    .option('--listen <host:port>', 'address to accept the web server on (with --upstream)', (v) => parseHostPort(v, '--listen', true))
+    .option('--listen <host:port>', 'address to accept the web server on (with --upstream)', (v) =>
+      parseHostPort(v, '--listen', true),
+    )
     .option('--upstream <host:port>', "Tomcat's AJP connector (with --listen)", (v) => parseHostPort(v, '--upstream'))
     .option('--worker <name>', 'label for the --listen tap: the mod_jk worker name pointed at it')
-    .option('--tap <listen=upstream[@worker]>', 'a tap; repeatable, for several workers in one process', (v: string, prev: TapSpec[] | undefined) => [...(prev ?? []), parseTap(v)])
-    .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); - or default: stdout')
-    .option('--rotate <size>', 'start a new numbered file (trace.0001.jsonl, trace.0002.jsonl, ...) every size, e.g. 100MB; 1KiB to 1024GiB', (v) =>
-      parseSize(v, '--rotate', { min: MIN_ROTATE_BYTES, max: MAX_ROTATE_BYTES }),
+    .option(
+      '--tap <listen=upstream[@worker]>',
+      'a tap; repeatable, for several workers in one process',
+      (v: string, prev: TapSpec[] | undefined) => [...(prev ?? []), parseTap(v)],
     )
-    .option('--duration <duration>', 'stop after this long (e.g. 30s, 10m, 2h); above 0, up to 24d', (v) => parseDuration(v, '--duration'))
-    .option('--max-exchanges <n>', 'stop after this many exchanges (the trace holds exactly n); ≥ 1', (v) => parseInteger(v, '--max-exchanges', { min: 1 }))
-    .option('--drain <duration>', 'on stop, how long in-flight exchanges may take to finish; 0 to 24d', (v) => parseDuration(v, '--drain', { zero: true }), 5000)
-    .option('--connect-timeout <duration>', 'an upstream that does not accept within this is treated as down; above 0, up to 24d', (v) => parseDuration(v, '--connect-timeout'), 10_000)
-    .option('--max-packet-size <bytes>', "largest AJP packet, header included, as the connector's packetSize; 8192 to 65536", (v) =>
-      parseInteger(v, '--max-packet-size', { min: 8192, max: 65536 }), 8192)
+    .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); - or default: stdout')
+    .option(
+      '--rotate <size>',
+      'start a new numbered file (trace.0001.jsonl, trace.0002.jsonl, ...) every size, e.g. 100MB; 1KiB to 1024GiB',
+      (v) => parseSize(v, '--rotate', { min: MIN_ROTATE_BYTES, max: MAX_ROTATE_BYTES }),
+    )
+    .option('--duration <duration>', 'stop after this long (e.g. 30s, 10m, 2h); above 0, up to 24d', (v) =>
+      parseDuration(v, '--duration'),
+    )
+    .option('--max-exchanges <n>', 'stop after this many exchanges (the trace holds exactly n); ≥ 1', (v) =>
+      parseInteger(v, '--max-exchanges', { min: 1 }),
+    )
+    .option(
+      '--drain <duration>',
+      'on stop, how long in-flight exchanges may take to finish; 0 to 24d',
+      (v) => parseDuration(v, '--drain', { zero: true }),
+      5000,
+    )
+    .option(
+      '--connect-timeout <duration>',
+      'an upstream that does not accept within this is treated as down; above 0, up to 24d',
+      (v) => parseDuration(v, '--connect-timeout'),
+      10_000,
+    )
+    .option(
+      '--max-packet-size <bytes>',
+      "largest AJP packet, header included, as the connector's packetSize; 8192 to 65536",
+      (v) => parseInteger(v, '--max-packet-size', { min: 8192, max: 65536 }),
+      8192,
+    )
     .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)');
   addTraceOptions(cmd);
   return cmd.action(async (flags: RecordFlags) => {
@@ -110,7 +140,8 @@ export function recordCommand(ctx: RunContext): Command {
       announce(recorder, taps, output.name, flags.rotate !== undefined);
       const summary = await untilStopped(recorder, flags);
       process.stderr.write(summaryText(summary, output.files()));
-      if (summary.outputError !== undefined) throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
+      if (summary.outputError !== undefined)
+        throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
     } finally {
       releaseStdio();
     }
@@ -122,7 +153,8 @@ export function recordCommand(ctx: RunContext): Command {
 function checkFlags(flags: RecordFlags): TapSpec[] {
   const taps = tapsFrom(flags);
   if (flags.output === '-') flags.output = undefined;
-  if (flags.rotate !== undefined && flags.output === undefined) throw usageError('--rotate needs -o <file>: stdout cannot be rotated');
+  if (flags.rotate !== undefined && flags.output === undefined)
+    throw usageError('--rotate needs -o <file>: stdout cannot be rotated');
   return taps;
 }
 
@@ -135,7 +167,8 @@ interface OutputPlan {
 }
 
 function traceOutputFor(path: string | undefined, rotate: number | undefined): OutputPlan {
-  if (path === undefined) return { name: 'stdout', open: (h) => TraceWriter.toStream(process.stdout, h, 'stdout'), files: () => ['stdout'] };
+  if (path === undefined)
+    return { name: 'stdout', open: (h) => TraceWriter.toStream(process.stdout, h, 'stdout'), files: () => ['stdout'] };
   let files: () => readonly string[] = () => [];
   return {
     name: path,
@@ -179,7 +212,11 @@ function holdStdioErrors(): () => void {
   };
 }
 
-async function startRecorder(taps: TapSpec[], flags: RecordFlags, openOutput: (h: TraceHeader) => Promise<TraceOutput>): Promise<TapRecorder> {
+async function startRecorder(
+  taps: TapSpec[],
+  flags: RecordFlags,
+  openOutput: (h: TraceHeader) => Promise<TraceOutput>,
+): Promise<TapRecorder> {
   try {
     return await TapRecorder.start({
       taps,
@@ -214,7 +251,9 @@ async function untilStopped(recorder: TapRecorder, flags: RecordFlags): Promise<
   const onSignal = (): void => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(`${statusShown ? '\n' : ''}record: stopping; waiting up to ${flags.drain} ms for in-flight exchanges (Ctrl-C again to stop now)\n`);
+      process.stderr.write(
+        `${statusShown ? '\n' : ''}record: stopping; waiting up to ${flags.drain} ms for in-flight exchanges (Ctrl-C again to stop now)\n`,
+      );
       statusShown = false;
       void recorder.stop('signal');
     } else recorder.cutShort();
@@ -244,11 +283,18 @@ async function untilStopped(recorder: TapRecorder, flags: RecordFlags): Promise<
 
 function tapsFrom(flags: RecordFlags): TapSpec[] {
   const taps = [...(flags.tap ?? [])];
-  if ((flags.listen === undefined) !== (flags.upstream === undefined)) throw usageError('--listen and --upstream go together');
-  if (flags.worker !== undefined && flags.listen === undefined) throw usageError('--worker labels the --listen tap; with --tap write LISTEN=UPSTREAM@WORKER');
-  if (flags.worker !== undefined && !/^[\w.-]{1,64}$/.test(flags.worker)) throw usageError(`--worker takes letters, digits, _ . - (at most 64), got ${JSON.stringify(flags.worker)}`);
+  if ((flags.listen === undefined) !== (flags.upstream === undefined))
+    throw usageError('--listen and --upstream go together');
+  if (flags.worker !== undefined && flags.listen === undefined)
+    throw usageError('--worker labels the --listen tap; with --tap write LISTEN=UPSTREAM@WORKER');
+  if (flags.worker !== undefined && !/^[\w.-]{1,64}$/.test(flags.worker))
+    throw usageError(`--worker takes letters, digits, _ . - (at most 64), got ${JSON.stringify(flags.worker)}`);
   if (flags.listen !== undefined && flags.upstream !== undefined) {
-    taps.unshift({ listen: flags.listen, upstream: flags.upstream, ...(flags.worker === undefined ? {} : { worker: flags.worker }) });
+    taps.unshift({
+      listen: flags.listen,
+      upstream: flags.upstream,
+      ...(flags.worker === undefined ? {} : { worker: flags.worker }),
+    });
   }
   if (taps.length === 0) throw usageError('nothing to record: give --listen and --upstream, or one or more --tap');
   const seen = new Set<string>();
@@ -279,7 +325,9 @@ function statusLine(now: RecordProgress, last: RecordProgress): string {
 }
 
 export function summaryText(s: RecordSummary, files: readonly string[]): string {
-  const labels = Object.entries(s.exchangesByLabel).map(([k, v]) => `${k} ${v}`).join(', ');
+  const labels = Object.entries(s.exchangesByLabel)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const lines = [
     `record: stopped (${s.stopReason}) after ${(s.elapsedMs / 1000).toFixed(1)} s: ${s.connections} connections, ` +
       `${s.exchanges} exchanges${labels === '' ? '' : ` (${labels})`}, ${s.incomplete} incomplete, ${s.cpings} CPings, ${s.errors} errors; ` +
@@ -294,7 +342,8 @@ export function summaryText(s: RecordSummary, files: readonly string[]): string 
     );
   }
   const notes: string[] = [];
-  if (s.exchangesNotRecorded > 0) notes.push(`${s.exchangesNotRecorded} exchanges after --max-exchanges forwarded but not recorded`);
+  if (s.exchangesNotRecorded > 0)
+    notes.push(`${s.exchangesNotRecorded} exchanges after --max-exchanges forwarded but not recorded`);
   if (s.cutOff > 0) notes.push(`${s.cutOff} connections still busy at the drain deadline were closed`);
   if (s.eventsDropped > 0) notes.push(`${s.eventsDropped} trace events dropped (the output was too slow)`);
   if (s.outputError !== undefined) notes.push(`${s.eventsLost} trace events lost: ${s.outputError}`);

@@ -48,23 +48,42 @@ export interface ReplayFlags extends VerdictFlags {
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
-const collectList = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(',').map((s) => s.trim()).filter((s) => s !== '')];
-const positive = (flag: string) => (v: string): number => parseInteger(v, flag, { min: 1 });
+const collectList = (v: string, prev: string[] | undefined): string[] => [
+  ...(prev ?? []),
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== ''),
+];
+const positive =
+  (flag: string) =>
+  (v: string): number =>
+    parseInteger(v, flag, { min: 1 });
 /** --concurrency (and what else counts connections): 1 to MAX_CONCURRENCY (src/load/limits.ts says why). */
-export const parseConcurrency = (flag: string) => (v: string): number => parseInteger(v, flag, { min: 1, max: MAX_CONCURRENCY });
+export const parseConcurrency =
+  (flag: string) =>
+  (v: string): number =>
+    parseInteger(v, flag, { min: 1, max: MAX_CONCURRENCY });
 /** --rate: above zero, at most MAX_RATE_PER_SECOND. */
 export function parseBoundedRate(v: string, flag: string): number {
   const rate = parseRate(v, flag);
-  if (rate > MAX_RATE_PER_SECOND) throw new InvalidArgumentError(`${flag} takes at most ${MAX_RATE_PER_SECOND}/s, got ${JSON.stringify(v)}`);
+  if (rate > MAX_RATE_PER_SECOND)
+    throw new InvalidArgumentError(`${flag} takes at most ${MAX_RATE_PER_SECOND}/s, got ${JSON.stringify(v)}`);
   return rate;
 }
 function parseSpeed(v: string): number {
   const n = Number(v.replace(/x$/i, ''));
-  if (!(n >= MIN_SPEED && n <= MAX_SPEED)) throw new InvalidArgumentError(`--speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED} such as 2 or 0.5, got ${JSON.stringify(v)}`);
+  if (!(n >= MIN_SPEED && n <= MAX_SPEED))
+    throw new InvalidArgumentError(
+      `--speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED} such as 2 or 0.5, got ${JSON.stringify(v)}`,
+    );
   return n;
 }
 function parsePing(v: string): string {
-  if (!/^[CPIA]+$/.test(v)) throw new InvalidArgumentError(`--ping takes mod_jk ping_mode letters C, P, I or A (e.g. CI), got ${JSON.stringify(v)}`);
+  if (!/^[CPIA]+$/.test(v))
+    throw new InvalidArgumentError(
+      `--ping takes mod_jk ping_mode letters C, P, I or A (e.g. CI), got ${JSON.stringify(v)}`,
+    );
   return v;
 }
 
@@ -98,7 +117,10 @@ const PROFILE_FIELDS: Record<string, (v: unknown) => unknown> = {
   pipelining: (v) => positive('--pipelining')(scalar(v)),
   routeHeader: (v) => scalar(v),
   verify: (v) => bool(v),
-  verifyHeaders: (v) => strings(v, '--verify-headers').flatMap((s) => s.split(',').map((x) => x.trim())).filter((s) => s !== ''),
+  verifyHeaders: (v) =>
+    strings(v, '--verify-headers')
+      .flatMap((s) => s.split(',').map((x) => x.trim()))
+      .filter((s) => s !== ''),
 };
 
 function scalar(v: unknown): string {
@@ -112,14 +134,16 @@ function bool(v: unknown): boolean {
 }
 function strings(v: unknown, flag: string): string[] {
   const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new InvalidArgumentError(`${flag} takes a string or a list of strings`);
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+    throw new InvalidArgumentError(`${flag} takes a string or a list of strings`);
   return list as string[];
 }
 
 /** The bundled profiles: <package>/profiles, from dist/src/cli (built) or src/cli (tests on the sources). */
-const PROFILES_DIR = [new URL('../../../profiles/', import.meta.url), new URL('../../profiles/', import.meta.url)]
-  .map((u) => fileURLToPath(u))
-  .find((d) => existsSync(d)) ?? fileURLToPath(new URL('../../../profiles/', import.meta.url));
+const PROFILES_DIR =
+  [new URL('../../../profiles/', import.meta.url), new URL('../../profiles/', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((d) => existsSync(d)) ?? fileURLToPath(new URL('../../../profiles/', import.meta.url));
 
 /** Reads a profile (a path, or the name of a bundled one: smoke, steady, stress, soak, fairness-ci). */
 export function loadProfile(nameOrPath: string): Record<string, unknown> {
@@ -128,14 +152,25 @@ export function loadProfile(nameOrPath: string): Record<string, unknown> {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw usageError(`--profile ${nameOrPath}: ${e instanceof SyntaxError ? `not valid JSON: ${e.message}` : (e as Error).message}`, 'AJPBENCH_ERR_PROFILE');
+    throw usageError(
+      `--profile ${nameOrPath}: ${e instanceof SyntaxError ? `not valid JSON: ${e.message}` : (e as Error).message}`,
+      'AJPBENCH_ERR_PROFILE',
+    );
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw usageError(`--profile ${nameOrPath}: must be a JSON object of option names to values`, 'AJPBENCH_ERR_PROFILE');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw usageError(
+      `--profile ${nameOrPath}: must be a JSON object of option names to values`,
+      'AJPBENCH_ERR_PROFILE',
+    );
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     if (k === 'description' || k === '$comment') continue;
     const parse = PROFILE_FIELDS[k];
-    if (parse === undefined) throw usageError(`--profile ${nameOrPath}: unknown field "${k}" (fields: ${Object.keys(PROFILE_FIELDS).join(', ')})`, 'AJPBENCH_ERR_PROFILE');
+    if (parse === undefined)
+      throw usageError(
+        `--profile ${nameOrPath}: unknown field "${k}" (fields: ${Object.keys(PROFILE_FIELDS).join(', ')})`,
+        'AJPBENCH_ERR_PROFILE',
+      );
     try {
       out[k] = parse(v);
     } catch (e) {
@@ -161,28 +196,81 @@ export function replayCommand(ctx: RunContext): Command {
     )
     .argument('<trace>', 'the trace file (.jsonl)')
     .option('--target <url>', 'ajp://host:port or http://host:port[/prefix]; repeatable', collect)
-    .option('--concurrency <n>', `concurrent requests (closed loop) or most in flight (open loop); connections per target (1-${MAX_CONCURRENCY})`, parseConcurrency('--concurrency'), 16)
-    .option('--rate <rate>', `open loop at a constant rate, e.g. 500/s (at most ${MAX_RATE_PER_SECOND}/s)`, (v) => parseBoundedRate(v, '--rate'))
-    .addOption(new Option('--timing <mode>', 'recorded: keep the trace\'s inter-arrival times (open loop)').choices(['closed', 'recorded']).default('closed'))
-    .option('--speed <factor>', `with --timing recorded: replay this many times faster (${MIN_SPEED}-${MAX_SPEED})`, parseSpeed, 1)
-    .option('--duration <duration>', 'measure for this long after the warmup (e.g. 30s, 5m)', (v) => parseDuration(v, '--duration'))
+    .option(
+      '--concurrency <n>',
+      `concurrent requests (closed loop) or most in flight (open loop); connections per target (1-${MAX_CONCURRENCY})`,
+      parseConcurrency('--concurrency'),
+      16,
+    )
+    .option('--rate <rate>', `open loop at a constant rate, e.g. 500/s (at most ${MAX_RATE_PER_SECOND}/s)`, (v) =>
+      parseBoundedRate(v, '--rate'),
+    )
+    .addOption(
+      new Option('--timing <mode>', "recorded: keep the trace's inter-arrival times (open loop)")
+        .choices(['closed', 'recorded'])
+        .default('closed'),
+    )
+    .option(
+      '--speed <factor>',
+      `with --timing recorded: replay this many times faster (${MIN_SPEED}-${MAX_SPEED})`,
+      parseSpeed,
+      1,
+    )
+    .option('--duration <duration>', 'measure for this long after the warmup (e.g. 30s, 5m)', (v) =>
+      parseDuration(v, '--duration'),
+    )
     .option('--requests <n>', 'measure this many requests after the warmup', positive('--requests'))
-    .addOption(new Option('--warmup <duration>', 'send for this long first without measuring').argParser((v) => parseDuration(v, '--warmup', { zero: true })).default(0, 'none'))
+    .addOption(
+      new Option('--warmup <duration>', 'send for this long first without measuring')
+        .argParser((v) => parseDuration(v, '--warmup', { zero: true }))
+        .default(0, 'none'),
+    )
     .option('--loop', 'cycle the trace until --duration or --requests (default --duration 30s)')
-    .option('--profile <name|file>', 'options from a profile (bundled: smoke, steady, stress, soak, fairness-ci); flags win')
+    .option(
+      '--profile <name|file>',
+      'options from a profile (bundled: smoke, steady, stress, soak, fairness-ci); flags win',
+    )
     .option('--secret <secret>', 'AJP secret attribute (default: $AJP_SECRET when set)')
-    .option('--ping [modes]', 'CPing as mod_jk ping_mode: C after connect, P before each request, I after idle, A all (default CI)', parsePing)
-    .addOption(new Option('--ping-timeout <duration>', 'wait this long for a CPong').argParser((v) => parseDuration(v, '--ping-timeout')).default(10_000, '10s'))
-    .addOption(new Option('--ping-interval <duration>', 'idle time after which I pings').argParser((v) => parseDuration(v, '--ping-interval')).default(100_000, '100s'))
-    .addOption(new Option('--connect-timeout <duration>', 'connection timeout').argParser((v) => parseDuration(v, '--connect-timeout')).default(5_000, '5s'))
-    .addOption(new Option('--timeout <duration>', 'request timeout (send to end of response)').argParser((v) => parseDuration(v, '--timeout')).default(30_000, '30s'))
-    .option('--max-packet-size <bytes>', 'largest AJP packet, header included (8192-65536)', (v) => parseInteger(v, '--max-packet-size'), 8192)
+    .option(
+      '--ping [modes]',
+      'CPing as mod_jk ping_mode: C after connect, P before each request, I after idle, A all (default CI)',
+      parsePing,
+    )
+    .addOption(
+      new Option('--ping-timeout <duration>', 'wait this long for a CPong')
+        .argParser((v) => parseDuration(v, '--ping-timeout'))
+        .default(10_000, '10s'),
+    )
+    .addOption(
+      new Option('--ping-interval <duration>', 'idle time after which I pings')
+        .argParser((v) => parseDuration(v, '--ping-interval'))
+        .default(100_000, '100s'),
+    )
+    .addOption(
+      new Option('--connect-timeout <duration>', 'connection timeout')
+        .argParser((v) => parseDuration(v, '--connect-timeout'))
+        .default(5_000, '5s'),
+    )
+    .addOption(
+      new Option('--timeout <duration>', 'request timeout (send to end of response)')
+        .argParser((v) => parseDuration(v, '--timeout'))
+        .default(30_000, '30s'),
+    )
+    .option(
+      '--max-packet-size <bytes>',
+      'largest AJP packet, header included (8192-65536)',
+      (v) => parseInteger(v, '--max-packet-size'),
+      8192,
+    )
     .option('--rewrite-host <host[:port]>', 'replace the Host header (and AJP server_name/port)')
     .option('--header <header>', "set a request header, 'Name: value' (replaces one of that name); repeatable", collect)
     .option('--drop-header <name>', 'remove a request header; repeatable', collect)
     .option('--forwarded', 'http:// targets: send remote_addr, ssl and port as X-Forwarded-For/-Proto/-Host/-Port')
     .option('--pipelining <n>', 'http:// targets: requests in flight per connection', positive('--pipelining'), 1)
-    .option('--route-header <name>', 'response header naming the backend (e.g. X-Served-By), when Set-Cookie names none')
+    .option(
+      '--route-header <name>',
+      'response header naming the backend (e.g. X-Served-By), when Set-Cookie names none',
+    )
     .option('--verify', 'compare each response with the recorded one (status, body SHA-256, --verify-headers)')
     .option('--verify-headers <names>', 'response headers compared too (comma list; repeatable)', collectList)
     .option('--json <file>', 'write everything measured as JSON (histograms encoded, mergeable)')
@@ -238,7 +326,8 @@ export function replayCommand(ctx: RunContext): Command {
 
 export function toReplayOptions(trace: string, f: ReplayFlags): ReplayOptions {
   checkMaxPacketSizeFlag(f.maxPacketSize);
-  if (f.target === undefined || f.target.length === 0) throw usageError('replay needs --target ajp://host:port or http://host:port (or a profile that names one)');
+  if (f.target === undefined || f.target.length === 0)
+    throw usageError('replay needs --target ajp://host:port or http://host:port (or a profile that names one)');
   const targets: Target[] = f.target.map((t) => {
     try {
       return parseTarget(t);
@@ -262,7 +351,9 @@ export function toReplayOptions(trace: string, f: ReplayFlags): ReplayOptions {
   });
   const secret = f.secret ?? (process.env.AJP_SECRET || undefined);
   const ping: PingOptions | undefined =
-    f.ping === undefined ? undefined : { modes: f.ping === true ? 'CI' : f.ping, timeoutMs: f.pingTimeout, intervalMs: f.pingInterval };
+    f.ping === undefined
+      ? undefined
+      : { modes: f.ping === true ? 'CI' : f.ping, timeoutMs: f.pingTimeout, intervalMs: f.pingInterval };
   return {
     trace,
     targets,

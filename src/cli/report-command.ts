@@ -14,7 +14,13 @@ import { renderReplayTable } from '../report/replay-table.js';
 import { renderJUnit } from '../verdict/junit.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './main.js';
-import { addVerdictOptions, checkThresholds, thresholdCases, writeOutput, type VerdictFlags } from './verdict-options.js';
+import {
+  addVerdictOptions,
+  checkThresholds,
+  thresholdCases,
+  writeOutput,
+  type VerdictFlags,
+} from './verdict-options.js';
 import type { VerdictDocument } from './verdict-document.js';
 
 interface ReportFlags extends VerdictFlags {
@@ -45,15 +51,18 @@ export function reportCommand(ctx: RunContext): Command {
       if (r.kind === 'replay') runs.push({ name: basename(file), report: r.report });
       else docs.push({ name: basename(file), doc: r.doc });
     }
-    if (docs.length > 0 && runs.length > 0) throw usageError('give either replay results (to merge) or one compare/fairness/sweep result, not both');
+    if (docs.length > 0 && runs.length > 0)
+      throw usageError('give either replay results (to merge) or one compare/fairness/sweep result, not both');
     if (docs.length > 1) throw usageError('one compare/fairness/sweep result at a time');
     let exit: ExitCode = ExitCode.Ok;
     if (docs.length === 1) {
       const { name, doc } = docs[0] as { name: string; doc: VerdictDocument };
       process.stdout.write(doc.text);
-      if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport({ ...doc.html, title: flags.title ?? doc.html.title }));
+      if (flags.html !== undefined)
+        writeOutput(flags.html, renderHtmlReport({ ...doc.html, title: flags.title ?? doc.html.title }));
       if (flags.json !== undefined) writeOutput(flags.json, JSON.stringify(doc, null, 2) + '\n');
-      if (flags.threshold !== undefined) throw usageError(`--threshold applies to replay results; ${name} holds a ${doc.kind} verdict`);
+      if (flags.threshold !== undefined)
+        throw usageError(`--threshold applies to replay results; ${name} holds a ${doc.kind} verdict`);
       ctx.exitCode = doc.pass ? ExitCode.Ok : ExitCode.VerdictFailed;
       return;
     }
@@ -66,15 +75,28 @@ export function reportCommand(ctx: RunContext): Command {
     if (flags.json !== undefined) writeOutput(flags.json, JSON.stringify(merged, null, 2) + '\n');
     if (flags.html !== undefined) {
       const input: HtmlReportInput = {
-        title: flags.title ?? (runs.length > 1 ? `ajpbench: ${runs.length} runs merged` : `ajpbench: ${runs[0]?.name ?? 'results'}`),
-        subtitle: runs.length > 1 ? [`merged: ${runs.map((r) => r.name).join(', ')}`, mergeLine(merged)] : [`started ${merged.startedAt}`],
+        title:
+          flags.title ??
+          (runs.length > 1 ? `ajpbench: ${runs.length} runs merged` : `ajpbench: ${runs[0]?.name ?? 'results'}`),
+        subtitle:
+          runs.length > 1
+            ? [`merged: ${runs.map((r) => r.name).join(', ')}`, mergeLine(merged)]
+            : [`started ${merged.startedAt}`],
         runs: runs.length > 1 ? [{ name: 'merged', report: merged }, ...runs] : runs,
         thresholds: t.results,
-        ...(t.results.length > 0 ? { verdict: { pass: t.failed === 0, lines: t.results.filter((r) => !r.pass).map((r) => r.message) } } : {}),
+        ...(t.results.length > 0
+          ? { verdict: { pass: t.failed === 0, lines: t.results.filter((r) => !r.pass).map((r) => r.message) } }
+          : {}),
       };
       writeOutput(flags.html, renderHtmlReport(input));
     }
-    if (flags.junit !== undefined) writeOutput(flags.junit, renderJUnit([{ name: 'report', timestamp: merged.startedAt, cases: thresholdCases(t.results, 'ajpbench.report') }]));
+    if (flags.junit !== undefined)
+      writeOutput(
+        flags.junit,
+        renderJUnit([
+          { name: 'report', timestamp: merged.startedAt, cases: thresholdCases(t.results, 'ajpbench.report') },
+        ]),
+      );
     ctx.exitCode = exit;
   });
 }
@@ -88,7 +110,10 @@ function mergeLine(m: MergedReport): string {
 
 function renderMergeHeader(m: MergedReport): string {
   const lines = [`Merged ${m.merge.runs.length} runs; ${mergeLine(m)}`];
-  for (const r of m.merge.runs) lines.push(`  ${r.name}: ${r.rate.toFixed(1)} responses/s${r.seconds > 0 ? ` over ${r.seconds} s in the common window` : ' (its own rate)'}`);
+  for (const r of m.merge.runs)
+    lines.push(
+      `  ${r.name}: ${r.rate.toFixed(1)} responses/s${r.seconds > 0 ? ` over ${r.seconds} s in the common window` : ' (its own rate)'}`,
+    );
   lines.push(`  sum: ${m.requests.perSecond.toFixed(1)} responses/s`);
   return lines.join('\n') + '\n\n';
 }

@@ -1,6 +1,12 @@
 /** `ajpbench serve`: stub AJP (and HTTP) containers that answer like a tiny Tomcat (docs/serve.md). */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { MAX_STUB_BODY_BYTES, StubContainer, parseListenAddress, type StubFailMode, type StubListen } from '../load/stub-container.js';
+import {
+  MAX_STUB_BODY_BYTES,
+  StubContainer,
+  parseListenAddress,
+  type StubFailMode,
+  type StubListen,
+} from '../load/stub-container.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './main.js';
 import { MAX_DURATION_MS, checkMaxPacketSizeFlag, parseDuration, parseInteger, parseSize } from './options.js';
@@ -24,7 +30,8 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 /** A share from 0 to 1, written as a decimal (0, 0.05, 1). */
 function parseShare(v: string): number {
   const n = /^\s*\d*\.?\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`--fail-rate takes a share from 0 to 1 such as 0.05, got ${JSON.stringify(v)}`);
+  if (!(n >= 0 && n <= 1))
+    throw new InvalidArgumentError(`--fail-rate takes a share from 0 to 1 such as 0.05, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -37,7 +44,9 @@ function collectListen(v: string, prev: string[] | undefined): string[] {
 /** A jvmRoute goes into a cookie (JSESSIONID=<id>.<route>): cookie-value characters only (RFC 6265), 1 to 255 of them. */
 function collectRoute(v: string, prev: string[] | undefined): string[] {
   if (!/^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,255}$/.test(v)) {
-    throw new InvalidArgumentError(`--route takes a name of 1 to 255 characters without spaces, quotes, commas, semicolons or backslashes (it goes into the session cookie), got ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(
+      `--route takes a name of 1 to 255 characters without spaces, quotes, commas, semicolons or backslashes (it goes into the session cookie), got ${JSON.stringify(v)}`,
+    );
   }
   return collect(v, prev);
 }
@@ -58,25 +67,64 @@ export function serveCommand(ctx: RunContext): Command {
         'Example (two workers for a balancer in CI):\n' +
         '  ajpbench serve --listen 127.0.0.1:18009 --route tomcat1 --listen 127.0.0.1:18010 --route tomcat2 --latency 2ms',
     )
-    .option('--listen <addr>', 'host:port, [::1]:port, a bare port (loopback), or http://host:port; port 0 picks a free one; repeatable (default 127.0.0.1:18009)', collectListen)
-    .option('--route <name>', 'jvmRoute of the matching --listen (first --route for the first --listen...); default tomcat1, tomcat2...', collectRoute)
-    .option('--latency <duration>', 'delay before answering, after the body was read (e.g. 2ms; 0 to 24d)', (v) => parseDuration(v, '--latency', { zero: true }), 0)
-    .option('--jitter <duration>', 'the delay varies uniformly within ± this (0 to 24d)', (v) => parseDuration(v, '--jitter', { zero: true }), 0)
+    .option(
+      '--listen <addr>',
+      'host:port, [::1]:port, a bare port (loopback), or http://host:port; port 0 picks a free one; repeatable (default 127.0.0.1:18009)',
+      collectListen,
+    )
+    .option(
+      '--route <name>',
+      'jvmRoute of the matching --listen (first --route for the first --listen...); default tomcat1, tomcat2...',
+      collectRoute,
+    )
+    .option(
+      '--latency <duration>',
+      'delay before answering, after the body was read (e.g. 2ms; 0 to 24d)',
+      (v) => parseDuration(v, '--latency', { zero: true }),
+      0,
+    )
+    .option(
+      '--jitter <duration>',
+      'the delay varies uniformly within ± this (0 to 24d)',
+      (v) => parseDuration(v, '--jitter', { zero: true }),
+      0,
+    )
     .option('--status <code>', 'response status (100-999)', (v) => parseInteger(v, '--status', STATUS_RANGE), 200)
-    .option('--body-size <size>', 'response body size (e.g. 1KiB; 0 to 1GiB, streamed above 1MiB)', (v) => parseSize(v, '--body-size', { max: MAX_STUB_BODY_BYTES }), 1024)
+    .option(
+      '--body-size <size>',
+      'response body size (e.g. 1KiB; 0 to 1GiB, streamed above 1MiB)',
+      (v) => parseSize(v, '--body-size', { max: MAX_STUB_BODY_BYTES }),
+      1024,
+    )
     .option('--fail-rate <share>', 'share of requests that fail (0-1)', parseShare, 0)
-    .addOption(new Option('--fail-mode <mode>', 'how a request fails: status (500), reset (TCP RST), close (FIN)').choices(['status', 'reset', 'close']).default('status'))
+    .addOption(
+      new Option('--fail-mode <mode>', 'how a request fails: status (500), reset (TCP RST), close (FIN)')
+        .choices(['status', 'reset', 'close'])
+        .default('status'),
+    )
     .option('--secret <secret>', 'AJP secret every request must carry (default: $AJP_SECRET when set)')
-    .option('--max-packet-size <bytes>', 'largest AJP packet, header included (8192-65536)', (v) => parseInteger(v, '--max-packet-size', PACKET_RANGE), 8192)
-    .option('--duration <duration>', 'stop by itself after this long (e.g. 30s; at most 24d)', (v) => parseDuration(v, '--duration'))
+    .option(
+      '--max-packet-size <bytes>',
+      'largest AJP packet, header included (8192-65536)',
+      (v) => parseInteger(v, '--max-packet-size', PACKET_RANGE),
+      8192,
+    )
+    .option('--duration <duration>', 'stop by itself after this long (e.g. 30s; at most 24d)', (v) =>
+      parseDuration(v, '--duration'),
+    )
     .action(async (flags: ServeFlags) => {
       checkMaxPacketSizeFlag(flags.maxPacketSize);
-      if (flags.latency + flags.jitter > MAX_DURATION_MS) throw usageError('--latency plus --jitter must be at most 24d (the longest a timer can wait)');
+      if (flags.latency + flags.jitter > MAX_DURATION_MS)
+        throw usageError('--latency plus --jitter must be at most 24d (the longest a timer can wait)');
       if (flags.secret === '') throw usageError('--secret must not be empty (leave it out for no secret)');
       const addrs = flags.listen ?? ['127.0.0.1:18009'];
       const routes = flags.route ?? [];
-      if (routes.length > addrs.length) throw usageError(`${routes.length} --route for ${addrs.length} --listen: give one --route per --listen`);
-      const listen: StubListen[] = addrs.map((a, i) => ({ ...parseListenAddress(a), route: routes[i] ?? `tomcat${i + 1}` }));
+      if (routes.length > addrs.length)
+        throw usageError(`${routes.length} --route for ${addrs.length} --listen: give one --route per --listen`);
+      const listen: StubListen[] = addrs.map((a, i) => ({
+        ...parseListenAddress(a),
+        route: routes[i] ?? `tomcat${i + 1}`,
+      }));
       const secret = flags.secret ?? (process.env.AJP_SECRET || undefined);
       // A listen that fails is a RuntimeError (AJPBENCH_ERR_LISTEN) naming the address, from the stub.
       const stub = await StubContainer.start({

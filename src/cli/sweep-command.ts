@@ -26,13 +26,15 @@ interface SweepFlags extends Omit<ReplayFlags, 'concurrency'> {
 }
 
 /** A step list's UsageError as commander's own, so it is reported like any bad flag value. */
-const wrap = <T>(f: (v: string) => T) => (v: string): T => {
-  try {
-    return f(v);
-  } catch (e) {
-    throw e instanceof UsageError ? new InvalidArgumentError(e.message) : e;
-  }
-};
+const wrap =
+  <T>(f: (v: string) => T) =>
+  (v: string): T => {
+    try {
+      return f(v);
+    } catch (e) {
+      throw e instanceof UsageError ? new InvalidArgumentError(e.message) : e;
+    }
+  };
 
 function positiveNumber(flag: string) {
   return (v: string): number => {
@@ -50,26 +52,55 @@ export function sweepCommand(ctx: RunContext): Command {
         'rate (--rates 100,200,...,1000), and finds the knee: the step after which throughput stops growing (less than ' +
         `${DEFAULT_MIN_GAIN} of the added load comes out as throughput) while p99 grows ${DEFAULT_LATENCY_FACTOR}x or more. ` +
         'Prints the steps, the knee and what it means for sizing (Apache MaxRequestWorkers / ThreadsPerChild, mod_jk ' +
-        'connection_pool_size, Tomcat\'s AJP connector maxThreads). Each step is one replay (--duration or --requests; ' +
+        "connection_pool_size, Tomcat's AJP connector maxThreads). Each step is one replay (--duration or --requests; " +
         'default 10 s; the trace is cycled). Steps where every request failed take no part in the knee; a sweep in which no ' +
         'step got a response exits 3 after printing. Ctrl-C keeps the steps run so far.\n\n' +
         'Example: ajpbench sweep trace.jsonl --target ajp://127.0.0.1:8009 --concurrency 1,2,4,...,128 --duration 10s',
     )
     .argument('<trace>', 'the trace file (.jsonl)')
-    .option('--concurrency <steps>', `closed-loop steps: 1,2,4,8 or 1,2,...,256 (doubling) or 10,20,...,100 (whole numbers, 1-${MAX_CONCURRENCY})`, wrap((v) => parseSteps(v, '--concurrency', { max: MAX_CONCURRENCY, integer: true })))
-    .option('--rates <steps>', `open-loop steps in requests/s: 100,200,...,1000 (at most ${MAX_RATE_PER_SECOND})`, wrap((v) => parseSteps(v, '--rates', { max: MAX_RATE_PER_SECOND })))
-    .option('--in-flight <n>', `with --rates: most requests in flight (= connections; 1-${MAX_CONCURRENCY})`, parseConcurrency('--in-flight'), 256)
+    .option(
+      '--concurrency <steps>',
+      `closed-loop steps: 1,2,4,8 or 1,2,...,256 (doubling) or 10,20,...,100 (whole numbers, 1-${MAX_CONCURRENCY})`,
+      wrap((v) => parseSteps(v, '--concurrency', { max: MAX_CONCURRENCY, integer: true })),
+    )
+    .option(
+      '--rates <steps>',
+      `open-loop steps in requests/s: 100,200,...,1000 (at most ${MAX_RATE_PER_SECOND})`,
+      wrap((v) => parseSteps(v, '--rates', { max: MAX_RATE_PER_SECOND })),
+    )
+    .option(
+      '--in-flight <n>',
+      `with --rates: most requests in flight (= connections; 1-${MAX_CONCURRENCY})`,
+      parseConcurrency('--in-flight'),
+      256,
+    )
     .option('--pause <duration>', 'pause between steps', (v) => parseDuration(v, '--pause', { zero: true }), 1000)
-    .option('--min-gain <share>', 'knee: the gain below which throughput counts as flat', positiveNumber('--min-gain'), DEFAULT_MIN_GAIN)
-    .option('--latency-factor <x>', 'knee: the p99 growth that counts as sharp', positiveNumber('--latency-factor'), DEFAULT_LATENCY_FACTOR);
+    .option(
+      '--min-gain <share>',
+      'knee: the gain below which throughput counts as flat',
+      positiveNumber('--min-gain'),
+      DEFAULT_MIN_GAIN,
+    )
+    .option(
+      '--latency-factor <x>',
+      'knee: the p99 growth that counts as sharp',
+      positiveNumber('--latency-factor'),
+      DEFAULT_LATENCY_FACTOR,
+    );
   copyLoadOptions(cmd, ctx, ['--json', '--hgrm', '--concurrency', '--rate', '--timing', '--speed']);
   cmd.option('--json <file>', 'write the steps (each with its full results) and the knee as JSON');
   return cmd.action(async (trace: string, flags: SweepFlags) => {
     applyProfile(cmd, flags as unknown as ReplayFlags);
-    if ((flags.concurrency === undefined) === (flags.rates === undefined)) throw usageError('sweep needs one of --concurrency 1,2,4,... or --rates 100,200,...');
+    if ((flags.concurrency === undefined) === (flags.rates === undefined))
+      throw usageError('sweep needs one of --concurrency 1,2,4,... or --rates 100,200,...');
     const mode = flags.concurrency !== undefined ? 'concurrency' : 'rate';
     const steps = (flags.concurrency ?? flags.rates) as number[];
-    const replayFlags = { ...flags, concurrency: mode === 'rate' ? flags.inFlight : 1, timing: 'closed' as const, speed: 1 } as unknown as ReplayFlags;
+    const replayFlags = {
+      ...flags,
+      concurrency: mode === 'rate' ? flags.inFlight : 1,
+      timing: 'closed' as const,
+      speed: 1,
+    } as unknown as ReplayFlags;
     delete (replayFlags as { rate?: number }).rate;
     const base = loadOptions(trace, replayFlags, { durationMs: 10_000 });
     const stop = stopOnSignal('sweep');
@@ -84,7 +115,10 @@ export function sweepCommand(ctx: RunContext): Command {
         pauseMs: flags.pause,
         signal: stop.signal,
         onStep: (i, load, r) => {
-          if (flags.progress) process.stderr.write(`sweep: step ${i + 1}/${steps.length} ${mode} ${load}: ${r.requests.perSecond.toFixed(1)} responses/s, p99 ${((r.latency.timeToCompleteUs.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.requests.errors} errors\n`);
+          if (flags.progress)
+            process.stderr.write(
+              `sweep: step ${i + 1}/${steps.length} ${mode} ${load}: ${r.requests.perSecond.toFixed(1)} responses/s, p99 ${((r.latency.timeToCompleteUs.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.requests.errors} errors\n`,
+            );
         },
       });
     } catch (e) {
@@ -92,7 +126,8 @@ export function sweepCommand(ctx: RunContext): Command {
     } finally {
       stop.done();
     }
-    if (result.steps.every((s) => s.report.schedule.sent === 0)) throw runtimeError('sweep was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
+    if (result.steps.every((s) => s.report.schedule.sent === 0))
+      throw runtimeError('sweep was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
     let text = renderSweep(result);
     // Thresholds per step: the sweep passes when at least its first step meets them all, and the
     // highest step that does is the load the setup carries within them.
@@ -102,9 +137,29 @@ export function sweepCommand(ctx: RunContext): Command {
       const perStep = result.steps.map((s) => ({ s, t: checkThresholds(s.report, flags.threshold) }));
       const ok = perStep.filter((x) => x.t.failed === 0).map((x) => x.s.load);
       pass = perStep[0]?.t.failed === 0;
-      text += `\nThresholds per step: ${perStep.map((x) => `${x.s.load} ${x.t.failed === 0 ? 'pass' : `FAIL (${x.t.results.filter((r) => !r.pass).map((r) => r.threshold.text).join(', ')})`}`).join('; ')}\n`;
-      text += ok.length === 0 ? 'No step meets every threshold.\n' : `Highest step meeting every threshold: ${mode} ${Math.max(...ok)}\n`;
-      for (const x of perStep) suites.push({ name: `sweep ${mode} ${x.s.load}`, timestamp: x.s.report.startedAt, cases: thresholdCases(x.t.results, 'ajpbench.sweep') });
+      text += `\nThresholds per step: ${perStep
+        .map(
+          (x) =>
+            `${x.s.load} ${
+              x.t.failed === 0
+                ? 'pass'
+                : `FAIL (${x.t.results
+                    .filter((r) => !r.pass)
+                    .map((r) => r.threshold.text)
+                    .join(', ')})`
+            }`,
+        )
+        .join('; ')}\n`;
+      text +=
+        ok.length === 0
+          ? 'No step meets every threshold.\n'
+          : `Highest step meeting every threshold: ${mode} ${Math.max(...ok)}\n`;
+      for (const x of perStep)
+        suites.push({
+          name: `sweep ${mode} ${x.s.load}`,
+          timestamp: x.s.report.startedAt,
+          cases: thresholdCases(x.t.results, 'ajpbench.sweep'),
+        });
     }
     process.stdout.write(text);
     const name = base.targets.map((t) => t.label).join(' + ');
@@ -122,7 +177,13 @@ export function sweepCommand(ctx: RunContext): Command {
         kind: 'ajpbench-sweep',
         version: 1,
         pass,
-        result: { mode, knee: result.knee, advice: result.advice, stoppedEarly: result.stoppedEarly, steps: result.steps },
+        result: {
+          mode,
+          knee: result.knee,
+          advice: result.advice,
+          stoppedEarly: result.stoppedEarly,
+          steps: result.steps,
+        },
         text,
         html,
       };

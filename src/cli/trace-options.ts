@@ -17,7 +17,12 @@ export function addTraceOptions(cmd: Command): Command {
         .choices(['none', 'request', 'all'])
         .default('request'),
     )
-    .option('--max-body <size>', 'keep at most this much of each body, 0 to 16MiB (e.g. 64KiB, 1MiB); longer ones are marked truncated', (v) => parseSize(v, '--max-body', { min: 0, max: MAX_BODY_BYTES }), 1024 * 1024);
+    .option(
+      '--max-body <size>',
+      'keep at most this much of each body, 0 to 16MiB (e.g. 64KiB, 1MiB); longer ones are marked truncated',
+      (v) => parseSize(v, '--max-body', { min: 0, max: MAX_BODY_BYTES }),
+      1024 * 1024,
+    );
 }
 
 /**
@@ -37,7 +42,8 @@ export function collectPorts(value: string, previous: number[] | 'auto' | undefi
   const ports = previous === undefined || previous === 'auto' ? [] : [...previous];
   for (const part of value.split(',')) {
     const p = part.trim();
-    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new InvalidArgumentError(`--port takes port numbers 1-65535 or auto, got ${JSON.stringify(part)}`);
+    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)
+      throw new InvalidArgumentError(`--port takes port numbers 1-65535 or auto, got ${JSON.stringify(part)}`);
     ports.push(Number(p));
   }
   return ports;

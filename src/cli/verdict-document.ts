@@ -21,5 +21,11 @@ export interface VerdictDocument {
 export function isVerdictDocument(v: unknown): v is VerdictDocument {
   if (v === null || typeof v !== 'object') return false;
   const d = v as Partial<VerdictDocument>;
-  return typeof d.kind === 'string' && (VERDICT_KINDS as readonly string[]).includes(d.kind) && typeof d.text === 'string' && typeof d.html === 'object' && d.html !== null;
+  return (
+    typeof d.kind === 'string' &&
+    (VERDICT_KINDS as readonly string[]).includes(d.kind) &&
+    typeof d.text === 'string' &&
+    typeof d.html === 'object' &&
+    d.html !== null
+  );
 }

@@ -7,7 +7,14 @@ import { describeFileError } from '../errors.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ReplayReport } from '../load/replay-results.js';
-import { evaluateThresholds, metricName, parseThreshold, renderThresholds, type Threshold, type ThresholdResult } from '../verdict/threshold.js';
+import {
+  evaluateThresholds,
+  metricName,
+  parseThreshold,
+  renderThresholds,
+  type Threshold,
+  type ThresholdResult,
+} from '../verdict/threshold.js';
 import { renderJUnit, type JUnitCase } from '../verdict/junit.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { runtimeError, usageError } from './exit-codes.js';
@@ -33,7 +40,9 @@ export const MAX_START_WAIT_MS = 24 * 3_600_000;
 /** An ISO 8601 time with a date, a time and a zone (2026-05-01T12:00:00Z). */
 export function parseStartAt(v: string): Date {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(v.trim())) {
-    throw new InvalidArgumentError(`--start-at takes an ISO 8601 time with a zone, such as 2026-05-01T12:00:00Z, got ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(
+      `--start-at takes an ISO 8601 time with a zone, such as 2026-05-01T12:00:00Z, got ${JSON.stringify(v)}`,
+    );
   }
   const d = new Date(v.trim());
   if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`--start-at: ${JSON.stringify(v)} is not a valid time`);
@@ -41,10 +50,19 @@ export function parseStartAt(v: string): Date {
 }
 
 export function addVerdictOptions(cmd: Command, opts: { junit?: boolean; startAt?: boolean } = {}): Command {
-  cmd.option('--threshold <expr>', "check at the end, k6 style: 'p99<50ms', 'errors<0.1%', 'rps>1000' (repeatable; any failure exits 1)", collectThreshold);
+  cmd.option(
+    '--threshold <expr>',
+    "check at the end, k6 style: 'p99<50ms', 'errors<0.1%', 'rps>1000' (repeatable; any failure exits 1)",
+    collectThreshold,
+  );
   cmd.option('--html <file>', 'write a self-contained HTML report (charts work offline)');
   if (opts.junit !== false) cmd.option('--junit <file>', 'write the verdicts (thresholds, tests) as JUnit XML for CI');
-  if (opts.startAt !== false) cmd.option('--start-at <time>', 'wait until this ISO 8601 time before starting (to start several generators together)', parseStartAt);
+  if (opts.startAt !== false)
+    cmd.option(
+      '--start-at <time>',
+      'wait until this ISO 8601 time before starting (to start several generators together)',
+      parseStartAt,
+    );
   return cmd;
 }
 
@@ -52,7 +70,10 @@ export function addVerdictOptions(cmd: Command, opts: { junit?: boolean; startAt
  * Waits until `at` (wall clock). A time in the past starts at once with a note; one more than a
  * day ahead is a usage error. Resolves false when aborted, also by a stop that came before the wait.
  */
-export async function waitForStartAt(at: Date, opts: { signal?: AbortSignal; log?: (line: string) => void; now?: () => number } = {}): Promise<boolean> {
+export async function waitForStartAt(
+  at: Date,
+  opts: { signal?: AbortSignal; log?: (line: string) => void; now?: () => number } = {},
+): Promise<boolean> {
   const now = opts.now ?? Date.now;
   const wait = at.getTime() - now();
   if (!Number.isFinite(wait)) throw usageError(`--start-at: ${String(at)} is not a time`);
@@ -93,7 +114,11 @@ export async function waitForStartAt(at: Date, opts: { signal?: AbortSignal; log
 export async function startAt(flags: VerdictFlags, signal: AbortSignal, name: string): Promise<void> {
   if (flags.startAt === undefined) return;
   const started = await waitForStartAt(flags.startAt, { signal, log: (m) => process.stderr.write(`${name}: ${m}\n`) });
-  if (!started) throw runtimeError(`${name} was stopped before it started (waiting for --start-at): nothing was measured`, 'AJPBENCH_ERR_INTERRUPTED');
+  if (!started)
+    throw runtimeError(
+      `${name} was stopped before it started (waiting for --start-at): nothing was measured`,
+      'AJPBENCH_ERR_INTERRUPTED',
+    );
 }
 
 export interface ThresholdOutcome {
@@ -113,7 +138,15 @@ export function thresholdCases(results: ThresholdResult[], classname: string): J
     name: `threshold ${r.threshold.text}`,
     classname,
     output: r.message,
-    ...(r.pass ? {} : { failure: { message: r.message, type: 'ThresholdFailed', details: `${metricName(r.threshold.metric)}: ${r.message}` } }),
+    ...(r.pass
+      ? {}
+      : {
+          failure: {
+            message: r.message,
+            type: 'ThresholdFailed',
+            details: `${metricName(r.threshold.metric)}: ${r.message}`,
+          },
+        }),
   }));
 }
 
@@ -140,12 +173,24 @@ export function finishLoadVerdicts(report: ReplayReport, flags: VerdictFlags, co
         subtitle: [`started ${report.startedAt}`],
         runs: [{ name, report }],
         thresholds: t.results,
-        ...(t.results.length > 0 ? { verdict: { pass: t.failed === 0, lines: t.results.filter((r) => !r.pass).map((r) => r.message) } } : {}),
+        ...(t.results.length > 0
+          ? { verdict: { pass: t.failed === 0, lines: t.results.filter((r) => !r.pass).map((r) => r.message) } }
+          : {}),
       }),
     );
   }
   if (flags.junit !== undefined) {
-    writeOutput(flags.junit, renderJUnit([{ name: `${command} ${name}`, timestamp: report.startedAt, timeS: report.schedule.elapsedMs / 1000, cases: thresholdCases(t.results, `ajpbench.${command}`) }]));
+    writeOutput(
+      flags.junit,
+      renderJUnit([
+        {
+          name: `${command} ${name}`,
+          timestamp: report.startedAt,
+          timeS: report.schedule.elapsedMs / 1000,
+          cases: thresholdCases(t.results, `ajpbench.${command}`),
+        },
+      ]),
+    );
   }
   return t.failed > 0 ? 1 : 0;
 }

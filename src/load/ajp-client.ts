@@ -10,7 +10,13 @@
 import { AjpConnection, AjpRequestEncoder } from './ajp-connection.js';
 import { UsageError } from '../errors.js';
 import { MAX_TIMER_MS, checkPort } from './limits.js';
-import { checkClientOptions, emptyConnectionStats, type ClientOptions, type ConnectionStats, type LoadClient } from './load-client.js';
+import {
+  checkClientOptions,
+  emptyConnectionStats,
+  type ClientOptions,
+  type ConnectionStats,
+  type LoadClient,
+} from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
 import { failResult, type ErrorKind, type RequestResult } from './request-result.js';
 
@@ -46,8 +52,14 @@ export class ConnectionPool {
   private readonly sweep: NodeJS.Timeout;
   private closing = false;
 
-  constructor(private readonly opts: AjpClientOptions, private readonly now: () => number) {
-    const every = Math.max(5, Math.min(250, opts.requestTimeoutMs / 4, opts.connectTimeoutMs / 4, (opts.ping?.timeoutMs ?? Infinity) / 4));
+  constructor(
+    private readonly opts: AjpClientOptions,
+    private readonly now: () => number,
+  ) {
+    const every = Math.max(
+      5,
+      Math.min(250, opts.requestTimeoutMs / 4, opts.connectTimeoutMs / 4, (opts.ping?.timeoutMs ?? Infinity) / 4),
+    );
     this.sweep = setInterval(() => this.expire(), every);
     this.sweep.unref();
   }
@@ -66,7 +78,8 @@ export class ConnectionPool {
     if (conn !== undefined) {
       this.stats.reused++;
       const idleFor = this.now() - conn.lastUsedMs;
-      if (ping !== undefined && (has(ping, 'P') || (has(ping, 'I') && idleFor > ping.intervalMs))) return this.cping(conn, ping, cb, tried);
+      if (ping !== undefined && (has(ping, 'P') || (has(ping, 'I') && idleFor > ping.intervalMs)))
+        return this.cping(conn, ping, cb, tried);
       return cb(conn, null, null);
     }
     if (this.all.size >= this.opts.connections) {
@@ -74,15 +87,23 @@ export class ConnectionPool {
       // leaves the pool at once (AjpConnection.fail), so a retry finds room: this is a safety net.
       return cb(null, 'other', `all ${this.opts.connections} connections are busy`);
     }
-    const fresh = new AjpConnection(this.opts.host, this.opts.port, this.opts.encoder, this.opts, this, this.now, (kind, message) => {
-      if (kind !== null) {
-        this.stats.failed++;
-        return cb(null, kind, message);
-      }
-      this.stats.opened++;
-      if (ping !== undefined && (has(ping, 'C') || has(ping, 'P'))) return this.cping(fresh, ping, cb, tried);
-      cb(fresh, null, null);
-    });
+    const fresh = new AjpConnection(
+      this.opts.host,
+      this.opts.port,
+      this.opts.encoder,
+      this.opts,
+      this,
+      this.now,
+      (kind, message) => {
+        if (kind !== null) {
+          this.stats.failed++;
+          return cb(null, kind, message);
+        }
+        this.stats.opened++;
+        if (ping !== undefined && (has(ping, 'C') || has(ping, 'P'))) return this.cping(fresh, ping, cb, tried);
+        cb(fresh, null, null);
+      },
+    );
     this.all.add(fresh);
   }
 
@@ -142,7 +163,8 @@ export class AjpClient implements LoadClient {
     // net.connect would throw this from inside a send, on the hot path; say it here, once.
     checkPort(opts.port, `ajp://${opts.host}:${opts.port}`);
     checkClientOptions(opts);
-    if (opts.ping !== undefined && !(opts.ping.timeoutMs > 0 && opts.ping.timeoutMs <= MAX_TIMER_MS)) throw new UsageError(`the ping timeout takes above 0 to ${MAX_TIMER_MS} ms, got ${opts.ping.timeoutMs}`);
+    if (opts.ping !== undefined && !(opts.ping.timeoutMs > 0 && opts.ping.timeoutMs <= MAX_TIMER_MS))
+      throw new UsageError(`the ping timeout takes above 0 to ${MAX_TIMER_MS} ms, got ${opts.ping.timeoutMs}`);
     this.now = opts.now ?? (() => performance.now());
     this.label = opts.label ?? `ajp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
     this.pool = new ConnectionPool(opts, this.now);

@@ -57,9 +57,13 @@ export class AjpRequestEncoder {
       serverPort: req.serverPort,
       isSsl: req.isSsl,
       headers: req.headers,
-      attributes: this.secret === undefined ? req.attributes : [{ name: 'secret', value: this.secret }, ...req.attributes],
+      attributes:
+        this.secret === undefined ? req.attributes : [{ name: 'secret', value: this.secret }, ...req.attributes],
     });
-    const frame = req.body.length > 0 && !req.chunked ? Buffer.concat([fr, e.body(req.body.subarray(0, e.maxRequestBodyChunk))]) : fr;
+    const frame =
+      req.body.length > 0 && !req.chunked
+        ? Buffer.concat([fr, e.body(req.body.subarray(0, e.maxRequestBodyChunk))])
+        : fr;
     req.ajpFrame = frame;
     req.ajpFrameOwner = this;
     return frame;
@@ -107,7 +111,11 @@ export class AjpConnection implements FrameSink {
   ) {
     this.ready = onConnect;
     this.deadline = now() + opts.connectTimeoutMs;
-    this.decoder = new FrameDecoder({ direction: 'to-web-server', maxPacketSize: frames.encoder.maxPacketSize, onInvalid: 'stop' });
+    this.decoder = new FrameDecoder({
+      direction: 'to-web-server',
+      maxPacketSize: frames.encoder.maxPacketSize,
+      onInvalid: 'stop',
+    });
     const s = (this.socket = connect({ host, port, noDelay: true }));
     s.on('connect', () => {
       this.state = 'idle';
@@ -139,7 +147,12 @@ export class AjpConnection implements FrameSink {
       first = this.frames.firstFrames(req);
     } catch (e) {
       // mod_jk answers 413 for a request that does not fit one packet (§1); nothing was sent.
-      failResult(rec, 'other', e instanceof AjpEncodeError ? `cannot encode the Forward Request: ${e.message}` : String(e), this.now());
+      failResult(
+        rec,
+        'other',
+        e instanceof AjpEncodeError ? `cannot encode the Forward Request: ${e.message}` : String(e),
+        this.now(),
+      );
       cb(true);
       return;
     }
@@ -148,7 +161,8 @@ export class AjpConnection implements FrameSink {
     this.rec = rec;
     this.done = cb;
     this.hash = this.opts.verify === undefined ? undefined : createHash('sha256');
-    this.bodySent = req.body.length > 0 && !req.chunked ? Math.min(req.body.length, this.frames.encoder.maxRequestBodyChunk) : 0;
+    this.bodySent =
+      req.body.length > 0 && !req.chunked ? Math.min(req.body.length, this.frames.encoder.maxRequestBodyChunk) : 0;
     this.deadline = rec.sentMs + this.opts.requestTimeoutMs;
     rec.bytesSent += first.length;
     this.socket.write(first);
@@ -156,9 +170,11 @@ export class AjpConnection implements FrameSink {
 
   /** Called by the pool's sweep when the deadline has passed: the message says which deadline. */
   expire(): void {
-    if (this.state === 'connecting') this.fail('connect-timeout', `not connected within ${this.opts.connectTimeoutMs} ms`);
+    if (this.state === 'connecting')
+      this.fail('connect-timeout', `not connected within ${this.opts.connectTimeoutMs} ms`);
     else if (this.state === 'cping') this.fail('cping-failed', `no CPong within ${this.pingTimeoutMs} ms`);
-    else if (this.state === 'busy') this.fail('timeout', `no complete response within ${this.opts.requestTimeoutMs} ms of the send`);
+    else if (this.state === 'busy')
+      this.fail('timeout', `no complete response within ${this.opts.requestTimeoutMs} ms of the send`);
   }
 
   destroy(): void {
@@ -185,7 +201,8 @@ export class AjpConnection implements FrameSink {
     switch (type) {
       case MessageCode.SendBodyChunk: {
         const n = ((payload[1] as number) << 8) | (payload[2] as number);
-        if (payload.length < 3 || n > payload.length - 3) return this.fail('protocol', `Send Body Chunk says ${n} bytes, packet holds ${payload.length - 3}`);
+        if (payload.length < 3 || n > payload.length - 3)
+          return this.fail('protocol', `Send Body Chunk says ${n} bytes, packet holds ${payload.length - 3}`);
         rec.bodyBytes += n;
         if (this.hash !== undefined && n > 0) this.hash.update(payload.subarray(3, 3 + n));
         return;
@@ -293,8 +310,18 @@ export class AjpConnection implements FrameSink {
     this.events.closed(this);
     if (prev === 'busy' || prev === 'connecting' || prev === 'cping') {
       const e = this.lastError;
-      if (prev === 'cping') this.fail('cping-failed', `the connection ${e === undefined ? 'closed' : `failed (${e.message})`} during the CPing`);
-      else if (e === undefined) this.fail(prev === 'connecting' ? 'connect-failed' : 'closed', prev === 'connecting' ? 'the connection closed while connecting' : 'the peer closed the connection before the response ended');
+      if (prev === 'cping')
+        this.fail(
+          'cping-failed',
+          `the connection ${e === undefined ? 'closed' : `failed (${e.message})`} during the CPing`,
+        );
+      else if (e === undefined)
+        this.fail(
+          prev === 'connecting' ? 'connect-failed' : 'closed',
+          prev === 'connecting'
+            ? 'the connection closed while connecting'
+            : 'the peer closed the connection before the response ended',
+        );
       else this.fail(errorKindOf(e, prev === 'connecting'), e.message);
     }
     this.state = 'closed';

@@ -11,7 +11,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
-import { checkClientOptions, emptyConnectionStats, type ClientOptions, type ConnectionStats, type LoadClient } from './load-client.js';
+import {
+  checkClientOptions,
+  emptyConnectionStats,
+  type ClientOptions,
+  type ConnectionStats,
+  type LoadClient,
+} from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
 import { checkPort } from './limits.js';
 import { errorKindOf, failResult, type RequestResult } from './request-result.js';
@@ -29,7 +35,18 @@ export interface HttpClientOptions extends ClientOptions {
 }
 
 /** Headers undici must not be given (hop-by-hop, or computed by undici itself). */
-const SKIPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'content-length', 'expect', 'http2-settings']);
+const SKIPPED = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'content-length',
+  'expect',
+  'http2-settings',
+]);
 
 export class HttpClient implements LoadClient {
   readonly label: string;
@@ -58,7 +75,14 @@ export class HttpClient implements LoadClient {
   }
 
   send(req: ReplayRequest, rec: RequestResult, done: () => void): void {
-    const handler = new ResponseHandler(rec, this.opts, this.now, done, this.opts.verify === undefined ? undefined : createHash('sha256'), req.body.length);
+    const handler = new ResponseHandler(
+      rec,
+      this.opts,
+      this.now,
+      done,
+      this.opts.verify === undefined ? undefined : createHash('sha256'),
+      req.body.length,
+    );
     try {
       this.pool.dispatch(
         {
@@ -92,7 +116,9 @@ export class HttpClient implements LoadClient {
     const uri = req.uri ?? '/';
     const q = req.query === null ? '' : `?${req.query}`;
     const raw = `${this.opts.prefix}${uri}${q}`;
-    return /[^\x21-\x7e]/.test(raw) ? raw.replace(/[^\x21-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : raw;
+    return /[^\x21-\x7e]/.test(raw)
+      ? raw.replace(/[^\x21-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+      : raw;
   }
 
   private headers(req: ReplayRequest): string[] {
@@ -178,5 +204,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
 function isConnectError(err: Error): boolean {
   const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
-  return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND';
+  return (
+    code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND'
+  );
 }

@@ -68,12 +68,14 @@ export function checkPort(port: number, what: string): number {
 
 /** A whole number from 1 to MAX_CONCURRENCY, or a usage error. */
 export function checkConcurrency(n: number, what = 'concurrency'): number {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`${what} takes a whole number from 1 to ${MAX_CONCURRENCY}, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY)
+    throw new UsageError(`${what} takes a whole number from 1 to ${MAX_CONCURRENCY}, got ${n}`);
   return n;
 }
 
 /** A rate above zero and at most MAX_RATE_PER_SECOND, or a usage error. */
 export function checkRate(rate: number, what = 'rate'): number {
-  if (!(rate > 0) || !(rate <= MAX_RATE_PER_SECOND)) throw new UsageError(`${what} takes a rate above 0 and at most ${MAX_RATE_PER_SECOND}/s, got ${rate}`);
+  if (!(rate > 0) || !(rate <= MAX_RATE_PER_SECOND))
+    throw new UsageError(`${what} takes a rate above 0 and at most ${MAX_RATE_PER_SECOND}/s, got ${rate}`);
   return rate;
 }

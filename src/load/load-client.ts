@@ -56,7 +56,11 @@ export interface ClientOptions {
  */
 export function checkClientOptions(o: ClientOptions): void {
   checkConcurrency(o.connections, 'connections');
-  for (const [name, ms] of [['connect timeout', o.connectTimeoutMs], ['request timeout', o.requestTimeoutMs]] as const) {
-    if (!(ms > 0 && ms <= MAX_TIMER_MS)) throw new UsageError(`the ${name} takes above 0 to ${MAX_TIMER_MS} ms, got ${ms}`);
+  for (const [name, ms] of [
+    ['connect timeout', o.connectTimeoutMs],
+    ['request timeout', o.requestTimeoutMs],
+  ] as const) {
+    if (!(ms > 0 && ms <= MAX_TIMER_MS))
+      throw new UsageError(`the ${name} takes above 0 to ${MAX_TIMER_MS} ms, got ${ms}`);
   }
 }

@@ -28,12 +28,23 @@ export function noResponseError(report: ReplayReport, target: string): RuntimeEr
   if (r.responses > 0 || (r.warmupResponses ?? 0) > 0) return undefined;
   if (r.total === 0) {
     const warm = report.schedule.warmupRequests;
-    return warm === 0 ? undefined : new RuntimeError(`no request got a response from ${target} (${warm} requests, all during the warmup)`, 'AJPBENCH_ERR_BACKEND');
+    return warm === 0
+      ? undefined
+      : new RuntimeError(
+          `no request got a response from ${target} (${warm} requests, all during the warmup)`,
+          'AJPBENCH_ERR_BACKEND',
+        );
   }
   const kinds = [...report.errors.byKind].sort((a, b) => b.count - a.count);
   const top = kinds[0];
-  const reason = top === undefined ? 'no response' : (PLAIN[top.kind] ?? `${PREFIX[top.kind] ?? ''}${top.example ?? ERROR_KINDS[top.kind]}`);
-  const count = kinds.length > 1 ? `${r.errors} errors: ${kinds.map((k) => `${k.count} ${k.kind}`).join(', ')}` : `${r.errors} errors`;
+  const reason =
+    top === undefined
+      ? 'no response'
+      : (PLAIN[top.kind] ?? `${PREFIX[top.kind] ?? ''}${top.example ?? ERROR_KINDS[top.kind]}`);
+  const count =
+    kinds.length > 1
+      ? `${r.errors} errors: ${kinds.map((k) => `${k.count} ${k.kind}`).join(', ')}`
+      : `${r.errors} errors`;
   return new RuntimeError(`no request got a response from ${target}: ${reason} (${count})`, 'AJPBENCH_ERR_BACKEND');
 }
 

@@ -51,7 +51,8 @@ export class RecordedPacer implements Pacer {
     private readonly source: { readonly firstT: number; readonly passSpanUs: number | undefined },
     readonly speed: number,
   ) {
-    if (!(speed >= MIN_SPEED && speed <= MAX_SPEED)) throw new UsageError(`speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED}, got ${speed}`);
+    if (!(speed >= MIN_SPEED && speed <= MAX_SPEED))
+      throw new UsageError(`speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED}, got ${speed}`);
     this.description = `recorded timing${speed === 1 ? '' : ` at ${speed}x`}`;
   }
 

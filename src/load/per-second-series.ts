@@ -65,5 +65,9 @@ export class PerSecondSeries {
 
 function newHistogram(): Histogram {
   // Two significant digits are plenty for one point of a time series, and small.
-  return buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_LATENCY_US, numberOfSignificantValueDigits: 2 });
+  return buildHistogram({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_LATENCY_US,
+    numberOfSignificantValueDigits: 2,
+  });
 }

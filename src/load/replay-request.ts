@@ -79,7 +79,8 @@ export const MAX_REPLAY_BODY_BYTES = 1024 ** 3;
 
 /** Request body bytes: the kept bytes, padded with zero bytes to the recorded length when the trace kept fewer. */
 export function requestBody(b: TraceBody): Buffer {
-  if (b.length > MAX_REPLAY_BODY_BYTES) throw new RangeError(`request.body.length ${b.length} is above 1 GiB, the longest body a replay sends`);
+  if (b.length > MAX_REPLAY_BODY_BYTES)
+    throw new RangeError(`request.body.length ${b.length} is above 1 GiB, the longest body a replay sends`);
   const kept = b.data === undefined || b.data === '' ? Buffer.alloc(0) : Buffer.from(b.data, 'base64');
   if (kept.length >= b.length) return kept.length === b.length ? kept : kept.subarray(0, b.length);
   const body = Buffer.alloc(b.length);
@@ -94,7 +95,11 @@ export function toReplayRequest(ex: ExchangeEvent, rw: RewriteOptions = {}): Rep
   const r = ex.request;
   // §4.2: the trace writes a coded name in the table's lowercase spelling and a string name as the
   // client spelled it, so a header is coded iff its name is exactly a table name.
-  let headers: AjpHeader[] = r.headers.map(([n, v]) => ({ name: w(n), value: wn(v), coded: REQUEST_HEADER_CODES.has(n) }));
+  let headers: AjpHeader[] = r.headers.map(([n, v]) => ({
+    name: w(n),
+    value: wn(v),
+    coded: REQUEST_HEADER_CODES.has(n),
+  }));
   let serverName = wn(r.serverName);
   let serverPort = r.serverPort;
   if (rw.dropHeaders !== undefined && rw.dropHeaders.length > 0) {
@@ -120,7 +125,8 @@ export function toReplayRequest(ex: ExchangeEvent, rw: RewriteOptions = {}): Rep
     const v = r.attributes[name];
     if (name === 'ssl_key_size') {
       if (typeof v === 'number') attributes.push({ name, value: v });
-    } else attributes.push({ name, value: typeof v === 'string' ? w(v) : v === null || v === undefined ? null : String(v) });
+    } else
+      attributes.push({ name, value: typeof v === 'string' ? w(v) : v === null || v === undefined ? null : String(v) });
   }
   for (const [k, v] of r.reqAttributes) attributes.push({ name: 'req_attribute', key: w(k), value: wn(v) });
   return {
@@ -169,6 +175,7 @@ function setHeader(headers: AjpHeader[], name: string, value: string): AjpHeader
 export function parseHeaderFlag(text: string): [string, string] {
   const i = text.indexOf(':');
   const name = i > 0 ? text.slice(0, i).trim() : '';
-  if (name === '' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new RangeError(`expected 'Name: value', got ${JSON.stringify(text)}`);
+  if (name === '' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw new RangeError(`expected 'Name: value', got ${JSON.stringify(text)}`);
   return [name, text.slice(i + 1).trim()];
 }

@@ -21,7 +21,11 @@ export const OTHER = '(other)';
 export const MISMATCH_EXAMPLES = 3;
 
 export function newLatencyHistogram(): Histogram {
-  return buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_LATENCY_US, numberOfSignificantValueDigits: 3 });
+  return buildHistogram({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_LATENCY_US,
+    numberOfSignificantValueDigits: 3,
+  });
 }
 
 interface Group {
@@ -84,7 +88,13 @@ export interface ReplayReport {
   throughput: {
     intervalMs: 1000;
     /** Per second of the measured window: responses, errors, the p99 (µs) of the responses that ended in it, and requests per worker (route, else target). */
-    series: { second: number; responses: number; errors: number; p99Us: number | null; workers: Record<string, number> }[];
+    series: {
+      second: number;
+      responses: number;
+      errors: number;
+      p99Us: number | null;
+      workers: Record<string, number>;
+    }[];
   };
   bytes: { sent: number; received: number; responseBodies: number };
   /** Share of requests per backend (route, else the target). */
@@ -131,7 +141,10 @@ export class ReplayResults {
   private progressAt = 0;
   private progressCount = 0;
 
-  constructor(private readonly targets: string[], private readonly verifying = false) {}
+  constructor(
+    private readonly targets: string[],
+    private readonly verifying = false,
+  ) {}
 
   /** The run's clock origin and warmup; call right before the scheduler starts. */
   begin(originMs: number, warmupMs: number): void {
@@ -190,12 +203,14 @@ export class ReplayResults {
     for (const m of ms) {
       let rep = this.mismatches.get(m.kind);
       if (rep === undefined) {
-        if (this.mismatches.size >= MAX_ROUTES) rep = this.mismatches.get(OTHER) ?? { kind: OTHER, count: 0, examples: [] };
+        if (this.mismatches.size >= MAX_ROUTES)
+          rep = this.mismatches.get(OTHER) ?? { kind: OTHER, count: 0, examples: [] };
         else rep = { kind: m.kind, count: 0, examples: [] };
         this.mismatches.set(rep.kind, rep);
       }
       rep.count++;
-      if (rep.examples.length < MISMATCH_EXAMPLES) rep.examples.push({ exchangeId: r.exchangeId, uri: r.uri, expected: m.expected, actual: m.actual });
+      if (rep.examples.length < MISMATCH_EXAMPLES)
+        rep.examples.push({ exchangeId: r.exchangeId, uri: r.uri, expected: m.expected, actual: m.actual });
     }
   }
 
@@ -216,7 +231,8 @@ export class ReplayResults {
    */
   private foldTargets(): Map<string, Group> {
     const out = new Map<string, Group>();
-    for (const [k, g] of this.routes) out.set(k, { count: g.count, headersUs: copyHistogram(g.headersUs), completeUs: copyHistogram(g.completeUs) });
+    for (const [k, g] of this.routes)
+      out.set(k, { count: g.count, headersUs: copyHistogram(g.headersUs), completeUs: copyHistogram(g.completeUs) });
     for (const [i, label] of this.targets.entries()) {
       const routes = this.targetRoutes.get(i);
       const from = out.get(label);
@@ -267,9 +283,20 @@ export class ReplayResults {
     return this.overall.completeUs;
   }
 
-  report(schedule: ScheduleStats, connections: (ConnectionStats & { target: string })[], config: Record<string, unknown>, startedAt: string): ReplayReport {
-    const measuredMs = Math.max(0, (this.lastEndMs === 0 ? this.origin + schedule.elapsedMs : this.lastEndMs) - this.origin - this.warmupMs);
-    const groups = (map: Map<string, Group>, order: (a: [string, Group], b: [string, Group]) => number): GroupReport[] =>
+  report(
+    schedule: ScheduleStats,
+    connections: (ConnectionStats & { target: string })[],
+    config: Record<string, unknown>,
+    startedAt: string,
+  ): ReplayReport {
+    const measuredMs = Math.max(
+      0,
+      (this.lastEndMs === 0 ? this.origin + schedule.elapsedMs : this.lastEndMs) - this.origin - this.warmupMs,
+    );
+    const groups = (
+      map: Map<string, Group>,
+      order: (a: [string, Group], b: [string, Group]) => number,
+    ): GroupReport[] =>
       [...map.entries()].sort(order).map(([name, g]) => ({
         name,
         count: g.count,
@@ -277,7 +304,8 @@ export class ReplayResults {
         timeToHeadersUs: latencyReport(g.headersUs),
         timeToCompleteUs: latencyReport(g.completeUs),
       }));
-    const byCount = (a: [string, Group], b: [string, Group]): number => b[1].count - a[1].count || a[0].localeCompare(b[0]);
+    const byCount = (a: [string, Group], b: [string, Group]): number =>
+      b[1].count - a[1].count || a[0].localeCompare(b[0]);
     const byRoute = groups(this.foldTargets(), byCount);
     return {
       config,
@@ -291,7 +319,11 @@ export class ReplayResults {
         perSecond: measuredMs > 0 ? (this.responses * 1000) / measuredMs : 0,
         warmupResponses: this.warmupResponses,
       },
-      latency: { unit: 'µs', timeToHeadersUs: latencyReport(this.overall.headersUs), timeToCompleteUs: latencyReport(this.overall.completeUs) },
+      latency: {
+        unit: 'µs',
+        timeToHeadersUs: latencyReport(this.overall.headersUs),
+        timeToCompleteUs: latencyReport(this.overall.completeUs),
+      },
       byRoute,
       byStatusClass: groups(this.classes, (a, b) => a[0].localeCompare(b[0])),
       statuses: [...this.statuses.entries()].sort((a, b) => a[0] - b[0]).map(([status, count]) => ({ status, count })),
@@ -316,7 +348,12 @@ export class ReplayResults {
       workers: byRoute.map((g) => ({ name: g.name, count: g.count, share: g.share })),
       connections,
       verify: this.verifying
-        ? { compared: this.verified, matched: this.verifiedOk, mismatched: this.verified - this.verifiedOk, byKind: [...this.mismatches.values()].sort((a, b) => b.count - a.count) }
+        ? {
+            compared: this.verified,
+            matched: this.verifiedOk,
+            mismatched: this.verified - this.verifiedOk,
+            byKind: [...this.mismatches.values()].sort((a, b) => b.count - a.count),
+          }
         : null,
       warnings: warnings(schedule, this.total, this.responses),
     };
@@ -373,9 +410,11 @@ function warnings(s: ScheduleStats, total: number, responses: number): string[] 
         'with the rate at this concurrency; their latency counts from when they were due',
     );
   }
-  if (s.notSent > 0) w.push(`${s.notSent} requests were due but never sent: the run stopped while they waited for a connection`);
+  if (s.notSent > 0)
+    w.push(`${s.notSent} requests were due but never sent: the run stopped while they waited for a connection`);
   if (s.abandoned > 0) w.push(`${s.abandoned} requests were still in flight when the run ended; they are not counted`);
   if (total === 0) w.push('no request was measured (check --warmup against --duration / --requests)');
-  else if (responses === 0) w.push(`none of the ${total} measured requests got a response: every one failed (see Errors)`);
+  else if (responses === 0)
+    w.push(`none of the ${total} measured requests got a response: every one failed (see Errors)`);
   return w;
 }

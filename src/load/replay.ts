@@ -88,9 +88,24 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
         ...(opts.secret === undefined ? {} : { secret: opts.secret }),
         ...(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize }),
       });
-      return new AjpClient({ ...common, host: t.host, port: t.port, label: t.label, encoder, ...(opts.ping === undefined ? {} : { ping: opts.ping }) });
+      return new AjpClient({
+        ...common,
+        host: t.host,
+        port: t.port,
+        label: t.label,
+        encoder,
+        ...(opts.ping === undefined ? {} : { ping: opts.ping }),
+      });
     }
-    return new HttpClient({ ...common, host: t.host, port: t.port, prefix: t.prefix, label: t.label, forwarded: opts.forwarded === true, pipelining: opts.pipelining ?? 1 });
+    return new HttpClient({
+      ...common,
+      host: t.host,
+      port: t.port,
+      prefix: t.prefix,
+      label: t.label,
+      forwarded: opts.forwarded === true,
+      pipelining: opts.pipelining ?? 1,
+    });
   });
   const results = new ReplayResults(
     opts.targets.map((t) => t.label),
@@ -111,13 +126,19 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const scheduler =
     opts.model === 'closed'
       ? new ClosedLoopScheduler(schedOpts)
-      : new OpenLoopScheduler(schedOpts, opts.model === 'open' ? new ConstantPacer(opts.rate as number) : new RecordedPacer(source, opts.speed ?? 1));
+      : new OpenLoopScheduler(
+          schedOpts,
+          opts.model === 'open' ? new ConstantPacer(opts.rate as number) : new RecordedPacer(source, opts.speed ?? 1),
+        );
   const startedAt = new Date().toISOString();
   results.begin(now(), l.warmupMs);
   const progress =
     opts.onProgress === undefined
       ? undefined
-      : setInterval(() => opts.onProgress?.(results.progress(now())), Math.max(10, timerMs(opts.progressIntervalMs ?? 1000)));
+      : setInterval(
+          () => opts.onProgress?.(results.progress(now())),
+          Math.max(10, timerMs(opts.progressIntervalMs ?? 1000)),
+        );
   progress?.unref();
   let schedule;
   try {
@@ -128,7 +149,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     await Promise.all(clients.map((c) => c.close()));
   }
   const connections = clients.map((c, i) => ({ target: opts.targets[i]?.label ?? c.label, ...c.connectionStats() }));
-  const report = results.report(schedule, connections, { ...describe(opts, source.perPass, source.skipped), ...source.skips() }, startedAt);
+  const report = results.report(
+    schedule,
+    connections,
+    { ...describe(opts, source.perPass, source.skipped), ...source.skips() },
+    startedAt,
+  );
   const skipped = source.skipNote();
   if (skipped !== undefined) report.warnings.push(skipped);
   return { report, results };
@@ -155,9 +181,11 @@ async function openSource(opts: ReplayOptions): Promise<TraceRequestSource> {
     });
   } catch (e) {
     if (e instanceof AjpbenchError) throw e;
-    if (e instanceof TraceFormatError) throw new RuntimeError(`${opts.trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE', { cause: e });
+    if (e instanceof TraceFormatError)
+      throw new RuntimeError(`${opts.trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE', { cause: e });
     // System errors only (ENOENT, EISDIR, EACCES ...): Node's own ERR_* codes are bugs, not files.
-    if (/^E[A-Z0-9]+$/.test(errnoCode(e) ?? '')) throw new RuntimeError(`cannot read ${opts.trace}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT', { cause: e });
+    if (/^E[A-Z0-9]+$/.test(errnoCode(e) ?? ''))
+      throw new RuntimeError(`cannot read ${opts.trace}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT', { cause: e });
     throw e;
   }
 }
@@ -171,18 +199,27 @@ function checkOptions(o: ReplayOptions): void {
   for (const t of o.targets) checkPort(t.port, t.label);
   checkConcurrency(o.concurrency);
   const l = o.limits;
-  if (o.loop === true && l.durationMs === Infinity && l.requests === Infinity) throw new UsageError('--loop needs a limit: --duration or --requests');
-  if (!(l.warmupMs >= 0 && l.warmupMs <= MAX_TIMER_MS)) throw new UsageError(`the warmup takes 0 to ${MAX_TIMER_MS} ms, got ${l.warmupMs}`);
+  if (o.loop === true && l.durationMs === Infinity && l.requests === Infinity)
+    throw new UsageError('--loop needs a limit: --duration or --requests');
+  if (!(l.warmupMs >= 0 && l.warmupMs <= MAX_TIMER_MS))
+    throw new UsageError(`the warmup takes 0 to ${MAX_TIMER_MS} ms, got ${l.warmupMs}`);
   if (!(l.durationMs > 0)) throw new UsageError(`the duration must be above 0, got ${l.durationMs}`);
   if (!(l.requests >= 1)) throw new UsageError(`the request limit must be at least 1, got ${l.requests}`);
   if (o.model === 'open') checkRate(o.rate ?? NaN);
   if (o.model === 'recorded' && o.speed !== undefined && !(o.speed >= MIN_SPEED && o.speed <= MAX_SPEED)) {
     throw new UsageError(`speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED}, got ${o.speed}`);
   }
-  for (const [name, ms] of [['connect timeout', o.connectTimeoutMs], ['request timeout', o.requestTimeoutMs], ['ping timeout', o.ping?.timeoutMs], ['ping interval', o.ping?.intervalMs]] as const) {
-    if (ms !== undefined && !(ms > 0 && ms <= MAX_TIMER_MS)) throw new UsageError(`the ${name} takes above 0 to ${MAX_TIMER_MS} ms, got ${ms}`);
+  for (const [name, ms] of [
+    ['connect timeout', o.connectTimeoutMs],
+    ['request timeout', o.requestTimeoutMs],
+    ['ping timeout', o.ping?.timeoutMs],
+    ['ping interval', o.ping?.intervalMs],
+  ] as const) {
+    if (ms !== undefined && !(ms > 0 && ms <= MAX_TIMER_MS))
+      throw new UsageError(`the ${name} takes above 0 to ${MAX_TIMER_MS} ms, got ${ms}`);
   }
-  if (o.pipelining !== undefined && !(Number.isInteger(o.pipelining) && o.pipelining >= 1)) throw new UsageError(`pipelining takes a whole number of at least 1, got ${o.pipelining}`);
+  if (o.pipelining !== undefined && !(Number.isInteger(o.pipelining) && o.pipelining >= 1))
+    throw new UsageError(`pipelining takes a whole number of at least 1, got ${o.pipelining}`);
 }
 
 /** The settings as they go into the JSON report (never the secret itself). */

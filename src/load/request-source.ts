@@ -9,7 +9,14 @@
  * they completed: `orderWindow` keeps that many in a heap and hands out the earliest first.
  */
 import { exchangeProblem } from '../trace/exchange-shape.js';
-import { openTrace, type ExchangeEvent, type OpenTrace, type TraceEvent, type TraceFormatError, type TraceReadOptions } from '../trace/index.js';
+import {
+  openTrace,
+  type ExchangeEvent,
+  type OpenTrace,
+  type TraceEvent,
+  type TraceFormatError,
+  type TraceReadOptions,
+} from '../trace/index.js';
 import { toReplayRequest, type ReplayRequest, type RewriteOptions } from './replay-request.js';
 
 /** Skipped exchanges and lines listed one by one (through onIssue) up to this many of each; the rest are counted. */
@@ -90,7 +97,10 @@ export class TraceRequestSource implements RequestSource {
   static async open(path: string, opts: TraceSourceOptions = {}): Promise<TraceRequestSource> {
     let src: TraceRequestSource | undefined;
     // Issues come only while events are read, after the header: the source exists by then.
-    const first = await openTrace(path, readOptions(opts, (e) => src?.unreadableLine(e)));
+    const first = await openTrace(
+      path,
+      readOptions(opts, (e) => src?.unreadableLine(e)),
+    );
     src = new TraceRequestSource(path, opts);
     void src.pump(first).catch((e: unknown) => {
       opts.onIssue?.(`reading the trace stopped: ${(e as Error).message}`);
@@ -101,15 +111,25 @@ export class TraceRequestSource implements RequestSource {
 
   /** What the first pass skipped, for the report. */
   skips(): TraceSkips {
-    return { skippedExchanges: this.skipped, unreadableLines: this.unreadable, firstUnreadableLine: this.firstUnreadable };
+    return {
+      skippedExchanges: this.skipped,
+      unreadableLines: this.unreadable,
+      firstUnreadableLine: this.firstUnreadable,
+    };
   }
 
   /** One line for the report's warnings, or undefined when nothing was skipped. */
   skipNote(): string | undefined {
     const parts: string[] = [];
     const n = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
-    if (this.skipped > 0) parts.push(`${n(this.skipped, 'malformed exchange', 'malformed exchanges')} (a field missing or of the wrong type)`);
-    if (this.unreadable > 0) parts.push(`${n(this.unreadable, 'unreadable line', 'unreadable lines')} (first: line ${this.firstUnreadable ?? '?'})`);
+    if (this.skipped > 0)
+      parts.push(
+        `${n(this.skipped, 'malformed exchange', 'malformed exchanges')} (a field missing or of the wrong type)`,
+      );
+    if (this.unreadable > 0)
+      parts.push(
+        `${n(this.unreadable, 'unreadable line', 'unreadable lines')} (first: line ${this.firstUnreadable ?? '?'})`,
+      );
     return parts.length === 0 ? undefined : `skipped ${parts.join(' and ')} of the trace`;
   }
 
@@ -161,7 +181,8 @@ export class TraceRequestSource implements RequestSource {
     let cache: ReplayRequest[] | undefined = this.opts.loop === true ? [] : undefined;
     for (let pass = 0; !this.stopped; pass++) {
       // Later passes read the same lines again: only the first one counts and lists what it skips.
-      const events: AsyncIterable<TraceEvent> = pass === 0 ? first.events : (await openTrace(this.path, readOptions(this.opts))).events;
+      const events: AsyncIterable<TraceEvent> =
+        pass === 0 ? first.events : (await openTrace(this.path, readOptions(this.opts))).events;
       let count = 0;
       let minT = Infinity;
       let maxT = -Infinity;

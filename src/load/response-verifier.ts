@@ -17,7 +17,8 @@ export function responseVerifier(headers: readonly string[]): Verifier {
       out.push({ kind: 'no-response', expected: exp.status, actual: rec.error });
     } else {
       if (rec.status !== exp.status) out.push({ kind: 'status', expected: exp.status, actual: rec.status });
-      if (rec.bodySha256 !== null && rec.bodySha256 !== exp.bodySha256) out.push({ kind: 'body', expected: exp.bodySha256, actual: rec.bodySha256 });
+      if (rec.bodySha256 !== null && rec.bodySha256 !== exp.bodySha256)
+        out.push({ kind: 'body', expected: exp.bodySha256, actual: rec.bodySha256 });
       for (let i = 0; i < headers.length; i++) {
         const name = headers[i] as string;
         let expected: string | null = null;

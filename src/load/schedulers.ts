@@ -102,7 +102,10 @@ abstract class LoadScheduler {
   private drainTimer: NodeJS.Timeout | undefined;
   private lastResultMs = 0;
 
-  constructor(protected readonly opts: SchedulerOptions, model: string) {
+  constructor(
+    protected readonly opts: SchedulerOptions,
+    model: string,
+  ) {
     if (opts.clients.length === 0) throw new UsageError('at least one target is needed');
     checkConcurrency(opts.concurrency);
     this.now = opts.now ?? (() => performance.now());
@@ -403,7 +406,9 @@ export class OpenLoopScheduler extends LoadScheduler {
   private waitFor(ms: number): void {
     if (ms > LONG_WAIT_MS && !this.notedLongWait) {
       this.notedLongWait = true;
-      this.opts.onIssue?.(`the next request is due in ${formatLong(ms)} (${this.pacer.description}): waiting for it; --duration or Ctrl-C ends the run`);
+      this.opts.onIssue?.(
+        `the next request is due in ${formatLong(ms)} (${this.pacer.description}): waiting for it; --duration or Ctrl-C ends the run`,
+      );
     }
     this.timer = setTimeout(() => this.tick(), timerMs(ms));
   }

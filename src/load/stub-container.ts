@@ -13,7 +13,12 @@
  * again, with back-pressure, and a 1 GiB body costs 64 KiB of memory.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { describeFileError, errnoCode, RuntimeError, UsageError } from '../errors.js';
 import {
@@ -109,7 +114,13 @@ function stubBody(length: number): StubBody {
 }
 
 /** Writes `count` times `block`, then `last`, waiting for 'drain' whenever the stream is full; stops if it is gone. */
-function writeRepeated(out: { write(b: Buffer): boolean; once(ev: 'drain', f: () => void): unknown; destroyed: boolean }, block: Buffer, count: number, last: Buffer, done: () => void): void {
+function writeRepeated(
+  out: { write(b: Buffer): boolean; once(ev: 'drain', f: () => void): unknown; destroyed: boolean },
+  block: Buffer,
+  count: number,
+  last: Buffer,
+  done: () => void,
+): void {
   let left = count;
   const pump = (): void => {
     while (left > 0) {
@@ -128,7 +139,15 @@ function writeRepeated(out: { write(b: Buffer): boolean; once(ev: 'drain', f: ()
 }
 
 export class StubContainer {
-  readonly stats: StubStats = { connections: 0, requests: 0, cpings: 0, rejected: 0, failed: 0, bodyBytes: 0, protocolErrors: 0 };
+  readonly stats: StubStats = {
+    connections: 0,
+    requests: 0,
+    cpings: 0,
+    rejected: 0,
+    failed: 0,
+    bodyBytes: 0,
+    protocolErrors: 0,
+  };
   readonly listeners: StubListener[] = [];
   private readonly servers: (NetServer | HttpServer)[] = [];
   private readonly sockets = new Set<Socket>();
@@ -181,7 +200,9 @@ export class StubContainer {
     this.servers.push(server);
     const shown = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new RuntimeError(`cannot listen on ${shown}: ${listenProblem(e)}`, 'AJPBENCH_ERR_LISTEN', { cause: e })));
+      server.once('error', (e) =>
+        reject(new RuntimeError(`cannot listen on ${shown}: ${listenProblem(e)}`, 'AJPBENCH_ERR_LISTEN', { cause: e })),
+      );
       server.listen({ host: l.host, port: l.port }, () => {
         server.off('error', reject);
         // An accept that fails (EMFILE under load) must not kill the process: count it and go on.
@@ -268,7 +289,10 @@ export class StubContainer {
         }
         const status = this.opts.status;
         const noBody = req.method === 'HEAD' || status === 204 || status === 304;
-        const headers: Record<string, string> = { 'Content-Type': 'text/plain', 'Content-Length': String(noBody && req.method !== 'HEAD' ? 0 : this.body.length) };
+        const headers: Record<string, string> = {
+          'Content-Type': 'text/plain',
+          'Content-Length': String(noBody && req.method !== 'HEAD' ? 0 : this.body.length),
+        };
         if (!hasSession(req.headers.cookie ?? null, req.url ?? null)) headers['Set-Cookie'] = newSessionCookie(route);
         res.writeHead(status, headers);
         const body = this.body;
@@ -327,7 +351,10 @@ class AjpResponder {
         : {
             chunk: Buffer.from(enc.sendBodyChunk(BLOCK.subarray(0, size))),
             count: Math.floor(body.length / size),
-            last: Buffer.concat([...(body.length % size === 0 ? [] : [enc.sendBodyChunk(BLOCK.subarray(0, body.length % size))]), END_RESPONSE_REUSE_FRAME]),
+            last: Buffer.concat([
+              ...(body.length % size === 0 ? [] : [enc.sendBodyChunk(BLOCK.subarray(0, body.length % size))]),
+              END_RESPONSE_REUSE_FRAME,
+            ]),
           };
     this.afterHeaders = Buffer.concat([...(emptyStatus ? [] : chunks), END_RESPONSE_REUSE_FRAME]);
     this.plainHeaders = Buffer.from(enc.sendHeaders(this.headers(null, body.length, emptyStatus)));
@@ -335,17 +362,34 @@ class AjpResponder {
     this.wholeNoBody = Buffer.concat([this.plainHeaders, END_RESPONSE_REUSE_FRAME]);
     const failBody = Buffer.from('stub failure\n');
     this.failure = Buffer.concat([
-      enc.sendHeaders({ status: 500, message: '500', headers: [{ name: 'Content-Type', value: 'text/plain' }, { name: 'Content-Length', value: String(failBody.length) }] }),
+      enc.sendHeaders({
+        status: 500,
+        message: '500',
+        headers: [
+          { name: 'Content-Type', value: 'text/plain' },
+          { name: 'Content-Length', value: String(failBody.length) },
+        ],
+      }),
       enc.sendBodyChunk(failBody),
       END_RESPONSE_REUSE_FRAME,
     ]);
     // §11: Tomcat answers a missing or wrong secret with 403 and End Response reuse=0, then closes.
-    this.forbidden = Buffer.concat([enc.sendHeaders({ status: 403, message: '403', headers: [] }), END_RESPONSE_CLOSE_FRAME]);
+    this.forbidden = Buffer.concat([
+      enc.sendHeaders({ status: 403, message: '403', headers: [] }),
+      END_RESPONSE_CLOSE_FRAME,
+    ]);
   }
 
-  headers(cookie: string | null, length: number, emptyStatus: boolean): { status: number; message: string; headers: AjpHeader[] } {
+  headers(
+    cookie: string | null,
+    length: number,
+    emptyStatus: boolean,
+  ): { status: number; message: string; headers: AjpHeader[] } {
     // Tomcat 9+ sends the decimal status as the message (§5.1, §11).
-    const headers: AjpHeader[] = [{ name: 'Content-Type', value: 'text/plain' }, { name: 'Content-Length', value: String(emptyStatus ? 0 : length) }];
+    const headers: AjpHeader[] = [
+      { name: 'Content-Type', value: 'text/plain' },
+      { name: 'Content-Length', value: String(emptyStatus ? 0 : length) },
+    ];
     if (cookie !== null) headers.push({ name: 'Set-Cookie', value: cookie });
     return { status: this.status, message: String(this.status), headers };
   }
@@ -441,7 +485,9 @@ class AjpStubConnection implements FrameSink {
       this.bodyLeft -= n;
       if (this.bodyLeft <= 0) return this.answer();
     }
-    this.socket.write(this.responder.encoder.getBodyChunk(this.chunked ? this.maxChunk : Math.min(this.maxChunk, this.bodyLeft)));
+    this.socket.write(
+      this.responder.encoder.getBodyChunk(this.chunked ? this.maxChunk : Math.min(this.maxChunk, this.bodyLeft)),
+    );
   }
 
   private answer(): void {
@@ -470,7 +516,9 @@ class AjpStubConnection implements FrameSink {
       return;
     }
     const emptyStatus = r.status === 204 || r.status === 304;
-    const headers = session ? r.plainHeaders : r.encoder.sendHeaders(r.headers(newSessionCookie(this.route), this.stub.options.bodySize, emptyStatus));
+    const headers = session
+      ? r.plainHeaders
+      : r.encoder.sendHeaders(r.headers(newSessionCookie(this.route), this.stub.options.bodySize, emptyStatus));
     if (noBody || r.streamed === undefined) {
       this.socket.cork();
       this.socket.write(headers);
@@ -518,13 +566,15 @@ function newSessionCookie(route: string): string {
  * UsageError (AJPBENCH_ERR_TARGET) that says what is wrong, before anything listens.
  */
 export function parseListenAddress(text: string): { host: string; port: number; protocol: StubProtocol } {
-  const bad = (why: string): UsageError => new UsageError(`--listen ${JSON.stringify(text)}: ${why}`, 'AJPBENCH_ERR_TARGET');
+  const bad = (why: string): UsageError =>
+    new UsageError(`--listen ${JSON.stringify(text)}: ${why}`, 'AJPBENCH_ERR_TARGET');
   let rest = text.trim();
   let protocol: StubProtocol = 'ajp';
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
   if (scheme !== null) {
     const name = (scheme[1] as string).toLowerCase();
-    if (name !== 'ajp' && name !== 'http') throw bad(`${name}:// is not a listen scheme: use host:port for AJP or http://host:port for HTTP`);
+    if (name !== 'ajp' && name !== 'http')
+      throw bad(`${name}:// is not a listen scheme: use host:port for AJP or http://host:port for HTTP`);
     protocol = name;
     rest = rest.slice(scheme[0].length);
     const slash = rest.indexOf('/');
@@ -544,8 +594,12 @@ export function parseListenAddress(text: string): { host: string; port: number; 
     const i = rest.lastIndexOf(':');
     host = i > 0 ? rest.slice(0, i) : '';
     port = i > 0 ? rest.slice(i + 1) : '';
-    if (host === '' || !/^\d+$/.test(port) || host.includes('[') || host.includes(']')) throw bad('expected host:port, [v6]:port or a port');
-    if (host.includes(':') || !/^[a-z0-9.-]+$/i.test(host)) throw bad(`${JSON.stringify(host)} is not a host name or address (an IPv6 address goes in brackets: [::1]:18009)`);
+    if (host === '' || !/^\d+$/.test(port) || host.includes('[') || host.includes(']'))
+      throw bad('expected host:port, [v6]:port or a port');
+    if (host.includes(':') || !/^[a-z0-9.-]+$/i.test(host))
+      throw bad(
+        `${JSON.stringify(host)} is not a host name or address (an IPv6 address goes in brackets: [::1]:18009)`,
+      );
   }
   const p = Number(port);
   if (p > 65535) throw bad(`port ${port} is out of range: 0 to 65535 (0 picks a free port)`);

@@ -30,10 +30,12 @@ export function parseTarget(text: string): Target {
   const protocol = url.protocol === 'ajp:' ? 'ajp' : url.protocol === 'http:' ? 'http' : undefined;
   if (protocol === undefined) throw bad(text, ': the scheme must be ajp:// or http:// (https is not supported)');
   if (url.hostname === '') throw bad(text, ' has no host');
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') throw bad(text, ': a target has no user, query or fragment');
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
+    throw bad(text, ': a target has no user, query or fragment');
   const port = checkPort(url.port === '' ? (protocol === 'ajp' ? 8009 : 80) : Number(url.port), JSON.stringify(text));
   const prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
-  if (protocol === 'ajp' && prefix !== '') throw bad(text, ': an ajp:// target takes no path (the trace\'s URIs are sent as recorded)');
+  if (protocol === 'ajp' && prefix !== '')
+    throw bad(text, ": an ajp:// target takes no path (the trace's URIs are sent as recorded)");
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return { protocol, host, port, prefix, label: `${protocol}://${url.hostname}:${port}${prefix}` };
 }

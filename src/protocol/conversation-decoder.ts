@@ -93,7 +93,9 @@ export class ConversationDecoder {
   private onToContainer(payload: Buffer, offset: number): void {
     const info: FrameInfo = { direction: 'to-container', offset, length: payload.length + 4 };
     try {
-      const msg = this.isBody(payload) ? decodeBody(payload, this.decodeOpts) : decodeToContainer(payload, this.decodeOpts);
+      const msg = this.isBody(payload)
+        ? decodeBody(payload, this.decodeOpts)
+        : decodeToContainer(payload, this.decodeOpts);
       this.track(msg);
       this.sink?.message(msg, info);
     } catch (e) {
@@ -158,7 +160,8 @@ export class ConversationDecoder {
 
 /** §9 fallback when the exchange state is unknown. */
 function looksLikeBody(payload: Buffer, opts: MessageDecodeOptions): boolean {
-  if (payload.length < 2 || ((payload[0] as number) << 8 | (payload[1] as number)) !== payload.length - 2) return false;
+  if (payload.length < 2 || (((payload[0] as number) << 8) | (payload[1] as number)) !== payload.length - 2)
+    return false;
   try {
     decodeToContainer(payload, { ...opts, strict: true });
     return false; // decodes cleanly as a message, so take it as one

@@ -29,7 +29,12 @@ export async function decodeByteStream(
   /** Awaited after each chunk: lets the consumer apply back-pressure (a full stdout). */
   afterChunk?: () => Promise<void>,
 ): Promise<DecodeStreamSummary> {
-  const summary: DecodeStreamSummary = { direction: opts.direction === 'auto' ? undefined : opts.direction, frames: 0, errors: 0, bytes: 0 };
+  const summary: DecodeStreamSummary = {
+    direction: opts.direction === 'auto' ? undefined : opts.direction,
+    frames: 0,
+    errors: 0,
+    bytes: 0,
+  };
   const sink: MessageSink = {
     message: (msg, info) => {
       summary.frames++;
@@ -63,7 +68,8 @@ export function directionFromMagic(chunk: Buffer): Direction | undefined {
 }
 
 /** What --hex takes besides the digits (docs/decode.md): said in every error, so the fix is plain. */
-export const HEX_TEXT_ALLOWED = "pairs of hex digits, spaces, newlines, ':' and ',' between bytes, 0x before a byte, # comments";
+export const HEX_TEXT_ALLOWED =
+  "pairs of hex digits, spaces, newlines, ':' and ',' between bytes, 0x before a byte, # comments";
 
 /**
  * Hex text to bytes: hex digits, two per byte, with spaces, tabs, newlines, ':' and ',' anywhere
@@ -85,9 +91,15 @@ export function parseHexText(text: string): Buffer {
     } else if (c === 0x23) {
       const eol = text.indexOf('\n', i);
       i = eol < 0 ? text.length : eol;
-    } else if (!SEPARATORS.has(c)) throw new RangeError(`hex input: ${JSON.stringify(String.fromCodePoint(text.codePointAt(i) ?? c))} at ${where(text, i)} is not a hex digit (allowed: ${HEX_TEXT_ALLOWED})`);
+    } else if (!SEPARATORS.has(c))
+      throw new RangeError(
+        `hex input: ${JSON.stringify(String.fromCodePoint(text.codePointAt(i) ?? c))} at ${where(text, i)} is not a hex digit (allowed: ${HEX_TEXT_ALLOWED})`,
+      );
   }
-  if (digits.length % 2 !== 0) throw new RangeError(`hex input has an odd number of hex digits (${digits.length}): the last byte is missing a digit`);
+  if (digits.length % 2 !== 0)
+    throw new RangeError(
+      `hex input has an odd number of hex digits (${digits.length}): the last byte is missing a digit`,
+    );
   const bytes = pairs(digits);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
@@ -113,7 +125,8 @@ function where(text: string, offset: number): string {
 /** Hex digit codes, two per byte, to the bytes. */
 function pairs(digits: number[]): Uint8Array {
   const out = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = (hexValue(digits[2 * i] as number) << 4) | hexValue(digits[2 * i + 1] as number);
+  for (let i = 0; i < out.length; i++)
+    out[i] = (hexValue(digits[2 * i] as number) << 4) | hexValue(digits[2 * i + 1] as number);
   return out;
 }
 

@@ -202,7 +202,8 @@ export class AjpEncoder {
   }
 
   private u16(v: number, field: string): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new AjpEncodeError(`${field} must be an integer 0–65535, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff)
+      throw new AjpEncodeError(`${field} must be an integer 0–65535, got ${v}`);
     this.room(2);
     this.slab[this.pos++] = v >> 8;
     this.slab[this.pos++] = v & 0xff;
@@ -246,7 +247,8 @@ export class AjpEncoder {
     }
     const latin1 = !/[^\x00-\xff]/.test(s);
     const len = latin1 ? n : Buffer.byteLength(s, 'utf8');
-    if (len >= NULL_STRING_LENGTH) throw new AjpEncodeError(`a string of ${len} bytes is longer than AJP allows (65534)`);
+    if (len >= NULL_STRING_LENGTH)
+      throw new AjpEncodeError(`a string of ${len} bytes is longer than AJP allows (65534)`);
     this.room(len + 3);
     this.slab[this.pos++] = len >> 8;
     this.slab[this.pos++] = len & 0xff;

@@ -46,7 +46,9 @@ const RESYNC_PROBE = FRAME_HEADER_SIZE + 2;
 
 export function checkMaxPacketSize(size: number): number {
   if (!Number.isInteger(size) || size < MIN_MAX_PACKET_SIZE || size > MAX_MAX_PACKET_SIZE) {
-    throw new RangeError(`maxPacketSize must be an integer from ${MIN_MAX_PACKET_SIZE} to ${MAX_MAX_PACKET_SIZE}, got ${size}`);
+    throw new RangeError(
+      `maxPacketSize must be an integer from ${MIN_MAX_PACKET_SIZE} to ${MAX_MAX_PACKET_SIZE}, got ${size}`,
+    );
   }
   return size;
 }
@@ -197,7 +199,12 @@ export class FrameDecoder {
         }
       }
       if (n > this.maxPayload) {
-        this.invalid(base + pos, 'AJP_ERR_TOO_LARGE', `payload length ${n} exceeds ${this.maxPayload} (maxPacketSize - 4)`, sink);
+        this.invalid(
+          base + pos,
+          'AJP_ERR_TOO_LARGE',
+          `payload length ${n} exceeds ${this.maxPayload} (maxPacketSize - 4)`,
+          sink,
+        );
         pos++;
         continue;
       }
@@ -252,7 +259,13 @@ export class FrameDecoder {
     // Resuming right at a frame after a gap or a late start lost nothing more: nothing to report.
     if (skipped === 0 && this.badCode === 'AJP_ERR_RESYNC') return;
     sink.error(
-      new AjpProtocolError(this.badCode, `${this.badReason}; skipped ${skipped} byte(s) to resynchronise`, resumeAt - skipped, this.direction, skipped),
+      new AjpProtocolError(
+        this.badCode,
+        `${this.badReason}; skipped ${skipped} byte(s) to resynchronise`,
+        resumeAt - skipped,
+        this.direction,
+        skipped,
+      ),
     );
   }
 
@@ -276,7 +289,10 @@ export class FrameDecoder {
    */
   private plausible(buf: Buffer, c: number): boolean {
     const magic = ((buf[c] as number) << 8) | (buf[c + 1] as number);
-    if (magic !== this.magic && !(this.magic === -1 && (magic === MAGIC_TO_CONTAINER || magic === MAGIC_TO_WEB_SERVER))) {
+    if (
+      magic !== this.magic &&
+      !(this.magic === -1 && (magic === MAGIC_TO_CONTAINER || magic === MAGIC_TO_WEB_SERVER))
+    ) {
       return false;
     }
     const n = ((buf[c + 2] as number) << 8) | (buf[c + 3] as number);
@@ -292,7 +308,12 @@ export class FrameDecoder {
       );
     }
     if (n === 0) return true;
-    if (type === MessageCode.ForwardRequest || type === MessageCode.CPing || type === MessageCode.Shutdown || type === MessageCode.Ping) {
+    if (
+      type === MessageCode.ForwardRequest ||
+      type === MessageCode.CPing ||
+      type === MessageCode.Shutdown ||
+      type === MessageCode.Ping
+    ) {
       return true;
     }
     return n >= 2 && (((buf[c + 4] as number) << 8) | (buf[c + 5] as number)) === n - 2;
@@ -312,5 +333,10 @@ export function magicOf(direction: Direction): number {
 }
 
 function hex4(v: number): string {
-  return v < 0 ? 'a magic' : v.toString(16).padStart(4, '0').replace(/(..)(..)/, '$1 $2');
+  return v < 0
+    ? 'a magic'
+    : v
+        .toString(16)
+        .padStart(4, '0')
+        .replace(/(..)(..)/, '$1 $2');
 }

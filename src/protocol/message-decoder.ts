@@ -71,7 +71,11 @@ export function decodeBody(payload: Buffer, opts: MessageDecodeOptions = {}): Bo
   const r = reader.reset(payload, true);
   const n = r.u16('body length');
   if (n > payload.length - 2) {
-    throw new PayloadError('AJP_ERR_BAD_BODY_LENGTH', `body chunk says ${n} bytes, packet holds ${payload.length - 2}`, 0);
+    throw new PayloadError(
+      'AJP_ERR_BAD_BODY_LENGTH',
+      `body chunk says ${n} bytes, packet holds ${payload.length - 2}`,
+      0,
+    );
   }
   if (opts.strict === true && n !== payload.length - 2) {
     throw new PayloadError('AJP_ERR_TRAILING_BYTES', `${payload.length - 2 - n} byte(s) after the body chunk`, 2 + n);
@@ -201,7 +205,11 @@ function readHeaders(r: PayloadReader, table: readonly (string | undefined)[], s
       name = table[peek & 0xff] ?? null;
       if (name === null) {
         if (strict) {
-          throw new PayloadError('AJP_ERR_UNKNOWN_HEADER_CODE', `header code 0x${peek.toString(16)} is not defined`, r.pos - 2);
+          throw new PayloadError(
+            'AJP_ERR_UNKNOWN_HEADER_CODE',
+            `header code 0x${peek.toString(16)} is not defined`,
+            r.pos - 2,
+          );
         }
         name = unknownHeaderName(peek);
       }
@@ -221,7 +229,8 @@ export function unknownHeaderName(code: number): string {
 }
 
 function noTrailing(r: PayloadReader): void {
-  if (r.remaining > 0) throw new PayloadError('AJP_ERR_TRAILING_BYTES', `${r.remaining} byte(s) after the message`, r.pos);
+  if (r.remaining > 0)
+    throw new PayloadError('AJP_ERR_TRAILING_BYTES', `${r.remaining} byte(s) after the message`, r.pos);
 }
 
 function hex2(n: number): string {

@@ -33,9 +33,19 @@ export function messageToJson(msg: AjpMessage, info: FrameInfo): JsonObject {
         }),
       };
     case 'body':
-      return { ...head, dataLength: msg.data.length, data: msg.data.toString('base64'), ...(msg.bare === true ? { bare: true } : {}) };
+      return {
+        ...head,
+        dataLength: msg.data.length,
+        data: msg.data.toString('base64'),
+        ...(msg.bare === true ? { bare: true } : {}),
+      };
     case 'send-body-chunk':
-      return { ...head, dataLength: msg.data.length, data: msg.data.toString('base64'), ...(msg.unpadded === true ? { unpadded: true } : {}) };
+      return {
+        ...head,
+        dataLength: msg.data.length,
+        data: msg.data.toString('base64'),
+        ...(msg.unpadded === true ? { unpadded: true } : {}),
+      };
     case 'send-headers':
       return { ...head, status: msg.status, message: text(msg.message), headers: headersJson(msg.headers) };
     case 'end-response':

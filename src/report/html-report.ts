@@ -77,7 +77,14 @@ export interface HtmlCompare {
 
 export interface HtmlSweep {
   loadKind: 'concurrency' | 'rate';
-  steps: { load: number; throughput: number; p99Us: number | null; p50Us: number | null; errors: number; total: number }[];
+  steps: {
+    load: number;
+    throughput: number;
+    p99Us: number | null;
+    p50Us: number | null;
+    errors: number;
+    total: number;
+  }[];
   /** Index of the knee step, or null. */
   knee: number | null;
   /** Sizing advice lines. */
@@ -91,7 +98,13 @@ export interface HtmlFairness {
   jkStatus?: { worker: string; count: number }[] | null;
   sticky?: { sessions: number; followUps: number; violations: { worker: string; count: number }[] } | null;
   /** Workers that stopped answering during the run (src/verdict/failover.ts). */
-  failovers?: { worker: string; stoppedAtSecond: number; rateBefore: number; takeoverSeconds: number | null; errorsDuring: number }[];
+  failovers?: {
+    worker: string;
+    stoppedAtSecond: number;
+    rateBefore: number;
+    takeoverSeconds: number | null;
+    errorsDuring: number;
+  }[];
 }
 
 export interface HtmlReportInput {
@@ -132,9 +145,13 @@ let pageScript: string | undefined;
 function pageJs(): string {
   if (pageScript === undefined) {
     const candidates = [new URL('./page/report-page.js', import.meta.url)];
-    if (import.meta.url.endsWith('.ts')) candidates.push(new URL('../../dist/src/report/page/report-page.js', import.meta.url));
+    if (import.meta.url.endsWith('.ts'))
+      candidates.push(new URL('../../dist/src/report/page/report-page.js', import.meta.url));
     const found = candidates.map((u) => fileURLToPath(u)).find((f) => existsSync(f));
-    if (found === undefined) throw new Error('the HTML report\'s page script is not built (dist/src/report/page/report-page.js): run npm run build');
+    if (found === undefined)
+      throw new Error(
+        "the HTML report's page script is not built (dist/src/report/page/report-page.js): run npm run build",
+      );
     const js = readFileSync(found, 'utf8');
     // Inlined in a <script>: text that would end the element or open an HTML comment must not occur.
     if (/<\/script|<!--/i.test(js)) throw new Error(`${found} contains "</script" or "<!--", which cannot be inlined`);
@@ -196,21 +213,31 @@ function runTable(runs: HtmlRun[]): string {
       bytes(r.bytes.received),
     ];
   });
-  return table(['run', 'requests', 'responses/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'received'], rows, 'num');
+  return table(
+    ['run', 'requests', 'responses/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'received'],
+    rows,
+    'num',
+  );
 }
 
 function verdictBlock(input: HtmlReportInput): string {
   const parts: string[] = [];
   if (input.verdict !== undefined) {
     const v = input.verdict;
-    parts.push(`<div class="verdict ${v.pass ? 'pass' : 'fail'}"><strong>${v.pass ? 'PASS' : 'FAIL'}</strong>${v.lines.map((l) => `<div>${esc(l)}</div>`).join('')}</div>`);
+    parts.push(
+      `<div class="verdict ${v.pass ? 'pass' : 'fail'}"><strong>${v.pass ? 'PASS' : 'FAIL'}</strong>${v.lines.map((l) => `<div>${esc(l)}</div>`).join('')}</div>`,
+    );
   }
   if (input.thresholds !== undefined && input.thresholds.length > 0) {
     parts.push(
       '<h2>Thresholds</h2>' +
         table(
           ['', 'threshold', 'measured'],
-          input.thresholds.map((t) => [`<span class="${t.pass ? 'pass' : 'fail'}">${t.pass ? 'PASS' : 'FAIL'}</span>`, `<code>${esc(t.threshold.text)}</code>`, esc(t.message)]),
+          input.thresholds.map((t) => [
+            `<span class="${t.pass ? 'pass' : 'fail'}">${t.pass ? 'PASS' : 'FAIL'}</span>`,
+            `<code>${esc(t.threshold.text)}</code>`,
+            esc(t.message),
+          ]),
         ),
     );
   }
@@ -232,7 +259,11 @@ function fairnessBlock(f: HtmlFairness): string {
   return [
     `<h2>Fairness: ${esc(f.target)}</h2>`,
     '<div class="chart" id="chart-fairness"></div>',
-    table(['worker', 'requests', 'share', 'expected', 'deviation', ...(jk === null ? [] : ['mod_jk count'])], rows, 'num'),
+    table(
+      ['worker', 'requests', 'share', 'expected', 'deviation', ...(jk === null ? [] : ['mod_jk count'])],
+      rows,
+      'num',
+    ),
     `<p>Chi-square ${v.chiSquare.statistic.toFixed(3)} (df ${v.chiSquare.df}), p = ${formatP(v.chiSquare.pValue)} against alpha ${v.alpha}: <span class="${v.chiSquare.pass ? 'pass' : 'fail'}">${v.chiSquare.pass ? 'pass' : 'fail'}</span>. ` +
       `Largest deviation ${v.largestDeviation === null ? '–' : `${esc(v.largestDeviation.worker)} ${formatDeviation(v.largestDeviation.relativeDeviation)}`} against ±${(100 * v.tolerance).toFixed(1)}%: ` +
       `<span class="${v.largestDeviation?.pass === true ? 'pass' : 'fail'}">${v.largestDeviation?.pass === true ? 'pass' : 'fail'}</span>.</p>`,
@@ -266,9 +297,25 @@ function compareBlock(c: HtmlCompare): string {
   ]);
   return [
     `<h2>Compare (${c.rounds} round${c.rounds === 1 ? '' : 's'}, interleaved)</h2>`,
-        // Side by side the bars of more than three targets get too narrow for their names.
+    // Side by side the bars of more than three targets get too narrow for their names.
     `<div class="row${c.targets.length > 3 ? ' stack' : ''}"><div class="chart" id="chart-compare-rps"></div><div class="chart" id="chart-compare-latency"></div></div>`,
-    table(['target', 'responses/s (rounds min–max)', 'vs first', 'p50 ms', 'p90 ms', 'p99 ms (rounds min–max)', 'vs first', 'p99.9 ms', 'max ms', 'errors', 'received'], rows, 'num'),
+    table(
+      [
+        'target',
+        'responses/s (rounds min–max)',
+        'vs first',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms (rounds min–max)',
+        'vs first',
+        'p99.9 ms',
+        'max ms',
+        'errors',
+        'received',
+      ],
+      rows,
+      'num',
+    ),
     '<p><small>"noise": the difference to the first target lies within the spread of the rounds (their min–max ranges overlap).</small></p>',
   ].join('\n');
 }
@@ -284,7 +331,11 @@ function sweepBlock(s: HtmlSweep): string {
   return [
     `<h2>Sweep (${s.loadKind})</h2>`,
     '<div class="chart" id="chart-sweep"></div>',
-    table([s.loadKind === 'rate' ? 'rate /s' : 'concurrency', 'responses/s', 'p50 ms', 'p99 ms', 'errors'], rows, 'num'),
+    table(
+      [s.loadKind === 'rate' ? 'rate /s' : 'concurrency', 'responses/s', 'p50 ms', 'p99 ms', 'errors'],
+      rows,
+      'num',
+    ),
     `<div class="advice">${s.advice.map((a) => `<p>${esc(a)}</p>`).join('')}</div>`,
   ].join('\n');
 }
@@ -309,8 +360,11 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       '<div class="chart" id="chart-time"></div>',
       '<div class="chart" id="chart-time-latency"></div>',
     );
-    const warnings = input.runs.flatMap((r) => r.report.warnings.map((w) => (input.runs.length > 1 ? `${r.name}: ${w}` : w)));
-    if (warnings.length > 0) sections.push('<h2>Warnings</h2>', `<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
+    const warnings = input.runs.flatMap((r) =>
+      r.report.warnings.map((w) => (input.runs.length > 1 ? `${r.name}: ${w}` : w)),
+    );
+    if (warnings.length > 0)
+      sections.push('<h2>Warnings</h2>', `<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
   }
   return `<!DOCTYPE html>
 <html lang="en">

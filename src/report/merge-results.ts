@@ -13,7 +13,13 @@
  * Runs that do not overlap get each its own rate, summed, with a warning (they were not one
  * load). The throughput series is summed second by second on the wall clock of the earliest run.
  */
-import { MISMATCH_EXAMPLES, type GroupReport, type LatencyReport, type MismatchReport, type ReplayReport } from '../load/replay-results.js';
+import {
+  MISMATCH_EXAMPLES,
+  type GroupReport,
+  type LatencyReport,
+  type MismatchReport,
+  type ReplayReport,
+} from '../load/replay-results.js';
 import { mergeLatencyReports } from './latency-histogram.js';
 
 /** A second of a run's series may start this much before the common window or end this much after it. */
@@ -54,7 +60,12 @@ export function runWindow(r: ReplayReport): { startMs: number; endMs: number } {
 }
 
 /** Rate of one run within [w0, w1] from its per-second series (null when no whole second fits). */
-function rateWithin(r: ReplayReport, startMs: number, w0: number, w1: number): { rate: number; seconds: number } | null {
+function rateWithin(
+  r: ReplayReport,
+  startMs: number,
+  w0: number,
+  w1: number,
+): { rate: number; seconds: number } | null {
   let responses = 0;
   let seconds = 0;
   for (const s of r.throughput.series) {
@@ -106,21 +117,37 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
     const r = inp.report;
     const own = r.requests.perSecond;
     const within = overlap ? rateWithin(r, w.startMs, w0, w1) : null;
-    return { name: inp.name, startMs: w.startMs, endMs: w.endMs, rate: within?.rate ?? own, seconds: within?.seconds ?? 0 };
+    return {
+      name: inp.name,
+      startMs: w.startMs,
+      endMs: w.endMs,
+      rate: within?.rate ?? own,
+      seconds: within?.seconds ?? 0,
+    };
   });
   if (inputs.length > 1) {
-    if (!overlap) warnings.push('the runs do not overlap in time: the rate is the sum of each run\'s own rate (start them together with --start-at)');
+    if (!overlap)
+      warnings.push(
+        "the runs do not overlap in time: the rate is the sum of each run's own rate (start them together with --start-at)",
+      );
     else {
       const spread = Math.max(...windows.map((w) => w.startMs)) - Math.min(...windows.map((w) => w.startMs));
-      if (spread > 1000) warnings.push(`the runs started ${(spread / 1000).toFixed(1)} s apart: only the ${((w1 - w0) / 1000).toFixed(1)} s they share count for the rate`);
+      if (spread > 1000)
+        warnings.push(
+          `the runs started ${(spread / 1000).toFixed(1)} s apart: only the ${((w1 - w0) / 1000).toFixed(1)} s they share count for the rate`,
+        );
       const short = runs.filter((r) => r.seconds === 0).map((r) => r.name);
-      if (short.length > 0) warnings.push(`no whole second of ${short.join(', ')} lies in the common window: its own rate is used`);
+      if (short.length > 0)
+        warnings.push(`no whole second of ${short.join(', ')} lies in the common window: its own rate is used`);
     }
   }
   const total = reports.reduce((s, r) => s + r.requests.total, 0);
   const responses = reports.reduce((s, r) => s + r.requests.responses, 0);
   const errors = reports.reduce((s, r) => s + r.requests.errors, 0);
-  const byRoute = mergeGroups(reports.map((r) => r.byRoute), total);
+  const byRoute = mergeGroups(
+    reports.map((r) => r.byRoute),
+    total,
+  );
   const origin = Math.min(...windows.map((w) => w.startMs));
   type Point = ReplayReport['throughput']['series'][number];
   const series = new Map<number, Omit<Point, 'second'>>();
@@ -146,11 +173,16 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
       else k.count += e.count;
     }
   }
-  const statuses = sumBy(reports.flatMap((r) => r.statuses), (s) => s.status, (s) => s.count);
+  const statuses = sumBy(
+    reports.flatMap((r) => r.statuses),
+    (s) => s.status,
+    (s) => s.count,
+  );
   const first = reports[0] as ReplayReport;
   const verifies = reports.map((r) => r.verify).filter((v): v is NonNullable<ReplayReport['verify']> => v !== null);
   const latency = (pick: (r: ReplayReport) => LatencyReport): LatencyReport => mergeLatencyReports(reports.map(pick));
-  const sumSchedule = (k: 'sent' | 'warmupRequests' | 'abandoned' | 'notSent' | 'lateSends' | 'queued'): number => reports.reduce((s, r) => s + r.schedule[k], 0);
+  const sumSchedule = (k: 'sent' | 'warmupRequests' | 'abandoned' | 'notSent' | 'lateSends' | 'queued'): number =>
+    reports.reduce((s, r) => s + r.schedule[k], 0);
   return {
     config: { ...first.config, merged: inputs.map((i) => i.name) },
     startedAt: new Date(Math.min(...reports.map((r) => Date.parse(r.startedAt)))).toISOString(),
@@ -168,18 +200,34 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
     },
     measuredMs: overlap && inputs.length > 1 ? w1 - w0 : Math.max(...reports.map((r) => r.measuredMs)),
     requests: { total, responses, errors, perSecond: runs.reduce((s, r) => s + r.rate, 0) },
-    latency: { unit: 'µs', timeToHeadersUs: latency((r) => r.latency.timeToHeadersUs), timeToCompleteUs: latency((r) => r.latency.timeToCompleteUs) },
+    latency: {
+      unit: 'µs',
+      timeToHeadersUs: latency((r) => r.latency.timeToHeadersUs),
+      timeToCompleteUs: latency((r) => r.latency.timeToCompleteUs),
+    },
     byRoute,
-    byStatusClass: mergeGroups(reports.map((r) => r.byStatusClass), total).sort((a, b) => a.name.localeCompare(b.name)),
-    statuses: [...statuses.entries()].sort((a, b) => (a[0] as number) - (b[0] as number)).map(([status, count]) => ({ status: status as number, count })),
+    byStatusClass: mergeGroups(
+      reports.map((r) => r.byStatusClass),
+      total,
+    ).sort((a, b) => a.name.localeCompare(b.name)),
+    statuses: [...statuses.entries()]
+      .sort((a, b) => (a[0] as number) - (b[0] as number))
+      .map(([status, count]) => ({ status: status as number, count })),
     errors: {
       total: errors,
       // Kind order as the runs list them (the catalog order).
-      byKind: [...errorKinds.entries()].map(([kind, e]) => ({ kind: kind as ReplayReport['errors']['byKind'][number]['kind'], count: e.count, example: e.example })),
+      byKind: [...errorKinds.entries()].map(([kind, e]) => ({
+        kind: kind as ReplayReport['errors']['byKind'][number]['kind'],
+        count: e.count,
+        example: e.example,
+      })),
     },
     throughput: {
       intervalMs: 1000,
-      series: Array.from({ length: lastSecond + 1 }, (_, second) => ({ second, ...(series.get(second) ?? { responses: 0, errors: 0, p99Us: null, workers: {} }) })),
+      series: Array.from({ length: lastSecond + 1 }, (_, second) => ({
+        second,
+        ...(series.get(second) ?? { responses: 0, errors: 0, p99Us: null, workers: {} }),
+      })),
     },
     bytes: {
       sent: reports.reduce((s, r) => s + r.bytes.sent, 0),
@@ -197,7 +245,10 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
             mismatched: verifies.reduce((s, v) => s + v.mismatched, 0),
             byKind: mergeMismatches(verifies.map((v) => v.byKind)),
           },
-    warnings: [...warnings, ...inputs.flatMap((inp) => inp.report.warnings.map((w) => (inputs.length > 1 ? `${inp.name}: ${w}` : w)))],
+    warnings: [
+      ...warnings,
+      ...inputs.flatMap((inp) => inp.report.warnings.map((w) => (inputs.length > 1 ? `${inp.name}: ${w}` : w))),
+    ],
     merge: { runs, window: overlap ? { startMs: w0, endMs: w1 } : null },
   };
 }
@@ -208,7 +259,8 @@ function mergeMismatches(lists: MismatchReport[][]): MismatchReport[] {
   for (const list of lists) {
     for (const m of list) {
       const k = byKind.get(m.kind);
-      if (k === undefined) byKind.set(m.kind, { kind: m.kind, count: m.count, examples: m.examples.slice(0, MISMATCH_EXAMPLES) });
+      if (k === undefined)
+        byKind.set(m.kind, { kind: m.kind, count: m.count, examples: m.examples.slice(0, MISMATCH_EXAMPLES) });
       else {
         k.count += m.count;
         for (const e of m.examples) if (k.examples.length < MISMATCH_EXAMPLES) k.examples.push(e);
@@ -222,7 +274,14 @@ function mergeMismatches(lists: MismatchReport[][]): MismatchReport[] {
 export function isReplayReport(v: unknown): v is ReplayReport {
   if (v === null || typeof v !== 'object') return false;
   const r = v as Partial<ReplayReport>;
-  return typeof r.startedAt === 'string' && typeof r.measuredMs === 'number' && r.requests !== undefined && r.latency !== undefined && r.throughput !== undefined && Array.isArray(r.byRoute);
+  return (
+    typeof r.startedAt === 'string' &&
+    typeof r.measuredMs === 'number' &&
+    r.requests !== undefined &&
+    r.latency !== undefined &&
+    r.throughput !== undefined &&
+    Array.isArray(r.byRoute)
+  );
 }
 
 /**

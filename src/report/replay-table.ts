@@ -17,7 +17,11 @@ export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {
     out.push(`${color ? `\x1b[1m${heading}\x1b[22m` : heading}\n${body}`);
   };
   const table = (head: string[], rows: (string | number)[][], aligns: Align[]): string => {
-    const t = new Table({ head, colAligns: aligns, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], compact: true } });
+    const t = new Table({
+      head,
+      colAligns: aligns,
+      style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], compact: true },
+    });
     for (const row of rows) t.push(row.map((c) => (typeof c === 'number' ? int(c) : c)));
     return t.toString();
   };
@@ -33,29 +37,85 @@ export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {
         ['trace', printable(String(c.trace))],
         ['target', targets],
         ['model', s.model],
-        ['stopped by', s.stoppedBy === 'trace-end' ? 'end of the trace' : s.stoppedBy === 'signal' ? 'Ctrl-C (results so far)' : `${s.stoppedBy} limit`],
-        ['run time', `${(s.elapsedMs / 1000).toFixed(2)} s (warmup ${((c.warmupMs as number) / 1000).toFixed(1)} s, ${int(s.warmupRequests)} requests, not counted)`],
-        ['requests', `${int(r.requests.total)} (${int(r.requests.responses)} responses, ${int(r.requests.errors)} errors)`],
+        [
+          'stopped by',
+          s.stoppedBy === 'trace-end'
+            ? 'end of the trace'
+            : s.stoppedBy === 'signal'
+              ? 'Ctrl-C (results so far)'
+              : `${s.stoppedBy} limit`,
+        ],
+        [
+          'run time',
+          `${(s.elapsedMs / 1000).toFixed(2)} s (warmup ${((c.warmupMs as number) / 1000).toFixed(1)} s, ${int(s.warmupRequests)} requests, not counted)`,
+        ],
+        [
+          'requests',
+          `${int(r.requests.total)} (${int(r.requests.responses)} responses, ${int(r.requests.errors)} errors)`,
+        ],
         ['throughput', `${r.requests.perSecond.toFixed(1)} responses/s over ${(r.measuredMs / 1000).toFixed(2)} s`],
       ],
       ['left', 'left'],
     ),
   );
   const latencyHead = ['latency (ms)', 'count', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'];
-  const lrow = (label: string, l: LatencyReport): string[] => [label, int(l.count), ms(l.mean), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p99_9), ms(l.max)];
+  const lrow = (label: string, l: LatencyReport): string[] => [
+    label,
+    int(l.count),
+    ms(l.mean),
+    ms(l.p50),
+    ms(l.p90),
+    ms(l.p99),
+    ms(l.p99_9),
+    ms(l.max),
+  ];
   const fromWhat = s.model.startsWith('open') ? 'from the due time' : 'from the send';
   section(
     `Latency (${fromWhat})`,
-    table(latencyHead, [lrow('to headers', r.latency.timeToHeadersUs), lrow('to complete', r.latency.timeToCompleteUs)], ['left', ...right(7)]),
+    table(
+      latencyHead,
+      [lrow('to headers', r.latency.timeToHeadersUs), lrow('to complete', r.latency.timeToCompleteUs)],
+      ['left', ...right(7)],
+    ),
   );
   const groupRows = (gs: GroupReport[]): string[][] =>
-    gs.map((g) => [printable(g.name), int(g.count), pct(g.count, r.requests.total), ms(g.timeToCompleteUs.p50), ms(g.timeToCompleteUs.p99), ms(g.timeToCompleteUs.max)]);
-  if (r.byStatusClass.length > 0) section('By status class', table(['class', 'count', 'share', 'p50 ms', 'p99 ms', 'max ms'], groupRows(r.byStatusClass), ['left', ...right(5)]));
+    gs.map((g) => [
+      printable(g.name),
+      int(g.count),
+      pct(g.count, r.requests.total),
+      ms(g.timeToCompleteUs.p50),
+      ms(g.timeToCompleteUs.p99),
+      ms(g.timeToCompleteUs.max),
+    ]);
+  if (r.byStatusClass.length > 0)
+    section(
+      'By status class',
+      table(['class', 'count', 'share', 'p50 ms', 'p99 ms', 'max ms'], groupRows(r.byStatusClass), [
+        'left',
+        ...right(5),
+      ]),
+    );
   if (r.byRoute.length > 0) {
-    section('Workers (route from Set-Cookie JSESSIONID, the route header, or the target)', table(['worker', 'requests', 'share', 'p50 ms', 'p99 ms', 'max ms'], groupRows(r.byRoute), ['left', ...right(5)]));
+    section(
+      'Workers (route from Set-Cookie JSESSIONID, the route header, or the target)',
+      table(['worker', 'requests', 'share', 'p50 ms', 'p99 ms', 'max ms'], groupRows(r.byRoute), ['left', ...right(5)]),
+    );
   }
   if (r.errors.byKind.length === 0) section('Errors', '  none');
-  else section('Errors', table(['kind', 'count', 'share', 'first message'], r.errors.byKind.map((e) => [e.kind, e.count, pct(e.count, r.requests.total), printable(e.example ?? '').slice(0, 80)]), ['left', 'right', 'right', 'left']));
+  else
+    section(
+      'Errors',
+      table(
+        ['kind', 'count', 'share', 'first message'],
+        r.errors.byKind.map((e) => [
+          e.kind,
+          e.count,
+          pct(e.count, r.requests.total),
+          printable(e.example ?? '').slice(0, 80),
+        ]),
+        ['left', 'right', 'right', 'left'],
+      ),
+    );
   const series = r.throughput.series.map((x) => x.responses);
   if (series.length > 0) {
     // The last second is usually partial: leave it out of min/median unless it is the only one.
@@ -63,16 +123,43 @@ export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {
     const sorted = [...full].sort((a, b) => a - b);
     section(
       'Throughput per second',
-      table(['seconds', 'min', 'median', 'max', 'errors/s max'], [[series.length, sorted[0] ?? 0, sorted[Math.floor(sorted.length / 2)] ?? 0, Math.max(...full), Math.max(0, ...r.throughput.series.map((x) => x.errors))]], right(5)) +
-        (series.length > 1 ? `\n  ${sparkline(series)}` : ''),
+      table(
+        ['seconds', 'min', 'median', 'max', 'errors/s max'],
+        [
+          [
+            series.length,
+            sorted[0] ?? 0,
+            sorted[Math.floor(sorted.length / 2)] ?? 0,
+            Math.max(...full),
+            Math.max(0, ...r.throughput.series.map((x) => x.errors)),
+          ],
+        ],
+        right(5),
+      ) + (series.length > 1 ? `\n  ${sparkline(series)}` : ''),
     );
   }
-  section('Bytes', table(['sent', 'received', 'response bodies'], [[bytes(r.bytes.sent), bytes(r.bytes.received), bytes(r.bytes.responseBodies)]], right(3)));
+  section(
+    'Bytes',
+    table(
+      ['sent', 'received', 'response bodies'],
+      [[bytes(r.bytes.sent), bytes(r.bytes.received), bytes(r.bytes.responseBodies)]],
+      right(3),
+    ),
+  );
   section(
     'Connections',
     table(
       ['target', 'opened', 'failed', 'reused', 'closed (reuse=0)', 'closed (error)', 'CPings', 'CPing failures'],
-      r.connections.map((k) => [printable(k.target), k.opened, k.failed, k.reused, k.closedNoReuse, k.closedOnError, k.cpings, k.cpingFailures]),
+      r.connections.map((k) => [
+        printable(k.target),
+        k.opened,
+        k.failed,
+        k.reused,
+        k.closedNoReuse,
+        k.closedOnError,
+        k.cpings,
+        k.cpingFailures,
+      ]),
       ['left', ...right(7)],
     ),
   );
@@ -81,12 +168,26 @@ export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {
     const rows: string[][] = [];
     for (const m of v.byKind) {
       for (const [i, e] of m.examples.entries()) {
-        rows.push([i === 0 ? m.kind : '', i === 0 ? int(m.count) : '', `#${e.exchangeId} ${printable(e.uri)}`.slice(0, 60), short(e.expected), short(e.actual)]);
+        rows.push([
+          i === 0 ? m.kind : '',
+          i === 0 ? int(m.count) : '',
+          `#${e.exchangeId} ${printable(e.uri)}`.slice(0, 60),
+          short(e.expected),
+          short(e.actual),
+        ]);
       }
     }
     section(
       `Verify: ${int(v.matched)} of ${int(v.compared)} responses match the recording (${pct(v.matched, v.compared)})`,
-      rows.length === 0 ? '  no mismatch' : table(['mismatch', 'count', 'example exchange', 'recorded', 'replayed'], rows, ['left', 'right', 'left', 'left', 'left']),
+      rows.length === 0
+        ? '  no mismatch'
+        : table(['mismatch', 'count', 'example exchange', 'recorded', 'replayed'], rows, [
+            'left',
+            'right',
+            'left',
+            'left',
+            'left',
+          ]),
     );
   }
   if (r.warnings.length > 0) section('Warnings', r.warnings.map((w) => `  ! ${w}`).join('\n'));

@@ -37,14 +37,26 @@ export function readResultsFile(file: string): ResultsFile {
     throw new RuntimeError(`${name}: not JSON: ${(e as Error).message}`, 'AJPBENCH_ERR_RESULTS');
   }
   const kind = resultsKind(value);
-  if (kind === undefined) throw new RuntimeError(`${name}: not an ajpbench results file (write one with replay, compare, fairness or sweep --json)`, 'AJPBENCH_ERR_RESULTS');
+  if (kind === undefined)
+    throw new RuntimeError(
+      `${name}: not an ajpbench results file (write one with replay, compare, fairness or sweep --json)`,
+      'AJPBENCH_ERR_RESULTS',
+    );
   const problems = kind === REPLAY_RESULTS_KIND ? replayResultsProblems(value) : verdictProblems(value);
   if (problems.length > 0) {
     const more = problems.length - 1;
-    const rest = more === 0 ? '' : ` (and ${more}${problems.length >= MAX_PROBLEMS ? '+' : ''} more problem${more === 1 ? '' : 's'})`;
-    throw new RuntimeError(`${name}: not valid ${kind === REPLAY_RESULTS_KIND ? 'replay' : kind} results: ${problems[0]}${rest}`, 'AJPBENCH_ERR_RESULTS');
+    const rest =
+      more === 0
+        ? ''
+        : ` (and ${more}${problems.length >= MAX_PROBLEMS ? '+' : ''} more problem${more === 1 ? '' : 's'})`;
+    throw new RuntimeError(
+      `${name}: not valid ${kind === REPLAY_RESULTS_KIND ? 'replay' : kind} results: ${problems[0]}${rest}`,
+      'AJPBENCH_ERR_RESULTS',
+    );
   }
-  return kind === REPLAY_RESULTS_KIND ? { kind: 'replay', report: value as ReplayReport } : { kind: 'verdict', doc: value as VerdictDocument };
+  return kind === REPLAY_RESULTS_KIND
+    ? { kind: 'replay', report: value as ReplayReport }
+    : { kind: 'verdict', doc: value as VerdictDocument };
 }
 
 /**
@@ -55,7 +67,10 @@ function resultsKind(v: unknown): string | undefined {
   if (!isRecord(v)) return undefined;
   if (typeof v.kind === 'string' && VERDICT_KINDS.includes(v.kind)) return v.kind;
   if (v.kind === REPLAY_RESULTS_KIND) return REPLAY_RESULTS_KIND;
-  return v.kind === undefined && ['startedAt', 'measuredMs', 'requests', 'latency', 'throughput', 'byRoute'].some((k) => k in v) ? REPLAY_RESULTS_KIND : undefined;
+  return v.kind === undefined &&
+    ['startedAt', 'measuredMs', 'requests', 'latency', 'throughput', 'byRoute'].some((k) => k in v)
+    ? REPLAY_RESULTS_KIND
+    : undefined;
 }
 
 /** What is wrong with a replay results value, wrong values before missing ones; empty when it can be used. */
@@ -87,7 +102,11 @@ function ordered(out: Problem[]): string[] {
 function fail(out: Problem[], at: string, v: unknown, want: string): void {
   if (out.length >= MAX_PROBLEMS) return;
   const where = at === '' ? 'the file' : at;
-  out.push(v === undefined ? { text: `${where} is missing`, missing: true } : { text: `${where} is ${describeValue(v)}, not ${want}`, missing: false });
+  out.push(
+    v === undefined
+      ? { text: `${where} is missing`, missing: true }
+      : { text: `${where} is ${describeValue(v)}, not ${want}`, missing: false },
+  );
 }
 
 const join = (at: string, key: string): string => (at === '' ? key : `${at}.${key}`);
@@ -95,7 +114,8 @@ const join = (at: string, key: string): string => (at === '' ? key : `${at}.${ke
 const number =
   (min = -Infinity): Check =>
   (v, at, out) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) fail(out, at, v, min === 0 ? 'a number ≥ 0' : 'a number');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+      fail(out, at, v, min === 0 ? 'a number ≥ 0' : 'a number');
   };
 const count: Check = (v, at, out) => {
   if (!Number.isSafeInteger(v) || (v as number) < 0) fail(out, at, v, 'a whole number ≥ 0');
@@ -142,7 +162,11 @@ const object =
   };
 const time: Check = (v, at, out) => {
   if (typeof v !== 'string') return fail(out, at, v, 'an ISO 8601 time');
-  if (!Number.isFinite(Date.parse(v))) out.push({ text: `${at} is ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}, not an ISO 8601 time`, missing: false });
+  if (!Number.isFinite(Date.parse(v)))
+    out.push({
+      text: `${at} is ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}, not an ISO 8601 time`,
+      missing: false,
+    });
 };
 /** HdrHistogram's compressed base64 (or '' for an empty one), decoded here once so that no reader meets a bad one. */
 const histogram: Check = (v, at, out) => {
@@ -173,7 +197,8 @@ const LATENCY = object({
 
 const GROUP = object({ name: string, count, share: number(0), timeToHeadersUs: LATENCY, timeToCompleteUs: LATENCY });
 
-const scalar = (v: unknown): boolean => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+const scalar = (v: unknown): boolean =>
+  v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
 
 const REPLAY_REPORT: Check = object({
   config: object({ warmupMs: optional(number(0)), targets: optional(list(string)) }),
@@ -202,19 +227,49 @@ const REPLAY_REPORT: Check = object({
   throughput: object({
     intervalMs: number(0),
     // p99Us and workers came later: older files lack them.
-    series: list(object({ second: count, responses: count, errors: count, p99Us: optional(nullable(number(0))), workers: optional(record(count)) })),
+    series: list(
+      object({
+        second: count,
+        responses: count,
+        errors: count,
+        p99Us: optional(nullable(number(0))),
+        workers: optional(record(count)),
+      }),
+    ),
   }),
   bytes: object({ sent: number(0), received: number(0), responseBodies: number(0) }),
   workers: optional(list(object({ name: string, count, share: number(0) }))),
   connections: list(
-    object({ target: string, opened: count, failed: count, reused: count, closedNoReuse: count, closedOnError: count, cpings: count, cpingFailures: count }),
+    object({
+      target: string,
+      opened: count,
+      failed: count,
+      reused: count,
+      closedNoReuse: count,
+      closedOnError: count,
+      cpings: count,
+      cpingFailures: count,
+    }),
   ),
   verify: nullable(
     object({
       compared: count,
       matched: count,
       mismatched: count,
-      byKind: list(object({ kind: string, count, examples: list(object({ exchangeId: number(), uri: string, expected: oneOf('a string, number or null', scalar), actual: oneOf('a string, number or null', scalar) })) })),
+      byKind: list(
+        object({
+          kind: string,
+          count,
+          examples: list(
+            object({
+              exchangeId: number(),
+              uri: string,
+              expected: oneOf('a string, number or null', scalar),
+              actual: oneOf('a string, number or null', scalar),
+            }),
+          ),
+        }),
+      ),
     }),
   ),
   warnings: list(string),

@@ -37,10 +37,20 @@ export function renderSummaryTable(s: TraceSummary, opts: SummaryTableOptions = 
       section(heading, '  none');
       return;
     }
-    section(heading, table([label, 'count', 'share'], rows.map((r) => [r.name, r.count, pct(r.count, total)]), ['left', 'right', 'right']));
+    section(
+      heading,
+      table(
+        [label, 'count', 'share'],
+        rows.map((r) => [r.name, r.count, pct(r.count, total)]),
+        ['left', 'right', 'right'],
+      ),
+    );
   };
 
-  section(`Trace${opts.title === undefined ? '' : ' ' + printable(opts.title)}`, table([], traceRows(s), ['left', 'left']));
+  section(
+    `Trace${opts.title === undefined ? '' : ' ' + printable(opts.title)}`,
+    table([], traceRows(s), ['left', 'left']),
+  );
   section('Overview', table([], overviewRows(s), ['left', 'right']));
 
   const requests = s.exchanges + s.statusClasses.incomplete;
@@ -53,7 +63,12 @@ export function renderSummaryTable(s: TraceSummary, opts: SummaryTableOptions = 
   if (s.workers !== null) counts('Workers', 'worker', s.workers, s.exchanges);
   const uriRows = s.uris.other > 0 ? [...s.uris.top, { name: '(other)', count: s.uris.other }] : s.uris.top;
   const distinct = `${int(s.uris.distinct)}${s.uris.capped ? '+' : ''} distinct`;
-  counts(`Top URIs (${int(s.uris.top.length)} of ${distinct}; query dropped, ids folded to {n}/{id})`, 'uri', uriRows, s.exchanges);
+  counts(
+    `Top URIs (${int(s.uris.top.length)} of ${distinct}; query dropped, ids folded to {n}/{id})`,
+    'uri',
+    uriRows,
+    s.exchanges,
+  );
 
   const latencyHead = ['latency', 'count', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'];
   section(
@@ -69,7 +84,11 @@ export function renderSummaryTable(s: TraceSummary, opts: SummaryTableOptions = 
     const r = s.cping.rttUs;
     section(
       'CPing (round trip, milliseconds)',
-      table(['count', 'no CPong', 'p50', 'p99', 'max'], [[s.cping.count, s.cping.noCPong, ms(r.p50), ms(r.p99), ms(r.max)]], Array<Align>(5).fill('right')),
+      table(
+        ['count', 'no CPong', 'p50', 'p99', 'max'],
+        [[s.cping.count, s.cping.noCPong, ms(r.p50), ms(r.p99), ms(r.max)]],
+        Array<Align>(5).fill('right'),
+      ),
     );
   }
   const c = s.connections;
@@ -77,7 +96,13 @@ export function renderSummaryTable(s: TraceSummary, opts: SummaryTableOptions = 
   else {
     const reasons = c.closedBy.map((r) => `closed: ${r.name}`);
     const head = ['opened', 'closed', ...reasons, 'bytes to container', 'bytes to web server'];
-    const row = [c.opened, c.closed, ...c.closedBy.map((r) => r.count), bytes(c.bytesToContainer), bytes(c.bytesToWebServer)];
+    const row = [
+      c.opened,
+      c.closed,
+      ...c.closedBy.map((r) => r.count),
+      bytes(c.bytesToContainer),
+      bytes(c.bytesToWebServer),
+    ];
     section('Connections', table(head, [row], Array<Align>(head.length).fill('right')));
   }
   counts('Errors', 'code', s.errors.byCode, s.errors.count);
@@ -107,7 +132,13 @@ function source(s: TraceSummary): string {
   }
   if (src.kind === 'tap') {
     const taps = Array.isArray(src.taps) ? src.taps : [];
-    return taps.map((t) => printable(`tap ${t.listen} -> ${t.upstream}${t.worker === undefined ? '' : ` (worker ${t.worker})`}`)).join('\n') || 'tap';
+    return (
+      taps
+        .map((t) =>
+          printable(`tap ${t.listen} -> ${t.upstream}${t.worker === undefined ? '' : ` (worker ${t.worker})`}`),
+        )
+        .join('\n') || 'tap'
+    );
   }
   return printable(String((src as { kind: unknown }).kind));
 }
@@ -123,7 +154,10 @@ function overviewRows(s: TraceSummary): string[][] {
     ['bytes in (request bodies)', bytes(s.bytes.requestBodies)],
     ['bytes out (response bodies)', bytes(s.bytes.responseBodies)],
     ['events', int(s.events)],
-    ['unreadable lines', s.unreadableLines === 0 ? '0' : `${int(s.unreadableLines)} (first: line ${s.firstUnreadableLine ?? '?'})`],
+    [
+      'unreadable lines',
+      s.unreadableLines === 0 ? '0' : `${int(s.unreadableLines)} (first: line ${s.firstUnreadableLine ?? '?'})`,
+    ],
   ];
   if (s.malformedEvents > 0) rows.push(['malformed events (skipped)', int(s.malformedEvents)]);
   if (s.unknownEvents > 0) rows.push(['unknown event kinds (skipped)', int(s.unknownEvents)]);

@@ -166,7 +166,15 @@ export class TraceSummaryBuilder {
   private firstRequestUs = Infinity;
   private lastRequestUs = -Infinity;
   private readonly methods = tally(MAX_DISTINCT_KEYS);
-  private readonly statusClasses: StatusClasses = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0, incomplete: 0 };
+  private readonly statusClasses: StatusClasses = {
+    '1xx': 0,
+    '2xx': 0,
+    '3xx': 0,
+    '4xx': 0,
+    '5xx': 0,
+    other: 0,
+    incomplete: 0,
+  };
   private readonly routes = tally(MAX_DISTINCT_KEYS);
   private readonly workers = tally(MAX_DISTINCT_KEYS);
   private sawWorker = false;
@@ -351,7 +359,10 @@ export class TraceSummaryBuilder {
 }
 
 /** Streams a trace file (or stream) through a TraceSummaryBuilder. Throws TraceFormatError for a non-trace, and the fs error for an unreadable file. */
-export async function summarizeTrace(input: string | NodeJS.ReadableStream, opts: TraceSummaryOptions = {}): Promise<TraceSummary> {
+export async function summarizeTrace(
+  input: string | NodeJS.ReadableStream,
+  opts: TraceSummaryOptions = {},
+): Promise<TraceSummary> {
   let builder: TraceSummaryBuilder | undefined;
   // Issues come only while events are read, after the header: the builder exists by then.
   const read: TraceReadOptions = { onIssue: (err) => builder?.unreadableLine(err.line) };
@@ -458,7 +469,11 @@ interface LatencyAcc {
 
 function latencyAcc(): LatencyAcc {
   // Integers in µs; starts sized for a minute and grows (autoResize) for longer ones.
-  const hist = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const hist = buildHistogram({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   return { hist, count: 0, sum: 0, max: 0 };
 }
 
@@ -474,7 +489,15 @@ function latencyStats(acc: LatencyAcc): LatencyStats {
   if (acc.count === 0) return { count: 0, mean: null, p50: null, p90: null, p99: null, p99_9: null, max: null };
   // The histogram answers with the highest value equivalent to the bucket; never report above the true max.
   const at = (p: number): number => Math.min(acc.hist.getValueAtPercentile(p), acc.max);
-  return { count: acc.count, mean: acc.sum / acc.count, p50: at(50), p90: at(90), p99: at(99), p99_9: at(99.9), max: acc.max };
+  return {
+    count: acc.count,
+    mean: acc.sum / acc.count,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p99_9: at(99.9),
+    max: acc.max,
+  };
 }
 
 function finite(v: unknown): v is number {

@@ -18,7 +18,8 @@ function table(head: string[], rows: string[][], aligns: Align[]): string {
 const right = (n: number): Align[] => Array<Align>(n).fill('right');
 
 export function renderCompareTable(c: HtmlCompare): string {
-  const ratio = (r: number | null, noise: boolean | undefined): string => (r === null ? '-' : `${r.toFixed(2)}x${noise === true ? ' ~' : ''}`);
+  const ratio = (r: number | null, noise: boolean | undefined): string =>
+    r === null ? '-' : `${r.toFixed(2)}x${noise === true ? ' ~' : ''}`;
   const rows = c.targets.map((t) => [
     printable(t.name),
     t.rps.toFixed(1),
@@ -36,7 +37,25 @@ export function renderCompareTable(c: HtmlCompare): string {
   ]);
   const out = [
     `Compare: ${c.targets.length} target${c.targets.length === 1 ? '' : 's'}, ${c.rounds} round${c.rounds === 1 ? '' : 's'} interleaved`,
-    table(['target', 'resp/s', 'rounds', 'vs 1st', 'p50 ms', 'p90 ms', 'p99 ms', 'rounds', 'vs 1st', 'p99.9 ms', 'max ms', 'errors', 'received'], rows, ['left', ...right(12)]),
+    table(
+      [
+        'target',
+        'resp/s',
+        'rounds',
+        'vs 1st',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'rounds',
+        'vs 1st',
+        'p99.9 ms',
+        'max ms',
+        'errors',
+        'received',
+      ],
+      rows,
+      ['left', ...right(12)],
+    ),
   ];
   const notes: string[] = [];
   for (const t of c.targets.slice(1)) {
@@ -55,7 +74,14 @@ export function renderCompareTable(c: HtmlCompare): string {
 export function renderFairness(r: FairnessRunResult, target: string): string {
   const v = r.verdict;
   const jk = r.jk;
-  const head = ['worker', 'requests', 'share', 'expected', 'deviation', ...(jk === null ? [] : ['mod_jk', 'difference'])];
+  const head = [
+    'worker',
+    'requests',
+    'share',
+    'expected',
+    'deviation',
+    ...(jk === null ? [] : ['mod_jk', 'difference']),
+  ];
   const rows = v.workers.map((w) => {
     const j = jk?.workers.find((x) => x.worker === w.worker);
     return [
@@ -64,7 +90,12 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
       `${(w.share * 100).toFixed(2)}%`,
       w.expectedShare === 0 ? 'not expected' : `${(w.expectedShare * 100).toFixed(2)}%`,
       w.relativeDeviation === null ? '-' : formatDeviation(w.relativeDeviation),
-      ...(jk === null ? [] : [int(j?.jk ?? 0), j === undefined ? '-' : j.difference === 0 ? '0' : `${j.difference > 0 ? '+' : ''}${j.difference}`]),
+      ...(jk === null
+        ? []
+        : [
+            int(j?.jk ?? 0),
+            j === undefined ? '-' : j.difference === 0 ? '0' : `${j.difference > 0 ? '+' : ''}${j.difference}`,
+          ]),
     ];
   });
   if (jk !== null) {
@@ -80,17 +111,22 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
     `  largest deviation ${v.largestDeviation === null ? '-' : `${printable(v.largestDeviation.worker)} ${formatDeviation(v.largestDeviation.relativeDeviation)}`}, tolerance ±${(v.tolerance * 100).toFixed(1)}%: ${v.largestDeviation?.pass === true ? 'PASS' : 'FAIL'}`,
   ];
   const errs = r.report.errors.byKind;
-  if (errs.length > 0) lines.push(`  errors seen by clients: ${errs.map((e) => `${e.kind} ${int(e.count)}`).join(', ')}`);
+  if (errs.length > 0)
+    lines.push(`  errors seen by clients: ${errs.map((e) => `${e.kind} ${int(e.count)}`).join(', ')}`);
   for (const f of r.failovers) {
     lines.push(
       `  failover: ${printable(f.worker)} stopped answering at second ${f.stoppedAtSecond} (of ${f.rateBefore}/s before); ` +
-        (f.takeoverSeconds === null ? 'the others had not taken its load by the end of the run' : `the others took its load within ${f.takeoverSeconds + 1} s`) +
+        (f.takeoverSeconds === null
+          ? 'the others had not taken its load by the end of the run'
+          : `the others took its load within ${f.takeoverSeconds + 1} s`) +
         `, ${int(f.errorsDuring)} client errors meanwhile`,
     );
   }
   for (const n of v.notes) lines.push(`  note: ${n}`);
   if (jk !== null) {
-    lines.push(`  mod_jk status (${printable(jk.url)}, lb ${jk.balancers.join(', ')}): ${jk.agree ? 'agrees with the wire' : 'DIFFERS from the wire'}; ${jk.note}`);
+    lines.push(
+      `  mod_jk status (${printable(jk.url)}, lb ${jk.balancers.join(', ')}): ${jk.agree ? 'agrees with the wire' : 'DIFFERS from the wire'}; ${jk.note}`,
+    );
   }
   if (r.sticky !== null) {
     const s = r.sticky;
@@ -101,7 +137,15 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
       lines.push(
         table(
           ['session worker', 'sessions', 'follow-ups', 'violations', 'landed on'],
-          s.byWorker.map((w) => [printable(w.worker), int(w.sessions), int(w.followUps), int(w.violations), Object.entries(w.landedOn).map(([k, n]) => `${k} ${n}`).join(', ') || '-']),
+          s.byWorker.map((w) => [
+            printable(w.worker),
+            int(w.sessions),
+            int(w.followUps),
+            int(w.violations),
+            Object.entries(w.landedOn)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ') || '-',
+          ]),
           ['left', ...right(3), 'left'],
         ),
       );
@@ -128,7 +172,19 @@ export function renderSweep(s: SweepResult): string {
   });
   const lines = [
     `Sweep by ${s.mode}: ${s.steps.length} step${s.steps.length === 1 ? '' : 's'}`,
-    table([s.mode === 'rate' ? 'rate /s' : 'concurrency', 'resp/s', 'p50 ms', 'p99 ms', 'errors', 'gain to next', 'p99 to next'], rows, right(7)),
+    table(
+      [
+        s.mode === 'rate' ? 'rate /s' : 'concurrency',
+        'resp/s',
+        'p50 ms',
+        'p99 ms',
+        'errors',
+        'gain to next',
+        'p99 to next',
+      ],
+      rows,
+      right(7),
+    ),
     `  gain: the share of the next step's added load that came out as throughput; the knee (>) is the first step whose gain is below ${s.knee.minGain} while p99 grows ${s.knee.latencyFactor}x or more`,
   ];
   if (s.stoppedEarly !== null) lines.push(`  ${s.stoppedEarly}`);

@@ -39,7 +39,8 @@ export class BodyAccumulator {
   }
 
   toTrace(): TraceBody {
-    const sha256 = this.hash?.digest('hex') ?? (this.only === undefined ? EMPTY_SHA256 : sha256Once('sha256', this.only, 'hex'));
+    const sha256 =
+      this.hash?.digest('hex') ?? (this.only === undefined ? EMPTY_SHA256 : sha256Once('sha256', this.only, 'hex'));
     const body: TraceBody = { length: this.length, sha256 };
     if (this.keep) body.data = Buffer.concat(this.kept).toString('base64');
     if (this.keep && this.length > this.maxKept) body.truncated = true;

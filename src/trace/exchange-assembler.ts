@@ -3,12 +3,25 @@
  * Forward Request that reached End Response, an `incomplete` for one cut off, a `cping` per
  * CPing. Both the pcap importer and the tap feed it; it knows nothing of where bytes came from.
  */
-import { findAttribute, findHeader, type AjpMessage, type ForwardRequest, type SendHeaders } from '../protocol/index.js';
+import {
+  findAttribute,
+  findHeader,
+  type AjpMessage,
+  type ForwardRequest,
+  type SendHeaders,
+} from '../protocol/index.js';
 import { BodyAccumulator } from './body-accumulator.js';
 import { redactHeaders, redactUri } from './redaction.js';
 import { findRoute } from './session-route.js';
 import { toTraceStrings } from './trace-strings.js';
-import type { HeaderPair, IncompleteEvent, TraceEvent, TraceOptions, TraceRequest, TraceResponse } from './trace-types.js';
+import type {
+  HeaderPair,
+  IncompleteEvent,
+  TraceEvent,
+  TraceOptions,
+  TraceRequest,
+  TraceResponse,
+} from './trace-types.js';
 
 export interface AssemblerContext {
   conn: number;
@@ -91,7 +104,12 @@ export class ExchangeAssembler {
         break;
       case 'cpong':
         if (this.cpingUs !== undefined) {
-          this.ctx.emit({ event: 'cping', conn: this.ctx.conn, t: this.rel(this.cpingUs), rttUs: Math.round(timeUs - this.cpingUs) });
+          this.ctx.emit({
+            event: 'cping',
+            conn: this.ctx.conn,
+            t: this.rel(this.cpingUs),
+            rttUs: Math.round(timeUs - this.cpingUs),
+          });
           this.cpingUs = undefined;
         }
         break;
@@ -153,7 +171,12 @@ export class ExchangeAssembler {
     };
     const rawRequest = this.traceRequest(cur, false);
     // The route is read before redaction, although redaction keeps the route suffix anyway.
-    const { route, routeSource } = findRoute(rawRequest.headers, rawRequest.uri, rawResponse.headers, findAttribute(cur.request, 'route'));
+    const { route, routeSource } = findRoute(
+      rawRequest.headers,
+      rawRequest.uri,
+      rawResponse.headers,
+      findAttribute(cur.request, 'route'),
+    );
     const redact = this.ctx.options.redact;
     const response = redact ? { ...rawResponse, headers: redactHeaders(rawResponse.headers) } : rawResponse;
     const request = redact ? this.redactRequest(rawRequest) : rawRequest;

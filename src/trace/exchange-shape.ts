@@ -37,7 +37,8 @@ function requestProblem(r: unknown): string | undefined {
   const at = 'request.';
   const method = check(r, 'method', isString, 'a string', at);
   if (method !== undefined) return method;
-  for (const k of NULLABLE_STRINGS) if (!isNullableString(r[k])) return check(r, k, isNullableString, 'a string or null', at);
+  for (const k of NULLABLE_STRINGS)
+    if (!isNullableString(r[k])) return check(r, k, isNullableString, 'a string or null', at);
   const p =
     check(r, 'serverPort', isPort, 'a port number 0-65535', at) ??
     check(r, 'isSsl', isBoolean, 'true or false', at) ??
@@ -50,17 +51,28 @@ function requestProblem(r: unknown): string | undefined {
 
 function responseProblem(r: unknown): string | undefined {
   if (!isRecord(r)) return `response is ${describeValue(r)}, not an object`;
-  return check(r, 'status', isStatus, 'a status 0-65535', 'response.') ?? pairsProblem(r.headers, 'response.headers') ?? bodyProblem(r.body, 'response.body');
+  return (
+    check(r, 'status', isStatus, 'a status 0-65535', 'response.') ??
+    pairsProblem(r.headers, 'response.headers') ??
+    bodyProblem(r.body, 'response.body')
+  );
 }
 
 function timingProblem(t: unknown): string | undefined {
   if (!isRecord(t)) return `timing is ${describeValue(t)}, not an object`;
-  return check(t, 'endUs', isFiniteNumber, 'a number', 'timing.') ?? check(t, 'headersUs', (v) => v === null || v === undefined || isFiniteNumber(v), 'a number or null', 'timing.');
+  return (
+    check(t, 'endUs', isFiniteNumber, 'a number', 'timing.') ??
+    check(t, 'headersUs', (v) => v === null || v === undefined || isFiniteNumber(v), 'a number or null', 'timing.')
+  );
 }
 
 function bodyProblem(b: unknown, at: string): string | undefined {
   if (!isRecord(b)) return `${at} is ${describeValue(b)}, not an object`;
-  return check(b, 'length', isCount, 'a whole number ≥ 0', `${at}.`) ?? check(b, 'sha256', isString, 'a string', `${at}.`) ?? check(b, 'data', isOptionalString, 'a string', `${at}.`);
+  return (
+    check(b, 'length', isCount, 'a whole number ≥ 0', `${at}.`) ??
+    check(b, 'sha256', isString, 'a string', `${at}.`) ??
+    check(b, 'data', isOptionalString, 'a string', `${at}.`)
+  );
 }
 
 /** [name, value] pairs: name a string, value a string or null. */
@@ -68,7 +80,8 @@ function pairsProblem(v: unknown, at: string): string | undefined {
   if (!Array.isArray(v)) return `${at} is ${describeValue(v)}, not a list`;
   for (let i = 0; i < v.length; i++) {
     const p: unknown = v[i];
-    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !isNullableString(p[1])) return `${at}[${i}] is not a [name, value] pair of strings`;
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !isNullableString(p[1]))
+      return `${at}[${i}] is not a [name, value] pair of strings`;
   }
   return undefined;
 }
@@ -76,14 +89,22 @@ function pairsProblem(v: unknown, at: string): string | undefined {
 function attributesProblem(v: unknown): string | undefined {
   if (!isRecord(v)) return `request.attributes is ${describeValue(v)}, not an object`;
   for (const [k, a] of Object.entries(v)) {
-    if (a !== null && typeof a !== 'string' && !isFiniteNumber(a)) return `request.attributes.${k} is ${describeValue(a)}, not a string, number or null`;
+    if (a !== null && typeof a !== 'string' && !isFiniteNumber(a))
+      return `request.attributes.${k} is ${describeValue(a)}, not a string, number or null`;
     // Encoded as a 16-bit integer (§4.3).
-    if (k === 'ssl_key_size' && typeof a === 'number' && !isPort(a)) return `request.attributes.ssl_key_size is ${a}, not a whole number 0-65535`;
+    if (k === 'ssl_key_size' && typeof a === 'number' && !isPort(a))
+      return `request.attributes.ssl_key_size is ${a}, not a whole number 0-65535`;
   }
   return undefined;
 }
 
-function check(o: Record<string, unknown>, key: string, ok: (v: unknown) => boolean, want: string, at = ''): string | undefined {
+function check(
+  o: Record<string, unknown>,
+  key: string,
+  ok: (v: unknown) => boolean,
+  want: string,
+  at = '',
+): string | undefined {
   const v = o[key];
   return ok(v) ? undefined : `${at}${key} is ${describeValue(v)}, not ${want}`;
 }

@@ -45,7 +45,10 @@ export function redactSetCookie(setCookie: string): string {
 /** `;jsessionid=x.r` path parameters in a URI. */
 export function redactUri(uri: string | null): string | null {
   if (uri === null || !/;jsessionid=/i.test(uri)) return uri;
-  return uri.replace(/(;jsessionid=)([^;/?#]*)/gi, (_m, p: string, id: string) => `${p}${redactValue('JSESSIONID', id)}`);
+  return uri.replace(
+    /(;jsessionid=)([^;/?#]*)/gi,
+    (_m, p: string, id: string) => `${p}${redactValue('JSESSIONID', id)}`,
+  );
 }
 
 export function redactHeaders(headers: readonly HeaderPair[]): HeaderPair[] {

@@ -64,7 +64,8 @@ export class RotatingTraceWriter implements TraceOutput {
   }
 
   static async create(path: string, header: TraceHeader, maxBytes: number): Promise<RotatingTraceWriter> {
-    if (!Number.isFinite(maxBytes) || maxBytes <= 0) throw new RangeError(`rotation size must be positive, got ${maxBytes}`);
+    if (!Number.isFinite(maxBytes) || maxBytes <= 0)
+      throw new RangeError(`rotation size must be positive, got ${maxBytes}`);
     const first = await TraceWriter.create(rotatedPath(path, 1), header);
     return new RotatingTraceWriter(path, header, maxBytes, first);
   }

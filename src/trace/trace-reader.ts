@@ -40,20 +40,29 @@ export interface OpenTrace {
  */
 export function lineBoundFor(header: TraceHeader): number {
   const o = (header as Partial<TraceHeader>).options as Partial<TraceHeader['options']> | null | undefined;
-  if (o === null || typeof o !== 'object' || o.bodies === 'none' || typeof o.maxBody !== 'number' || !(o.maxBody >= 0)) return DEFAULT_MAX_LINE_BYTES;
+  if (o === null || typeof o !== 'object' || o.bodies === 'none' || typeof o.maxBody !== 'number' || !(o.maxBody >= 0))
+    return DEFAULT_MAX_LINE_BYTES;
   const needed = 2 * Math.ceil(o.maxBody / 3) * 4 + LINE_OVERHEAD_BYTES;
   return Math.min(MAX_LINE_BYTES_LIMIT, Math.max(DEFAULT_MAX_LINE_BYTES, needed));
 }
 
 /** Opens a trace file (or a stream of one) and reads its header; events follow lazily. */
-export async function openTrace(input: string | NodeJS.ReadableStream, opts: TraceReadOptions = {}): Promise<OpenTrace> {
+export async function openTrace(
+  input: string | NodeJS.ReadableStream,
+  opts: TraceReadOptions = {},
+): Promise<OpenTrace> {
   const stream = typeof input === 'string' ? createReadStream(input, { highWaterMark: READ_CHUNK }) : input;
   const lines = new LineReader(stream, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   let header: TraceHeader;
   try {
     const first = await lines.next();
     if (first === undefined) throw new TraceFormatError('TRACE_ERR_EMPTY', 'the trace is empty (no header line)', 1);
-    if (first === TOO_LONG) throw new TraceFormatError('TRACE_ERR_NOT_A_TRACE', `the first line is longer than ${formatBytes(lines.maxBytes)}: this is not an ajpbench trace`, 1);
+    if (first === TOO_LONG)
+      throw new TraceFormatError(
+        'TRACE_ERR_NOT_A_TRACE',
+        `the first line is longer than ${formatBytes(lines.maxBytes)}: this is not an ajpbench trace`,
+        1,
+      );
     header = parseHeader(first);
   } catch (e) {
     await lines.close();
@@ -91,7 +100,13 @@ async function* events(lines: LineReader, opts: TraceReadOptions): AsyncGenerato
       if (line === undefined) return;
       const lineNo = lines.lineNo;
       if (line === TOO_LONG) {
-        opts.onIssue?.(new TraceFormatError('TRACE_ERR_LINE_TOO_LONG', `line ${lineNo} is longer than ${formatBytes(lines.maxBytes)}; skipped unread`, lineNo));
+        opts.onIssue?.(
+          new TraceFormatError(
+            'TRACE_ERR_LINE_TOO_LONG',
+            `line ${lineNo} is longer than ${formatBytes(lines.maxBytes)}; skipped unread`,
+            lineNo,
+          ),
+        );
         continue;
       }
       if (line.length === 0) continue;
@@ -99,11 +114,19 @@ async function* events(lines: LineReader, opts: TraceReadOptions): AsyncGenerato
       try {
         event = JSON.parse(line);
       } catch {
-        opts.onIssue?.(new TraceFormatError('TRACE_ERR_BAD_LINE', `line ${lineNo} is not valid JSON (a cut-off write?); skipped`, lineNo));
+        opts.onIssue?.(
+          new TraceFormatError(
+            'TRACE_ERR_BAD_LINE',
+            `line ${lineNo} is not valid JSON (a cut-off write?); skipped`,
+            lineNo,
+          ),
+        );
         continue;
       }
       if (event === null || typeof event !== 'object' || typeof (event as { event?: unknown }).event !== 'string') {
-        opts.onIssue?.(new TraceFormatError('TRACE_ERR_BAD_LINE', `line ${lineNo} is not a trace event; skipped`, lineNo));
+        opts.onIssue?.(
+          new TraceFormatError('TRACE_ERR_BAD_LINE', `line ${lineNo} is not a trace event; skipped`, lineNo),
+        );
         continue;
       }
       yield event as TraceEvent;

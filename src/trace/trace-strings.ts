@@ -53,8 +53,10 @@ function anyNonAscii(request: TraceRequest | null, response: TraceResponse | nul
   const t = (s: string | null): boolean => s !== null && NON_ASCII.test(s);
   const pairs = (ps: HeaderPair[]): boolean => ps.some(([n, v]) => t(n) || t(v));
   if (request !== null) {
-    if (t(request.method) || t(request.protocol) || t(request.uri) || t(request.query) || t(request.remoteAddr)) return true;
-    if (t(request.remoteHost) || t(request.serverName) || pairs(request.headers) || pairs(request.reqAttributes)) return true;
+    if (t(request.method) || t(request.protocol) || t(request.uri) || t(request.query) || t(request.remoteAddr))
+      return true;
+    if (t(request.remoteHost) || t(request.serverName) || pairs(request.headers) || pairs(request.reqAttributes))
+      return true;
     if (Object.values(request.attributes).some((v) => typeof v === 'string' && t(v))) return true;
   }
   return response !== null && (t(response.message) || pairs(response.headers));

@@ -173,7 +173,9 @@ export class TraceWriter {
 
   private fail(cause: unknown): void {
     if (this.failure !== undefined) return;
-    this.failure = new RuntimeError(`cannot write ${this.name}: ${describeFileError(cause)}`, 'AJPBENCH_ERR_OUTPUT', { cause });
+    this.failure = new RuntimeError(`cannot write ${this.name}: ${describeFileError(cause)}`, 'AJPBENCH_ERR_OUTPUT', {
+      cause,
+    });
     const release = this.releaseRoom;
     this.roomWait = undefined;
     this.releaseRoom = undefined;

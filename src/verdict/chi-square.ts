@@ -11,8 +11,8 @@ const FPMIN = 1e-300;
 const MAX_ITERATIONS = 10_000;
 
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
 ];
 
 /** ln Γ(z) for z > 0. */
@@ -110,9 +110,11 @@ export interface GoodnessOfFit {
  * positive scale: 3,1 and 0.75,0.25 are the same). Both arrays in the same category order.
  */
 export function chiSquareGoodnessOfFit(observed: readonly number[], weights: readonly number[]): GoodnessOfFit {
-  if (observed.length !== weights.length) throw new RangeError(`${observed.length} observed counts for ${weights.length} weights`);
+  if (observed.length !== weights.length)
+    throw new RangeError(`${observed.length} observed counts for ${weights.length} weights`);
   if (observed.length === 0) throw new RangeError('no categories');
-  for (const w of weights) if (!(w > 0) || !Number.isFinite(w)) throw new RangeError(`weights must be positive, got ${w}`);
+  for (const w of weights)
+    if (!(w > 0) || !Number.isFinite(w)) throw new RangeError(`weights must be positive, got ${w}`);
   for (const o of observed) if (!(o >= 0) || !Number.isFinite(o)) throw new RangeError(`counts must be >= 0, got ${o}`);
   const total = observed.reduce((s, o) => s + o, 0);
   const weightSum = weights.reduce((s, w) => s + w, 0);

@@ -54,7 +54,8 @@ export const MAX_ROUNDS = 100;
 
 export async function compare(opts: CompareOptions): Promise<CompareResult> {
   if (opts.targets.length < 2) throw new UsageError('compare needs at least two --target');
-  if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1 && opts.rounds <= MAX_ROUNDS)) throw new UsageError(`--rounds takes a whole number from 1 to ${MAX_ROUNDS}, got ${opts.rounds}`);
+  if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1 && opts.rounds <= MAX_ROUNDS))
+    throw new UsageError(`--rounds takes a whole number from 1 to ${MAX_ROUNDS}, got ${opts.rounds}`);
   const run = opts.replayFn ?? replay;
   const perTarget: ReplayReport[][] = opts.targets.map(() => []);
   let rounds = 0;
@@ -64,7 +65,11 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
       const child = childSignal(opts.signal);
       let report: ReplayReport;
       try {
-        ({ report } = await run({ ...opts.replay, targets: [target], ...(child.signal === undefined ? {} : { signal: child.signal }) }));
+        ({ report } = await run({
+          ...opts.replay,
+          targets: [target],
+          ...(child.signal === undefined ? {} : { signal: child.signal }),
+        }));
       } finally {
         child.dispose();
       }
@@ -92,7 +97,13 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
     });
   });
   // The table's round count: what the targets ran (a stopped compare has fewer complete rounds).
-  return { rounds, targets, notRun, interrupted, summary: summarize(targets, Math.max(rounds, ...targets.map((t) => t.rounds.length))) };
+  return {
+    rounds,
+    targets,
+    notRun,
+    interrupted,
+    summary: summarize(targets, Math.max(rounds, ...targets.map((t) => t.rounds.length))),
+  };
 }
 
 function range(values: (number | null)[]): [number, number] | null {
@@ -134,10 +145,14 @@ export function summarize(targets: CompareTargetResult[], rounds: number): HtmlC
         total: t.pooled.requests.total,
         bytesReceived: t.pooled.bytes.received,
         // A target without responses has no throughput to compare (its errors say why), only a failure.
-        rpsRatio: i === 0 || baseRps === 0 || t.pooled.requests.responses === 0 ? null : t.pooled.requests.perSecond / baseRps,
+        rpsRatio:
+          i === 0 || baseRps === 0 || t.pooled.requests.responses === 0 ? null : t.pooled.requests.perSecond / baseRps,
         p99Ratio: i === 0 || baseP99 === null || baseP99 === 0 || l.p99 === null ? null : l.p99 / baseP99,
         // One round has no spread: nothing can be called noise (either side; a stopped run may have fewer).
-        withinNoise: i === 0 || rounds < 2 || t.rounds.length < 2 || (first?.rounds.length ?? 0) < 2 ? null : { rps: overlaps(rps, firstRps), p99: overlaps(p99, firstP99) },
+        withinNoise:
+          i === 0 || rounds < 2 || t.rounds.length < 2 || (first?.rounds.length ?? 0) < 2
+            ? null
+            : { rps: overlaps(rps, firstRps), p99: overlaps(p99, firstP99) },
       };
     }),
   };

@@ -8,7 +8,14 @@ import { findFailovers, type FailoverEvent } from './failover.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../load/replay-results.js';
 import { fairnessVerdict, type ExpectedWeight, type FairnessVerdict } from './fairness.js';
-import { jkCountsByRoute, pickBalancers, readJkStatus, resetJkStatus, settleJkStatus, type JkBalancer } from './jk-status.js';
+import {
+  jkCountsByRoute,
+  pickBalancers,
+  readJkStatus,
+  resetJkStatus,
+  settleJkStatus,
+  type JkBalancer,
+} from './jk-status.js';
 import { RuntimeError } from '../errors.js';
 import { tapCounts } from './tap-counts.js';
 import { checkStickiness, type StickyOptions, type StickyResult } from './sticky.js';
@@ -65,7 +72,10 @@ export interface FairnessRunResult {
 }
 
 /** Per-worker counts from a replay report: routes; a group named after a target is not a worker. */
-export function workerCounts(report: ReplayReport, targetLabels: string[]): { counts: Map<string, number>; unattributed: number } {
+export function workerCounts(
+  report: ReplayReport,
+  targetLabels: string[],
+): { counts: Map<string, number>; unattributed: number } {
   const counts = new Map<string, number>();
   let unattributed = 0;
   for (const g of report.byRoute) {
@@ -81,7 +91,8 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
   if (opts.jkStatus !== undefined) {
     const all = await (opts.jkStatus.read ?? readJkStatus)(opts.jkStatus.url, opts.jkStatus.timeoutMs ?? 5000);
     balancers = pickBalancers(all, opts.jkStatus.balancer).map((b) => b.name);
-    if (balancers.length === 0) throw new RuntimeError(`mod_jk status at ${opts.jkStatus.url} lists no lb worker`, 'AJPBENCH_ERR_JK_STATUS');
+    if (balancers.length === 0)
+      throw new RuntimeError(`mod_jk status at ${opts.jkStatus.url} lists no lb worker`, 'AJPBENCH_ERR_JK_STATUS');
     await resetJkStatus(opts.jkStatus.url, balancers, opts.jkStatus.timeoutMs);
   }
   const { report } = await run(opts.replay);
@@ -90,7 +101,8 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
   if (opts.tapTrace !== undefined) {
     // The measured window on the wall clock, with a second's slack for the recorder's clock and
     // the requests still in flight when the window closed.
-    const start = Date.parse(report.startedAt) + (typeof report.config.warmupMs === 'number' ? report.config.warmupMs : 0);
+    const start =
+      Date.parse(report.startedAt) + (typeof report.config.warmupMs === 'number' ? report.config.warmupMs : 0);
     const tap = await tapCounts(opts.tapTrace, start - 50, start + report.measuredMs + 1000);
     counts = tap.counts;
     unattributed = tap.unlabelled;
@@ -111,7 +123,9 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
       ...(opts.jkStatus.read === undefined ? {} : { read: opts.jkStatus.read }),
     });
     const jkCounts = jkCountsByRoute(after);
-    const names = [...new Set([...opts.expected.map((e) => e.worker), ...counts.keys(), ...jkCounts.map((j) => j.worker)])];
+    const names = [
+      ...new Set([...opts.expected.map((e) => e.worker), ...counts.keys(), ...jkCounts.map((j) => j.worker)]),
+    ];
     const workers = names.map((worker) => {
       const measured = counts.get(worker) ?? 0;
       const j = jkCounts.find((x) => x.worker === worker)?.count ?? 0;
@@ -127,11 +141,22 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
         'mod_jk counts every request its lb worker routed since the reset' +
         (warmup > 0 ? ` (the ${warmup} warmup requests too)` : '') +
         (unattributed > 0 ? `, including ones that reached no worker on the wire (${unattributed})` : '') +
-        ', and any other client\'s',
+        ", and any other client's",
     };
   }
   const sticky = opts.sticky === undefined ? null : await checkStickiness(opts.sticky);
   const failures = [...verdict.failures, ...(sticky?.failures ?? []).map((f) => `sticky: ${f}`)];
   const failovers = findFailovers(report.throughput.series, labels);
-  return { report, counts: Object.fromEntries(counts), unattributed, source: opts.tapTrace === undefined ? 'wire' : 'tap', verdict, jk, sticky, failovers, pass: failures.length === 0, failures };
+  return {
+    report,
+    counts: Object.fromEntries(counts),
+    unattributed,
+    source: opts.tapTrace === undefined ? 'wire' : 'tap',
+    verdict,
+    jk,
+    sticky,
+    failovers,
+    pass: failures.length === 0,
+    failures,
+  };
 }

@@ -41,7 +41,8 @@ export function parseExpect(text: string): ExpectedWeight[] {
   if (out.length === 0) throw new UsageError(`--expect names no worker: it takes ${hint}`);
   // One worker always "follows" its weight (a chi-square test with 0 degrees of freedom passes
   // whatever happened), so a single name is a mistake, not a verdict.
-  if (out.length === 1) throw new UsageError(`--expect names one worker (${out[0]?.worker ?? ''}); a fairness test needs ${hint}`);
+  if (out.length === 1)
+    throw new UsageError(`--expect names one worker (${out[0]?.worker ?? ''}); a fairness test needs ${hint}`);
   return out;
 }
 
@@ -49,7 +50,8 @@ export function parseExpect(text: string): ExpectedWeight[] {
 export function parseShare(text: string, flag: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%)?\s*$/.exec(text);
   const v = m === null ? NaN : Number(m[1]) / (m[2] === '%' ? 100 : 1);
-  if (!(v >= 0 && v <= 1)) throw new UsageError(`${flag} takes a share such as 5% or 0.05, got ${JSON.stringify(text)}`);
+  if (!(v >= 0 && v <= 1))
+    throw new UsageError(`${flag} takes a share such as 5% or 0.05, got ${JSON.stringify(text)}`);
   return v;
 }
 
@@ -93,7 +95,11 @@ export const DEFAULT_ALPHA = 0.01;
 export const DEFAULT_TOLERANCE = 0.05;
 
 /** Judges observed per-worker counts against the expected weights. */
-export function fairnessVerdict(counts: ReadonlyMap<string, number>, expected: readonly ExpectedWeight[], opts: FairnessOptions = {}): FairnessVerdict {
+export function fairnessVerdict(
+  counts: ReadonlyMap<string, number>,
+  expected: readonly ExpectedWeight[],
+  opts: FairnessOptions = {},
+): FairnessVerdict {
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
   const tolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be between 0 and 1, got ${alpha}`);
@@ -103,7 +109,10 @@ export function fairnessVerdict(counts: ReadonlyMap<string, number>, expected: r
   const unexpected = [...counts.keys()].filter((w) => !expectedNames.has(w) && (counts.get(w) ?? 0) > 0).sort();
   const attributed = [...counts.values()].reduce((s, n) => s + n, 0);
   const observed = expected.map((e) => counts.get(e.worker) ?? 0);
-  const fit = chiSquareGoodnessOfFit(observed, expected.map((e) => e.weight));
+  const fit = chiSquareGoodnessOfFit(
+    observed,
+    expected.map((e) => e.weight),
+  );
   // Shares among the expected workers, as the chi-square sees them: requests that went to an
   // unexpected worker fail the run on their own and must not skew every expected worker's share.
   const expectedTotal = observed.reduce((s, n) => s + n, 0);
@@ -111,11 +120,25 @@ export function fairnessVerdict(counts: ReadonlyMap<string, number>, expected: r
     const n = observed[i] as number;
     const share = expectedTotal === 0 ? 0 : n / expectedTotal;
     const expectedShare = e.weight / weightSum;
-    return { worker: e.worker, observed: n, share, expectedShare, expectedCount: expectedTotal * expectedShare, relativeDeviation: expectedTotal === 0 ? null : (share - expectedShare) / expectedShare };
+    return {
+      worker: e.worker,
+      observed: n,
+      share,
+      expectedShare,
+      expectedCount: expectedTotal * expectedShare,
+      relativeDeviation: expectedTotal === 0 ? null : (share - expectedShare) / expectedShare,
+    };
   });
   for (const w of unexpected) {
     const n = counts.get(w) ?? 0;
-    workers.push({ worker: w, observed: n, share: n / attributed, expectedShare: 0, expectedCount: 0, relativeDeviation: null });
+    workers.push({
+      worker: w,
+      observed: n,
+      share: n / attributed,
+      expectedShare: 0,
+      expectedCount: 0,
+      relativeDeviation: null,
+    });
   }
   let largest: FairnessVerdict['largestDeviation'] = null;
   for (const w of workers) {
@@ -130,22 +153,42 @@ export function fairnessVerdict(counts: ReadonlyMap<string, number>, expected: r
   const chiPass = fit.pValue >= alpha;
   const failures: string[] = [];
   const notes: string[] = [];
-  if (attributed === 0) failures.push('no request could be attributed to a worker (no route in Set-Cookie, the route header or a tap label)');
+  if (attributed === 0)
+    failures.push(
+      'no request could be attributed to a worker (no route in Set-Cookie, the route header or a tap label)',
+    );
   else {
-    if (!chiPass) failures.push(`chi-square ${fit.statistic.toFixed(2)} (df ${fit.df}): p = ${formatP(fit.pValue)} < alpha ${alpha}: the shares do not follow the expected weights`);
+    if (!chiPass)
+      failures.push(
+        `chi-square ${fit.statistic.toFixed(2)} (df ${fit.df}): p = ${formatP(fit.pValue)} < alpha ${alpha}: the shares do not follow the expected weights`,
+      );
     if (largest !== null && !largest.pass) {
-      failures.push(`${largest.worker} is ${formatDeviation(largest.relativeDeviation)} off its expected share (tolerance ±${(tolerance * 100).toFixed(1)}%)`);
+      failures.push(
+        `${largest.worker} is ${formatDeviation(largest.relativeDeviation)} off its expected share (tolerance ±${(tolerance * 100).toFixed(1)}%)`,
+      );
     }
   }
-  if (unexpected.length > 0) failures.push(`worker${unexpected.length > 1 ? 's' : ''} not in --expect served requests: ${unexpected.join(', ')}`);
-  if (attributed > 0 && fit.minExpected < 5) notes.push(`an expected count is below 5 (${fit.minExpected.toFixed(1)}): the chi-square p-value is only approximate; send more requests`);
+  if (unexpected.length > 0)
+    failures.push(
+      `worker${unexpected.length > 1 ? 's' : ''} not in --expect served requests: ${unexpected.join(', ')}`,
+    );
+  if (attributed > 0 && fit.minExpected < 5)
+    notes.push(
+      `an expected count is below 5 (${fit.minExpected.toFixed(1)}): the chi-square p-value is only approximate; send more requests`,
+    );
   return {
     pass: failures.length === 0,
     alpha,
     tolerance,
     attributed,
     workers,
-    chiSquare: { statistic: fit.statistic, df: fit.df, pValue: fit.pValue, pass: chiPass, minExpected: fit.minExpected },
+    chiSquare: {
+      statistic: fit.statistic,
+      df: fit.df,
+      pValue: fit.pValue,
+      pass: chiPass,
+      minExpected: fit.minExpected,
+    },
     largestDeviation: largest,
     unexpected,
     failures,

@@ -82,11 +82,16 @@ async function get(url: string, timeoutMs: number): Promise<string> {
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const why =
-      err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message);
+      err.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : (err.cause?.code ?? err.cause?.message ?? err.message);
     throw new RuntimeError(`mod_jk status ${url}: ${why}`, 'AJPBENCH_ERR_JK_STATUS', { cause: e });
   }
   if (res.status !== 200) {
-    throw new RuntimeError(`mod_jk status ${url}: HTTP status ${res.status} (is this a mod_jk status worker URL?)`, 'AJPBENCH_ERR_JK_STATUS');
+    throw new RuntimeError(
+      `mod_jk status ${url}: HTTP status ${res.status} (is this a mod_jk status worker URL?)`,
+      'AJPBENCH_ERR_JK_STATUS',
+    );
   }
   return text;
 }
@@ -97,7 +102,10 @@ export async function readJkStatus(url: string, timeoutMs = 5000): Promise<JkBal
   // A status worker always lists itself as worker.list=...; anything else (an HTML error page
   // behind a 200, the wrong URL) is not one.
   if (!/^worker\.list=/m.test(text)) {
-    throw new RuntimeError(`mod_jk status ${url}: the answer is not a mod_jk status worker's (no worker.list line)`, 'AJPBENCH_ERR_JK_STATUS');
+    throw new RuntimeError(
+      `mod_jk status ${url}: the answer is not a mod_jk status worker's (no worker.list line)`,
+      'AJPBENCH_ERR_JK_STATUS',
+    );
   }
   return parseJkStatusProperties(text);
 }
@@ -126,7 +134,11 @@ function electedTotal(balancers: JkBalancer[]): number {
  * row agree, or the deadline passes (then the last read is returned as it is). `names` picks the
  * lb workers to watch.
  */
-export async function settleJkStatus(url: string, names: readonly string[], opts: SettleOptions): Promise<JkBalancer[]> {
+export async function settleJkStatus(
+  url: string,
+  names: readonly string[],
+  opts: SettleOptions,
+): Promise<JkBalancer[]> {
   const read = opts.read ?? readJkStatus;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = Date.now() + (opts.deadlineMs ?? 5000);
@@ -144,7 +156,10 @@ export async function settleJkStatus(url: string, names: readonly string[], opts
 export function pickBalancers(all: JkBalancer[], name: string | undefined): JkBalancer[] {
   if (name === undefined) return all;
   const b = all.find((x) => x.name === name);
-  if (b === undefined) throw new UsageError(`--jk-balancer: mod_jk status lists no lb worker "${name}" (it has: ${all.map((x) => x.name).join(', ') || 'none'})`);
+  if (b === undefined)
+    throw new UsageError(
+      `--jk-balancer: mod_jk status lists no lb worker "${name}" (it has: ${all.map((x) => x.name).join(', ') || 'none'})`,
+    );
   return [b];
 }
 
@@ -156,7 +171,10 @@ export async function resetJkStatus(url: string, balancers: string[], timeoutMs 
     const type = /^worker\.result\.type=(.*)$/m.exec(text)?.[1]?.trim();
     if (type !== 'OK') {
       const msg = /^worker\.result\.message=(.*)$/m.exec(text)?.[1]?.trim() ?? text.trim().slice(0, 200);
-      throw new RuntimeError(`mod_jk status refused to reset ${w} (is the status worker read_only?): ${msg}`, 'AJPBENCH_ERR_JK_STATUS');
+      throw new RuntimeError(
+        `mod_jk status refused to reset ${w} (is the status worker read_only?): ${msg}`,
+        'AJPBENCH_ERR_JK_STATUS',
+      );
     }
   }
 }

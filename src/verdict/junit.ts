@@ -60,7 +60,9 @@ export function renderJUnit(suites: readonly JUnitSuite[], name = 'ajpbench'): s
   const count = (f: (c: JUnitCase) => boolean): number => suites.reduce((s, x) => s + x.cases.filter(f).length, 0);
   const total = suites.reduce((s, x) => s + (x.timeS ?? 0), 0);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(`<testsuites${attrs({ name, tests: count(() => true), failures: count((c) => c.failure !== undefined), errors: 0, skipped: count((c) => c.skipped !== undefined && c.failure === undefined), time: total })}>`);
+  out.push(
+    `<testsuites${attrs({ name, tests: count(() => true), failures: count((c) => c.failure !== undefined), errors: 0, skipped: count((c) => c.skipped !== undefined && c.failure === undefined), time: total })}>`,
+  );
   for (const s of suites) {
     out.push(
       `  <testsuite${attrs({
@@ -84,7 +86,9 @@ export function renderJUnit(suites: readonly JUnitSuite[], name = 'ajpbench'): s
       const body: string[] = [];
       if (c.failure !== undefined) {
         const f = c.failure;
-        body.push(`      <failure${attrs({ message: f.message, type: f.type ?? 'VerdictFailed' })}>${xmlEscape(f.details ?? f.message)}</failure>`);
+        body.push(
+          `      <failure${attrs({ message: f.message, type: f.type ?? 'VerdictFailed' })}>${xmlEscape(f.details ?? f.message)}</failure>`,
+        );
       } else if (c.skipped !== undefined) body.push(`      <skipped${attrs({ message: c.skipped })}/>`);
       if (c.output !== undefined) body.push(`      <system-out>${xmlEscape(c.output)}</system-out>`);
       out.push(body.length === 0 ? `${open}/>` : `${open}>\n${body.join('\n')}\n    </testcase>`);

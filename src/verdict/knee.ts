@@ -63,7 +63,8 @@ export function findKnee(points: readonly SweepPoint[], opts: KneeOptions = {}):
   const latencyFactor = opts.latencyFactor ?? DEFAULT_LATENCY_FACTOR;
   const maxRecovery = opts.maxRecovery ?? DEFAULT_MAX_RECOVERY;
   for (let i = 1; i < points.length; i++) {
-    if (!((points[i] as SweepPoint).load > (points[i - 1] as SweepPoint).load)) throw new RangeError('sweep steps must have increasing load');
+    if (!((points[i] as SweepPoint).load > (points[i - 1] as SweepPoint).load))
+      throw new RangeError('sweep steps must have increasing load');
   }
   const growth: StepGrowth[] = [];
   let index: number | null = null;
@@ -87,7 +88,15 @@ export function findKnee(points: readonly SweepPoint[], opts: KneeOptions = {}):
   points.forEach((p, i) => {
     if (answered(p) && (peak === null || p.throughput > peak.point.throughput)) peak = { index: i, point: p };
   });
-  return { index, point: index === null ? null : (points[index] as SweepPoint), growth, minGain, latencyFactor, maxRecovery, peak };
+  return {
+    index,
+    point: index === null ? null : (points[index] as SweepPoint),
+    growth,
+    minGain,
+    latencyFactor,
+    maxRecovery,
+    peak,
+  };
 }
 
 /** A step that got responses: throughput and a latency to compare. */

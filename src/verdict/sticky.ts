@@ -57,11 +57,22 @@ interface Answer {
   cookie: string | null;
 }
 
-function fetchOnce(agent: Agent, url: URL, cookie: string | null, routeHeader: string | null, timeoutMs: number): Promise<Answer> {
+function fetchOnce(
+  agent: Agent,
+  url: URL,
+  cookie: string | null,
+  routeHeader: string | null,
+  timeoutMs: number,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { agent, method: 'GET', headers: { 'user-agent': 'ajpbench fairness --sticky', accept: '*/*', ...(cookie === null ? {} : { cookie }) }, timeout: timeoutMs },
+      {
+        agent,
+        method: 'GET',
+        headers: { 'user-agent': 'ajpbench fairness --sticky', accept: '*/*', ...(cookie === null ? {} : { cookie }) },
+        timeout: timeoutMs,
+      },
       (res) => {
         res.resume();
         res.on('end', () => {
@@ -115,7 +126,9 @@ export async function checkStickiness(opts: StickyOptions): Promise<StickyResult
     }
     w.sessions++;
     for (let i = 0; i < opts.followUps && opts.signal?.aborted !== true; i++) {
-      const a: Answer | null = await fetchOnce(agent, url, first.cookie, opts.routeHeader, opts.timeoutMs).catch(() => null);
+      const a: Answer | null = await fetchOnce(agent, url, first.cookie, opts.routeHeader, opts.timeoutMs).catch(
+        () => null,
+      );
       followUps++;
       w.followUps++;
       if (a === null || a.status >= 500 || a.status === 0) {
@@ -146,12 +159,18 @@ export async function checkStickiness(opts: StickyOptions): Promise<StickyResult
     agent.destroy();
   }
   const failures: string[] = [];
-  if (opened === 0) failures.push(`no session was opened: ${opts.url} set no JSESSIONID cookie with a route (point --sticky at a page that creates a session)`);
+  if (opened === 0)
+    failures.push(
+      `no session was opened: ${opts.url} set no JSESSIONID cookie with a route (point --sticky at a page that creates a session)`,
+    );
   if (violations > 0) {
-    const list = [...by.values()].filter((w) => w.violations > 0).map((w) => `${w.worker}: ${w.violations} of ${w.followUps}`);
+    const list = [...by.values()]
+      .filter((w) => w.violations > 0)
+      .map((w) => `${w.worker}: ${w.violations} of ${w.followUps}`);
     failures.push(`${violations} follow-ups left their session's worker (${list.join(', ')})`);
   }
-  if (opened > 0 && unknown === followUps && followUps > 0) failures.push('no follow-up said where it landed: give --route-header (e.g. X-Served-By)');
+  if (opened > 0 && unknown === followUps && followUps > 0)
+    failures.push('no follow-up said where it landed: give --route-header (e.g. X-Served-By)');
   return {
     url: opts.url,
     sessions: opts.sessions,

@@ -59,7 +59,10 @@ export interface StepRange {
  * values say which: `100,200,300,...,1000`). Throws UsageError.
  */
 export function parseSteps(text: string, flag: string, range: StepRange = {}): number[] {
-  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = (why: string): never => {
     throw new UsageError(`${flag} ${JSON.stringify(text)}: ${why}`);
   };
@@ -67,7 +70,8 @@ export function parseSteps(text: string, flag: string, range: StepRange = {}): n
     const n = Number(s.replace(/\/s$/i, ''));
     if (!(n > 0) || !Number.isFinite(n)) bad(`${JSON.stringify(s)} is not a number above zero`);
     // Checked before a progression is built from it, which is then bounded by its last value.
-    if (range.integer === true && !(Number.isInteger(n) && n <= (range.max ?? Infinity))) bad(`${JSON.stringify(s)}: steps are whole numbers from 1 to ${range.max ?? 'any'}`);
+    if (range.integer === true && !(Number.isInteger(n) && n <= (range.max ?? Infinity)))
+      bad(`${JSON.stringify(s)}: steps are whole numbers from 1 to ${range.max ?? 'any'}`);
     if (range.max !== undefined && n > range.max) bad(`${JSON.stringify(s)}: steps are at most ${range.max}`);
     return n;
   };
@@ -81,8 +85,11 @@ export function parseSteps(text: string, flag: string, range: StepRange = {}): n
     const [a, b] = head as [number, number];
     const c = head[2];
     const ratio = b / a;
-    const geometricFits = ratio > 1 && Math.abs(Math.log(last / a) / Math.log(ratio) - Math.round(Math.log(last / a) / Math.log(ratio))) < 1e-9;
-    const geometric = c !== undefined ? Math.abs(c / b - ratio) < 1e-9 && Math.abs(c - b - (b - a)) > 1e-9 : geometricFits;
+    const geometricFits =
+      ratio > 1 &&
+      Math.abs(Math.log(last / a) / Math.log(ratio) - Math.round(Math.log(last / a) / Math.log(ratio))) < 1e-9;
+    const geometric =
+      c !== undefined ? Math.abs(c / b - ratio) < 1e-9 && Math.abs(c - b - (b - a)) > 1e-9 : geometricFits;
     steps = [...head];
     let v = head[head.length - 1] as number;
     while (steps.length <= MAX_STEPS) {
@@ -94,8 +101,10 @@ export function parseSteps(text: string, flag: string, range: StepRange = {}): n
   }
   if (steps.length < 2) bad('a sweep needs at least two steps');
   if (steps.length > MAX_STEPS) bad(`at most ${MAX_STEPS} steps`);
-  for (let i = 1; i < steps.length; i++) if (!((steps[i] as number) > (steps[i - 1] as number))) bad('steps must increase');
-  if (range.integer === true && !steps.every((x) => Number.isInteger(x))) bad('this progression has steps that are not whole numbers: list them, or make the ratio or difference whole');
+  for (let i = 1; i < steps.length; i++)
+    if (!((steps[i] as number) > (steps[i - 1] as number))) bad('steps must increase');
+  if (range.integer === true && !steps.every((x) => Number.isInteger(x)))
+    bad('this progression has steps that are not whole numbers: list them, or make the ratio or difference whole');
   return steps.map((s) => Math.round(s * 1000) / 1000);
 }
 
@@ -104,7 +113,9 @@ function checkSteps(mode: SweepMode, steps: readonly number[]): void {
   const max = mode === 'concurrency' ? MAX_CONCURRENCY : MAX_RATE_PER_SECOND;
   const ok = (x: number): boolean => x > 0 && x <= max && (mode === 'rate' || Number.isInteger(x));
   if (steps.length === 0 || !steps.every(ok) || steps.some((x, i) => i > 0 && !(x > (steps[i - 1] as number)))) {
-    throw new UsageError(`sweep steps by ${mode} must increase and lie ${mode === 'concurrency' ? 'in whole numbers ' : ''}above 0 and at most ${max}, got ${steps.join(',') || 'none'}`);
+    throw new UsageError(
+      `sweep steps by ${mode} must increase and lie ${mode === 'concurrency' ? 'in whole numbers ' : ''}above 0 and at most ${max}, got ${steps.join(',') || 'none'}`,
+    );
   }
 }
 
@@ -152,7 +163,9 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   }
   // A stopped step is partial, a step with no response measured a failure: neither takes part in the knee.
   const points: SweepPoint[] = steps.map((s) =>
-    s.stopped === true ? { load: s.load, throughput: 0, p99: null } : { load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 },
+    s.stopped === true
+      ? { load: s.load, throughput: 0, p99: null }
+      : { load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 },
   );
   const knee = findKnee(points, opts.knee);
   const advice = sizingAdvice(opts.mode, steps, knee);
@@ -186,18 +199,31 @@ export function inFlight(r: ReplayReport): number {
 
 /** Whether a step got responses (a 5xx counts: the target answered). */
 function answeredStep(s: SweepStep): boolean {
-  return s.stopped !== true && answered({ load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 });
+  return (
+    s.stopped !== true &&
+    answered({ load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 })
+  );
 }
 
 /** Steps that got no response at all, said once: they are left out of the knee and the advice. */
 function deadSteps(steps: SweepStep[]): string[] {
-  const dead = steps.filter((s) => s.stopped !== true && s.report.requests.total > 0 && s.report.requests.responses === 0);
+  const dead = steps.filter(
+    (s) => s.stopped !== true && s.report.requests.total > 0 && s.report.requests.responses === 0,
+  );
   if (dead.length === 0) return [];
   const kinds = new Map<string, number>();
   for (const s of dead) for (const e of s.report.errors.byKind) kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + e.count);
-  const why = [...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ');
-  const which = dead.length === steps.length ? 'No step got a response' : `Step${dead.length > 1 ? 's' : ''} ${dead.map((s) => s.load).join(', ')} got no response`;
-  return [`${which} (${why}): every request failed, which says the target broke or could not be reached, not how much it carries; left out of the knee.`];
+  const why = [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  const which =
+    dead.length === steps.length
+      ? 'No step got a response'
+      : `Step${dead.length > 1 ? 's' : ''} ${dead.map((s) => s.load).join(', ')} got no response`;
+  return [
+    `${which} (${why}): every request failed, which says the target broke or could not be reached, not how much it carries; left out of the knee.`,
+  ];
 }
 
 /** What the knee means for Apache, mod_jk and Tomcat sizing. Never read from steps without responses. */
@@ -213,8 +239,12 @@ export function sizingAdvice(mode: SweepMode, steps: SweepStep[], knee: Knee): s
     if (ok.length < 2) return [`Only step ${first.load} got responses: a knee needs two steps that did.`, ...dead];
     const at = `${last.load} ${unit} (${last.report.requests.perSecond.toFixed(1)} responses/s, p99 ${fmtMs(last.report.latency.timeToCompleteUs.p99)})`;
     const grew = last.report.requests.perSecond > first.report.requests.perSecond;
-    if (ok.length === steps.length && grew) return [`No knee within the sweep: throughput still grew up to ${at}. Sweep further to find where it saturates.`];
-    return [`No knee among the steps that got responses, up to ${at}${grew ? '' : '; throughput did not grow with the load there either'}.`, ...dead];
+    if (ok.length === steps.length && grew)
+      return [`No knee within the sweep: throughput still grew up to ${at}. Sweep further to find where it saturates.`];
+    return [
+      `No knee among the steps that got responses, up to ${at}${grew ? '' : '; throughput did not grow with the load there either'}.`,
+      ...dead,
+    ];
   }
   const k = steps[knee.index] as SweepStep;
   const next = steps[knee.index + 1];
@@ -222,7 +252,9 @@ export function sizingAdvice(mode: SweepMode, steps: SweepStep[], knee: Knee): s
   const n = Math.max(1, Math.round(inFlight(k.report)));
   const lines = [
     `Knee at ${k.load} ${unit}: ${rps.toFixed(1)} responses/s with p99 ${fmtMs(k.report.latency.timeToCompleteUs.p99)}` +
-      (next === undefined ? '.' : `; at ${next.load} throughput went to ${next.report.requests.perSecond.toFixed(1)}/s while p99 rose to ${fmtMs(next.report.latency.timeToCompleteUs.p99)}.`),
+      (next === undefined
+        ? '.'
+        : `; at ${next.load} throughput went to ${next.report.requests.perSecond.toFixed(1)}/s while p99 rose to ${fmtMs(next.report.latency.timeToCompleteUs.p99)}.`),
     `At the knee about ${n} requests are in flight (throughput × mean latency, Little's law): this is the concurrency the backends can actually work on; more only waits in queues.`,
     `Tomcat: the AJP connector's maxThreads (default 200) must be at least the connections the front end opens, but threads beyond ~${n} per backend set add queueing, not throughput; to serve more than ~${rps.toFixed(0)}/s add backends.`,
     `mod_jk: connection_pool_size defaults to ThreadsPerChild per httpd child, so the backends can see up to (httpd children × pool size) AJP connections; keep that within Tomcat's maxThreads (plus acceptCount), or requests beyond it wait for a connection in httpd.`,

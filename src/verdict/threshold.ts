@@ -46,9 +46,13 @@ const LATENCY_UNITS: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_00
 
 /** Parses one threshold; throws RangeError naming what is wrong. */
 export function parseThreshold(text: string): Threshold {
-  const m = /^\s*([a-z_][a-z0-9_.()]*)\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(%|us|µs|ms|s|\/s)?\s*$/i.exec(text);
+  const m = /^\s*([a-z_][a-z0-9_.()]*)\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(%|us|µs|ms|s|\/s)?\s*$/i.exec(
+    text,
+  );
   if (m === null) {
-    throw new RangeError(`--threshold ${JSON.stringify(text)}: expected METRIC OP VALUE such as p99<50ms, errors<0.1%, rps>1000`);
+    throw new RangeError(
+      `--threshold ${JSON.stringify(text)}: expected METRIC OP VALUE such as p99<50ms, errors<0.1%, rps>1000`,
+    );
   }
   const name = (m[1] as string).toLowerCase();
   const op = m[2] as ThresholdOp;
@@ -85,7 +89,9 @@ export function parseThreshold(text: string): Threshold {
     if (unit !== undefined) bad('requests takes a count');
     metric = { kind: 'requests' };
   } else {
-    return bad(`unknown metric "${m[1]}" (p50, p99, p99.9, p(N), mean, max, min, headers.p99, errors, error_rate, rps, requests, mismatches)`);
+    return bad(
+      `unknown metric "${m[1]}" (p50, p99, p99.9, p(N), mean, max, min, headers.p99, errors, error_rate, rps, requests, mismatches)`,
+    );
   }
   return { text: text.trim(), metric, op, value };
 }
@@ -170,7 +176,12 @@ export function evaluateThresholds(report: ReplayReport, thresholds: readonly Th
       return { threshold: t, actual, pass: false, message: `${name}: ${why} (threshold ${t.text})` };
     }
     const pass = compare(actual, t.op, t.value);
-    return { threshold: t, actual, pass, message: `${name} = ${formatMetric(t.metric, actual)} ${pass ? '' : 'not '}${t.op} ${formatMetric(t.metric, t.value)}` };
+    return {
+      threshold: t,
+      actual,
+      pass,
+      message: `${name} = ${formatMetric(t.metric, actual)} ${pass ? '' : 'not '}${t.op} ${formatMetric(t.metric, t.value)}`,
+    };
   });
 }
 

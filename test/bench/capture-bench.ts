@@ -48,7 +48,11 @@ export function syntheticRecords(targetBytes = TARGET_BYTES): RecordSpec[] {
   return recs;
 }
 
-async function timedAsync(name: string, minSeconds: number, pass: () => Promise<{ frames: number; bytes: number }>): Promise<BenchResult> {
+async function timedAsync(
+  name: string,
+  minSeconds: number,
+  pass: () => Promise<{ frames: number; bytes: number }>,
+): Promise<BenchResult> {
   await pass(); // warm-up
   let frames = 0;
   let bytes = 0;
@@ -67,7 +71,12 @@ export async function captureBenchmarks(minSeconds: number): Promise<BenchResult
   const recs = syntheticRecords();
   const pcap = writePcap(recs, { linkType: LINKTYPE.ETHERNET });
   const pcapNs = writePcap(recs, { linkType: LINKTYPE.ETHERNET, nanosecond: true });
-  const pcapng = writePcapng([{ interfaces: [{ linkType: LINKTYPE.ETHERNET }], blocks: recs.map((r) => ({ kind: 'epb' as const, interfaceId: 0, ...r })) }]);
+  const pcapng = writePcapng([
+    {
+      interfaces: [{ linkType: LINKTYPE.ETHERNET }],
+      blocks: recs.map((r) => ({ kind: 'epb' as const, interfaceId: 0, ...r })),
+    },
+  ]);
   const dir = mkdtempSync(join(tmpdir(), 'ajpbench-capture-bench-'));
   const pcapFile = join(dir, 'synthetic.pcap');
   const pcapngFile = join(dir, 'synthetic.pcapng');
@@ -79,7 +88,11 @@ export async function captureBenchmarks(minSeconds: number): Promise<BenchResult
 
   type Input = () => NodeJS.ReadableStream | string;
   const builtin: ReadCaptureOptions = { classicPcap: 'builtin' };
-  const readOnly = async (input: Input, bytes: number, opts?: ReadCaptureOptions): Promise<{ frames: number; bytes: number }> => {
+  const readOnly = async (
+    input: Input,
+    bytes: number,
+    opts?: ReadCaptureOptions,
+  ): Promise<{ frames: number; bytes: number }> => {
     let frames = 0;
     for await (const p of readCapture(input(), opts)) {
       frames++;
@@ -87,7 +100,11 @@ export async function captureBenchmarks(minSeconds: number): Promise<BenchResult
     }
     return { frames, bytes };
   };
-  const readAndDecode = async (input: Input, bytes: number, opts?: ReadCaptureOptions): Promise<{ frames: number; bytes: number }> => {
+  const readAndDecode = async (
+    input: Input,
+    bytes: number,
+    opts?: ReadCaptureOptions,
+  ): Promise<{ frames: number; bytes: number }> => {
     let frames = 0;
     for await (const p of readCapture(input(), opts)) {
       frames++;
@@ -96,7 +113,11 @@ export async function captureBenchmarks(minSeconds: number): Promise<BenchResult
     }
     return { frames, bytes };
   };
-  const batchesAndDecode = async (input: Input, bytes: number, opts?: ReadCaptureOptions): Promise<{ frames: number; bytes: number }> => {
+  const batchesAndDecode = async (
+    input: Input,
+    bytes: number,
+    opts?: ReadCaptureOptions,
+  ): Promise<{ frames: number; bytes: number }> => {
     let frames = 0;
     for await (const batch of readCaptureBatches(input(), opts)) {
       for (const p of batch) {
@@ -116,11 +137,21 @@ export async function captureBenchmarks(minSeconds: number): Promise<BenchResult
         for (const c of chunks.pcap) c.copy(target);
         return Promise.resolve({ frames: recs.length, bytes: pcap.length });
       }),
-      await timedAsync('read pcap µs (pcap-parser), stream', minSeconds, () => readOnly(() => Readable.from(chunks.pcap), pcap.length)),
-      await timedAsync('read pcap ns (pcap-parser), stream', minSeconds, () => readOnly(() => Readable.from(chunks.pcapNs), pcapNs.length)),
-      await timedAsync('read pcap µs (builtin framer), stream', minSeconds, () => readOnly(() => Readable.from(chunks.pcap), pcap.length, builtin)),
-      await timedAsync('read pcap ns (builtin framer), stream', minSeconds, () => readOnly(() => Readable.from(chunks.pcapNs), pcapNs.length, builtin)),
-      await timedAsync('read pcapng, stream', minSeconds, () => readOnly(() => Readable.from(chunks.pcapng), pcapng.length)),
+      await timedAsync('read pcap µs (pcap-parser), stream', minSeconds, () =>
+        readOnly(() => Readable.from(chunks.pcap), pcap.length),
+      ),
+      await timedAsync('read pcap ns (pcap-parser), stream', minSeconds, () =>
+        readOnly(() => Readable.from(chunks.pcapNs), pcapNs.length),
+      ),
+      await timedAsync('read pcap µs (builtin framer), stream', minSeconds, () =>
+        readOnly(() => Readable.from(chunks.pcap), pcap.length, builtin),
+      ),
+      await timedAsync('read pcap ns (builtin framer), stream', minSeconds, () =>
+        readOnly(() => Readable.from(chunks.pcapNs), pcapNs.length, builtin),
+      ),
+      await timedAsync('read pcapng, stream', minSeconds, () =>
+        readOnly(() => Readable.from(chunks.pcapng), pcapng.length),
+      ),
       await timedAsync('decodeTcpSegment only', minSeconds, () => {
         for (const p of packets) {
           const s = decodeTcpSegment(p);
@@ -128,13 +159,23 @@ export async function captureBenchmarks(minSeconds: number): Promise<BenchResult
         }
         return Promise.resolve({ frames: packets.length, bytes: pcap.length });
       }),
-      await timedAsync('read + decode, pcap stream', minSeconds, () => readAndDecode(() => Readable.from(chunks.pcap), pcap.length)),
-      await timedAsync('read + decode, pcapng stream', minSeconds, () => readAndDecode(() => Readable.from(chunks.pcapng), pcapng.length)),
+      await timedAsync('read + decode, pcap stream', minSeconds, () =>
+        readAndDecode(() => Readable.from(chunks.pcap), pcap.length),
+      ),
+      await timedAsync('read + decode, pcapng stream', minSeconds, () =>
+        readAndDecode(() => Readable.from(chunks.pcapng), pcapng.length),
+      ),
       await timedAsync('read + decode, pcap file', minSeconds, () => readAndDecode(() => pcapFile, pcap.length)),
-      await timedAsync('read + decode, pcap file (builtin framer)', minSeconds, () => readAndDecode(() => pcapFile, pcap.length, builtin)),
+      await timedAsync('read + decode, pcap file (builtin framer)', minSeconds, () =>
+        readAndDecode(() => pcapFile, pcap.length, builtin),
+      ),
       await timedAsync('read + decode, pcapng file', minSeconds, () => readAndDecode(() => pcapngFile, pcapng.length)),
-      await timedAsync('batches + decode, pcap file (builtin framer)', minSeconds, () => batchesAndDecode(() => pcapFile, pcap.length, builtin)),
-      await timedAsync('batches + decode, pcapng file', minSeconds, () => batchesAndDecode(() => pcapngFile, pcapng.length)),
+      await timedAsync('batches + decode, pcap file (builtin framer)', minSeconds, () =>
+        batchesAndDecode(() => pcapFile, pcap.length, builtin),
+      ),
+      await timedAsync('batches + decode, pcapng file', minSeconds, () =>
+        batchesAndDecode(() => pcapngFile, pcapng.length),
+      ),
     ];
     const tshark = tsharkPass(pcapFile, recs.length, pcap.length);
     if (tshark !== undefined) results.push(tshark);
@@ -154,5 +195,10 @@ function tsharkPass(file: string, frames: number, bytes: number): BenchResult | 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return { name: 'reference: tshark -T fields -e tcp.seq, pcap file', frames, bytes, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  return {
+    name: 'reference: tshark -T fields -e tcp.seq, pcap file',
+    frames,
+    bytes,
+    seconds: Number(process.hrtime.bigint() - start) / 1e9,
+  };
 }

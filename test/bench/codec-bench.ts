@@ -81,7 +81,12 @@ export function mixedMessages(exchanges: number): { toContainer: AjpMessage[]; t
     const body = i % 3 === 0 ? (i % 2 === 0 ? 8186 : 120) : 0;
     toContainer.push(sampleRequest(i, body));
     if (body > 0) toContainer.push({ type: 'body', data: Buffer.alloc(body, i & 0xff) });
-    toWebServer.push(responseHeaders, { type: 'send-body-chunk', data: Buffer.alloc(816, 0x61) }, { type: 'send-body-chunk', data: Buffer.alloc(8184, 0x62) }, { type: 'end-response', reuse: true });
+    toWebServer.push(
+      responseHeaders,
+      { type: 'send-body-chunk', data: Buffer.alloc(816, 0x61) },
+      { type: 'send-body-chunk', data: Buffer.alloc(8184, 0x62) },
+      { type: 'end-response', reuse: true },
+    );
   }
   return { toContainer, toWebServer };
 }
@@ -128,8 +133,22 @@ export function codecBenchmarks(minSeconds: number): BenchResult[] {
   const target = Buffer.allocUnsafe(Math.max(tcStream.length, twStream.length));
 
   let sunk = 0;
-  const frameSink: FrameSink = { frame: (p) => { sunk += p.length; }, error: (e) => { throw e; } };
-  const messageSink: MessageSink = { message: () => { sunk++; }, error: (e) => { throw e; } };
+  const frameSink: FrameSink = {
+    frame: (p) => {
+      sunk += p.length;
+    },
+    error: (e) => {
+      throw e;
+    },
+  };
+  const messageSink: MessageSink = {
+    message: () => {
+      sunk++;
+    },
+    error: (e) => {
+      throw e;
+    },
+  };
 
   const results = [
     timed('baseline: Buffer.copy of the mixed stream', minSeconds, () => {

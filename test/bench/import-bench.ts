@@ -37,7 +37,14 @@ export function syntheticCapture(connections: number, perConnection: number): Bu
       const n = c * perConnection + i;
       const body = n % 4 === 0 ? 300 : 0;
       const req: ForwardRequest = sampleRequest(n, body);
-      turns.push({ from: 'client', bytes: Buffer.concat([enc.encode({ type: 'cping' }), enc.forwardRequest(req), ...(body > 0 ? [enc.body(Buffer.alloc(body, 1))] : [])]) });
+      turns.push({
+        from: 'client',
+        bytes: Buffer.concat([
+          enc.encode({ type: 'cping' }),
+          enc.forwardRequest(req),
+          ...(body > 0 ? [enc.body(Buffer.alloc(body, 1))] : []),
+        ]),
+      });
       turns.push({
         from: 'server',
         bytes: Buffer.concat([
@@ -50,7 +57,8 @@ export function syntheticCapture(connections: number, perConnection: number): Bu
     }
     const segs = conversation(turns, { clientPort: 20000 + c, serverPort: 8009, mss: 16384, startUs: t });
     t = (segs[segs.length - 1]?.timestampUs ?? t) + 1000;
-    for (const s of segs) records.push({ timestampUs: s.timestampUs, data: tcpFrame(s, { linkType: LINKTYPE.ETHERNET }) });
+    for (const s of segs)
+      records.push({ timestampUs: s.timestampUs, data: tcpFrame(s, { linkType: LINKTYPE.ETHERNET }) });
   }
   return writePcap(records, { linkType: LINKTYPE.ETHERNET });
 }
@@ -65,7 +73,12 @@ export async function importBenchmark(targetMb = 40): Promise<ImportBenchResult>
     const connections = Math.max(1, Math.round((targetMb * 1e6) / probe.length));
     const file = join(dir, 'bench.pcap');
     writeFileSync(file, syntheticCapture(connections, perConnection));
-    const opts = { ports: [8009], trace: { redact: true, bodies: 'request' as const, maxBody: 1 << 20 }, sourceName: file, tool: 'bench' };
+    const opts = {
+      ports: [8009],
+      trace: { redact: true, bodies: 'request' as const, maxBody: 1 << 20 },
+      sourceName: file,
+      tool: 'bench',
+    };
     await importCapture(file, (h) => TraceWriter.toStream(discard(), h), opts); // warm-up
     const start = process.hrtime.bigint();
     const summary = await importCapture(file, (h) => TraceWriter.toStream(discard(), h), opts);
@@ -73,12 +86,21 @@ export async function importBenchmark(targetMb = 40): Promise<ImportBenchResult>
     const tshark = (output: string[]): number | undefined => {
       if (spawnSync('tshark', ['--version']).status !== 0) return undefined;
       const t0 = process.hrtime.bigint();
-      execFileSync('tshark', ['-r', file, '-d', 'tcp.port==8009,ajp13', ...output], { stdio: ['ignore', 'ignore', 'ignore'] });
+      execFileSync('tshark', ['-r', file, '-d', 'tcp.port==8009,ajp13', ...output], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
       return Number(process.hrtime.bigint() - t0) / 1e9;
     };
     const tsharkSeconds = tshark(['-T', 'fields', '-e', 'ajp13.code', '-e', 'ajp13.uri', '-e', 'ajp13.rstatus']);
     const tsharkJsonSeconds = tshark(['-Y', 'ajp13', '-T', 'json', '-j', 'ajp13']);
-    return { captureBytes: statSync(file).size, packets: summary.packets, exchanges: summary.exchanges, ajpbenchSeconds, tsharkSeconds, tsharkJsonSeconds };
+    return {
+      captureBytes: statSync(file).size,
+      packets: summary.packets,
+      exchanges: summary.exchanges,
+      ajpbenchSeconds,
+      tsharkSeconds,
+      tsharkJsonSeconds,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

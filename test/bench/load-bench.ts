@@ -39,7 +39,10 @@ const bin = join(here, '../../../bin/ajpbench');
 const runner = join(here, 'load-runner.js');
 const CONNECTIONS = 16;
 
-export async function loadBenchmarks(minSeconds: number, largeExchanges = Number(process.env.AJPBENCH_BENCH_LARGE ?? 1_000_000)): Promise<LoadBenchReport> {
+export async function loadBenchmarks(
+  minSeconds: number,
+  largeExchanges = Number(process.env.AJPBENCH_BENCH_LARGE ?? 1_000_000),
+): Promise<LoadBenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'ajpbench-load-bench-'));
   const server = await startStub();
   const rows: LoadBenchRow[] = [];
@@ -48,16 +51,59 @@ export async function loadBenchmarks(minSeconds: number, largeExchanges = Number
     const trace = join(dir, 'small.jsonl');
     await writeTrace(trace, 64);
     const durationMs = Math.max(1000, minSeconds * 1000);
-    rows.push(row('ajpbench replay, AJP', await runNode({ tool: 'ajpbench', trace, target: `ajp://${server.ajp}`, connections: CONNECTIONS, durationMs, loop: true })));
-    rows.push(row('ajpbench replay, HTTP (undici)', await runNode({ tool: 'ajpbench', trace, target: `http://${server.http}`, connections: CONNECTIONS, durationMs, loop: true })));
-    rows.push(row('autocannon, HTTP', await runNode({ tool: 'autocannon', url: `http://${server.http}/app/echo.jsp`, connections: CONNECTIONS, durationMs })));
+    rows.push(
+      row(
+        'ajpbench replay, AJP',
+        await runNode({
+          tool: 'ajpbench',
+          trace,
+          target: `ajp://${server.ajp}`,
+          connections: CONNECTIONS,
+          durationMs,
+          loop: true,
+        }),
+      ),
+    );
+    rows.push(
+      row(
+        'ajpbench replay, HTTP (undici)',
+        await runNode({
+          tool: 'ajpbench',
+          trace,
+          target: `http://${server.http}`,
+          connections: CONNECTIONS,
+          durationMs,
+          loop: true,
+        }),
+      ),
+    );
+    rows.push(
+      row(
+        'autocannon, HTTP',
+        await runNode({
+          tool: 'autocannon',
+          url: `http://${server.http}/app/echo.jsp`,
+          connections: CONNECTIONS,
+          durationMs,
+        }),
+      ),
+    );
     const wrk = await runWrk(`http://${server.http}/app/echo.jsp`, durationMs);
     if (wrk === undefined) lines.push('wrk: not installed, row skipped (apt-get install wrk)');
     else rows.push(row('wrk, HTTP (1 thread)', wrk));
     if (largeExchanges > 0) {
       const big = join(dir, 'large.jsonl');
       await writeTrace(big, largeExchanges);
-      const r = row(`ajpbench replay, AJP, ${largeExchanges.toLocaleString('en-US')}-exchange trace`, await runNode({ tool: 'ajpbench', trace: big, target: `ajp://${server.ajp}`, connections: CONNECTIONS, loop: false }));
+      const r = row(
+        `ajpbench replay, AJP, ${largeExchanges.toLocaleString('en-US')}-exchange trace`,
+        await runNode({
+          tool: 'ajpbench',
+          trace: big,
+          target: `ajp://${server.ajp}`,
+          connections: CONNECTIONS,
+          loop: false,
+        }),
+      );
       rows.push(r);
     }
   } finally {
@@ -74,11 +120,15 @@ export async function loadBenchmarks(minSeconds: number, largeExchanges = Number
   const ajp = rows.find((r) => r.name === 'ajpbench replay, AJP');
   const ac = rows.find((r) => r.name === 'autocannon, HTTP');
   if (ajp !== undefined && ac !== undefined) {
-    lines.push(`target: AJP client CPU/request <= autocannon's: ${ajp.cpuUsPerRequest.toFixed(1)} vs ${ac.cpuUsPerRequest.toFixed(1)} µs, ${ajp.cpuUsPerRequest <= ac.cpuUsPerRequest ? 'MET' : 'MISSED'}`);
+    lines.push(
+      `target: AJP client CPU/request <= autocannon's: ${ajp.cpuUsPerRequest.toFixed(1)} vs ${ac.cpuUsPerRequest.toFixed(1)} µs, ${ajp.cpuUsPerRequest <= ac.cpuUsPerRequest ? 'MET' : 'MISSED'}`,
+    );
   }
   const large = rows.find((r) => r.name.includes('-exchange trace'));
   if (large !== undefined && large.maxRssMB !== null) {
-    lines.push(`target: large replay peak RSS < 200 MB: ${large.maxRssMB.toFixed(0)} MB, ${large.maxRssMB < 200 ? 'MET' : 'MISSED'}`);
+    lines.push(
+      `target: large replay peak RSS < 200 MB: ${large.maxRssMB.toFixed(0)} MB, ${large.maxRssMB < 200 ? 'MET' : 'MISSED'}`,
+    );
   }
   return { rows, lines };
 }
@@ -97,7 +147,22 @@ function row(name: string, r: RunnerResult): LoadBenchRow {
 
 /** `ajpbench serve` with one AJP and one HTTP listener, in its own process; resolves with their addresses. */
 function startStub(): Promise<{ child: ChildProcess; ajp: string; http: string }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--listen', 'http://127.0.0.1:0', '--body-size', '1KiB', '--duration', '1h'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--listen',
+      'http://127.0.0.1:0',
+      '--body-size',
+      '1KiB',
+      '--duration',
+      '1h',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   return new Promise((resolve, reject) => {
     let err = '';
     child.stderr?.on('data', (c: Buffer) => {
@@ -112,10 +177,15 @@ function startStub(): Promise<{ child: ChildProcess; ajp: string; http: string }
 
 function runNode(spec: RunnerSpec): Promise<RunnerResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [runner, JSON.stringify(spec)], { maxBuffer: 1 << 20, timeout: 30 * 60_000 }, (e, stdout, stderr) => {
-      if (e !== null) return reject(new Error(`${spec.tool} run failed: ${e.message}\n${stderr}`));
-      resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as RunnerResult);
-    });
+    execFile(
+      process.execPath,
+      [runner, JSON.stringify(spec)],
+      { maxBuffer: 1 << 20, timeout: 30 * 60_000 },
+      (e, stdout, stderr) => {
+        if (e !== null) return reject(new Error(`${spec.tool} run failed: ${e.message}\n${stderr}`));
+        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as RunnerResult);
+      },
+    );
   });
 }
 
@@ -123,32 +193,48 @@ function runNode(spec: RunnerSpec): Promise<RunnerResult> {
 function runWrk(url: string, durationMs: number): Promise<RunnerResult | undefined> {
   const secs = Math.max(1, Math.round(durationMs / 1000));
   return new Promise((resolve) => {
-    execFile('sh', ['-c', `command -v wrk >/dev/null || exit 127; wrk -t1 -c${CONNECTIONS} -d${secs}s ${url} && times`], { timeout: (secs + 30) * 1000 }, (e, stdout) => {
-      if (e !== null) return resolve(undefined);
-      const total = /(\d+) requests in ([\d.]+)(m?s)/.exec(stdout);
-      const times = [...stdout.matchAll(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/g)];
-      const child = times.at(-1);
-      if (total === null || child === undefined) return resolve(undefined);
-      const cpuS = Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4]);
-      const errs = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
-      const socketErrs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-      resolve({
-        requests: Number(total[1]),
-        seconds: Number(total[2]) / (total[3] === 'ms' ? 1000 : 1),
-        cpuUs: cpuS * 1e6,
-        maxRssKiB: 0,
-        errors: Number(errs?.[1] ?? 0) + (socketErrs === null ? 0 : socketErrs.slice(1).reduce((a, b) => a + Number(b), 0)),
-      });
-    });
+    execFile(
+      'sh',
+      ['-c', `command -v wrk >/dev/null || exit 127; wrk -t1 -c${CONNECTIONS} -d${secs}s ${url} && times`],
+      { timeout: (secs + 30) * 1000 },
+      (e, stdout) => {
+        if (e !== null) return resolve(undefined);
+        const total = /(\d+) requests in ([\d.]+)(m?s)/.exec(stdout);
+        const times = [...stdout.matchAll(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/g)];
+        const child = times.at(-1);
+        if (total === null || child === undefined) return resolve(undefined);
+        const cpuS = Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4]);
+        const errs = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+        const socketErrs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+        resolve({
+          requests: Number(total[1]),
+          seconds: Number(total[2]) / (total[3] === 'ms' ? 1000 : 1),
+          cpuUs: cpuS * 1e6,
+          maxRssKiB: 0,
+          errors:
+            Number(errs?.[1] ?? 0) + (socketErrs === null ? 0 : socketErrs.slice(1).reduce((a, b) => a + Number(b), 0)),
+        });
+      },
+    );
   });
 }
 
 /** A synthetic trace: GETs as mod_jk sends them (coded and string headers, route and req_attributes). */
 async function writeTrace(file: string, n: number): Promise<void> {
   const out = createWriteStream(file);
-  const write = (s: string): Promise<void> | undefined => (out.write(s) ? undefined : new Promise((r) => out.once('drain', r)));
+  const write = (s: string): Promise<void> | undefined =>
+    out.write(s) ? undefined : new Promise((r) => out.once('drain', r));
   await write(
-    JSON.stringify({ format: 'ajpbench-trace', version: 1, minorVersion: 0, tool: 'load-bench', source: { kind: 'pcap', file: 'synthetic', ports: [8009] }, startTime: '2026-01-01T00:00:00.000Z', startTimeUs: 0, options: { redact: true, bodies: 'request', maxBody: 1024 } }) + '\n',
+    JSON.stringify({
+      format: 'ajpbench-trace',
+      version: 1,
+      minorVersion: 0,
+      tool: 'load-bench',
+      source: { kind: 'pcap', file: 'synthetic', ports: [8009] },
+      startTime: '2026-01-01T00:00:00.000Z',
+      startTimeUs: 0,
+      options: { redact: true, bodies: 'request', maxBody: 1024 },
+    }) + '\n',
   );
   const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
   for (let i = 0; i < n; i++) {
@@ -168,12 +254,30 @@ async function writeTrace(file: string, n: number): Promise<void> {
         serverName: 'www.example.com',
         serverPort: 80,
         isSsl: false,
-        headers: [['host', 'www.example.com'], ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'], ['accept', 'text/html'], ['Accept-Language', 'en-US,en;q=0.5'], ['content-length', '0']],
+        headers: [
+          ['host', 'www.example.com'],
+          ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'],
+          ['accept', 'text/html'],
+          ['Accept-Language', 'en-US,en;q=0.5'],
+          ['content-length', '0'],
+        ],
         attributes: { route: 'tomcat1' },
-        reqAttributes: [['AJP_REMOTE_PORT', String(40000 + (i % 20000))], ['AJP_LOCAL_ADDR', '127.0.0.1']],
+        reqAttributes: [
+          ['AJP_REMOTE_PORT', String(40000 + (i % 20000))],
+          ['AJP_LOCAL_ADDR', '127.0.0.1'],
+        ],
         body: { length: 0, sha256: empty, data: '' },
       },
-      response: { status: 200, message: '200', headers: [['Content-Type', 'text/plain'], ['Content-Length', '1024']], body: { length: 1024, sha256: empty }, reuse: true },
+      response: {
+        status: 200,
+        message: '200',
+        headers: [
+          ['Content-Type', 'text/plain'],
+          ['Content-Length', '1024'],
+        ],
+        body: { length: 1024, sha256: empty },
+        reuse: true,
+      },
       timing: { headersUs: 900, endUs: 1000 },
       route: 'tomcat1',
       routeSource: 'attribute',

@@ -25,7 +25,12 @@ interface AutocannonResult {
   non2xx: number;
   duration: number;
 }
-type Autocannon = (opts: { url: string; connections: number; duration: number; pipelining: number }) => Promise<AutocannonResult>;
+type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  pipelining: number;
+}) => Promise<AutocannonResult>;
 
 async function main(spec: RunnerSpec): Promise<RunnerResult> {
   // Peak RSS sampled here: getrusage's maxRSS would carry over the parent's high-water mark
@@ -49,7 +54,12 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
     errors = report.requests.errors;
   } else {
     const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-    const r = await autocannon({ url: spec.url, connections: spec.connections, duration: spec.durationMs / 1000, pipelining: 1 });
+    const r = await autocannon({
+      url: spec.url,
+      connections: spec.connections,
+      duration: spec.durationMs / 1000,
+      pipelining: 1,
+    });
     requests = r.requests.total;
     errors = r.errors + r.non2xx;
   }

@@ -28,7 +28,9 @@ const baseline = results[0] as BenchResult;
 for (const r of results) console.log(row(r, baseline));
 const fr = results.find((r) => r.name === 'full decode, Forward Requests only') as BenchResult;
 const frRate = fr.frames / fr.seconds;
-console.log(`target: full decoding of Forward Requests >= ${fmt(FR_TARGET)} msg/s on one core: ${fmt(frRate)} msg/s, ${frRate >= FR_TARGET ? 'MET' : 'MISSED'}`);
+console.log(
+  `target: full decoding of Forward Requests >= ${fmt(FR_TARGET)} msg/s on one core: ${fmt(frRate)} msg/s, ${frRate >= FR_TARGET ? 'MET' : 'MISSED'}`,
+);
 
 console.log('\ncapture reading (synthetic capture, 64 KiB chunks)');
 for (const r of await captureBenchmarks(minSeconds)) console.log(row(r, baseline));
@@ -37,17 +39,28 @@ const IMPORT_TARGET = 20;
 console.log('\nimport benchmark (synthetic pcap of mod_jk-style traffic, trace discarded)');
 const imp = await importBenchmark(Number(process.env.AJPBENCH_BENCH_IMPORT_MB ?? '40'));
 const mb = imp.captureBytes / 1e6;
-console.log(`ajpbench import   ${mb.toFixed(1)} MB, ${imp.packets} packets, ${imp.exchanges} exchanges in ${imp.ajpbenchSeconds.toFixed(2)} s: ${(mb / imp.ajpbenchSeconds).toFixed(1)} MB/s, ${fmt(imp.exchanges / imp.ajpbenchSeconds)} exchanges/s`);
-if (imp.tsharkSeconds === undefined || imp.tsharkJsonSeconds === undefined) console.log('tshark            not installed: no ratio (npm run lab -- install brings it)');
+console.log(
+  `ajpbench import   ${mb.toFixed(1)} MB, ${imp.packets} packets, ${imp.exchanges} exchanges in ${imp.ajpbenchSeconds.toFixed(2)} s: ${(mb / imp.ajpbenchSeconds).toFixed(1)} MB/s, ${fmt(imp.exchanges / imp.ajpbenchSeconds)} exchanges/s`,
+);
+if (imp.tsharkSeconds === undefined || imp.tsharkJsonSeconds === undefined)
+  console.log('tshark            not installed: no ratio (npm run lab -- install brings it)');
 else {
   const ratio = imp.tsharkSeconds / imp.ajpbenchSeconds;
   const ratioJson = imp.tsharkJsonSeconds / imp.ajpbenchSeconds;
-  console.log(`tshark -T fields  same file in ${imp.tsharkSeconds.toFixed(2)} s: ${(mb / imp.tsharkSeconds).toFixed(1)} MB/s (3 fields per message)`);
-  console.log(`tshark -T json    same file in ${imp.tsharkJsonSeconds.toFixed(2)} s: ${(mb / imp.tsharkJsonSeconds).toFixed(1)} MB/s (the whole AJP13 dissection, like a trace)`);
-  console.log(`target: import at >= ${IMPORT_TARGET}x tshark: ${ratio.toFixed(1)}x its cheapest output, ${ratioJson.toFixed(1)}x its JSON output, ${ratio >= IMPORT_TARGET ? 'MET' : 'MISSED'}`);
+  console.log(
+    `tshark -T fields  same file in ${imp.tsharkSeconds.toFixed(2)} s: ${(mb / imp.tsharkSeconds).toFixed(1)} MB/s (3 fields per message)`,
+  );
+  console.log(
+    `tshark -T json    same file in ${imp.tsharkJsonSeconds.toFixed(2)} s: ${(mb / imp.tsharkJsonSeconds).toFixed(1)} MB/s (the whole AJP13 dissection, like a trace)`,
+  );
+  console.log(
+    `target: import at >= ${IMPORT_TARGET}x tshark: ${ratio.toFixed(1)}x its cheapest output, ${ratioJson.toFixed(1)}x its JSON output, ${ratio >= IMPORT_TARGET ? 'MET' : 'MISSED'}`,
+  );
 }
 
-console.log('\nload generator (same stub server in its own process; set AJPBENCH_BENCH_LARGE=0 to skip the 1M-exchange replay)');
+console.log(
+  '\nload generator (same stub server in its own process; set AJPBENCH_BENCH_LARGE=0 to skip the 1M-exchange replay)',
+);
 for (const line of (await loadBenchmarks(minSeconds)).lines) console.log(line);
 
 console.log('\ntap (record): the same load direct and through the tap, 16 connections');

@@ -117,7 +117,13 @@ export function tapBenchRows(results: readonly TapBenchResult[]): string[] {
 
 // ---- the load client ----------------------------------------------------------------------
 
-async function compare(name: string, responseBytes: number, pacedRate: number, responder: Child, seconds: number): Promise<TapBenchResult> {
+async function compare(
+  name: string,
+  responseBytes: number,
+  pacedRate: number,
+  responder: Child,
+  seconds: number,
+): Promise<TapBenchResult> {
   await responder.ask({ cmd: 'size', size: responseBytes });
   const pipe = await child('pipe', { upstreamPort: responder.port });
   const tap = await child('tap', { upstreamPort: responder.port });
@@ -132,7 +138,8 @@ async function compare(name: string, responseBytes: number, pacedRate: number, r
     });
     const paced = await runs(pacedRate);
     const closedLoop = await runs(undefined);
-    const share = (x: LoadRun): number => x.requests / x.seconds / (closedLoop.direct.requests / closedLoop.direct.seconds);
+    const share = (x: LoadRun): number =>
+      x.requests / x.seconds / (closedLoop.direct.requests / closedLoop.direct.seconds);
     return {
       name,
       connections: TAP_BENCH_CONNECTIONS,
@@ -155,11 +162,20 @@ async function compare(name: string, responseBytes: number, pacedRate: number, r
 }
 
 /** A load through a relay or tap process, with that process's CPU and forwarded bytes over the run. */
-async function measured(via: Child, responseBytes: number, seconds: number, rate: number | undefined): Promise<LoadRun> {
+async function measured(
+  via: Child,
+  responseBytes: number,
+  seconds: number,
+  rate: number | undefined,
+): Promise<LoadRun> {
   const before = (await via.ask({ cmd: 'cpu' })) as CpuReport;
   const run = await load(via.port, responseBytes, seconds, rate);
   const after = (await via.ask({ cmd: 'cpu' })) as CpuReport;
-  return { ...run, cpuUs: after.user + after.system - before.user - before.system, forwardedBytes: after.bytes - before.bytes };
+  return {
+    ...run,
+    cpuUs: after.user + after.system - before.user - before.system,
+    forwardedBytes: after.bytes - before.bytes,
+  };
 }
 
 /**
@@ -237,7 +253,10 @@ async function child(role: 'responder' | 'pipe' | 'tap', args: Record<string, un
     env: { ...process.env, [ROLE_ENV]: role },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // AJPBENCH_TAP_BENCH_PROFILE=dir writes a CPU profile of the tap process there.
-    execArgv: role === 'tap' && process.env.AJPBENCH_TAP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AJPBENCH_TAP_BENCH_PROFILE}`] : [],
+    execArgv:
+      role === 'tap' && process.env.AJPBENCH_TAP_BENCH_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AJPBENCH_TAP_BENCH_PROFILE}`]
+        : [],
   });
   proc.send({ cmd: 'start', ...args });
   const [ready] = (await once(proc, 'message')) as [{ port: number }];
@@ -271,7 +290,8 @@ function responseFrames(size: number): Buffer {
     }),
   ];
   const body = Buffer.alloc(Math.min(size, enc.maxResponseBodyChunk), 'x');
-  for (let off = 0; off < size; off += body.length) frames.push(enc.sendBodyChunk(body.subarray(0, Math.min(body.length, size - off))));
+  for (let off = 0; off < size; off += body.length)
+    frames.push(enc.sendBodyChunk(body.subarray(0, Math.min(body.length, size - off))));
   frames.push(END_RESPONSE_REUSE_FRAME);
   return Buffer.concat(frames);
 }
@@ -330,7 +350,9 @@ async function runPipe(upstreamPort: number): Promise<void> {
 async function runTap(upstreamPort: number): Promise<void> {
   const nothing = new Writable({ write: (_c, _e, cb) => cb() });
   const recorder = await TapRecorder.start({
-    taps: [{ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: upstreamPort }, worker: 'bench' }],
+    taps: [
+      { listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: upstreamPort }, worker: 'bench' },
+    ],
     trace: { redact: true, bodies: 'request', maxBody: 1024 * 1024 },
     tool: 'ajpbench bench',
     openOutput: (h) => TraceWriter.toStream(nothing, h),
@@ -353,7 +375,11 @@ function answerCpu(bytes: () => number): void {
 const role = process.env[ROLE_ENV];
 if (role !== undefined) {
   process.once('message', (m: { upstreamPort?: number }) => {
-    void (role === 'tap' ? runTap(m.upstreamPort ?? 0) : role === 'pipe' ? runPipe(m.upstreamPort ?? 0) : runResponder());
+    void (role === 'tap'
+      ? runTap(m.upstreamPort ?? 0)
+      : role === 'pipe'
+        ? runPipe(m.upstreamPort ?? 0)
+        : runResponder());
   });
   process.on('disconnect', () => process.exit(0));
   process.on('SIGINT', () => process.exit(0)); // a normal exit, so --cpu-prof can write its profile

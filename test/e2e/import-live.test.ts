@@ -48,12 +48,35 @@ describe.skipIf(lab === undefined)('tcpdump -w - | ajpbench import -', () => {
 
   it('records live traffic passively and completes the trace on Ctrl-C', async () => {
     const state = lab as LabState;
-    const ports = [state.ports.tomcat1Ajp, state.ports.tomcat2Ajp, state.ports.tomcat1AjpSecret, state.ports.tomcat2AjpSecret];
+    const ports = [
+      state.ports.tomcat1Ajp,
+      state.ports.tomcat2Ajp,
+      state.ports.tomcat1AjpSecret,
+      state.ports.tomcat2AjpSecret,
+    ];
     const out = join(dir, 'live.jsonl');
-    const tcpdump = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-B', '8192', '-U', '-s', '0', '-w', '-', ports.map((p) => `tcp port ${p}`).join(' or ')], {
-      stdio: ['ignore', 'pipe', 'ignore'],
+    const tcpdump = spawn(
+      'tcpdump',
+      [
+        '-i',
+        'lo',
+        '--immediate-mode',
+        '-B',
+        '8192',
+        '-U',
+        '-s',
+        '0',
+        '-w',
+        '-',
+        ports.map((p) => `tcp port ${p}`).join(' or '),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    const importer = spawn(process.execPath, [bin, 'import', '-', '--port', ports.join(','), '-o', out], {
+      stdio: ['pipe', 'ignore', 'pipe'],
     });
-    const importer = spawn(process.execPath, [bin, 'import', '-', '--port', ports.join(','), '-o', out], { stdio: ['pipe', 'ignore', 'pipe'] });
     tcpdump.stdout?.pipe(importer.stdin as NodeJS.WritableStream);
     let stderr = '';
     importer.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -63,16 +86,30 @@ describe.skipIf(lab === undefined)('tcpdump -w - | ajpbench import -', () => {
         const s = connect({ host: '127.0.0.1', port: state.ports.tomcat1Ajp }, () => s.end());
         s.on('error', () => undefined);
       };
-      await until('the pipeline to see a connection', () => events(out).some((e) => e.event === 'connection'), 15_000, knock);
+      await until(
+        'the pipeline to see a connection',
+        () => events(out).some((e) => e.event === 'connection'),
+        15_000,
+        knock,
+      );
       const sent = await driveMixedTraffic(state);
-      await until(`${sent.length} exchanges in the trace`, () => events(out).filter((e) => e.event === 'exchange').length >= sent.length, 15_000);
+      await until(
+        `${sent.length} exchanges in the trace`,
+        () => events(out).filter((e) => e.event === 'exchange').length >= sent.length,
+        15_000,
+      );
       // Ctrl-C: the terminal signals the whole pipeline.
       tcpdump.kill('SIGINT');
       importer.kill('SIGINT');
       expect(await exited(importer)).toBe(0);
       const all = events(out);
       expect(readFileSync(out, 'utf8').endsWith('\n')).toBe(true);
-      expect(traceMismatches(all.filter((e): e is ExchangeEvent => e.event === 'exchange'), sent)).toEqual([]);
+      expect(
+        traceMismatches(
+          all.filter((e): e is ExchangeEvent => e.event === 'exchange'),
+          sent,
+        ),
+      ).toEqual([]);
       expect(all.filter((e) => e.event === 'incomplete')).toEqual([]);
       expect(stderr).toMatch(/import: .*44 exchanges/);
     } finally {

@@ -3,14 +3,26 @@
 // missing (fails instead under CI, where a skip would hide a broken setup).
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FRONT_ENDS, labDown, labMissing, labStatus, labUp, largeBody, type FrontEndName, type LabState } from '../lab/lab.js';
+import {
+  FRONT_ENDS,
+  labDown,
+  labMissing,
+  labStatus,
+  labUp,
+  largeBody,
+  type FrontEndName,
+  type LabState,
+} from '../lab/lab.js';
 
 const missing = labMissing({ includeCapture: false });
 const reason = `lab not installed (missing: ${missing.join(' ')}); enable with: npm run lab -- install`;
 const skip = missing.length > 0 && !process.env.CI;
 if (skip) console.warn(`lab-smoke: skipped: ${reason}`);
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: string }> {
   const res = await fetch(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
@@ -161,7 +173,9 @@ describe.skipIf(skip)('lab smoke (real httpd, mod_jk, nginx, Tomcat 10.1)', () =
   });
 
   it('large.jsp serves the documented deterministic body', async () => {
-    const res = await fetch(`${lab.frontends.proxyAjp.baseUrl}${lab.paths.large}?size=100000`, { signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${lab.frontends.proxyAjp.baseUrl}${lab.paths.large}?size=100000`, {
+      signal: AbortSignal.timeout(30_000),
+    });
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(largeBody(100_000))).toBe(true);
   });

@@ -31,8 +31,16 @@ describe.skipIf(lab === undefined)('record: taps between mod_jk and both Tomcats
     const p = state.ports;
     const recorder = await TapRecorder.start({
       taps: [
-        { listen: { host: '127.0.0.1', port: p.tapTomcat1 }, upstream: { host: '127.0.0.1', port: p.tomcat1Ajp }, worker: 'tomcat1' },
-        { listen: { host: '127.0.0.1', port: p.tapTomcat2 }, upstream: { host: '127.0.0.1', port: p.tomcat2Ajp }, worker: 'tomcat2' },
+        {
+          listen: { host: '127.0.0.1', port: p.tapTomcat1 },
+          upstream: { host: '127.0.0.1', port: p.tomcat1Ajp },
+          worker: 'tomcat1',
+        },
+        {
+          listen: { host: '127.0.0.1', port: p.tapTomcat2 },
+          upstream: { host: '127.0.0.1', port: p.tomcat2Ajp },
+          worker: 'tomcat2',
+        },
       ],
       trace: { redact: true, bodies: 'all', maxBody: 1024 * 1024 },
       tool: 'ajpbench e2e',

@@ -51,7 +51,11 @@ describe.skipIf(lab === undefined)('replay against the real-peer lab', () => {
     expect(count(without, '4xx')).toBe(44);
     expect(without.statuses).toEqual([{ status: 403, count: 44 }]);
     expect(without.connections[0]?.closedNoReuse).toBe(44);
-    const withSecret = await run(target, { secret: state.secret, ping: { modes: 'A', timeoutMs: 5000, intervalMs: 60_000 }, verify: { headers: [] } });
+    const withSecret = await run(target, {
+      secret: state.secret,
+      ping: { modes: 'A', timeoutMs: 5000, intervalMs: 60_000 },
+      verify: { headers: [] },
+    });
     expect(withSecret.statuses.find((s) => s.status === 403)).toBeUndefined();
     expect(withSecret.verify?.byKind.find((k) => k.kind === 'status')).toBeUndefined();
     expect(withSecret.requests.responses).toBe(44);
@@ -68,7 +72,13 @@ describe.skipIf(lab === undefined)('replay against the real-peer lab', () => {
   });
 
   it('through mod_jk (HTTP front end) at a constant rate, the worker share shows both Tomcats', async () => {
-    const r = await run(state.frontends.jk.baseUrl, { model: 'open', rate: 100, loop: true, limits: { warmupMs: 0, durationMs: 2000, requests: Infinity }, routeHeader: 'X-Served-By' });
+    const r = await run(state.frontends.jk.baseUrl, {
+      model: 'open',
+      rate: 100,
+      loop: true,
+      limits: { warmupMs: 0, durationMs: 2000, requests: Infinity },
+      routeHeader: 'X-Served-By',
+    });
     expect(r.requests.responses).toBeGreaterThan(150);
     expect(r.workers.map((w) => w.name).sort()).toEqual(expect.arrayContaining(['tomcat1', 'tomcat2']));
   });

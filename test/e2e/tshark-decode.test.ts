@@ -45,7 +45,12 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
 
   beforeAll(async () => {
     const state = lab as LabState;
-    const ajpPorts = [state.ports.tomcat1Ajp, state.ports.tomcat2Ajp, state.ports.tomcat1AjpSecret, state.ports.tomcat2AjpSecret];
+    const ajpPorts = [
+      state.ports.tomcat1Ajp,
+      state.ports.tomcat2Ajp,
+      state.ports.tomcat1AjpSecret,
+      state.ports.tomcat2AjpSecret,
+    ];
     sent = await captureClean(pcap, ajpPorts, () => driveMixedTraffic(state));
     ({ ours, errors } = await decodeCapture(pcap, ajpPorts));
     theirs = await tsharkAjpPdus(pcap, ajpPorts);
@@ -64,7 +69,16 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
   it('our decoder reads every captured frame without an error', () => {
     expect(errors.map((e) => `${e.code} at ${e.offset}: ${e.message}`)).toEqual([]);
     const types = new Set(ours.map((d) => d.msg.type));
-    for (const t of ['cping', 'cpong', 'forward-request', 'body', 'get-body-chunk', 'send-headers', 'send-body-chunk', 'end-response']) {
+    for (const t of [
+      'cping',
+      'cpong',
+      'forward-request',
+      'body',
+      'get-body-chunk',
+      'send-headers',
+      'send-body-chunk',
+      'end-response',
+    ]) {
       expect(types, `saw a ${t}`).toContain(t);
     }
   });
@@ -85,7 +99,8 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
 
   it('every field agrees with the tshark AJP13 dissector', () => {
     const queues = new Map<string, TsharkPdu[]>();
-    for (const p of theirs) queues.set(`${p.stream}/${p.direction}`, [...(queues.get(`${p.stream}/${p.direction}`) ?? []), p]);
+    for (const p of theirs)
+      queues.set(`${p.stream}/${p.direction}`, [...(queues.get(`${p.stream}/${p.direction}`) ?? []), p]);
     const diffs: string[] = [];
     for (const d of ours) {
       const pdu = queues.get(`${d.stream}/${d.direction}`)?.shift();
@@ -102,7 +117,9 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
     const requests = ours.flatMap((d) => (d.msg.type === 'forward-request' ? [d.msg] : []));
     const secrets = requests.filter((r) => r.attributes[0]?.name === 'secret');
     expect(secrets.length).toBeGreaterThan(0);
-    expect(secrets.every((r) => r.attributes[0]?.name === 'secret' && r.attributes[0].value === (lab as LabState).secret)).toBe(true);
+    expect(
+      secrets.every((r) => r.attributes[0]?.name === 'secret' && r.attributes[0].value === (lab as LabState).secret),
+    ).toBe(true);
     expect(requests.some((r) => r.method === 'PATCH' && r.methodCode === 0xff)).toBe(true);
     const acceptLanguage = requests.flatMap((r) => r.headers.filter((h) => h.name.toLowerCase() === 'accept-language'));
     expect(acceptLanguage.some((h) => h.coded === false && h.name === 'Accept-Language')).toBe(true);
@@ -111,35 +128,60 @@ describe.skipIf(lab === undefined)('lab capture decodes as tshark decodes it', (
 
   it('ajpbench import of the same capture gives every exchange the client made, as it saw it', async () => {
     const state = lab as LabState;
-    const ajpPorts = [state.ports.tomcat1Ajp, state.ports.tomcat2Ajp, state.ports.tomcat1AjpSecret, state.ports.tomcat2AjpSecret];
+    const ajpPorts = [
+      state.ports.tomcat1Ajp,
+      state.ports.tomcat2Ajp,
+      state.ports.tomcat1AjpSecret,
+      state.ports.tomcat2AjpSecret,
+    ];
     const { events } = await importToEvents(pcap, ajpPorts);
-    expect(traceMismatches(events.filter((e): e is ExchangeEvent => e.event === 'exchange'), sent)).toEqual([]);
+    expect(
+      traceMismatches(
+        events.filter((e): e is ExchangeEvent => e.event === 'exchange'),
+        sent,
+      ),
+    ).toEqual([]);
     expect(events.filter((e) => e.event === 'incomplete' || e.event === 'error')).toEqual([]);
   });
 
   it('every frame mod_jk, mod_proxy_ajp and Tomcat sent re-encodes to exactly its captured bytes', () => {
     const enc = new AjpEncoder();
-    const mismatches = ours.filter((d) => !enc.encode(d.msg).equals(d.bytes)).map((d) => `${d.stream}/${d.direction}@${d.info.offset} ${d.msg.type}`);
+    const mismatches = ours
+      .filter((d) => !enc.encode(d.msg).equals(d.bytes))
+      .map((d) => `${d.stream}/${d.direction}@${d.info.offset} ${d.msg.type}`);
     expect(mismatches).toEqual([]);
     expect(ours.length).toBeGreaterThan(200);
   });
 });
 
 /** Runs both directions of every captured connection through its own ConversationDecoder, in capture order. */
-async function decodeCapture(pcap: string, ajpPorts: number[]): Promise<{ ours: Decoded[]; errors: AjpProtocolError[] }> {
+async function decodeCapture(
+  pcap: string,
+  ajpPorts: number[],
+): Promise<{ ours: Decoded[]; errors: AjpProtocolError[] }> {
   const chunks = reassembleSegments(await tsharkSegments(pcap, ajpPorts));
   const ours: Decoded[] = [];
   const errors: AjpProtocolError[] = [];
   const conns = new Map<number, { decoder: ConversationDecoder; seen: Record<Direction, Buffer[]> }>();
   for (const chunk of chunks) {
     let c = conns.get(chunk.stream);
-    if (c === undefined) conns.set(chunk.stream, (c = { decoder: new ConversationDecoder(), seen: { 'to-container': [], 'to-web-server': [] } }));
+    if (c === undefined)
+      conns.set(
+        chunk.stream,
+        (c = { decoder: new ConversationDecoder(), seen: { 'to-container': [], 'to-web-server': [] } }),
+      );
     const conn = c;
     conn.seen[chunk.direction].push(chunk.data);
     conn.decoder.push(chunk.direction, chunk.data, {
       message: (msg, info) => {
         const all = Buffer.concat(conn.seen[info.direction]);
-        ours.push({ stream: chunk.stream, direction: info.direction, msg, info, bytes: all.subarray(info.offset, info.offset + info.length) });
+        ours.push({
+          stream: chunk.stream,
+          direction: info.direction,
+          msg,
+          info,
+          bytes: all.subarray(info.offset, info.offset + info.length),
+        });
       },
       error: (e) => errors.push(e),
     });

@@ -23,13 +23,19 @@ const lab = labForTests();
 
 function run(args: string[], timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { encoding: 'utf8', timeout, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
-const doc = <T>(file: string): VerdictDocument & { result: T } => JSON.parse(readFileSync(file, 'utf8')) as VerdictDocument & { result: T };
+const doc = <T>(file: string): VerdictDocument & { result: T } =>
+  JSON.parse(readFileSync(file, 'utf8')) as VerdictDocument & { result: T };
 
 describe.skipIf(lab === undefined)('fairness through real balancers in front of stub containers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ajpbench-verdicts-'));
@@ -39,8 +45,20 @@ describe.skipIf(lab === undefined)('fairness through real balancers in front of 
 
   beforeAll(async () => {
     // One stub per worker (so one can be stopped alone), each with an AJP and an HTTP listener.
-    stub1 = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }, { host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'http' }], bodySize: 200 });
-    stub2 = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat2', protocol: 'ajp' }, { host: '127.0.0.1', port: 0, route: 'tomcat2', protocol: 'http' }], bodySize: 200 });
+    stub1 = await StubContainer.start({
+      listen: [
+        { host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' },
+        { host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'http' },
+      ],
+      bodySize: 200,
+    });
+    stub2 = await StubContainer.start({
+      listen: [
+        { host: '127.0.0.1', port: 0, route: 'tomcat2', protocol: 'ajp' },
+        { host: '127.0.0.1', port: 0, route: 'tomcat2', protocol: 'http' },
+      ],
+      bodySize: 200,
+    });
     const port = (s: StubContainer, i: number): number => s.listeners[i]?.port ?? 0;
     rig = await startRig({
       dir,
@@ -68,7 +86,26 @@ describe.skipIf(lab === undefined)('fairness through real balancers in front of 
     const junit = join(dir, 'jk11.xml');
     const json = join(dir, 'jk11.json');
     const html = join(dir, 'jk11.html');
-    const r = await run(['fairness', '--target', `${rig.urls.jk11}/app/`, '--expect', 'tomcat1=1,tomcat2=1', '--requests', '1000', '--concurrency', '8', '--jk-status', `${rig.urls.jk11}/jkstatus`, '--junit', junit, '--json', json, '--html', html, '--no-progress']);
+    const r = await run([
+      'fairness',
+      '--target',
+      `${rig.urls.jk11}/app/`,
+      '--expect',
+      'tomcat1=1,tomcat2=1',
+      '--requests',
+      '1000',
+      '--concurrency',
+      '8',
+      '--jk-status',
+      `${rig.urls.jk11}/jkstatus`,
+      '--junit',
+      junit,
+      '--json',
+      json,
+      '--html',
+      html,
+      '--no-progress',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/chi-square [\d.]+ \(df 1\), p = [\d.e-]+, alpha 0\.01: PASS/);
@@ -78,7 +115,11 @@ describe.skipIf(lab === undefined)('fairness through real balancers in front of 
     expect(d.kind).toBe('ajpbench-fairness');
     expect(d.result.counts.tomcat1 ?? 0).toBeGreaterThan(450);
     expect((d.result.counts.tomcat1 ?? 0) + (d.result.counts.tomcat2 ?? 0)).toBe(1000);
-    expect(d.result.jk?.workers.find((w) => w.worker === 'tomcat1')).toMatchObject({ measured: d.result.counts.tomcat1, jk: d.result.counts.tomcat1, difference: 0 });
+    expect(d.result.jk?.workers.find((w) => w.worker === 'tomcat1')).toMatchObject({
+      measured: d.result.counts.tomcat1,
+      jk: d.result.counts.tomcat1,
+      difference: 0,
+    });
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuites name="ajpbench" tests="2" failures="0"/);
     expect(readFileSync(html, 'utf8')).toContain('id="chart-fairness"');
     // The report command draws the saved result again.
@@ -89,21 +130,58 @@ describe.skipIf(lab === undefined)('fairness through real balancers in front of 
 
   it('mod_jk lbfactor 3:1 configured, 1:1 expected: fails (exit 1), both checks say why', async () => {
     const junit = join(dir, 'jk31.xml');
-    const r = await run(['fairness', '--target', `${rig.urls.jk31}/app/`, '--expect', 'tomcat1=1,tomcat2=1', '--requests', '1000', '--concurrency', '8', '--junit', junit, '--no-progress']);
+    const r = await run([
+      'fairness',
+      '--target',
+      `${rig.urls.jk31}/app/`,
+      '--expect',
+      'tomcat1=1,tomcat2=1',
+      '--requests',
+      '1000',
+      '--concurrency',
+      '8',
+      '--junit',
+      junit,
+      '--no-progress',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/alpha 0\.01: FAIL/);
     expect(r.stdout).toMatch(/tolerance ±5\.0%: FAIL/);
     expect(r.stdout).toMatch(/Verdict: FAIL/);
     expect(readFileSync(junit, 'utf8')).toMatch(/failures="2"/);
     // The same balancer judged against its configured weights passes.
-    const ok = await run(['fairness', '--target', `${rig.urls.jk31}/app/`, '--expect', 'tomcat1=3,tomcat2=1', '--requests', '1000', '--concurrency', '8', '--no-progress']);
+    const ok = await run([
+      'fairness',
+      '--target',
+      `${rig.urls.jk31}/app/`,
+      '--expect',
+      'tomcat1=3,tomcat2=1',
+      '--requests',
+      '1000',
+      '--concurrency',
+      '8',
+      '--no-progress',
+    ]);
     expect(ok.code).toBe(0);
   });
 
   it('mod_proxy_balancer loadfactor 3:1 and nginx weight 3:1 are honoured', async () => {
     for (const site of ['pb31', 'ng31'] as const) {
       const json = join(dir, `${site}.json`);
-      const r = await run(['fairness', '--target', `${rig.urls[site]}/app/`, '--expect', 'tomcat1=3,tomcat2=1', '--requests', '1200', '--concurrency', '8', '--json', json, '--no-progress']);
+      const r = await run([
+        'fairness',
+        '--target',
+        `${rig.urls[site]}/app/`,
+        '--expect',
+        'tomcat1=3,tomcat2=1',
+        '--requests',
+        '1200',
+        '--concurrency',
+        '8',
+        '--json',
+        json,
+        '--no-progress',
+      ]);
       expect(r.code, `${site}\n${r.stdout}${r.stderr}`).toBe(0);
       const share = (doc<FairnessRunResult>(json).result.counts.tomcat1 ?? 0) / 1200;
       expect(share).toBeGreaterThan(0.7);
@@ -113,7 +191,20 @@ describe.skipIf(lab === undefined)('fairness through real balancers in front of 
 
   it('failover: a worker that stops mid-run shows as its share falling and fails the verdict', async () => {
     const json = join(dir, 'failover.json');
-    const p = run(['fairness', '--target', `${rig.urls.jk11}/app/`, '--expect', 'tomcat1=1,tomcat2=1', '--duration', '4s', '--concurrency', '4', '--json', json, '--no-progress']);
+    const p = run([
+      'fairness',
+      '--target',
+      `${rig.urls.jk11}/app/`,
+      '--expect',
+      'tomcat1=1,tomcat2=1',
+      '--duration',
+      '4s',
+      '--concurrency',
+      '4',
+      '--json',
+      json,
+      '--no-progress',
+    ]);
     // Stop tomcat2 once the run is well under way (bounded wait).
     const seen = stub2.stats.requests;
     for (let i = 0; i < 100 && stub2.stats.requests < seen + 100; i++) await new Promise((r) => setTimeout(r, 50));
@@ -128,22 +219,62 @@ describe.skipIf(lab === undefined)('fairness through real balancers in front of 
     expect(d.failovers.map((f) => f.worker)).toEqual(['tomcat2']);
     expect(d.failovers[0]?.takeoverSeconds).not.toBeNull();
     expect(d.failovers[0]?.rateBefore).toBeGreaterThan(0);
-    expect(r.stdout).toMatch(/failover: tomcat2 stopped answering at second \d+ .* the others took its load within \d+ s/);
+    expect(r.stdout).toMatch(
+      /failover: tomcat2 stopped answering at second \d+ .* the others took its load within \d+ s/,
+    );
   });
 });
 
 describe.skipIf(lab === undefined)('stickiness through the lab balancers (real Tomcats, session.jsp)', () => {
-  it('mod_jk (sticky_session) keeps every follow-up on its session\'s worker', async () => {
+  it("mod_jk (sticky_session) keeps every follow-up on its session's worker", async () => {
     const state = lab!;
     const url = `${state.frontends.jk.baseUrl}${state.paths.echo}`;
-    const r = await run(['fairness', '--target', url, '--expect', 'tomcat1=1,tomcat2=1', '--requests', '200', '--concurrency', '4', '--sticky', '--sticky-path', `${state.contextPath}/session.jsp`, '--sessions', '10', '--follow-ups', '5', '--no-progress']);
-    expect(r.stdout).toMatch(/Sticky: 10 of 10 sessions opened, 50 follow-ups, 0 landed elsewhere, 0 unknown, 0 errors: PASS/);
+    const r = await run([
+      'fairness',
+      '--target',
+      url,
+      '--expect',
+      'tomcat1=1,tomcat2=1',
+      '--requests',
+      '200',
+      '--concurrency',
+      '4',
+      '--sticky',
+      '--sticky-path',
+      `${state.contextPath}/session.jsp`,
+      '--sessions',
+      '10',
+      '--follow-ups',
+      '5',
+      '--no-progress',
+    ]);
+    expect(r.stdout).toMatch(
+      /Sticky: 10 of 10 sessions opened, 50 follow-ups, 0 landed elsewhere, 0 unknown, 0 errors: PASS/,
+    );
     expect(r.code).toBe(0);
   });
   it('nginx round robin (not sticky) is caught: violations by worker, exit 1', async () => {
     const state = lab!;
     const url = `${state.frontends.nginx.baseUrl}${state.paths.echo}`;
-    const r = await run(['fairness', '--target', url, '--expect', 'tomcat1=1,tomcat2=1', '--requests', '200', '--concurrency', '4', '--sticky', '--sticky-path', `${state.contextPath}/session.jsp`, '--sessions', '10', '--follow-ups', '4', '--no-progress']);
+    const r = await run([
+      'fairness',
+      '--target',
+      url,
+      '--expect',
+      'tomcat1=1,tomcat2=1',
+      '--requests',
+      '200',
+      '--concurrency',
+      '4',
+      '--sticky',
+      '--sticky-path',
+      `${state.contextPath}/session.jsp`,
+      '--sessions',
+      '10',
+      '--follow-ups',
+      '4',
+      '--no-progress',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Sticky: 10 of 10 sessions opened, 40 follow-ups, [1-9]\d* landed elsewhere/);
     expect(r.stdout).toMatch(/sticky: \d+ follow-ups left their session's worker \(tomcat\d: \d+ of \d+/);
@@ -167,7 +298,10 @@ describe.skipIf(lab === undefined)('compare and sweep on stub containers', () =>
     narrow = await startRig({
       dir,
       backends: [{ route: 'tomcat1', ajpPort: stub.listeners[0]?.port ?? 0, httpPort: stub.listeners[1]?.port ?? 0 }],
-      sites: [{ kind: 'jk', name: 'narrow', weights: [1] }, { kind: 'proxy-http', name: 'narrowhttp', weights: [1] }],
+      sites: [
+        { kind: 'jk', name: 'narrow', weights: [1] },
+        { kind: 'proxy-http', name: 'narrowhttp', weights: [1] },
+      ],
       httpdThreads: 2,
       keepAlive: false,
     });
@@ -183,15 +317,47 @@ describe.skipIf(lab === undefined)('compare and sweep on stub containers', () =>
     const html = join(dir, 'compare.html');
     const ajp = `ajp://${stub.listeners[0]?.address}`;
     const http = `http://${stub.listeners[1]?.address}`;
-    const r = await run(['compare', trace, '--target', ajp, '--target', http, '--target', narrow.urls.narrow ?? '', '--rounds', '2', '--duration', '1s', '--concurrency', '2', '--pause', '100ms', '--json', json, '--html', html, '--threshold', 'errors<1%']);
+    const r = await run([
+      'compare',
+      trace,
+      '--target',
+      ajp,
+      '--target',
+      http,
+      '--target',
+      narrow.urls.narrow ?? '',
+      '--rounds',
+      '2',
+      '--duration',
+      '1s',
+      '--concurrency',
+      '2',
+      '--pause',
+      '100ms',
+      '--json',
+      json,
+      '--html',
+      html,
+      '--threshold',
+      'errors<1%',
+    ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stderr.match(/compare: round \d\/2 /g)).toHaveLength(6);
     // Interleaved: A B C A B C.
     const order = [...r.stderr.matchAll(/round (\d)\/2 (\S+):/g)].map((m) => `${m[1]} ${m[2]}`);
-    expect(order).toEqual([`1 ${ajp}`, `1 ${http}`, `1 ${narrow.urls.narrow}`, `2 ${ajp}`, `2 ${http}`, `2 ${narrow.urls.narrow}`]);
+    expect(order).toEqual([
+      `1 ${ajp}`,
+      `1 ${http}`,
+      `1 ${narrow.urls.narrow}`,
+      `2 ${ajp}`,
+      `2 ${http}`,
+      `2 ${narrow.urls.narrow}`,
+    ]);
     expect(r.stdout).toMatch(/^Compare: 3 targets, 2 rounds interleaved/);
     expect(r.stdout).toMatch(/vs 1st/);
-    const d = doc<{ summary: { targets: { name: string; rps: number; rpsRatio: number | null; p50Us: number }[] } }>(json);
+    const d = doc<{ summary: { targets: { name: string; rps: number; rpsRatio: number | null; p50Us: number }[] } }>(
+      json,
+    );
     const [a, , c] = d.result.summary.targets;
     expect(a?.rpsRatio).toBeNull();
     expect(c?.rpsRatio).toBeGreaterThan(0);
@@ -203,7 +369,24 @@ describe.skipIf(lab === undefined)('compare and sweep on stub containers', () =>
   it('sweep: finds the knee of httpd with 2 workers in front of a 20 ms backend (MaxRequestWorkers bound)', async () => {
     const json = join(dir, 'sweep.json');
     const html = join(dir, 'sweep.html');
-    const r = await run(['sweep', trace, '--target', narrow.urls.narrowhttp ?? '', '--concurrency', '1,2,...,16', '--duration', '1500ms', '--warmup', '300ms', '--pause', '100ms', '--json', json, '--html', html]);
+    const r = await run([
+      'sweep',
+      trace,
+      '--target',
+      narrow.urls.narrowhttp ?? '',
+      '--concurrency',
+      '1,2,...,16',
+      '--duration',
+      '1500ms',
+      '--warmup',
+      '300ms',
+      '--pause',
+      '100ms',
+      '--json',
+      json,
+      '--html',
+      html,
+    ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Sweep by concurrency: 5 steps/);
     const d = doc<Pick<SweepResult, 'knee' | 'steps'>>(json);

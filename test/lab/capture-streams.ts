@@ -25,7 +25,8 @@ export function reassembleSegments(segments: readonly Segment[]): StreamChunk[] 
     }
     for (const data of r.push(seg.seq, seg.payload)) {
       // A loopback capture of the lab loses nothing; if it did, every comparison after it would mislead.
-      if (!Buffer.isBuffer(data)) throw new Error(`capture lost ${data.gap} byte(s) in stream ${seg.stream} ${seg.direction}`);
+      if (!Buffer.isBuffer(data))
+        throw new Error(`capture lost ${data.gap} byte(s) in stream ${seg.stream} ${seg.direction}`);
       out.push({ stream: seg.stream, direction: seg.direction, data });
     }
   }

@@ -40,11 +40,18 @@ export async function makeCaptures(lab: LabState, outDir: string, log: (line: st
 
   const ajp = [lab.ports.tomcat1Ajp, lab.ports.tomcat2Ajp];
   const post = join(outDir, 'mod_jk-post.pcap');
-  const body = Buffer.from(Array.from({ length: 1200 }, (_, i) => `line ${String(i).padStart(4, '0')}`).join('\n').slice(0, 12_000));
+  const body = Buffer.from(
+    Array.from({ length: 1200 }, (_, i) => `line ${String(i).padStart(4, '0')}`)
+      .join('\n')
+      .slice(0, 12_000),
+  );
   await captureClean(post, ajp, async () => {
     const res = await httpRequest(`${lab.frontends.jk.baseUrl}${lab.paths.echo}?sample=post`, {
       method: 'POST',
-      headers: [['Content-Type', 'text/plain'], ['User-Agent', 'ajpbench-captures']],
+      headers: [
+        ['Content-Type', 'text/plain'],
+        ['User-Agent', 'ajpbench-captures'],
+      ],
       body,
     });
     if (res.status !== 200) throw new Error(`sample POST through mod_jk answered ${res.status}`);

@@ -34,7 +34,8 @@ export async function startHttpd(config: LabConfig, layout: LabLayout): Promise<
   if (check.status !== 0) throw new Error(`lab: httpd config check failed (${h.conf}):\n${check.output.trim()}`);
   const start = runQuiet(APACHE2, [...args, '-k', 'start'], daemonEnv());
   appendFileSync(h.startLog, start.output);
-  if (start.status !== 0) throw new Error(`lab: apache2 -k start failed with status ${start.status}:\n${start.output.trim()}`);
+  if (start.status !== 0)
+    throw new Error(`lab: apache2 -k start failed with status ${start.status}:\n${start.output.trim()}`);
   return waitForPidFile(h.pidFile, 'httpd');
 }
 
@@ -48,6 +49,7 @@ export async function startNginx(config: LabConfig, layout: LabLayout): Promise<
   if (check.status !== 0) throw new Error(`lab: nginx config check failed (${n.conf}):\n${check.output.trim()}`);
   const start = runQuiet(NGINX, args, daemonEnv());
   appendFileSync(n.startLog, start.output);
-  if (start.status !== 0) throw new Error(`lab: nginx failed to start with status ${start.status}:\n${start.output.trim()}`);
+  if (start.status !== 0)
+    throw new Error(`lab: nginx failed to start with status ${start.status}:\n${start.output.trim()}`);
   return waitForPidFile(n.pidFile, 'nginx');
 }

@@ -21,12 +21,16 @@ export function httpRequest(url: string, opts: HttpOptions = {}): Promise<HttpRe
     const headers = ['Host', new URL(url).host, ...(opts.headers?.flat() ?? [])];
     if (Buffer.isBuffer(opts.body)) headers.push('Content-Length', String(opts.body.length));
     else if (Array.isArray(opts.body)) headers.push('Transfer-Encoding', 'chunked');
-    const req = request(url, { method: opts.method ?? 'GET', headers, agent: false, timeout: opts.timeoutMs ?? 15_000 }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: opts.method ?? 'GET', headers, agent: false, timeout: opts.timeoutMs ?? 15_000 },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${url}: no answer within ${opts.timeoutMs ?? 15_000} ms`)));
     req.on('error', reject);
     if (Buffer.isBuffer(opts.body)) req.end(opts.body);

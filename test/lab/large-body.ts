@@ -6,6 +6,7 @@ export const LARGE_PATTERN = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 export function largeBody(size: number): Buffer {
   const pattern = Buffer.from(LARGE_PATTERN, 'latin1');
   const out = Buffer.allocUnsafe(size);
-  for (let offset = 0; offset < size; offset += pattern.length) pattern.copy(out, offset, 0, Math.min(pattern.length, size - offset));
+  for (let offset = 0; offset < size; offset += pattern.length)
+    pattern.copy(out, offset, 0, Math.min(pattern.length, size - offset));
   return out;
 }

@@ -5,7 +5,9 @@ export function tail(file: string, lines = 25): string {
   if (!existsSync(file)) return `(${file} does not exist)`;
   // Read at most the last 64 KiB: Tomcat logs with stack traces get long.
   const size = statSync(file).size;
-  const text = readFileSync(file).subarray(Math.max(0, size - 65536)).toString('utf8');
+  const text = readFileSync(file)
+    .subarray(Math.max(0, size - 65536))
+    .toString('utf8');
   const all = text.split('\n');
   if (all[all.length - 1] === '') all.pop();
   const shown = all.slice(-lines);

@@ -42,7 +42,11 @@ export const LAB_PACKAGES: readonly LabPackage[] = [
   { name: 'libapache2-mod-jk', files: [join(APACHE_MODULES, 'mod_jk.so')], run: true },
   {
     name: 'tomcat10',
-    files: [join(CATALINA_HOME, 'bin', 'catalina.sh'), join(CATALINA_HOME, 'lib', 'catalina.jar'), join(TOMCAT_STOCK_CONF, 'web.xml')],
+    files: [
+      join(CATALINA_HOME, 'bin', 'catalina.sh'),
+      join(CATALINA_HOME, 'lib', 'catalina.jar'),
+      join(TOMCAT_STOCK_CONF, 'web.xml'),
+    ],
     run: true,
   },
   // Jasper compiles JSPs with the Eclipse JDT compiler (tomcat10-jasper.jar's manifest Class-Path names this jar);

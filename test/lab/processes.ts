@@ -103,7 +103,11 @@ export function runQuiet(command: string, args: string[], env: NodeJS.ProcessEnv
  * SIGTERM, wait up to graceMs for the process to go, then SIGKILL. Returns how it ended. Only signals pid while
  * its command line still contains marker.
  */
-export async function stopProcess(pid: number, marker: string, graceMs: number): Promise<'not-running' | 'terminated' | 'killed'> {
+export async function stopProcess(
+  pid: number,
+  marker: string,
+  graceMs: number,
+): Promise<'not-running' | 'terminated' | 'killed'> {
   if (!isOurs(pid, marker)) return 'not-running';
   try {
     process.kill(pid, 'SIGTERM');

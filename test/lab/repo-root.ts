@@ -27,7 +27,8 @@ export function repoRoot(): string {
       return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('lab: cannot find the ajpbench repository root above ' + fileURLToPath(import.meta.url));
+    if (parent === dir)
+      throw new Error('lab: cannot find the ajpbench repository root above ' + fileURLToPath(import.meta.url));
     dir = parent;
   }
 }

@@ -8,7 +8,14 @@ import { tomcatPorts } from './tomcat-base.js';
 import { tomcatMarker } from './tomcat-run.js';
 
 export type FrontEndName = 'jk' | 'proxyAjp' | 'proxyHttp' | 'jkSecret' | 'proxyAjpSecret' | 'nginx';
-export const FRONT_ENDS: readonly FrontEndName[] = ['jk', 'proxyAjp', 'proxyHttp', 'jkSecret', 'proxyAjpSecret', 'nginx'];
+export const FRONT_ENDS: readonly FrontEndName[] = [
+  'jk',
+  'proxyAjp',
+  'proxyHttp',
+  'jkSecret',
+  'proxyAjpSecret',
+  'nginx',
+];
 
 export interface FrontEnd {
   name: FrontEndName;
@@ -76,7 +83,13 @@ function base(port: number): string {
 }
 
 export function frontEnds(ports: LabPorts): Record<FrontEndName, FrontEnd> {
-  const fe = (name: FrontEndName, port: number, module: FrontEnd['module'], backend: FrontEnd['backend'], header: string): FrontEnd => ({
+  const fe = (
+    name: FrontEndName,
+    port: number,
+    module: FrontEnd['module'],
+    backend: FrontEnd['backend'],
+    header: string,
+  ): FrontEnd => ({
     name,
     port,
     baseUrl: base(port),
@@ -89,7 +102,13 @@ export function frontEnds(ports: LabPorts): Record<FrontEndName, FrontEnd> {
     proxyAjp: fe('proxyAjp', ports.httpdProxyAjp, 'mod_proxy_ajp', 'ajp', 'mod_proxy_ajp'),
     proxyHttp: fe('proxyHttp', ports.httpdProxyHttp, 'mod_proxy_http', 'http', 'mod_proxy_http'),
     jkSecret: fe('jkSecret', ports.httpdJkSecret, 'mod_jk', 'ajp-secret', 'mod_jk+secret'),
-    proxyAjpSecret: fe('proxyAjpSecret', ports.httpdProxyAjpSecret, 'mod_proxy_ajp', 'ajp-secret', 'mod_proxy_ajp+secret'),
+    proxyAjpSecret: fe(
+      'proxyAjpSecret',
+      ports.httpdProxyAjpSecret,
+      'mod_proxy_ajp',
+      'ajp-secret',
+      'mod_proxy_ajp+secret',
+    ),
     nginx: fe('nginx', ports.nginx, 'nginx', 'http', 'nginx'),
   };
 }

@@ -53,7 +53,12 @@ async function component(
   const filePid = readPidFile(pidFile);
   const running = filePid !== undefined && isOurs(filePid, marker);
   const portStatus = await Promise.all(
-    ports.map(async ([portName, port, kind]): Promise<PortStatus> => ({ name: portName, port, kind, answers: await answers(kind, port) })),
+    ports.map(async ([portName, port, kind]): Promise<PortStatus> => ({
+      name: portName,
+      port,
+      kind,
+      answers: await answers(kind, port),
+    })),
   );
   return {
     name,

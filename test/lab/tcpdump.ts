@@ -20,7 +20,10 @@ export async function startCapture(file: string, ports: number[], timeoutMs = 10
   const child = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tcpdump did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`tcpdump did not start within ${timeoutMs} ms: ${stderr}`)),
+      timeoutMs,
+    );
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (stderr.includes('listening on')) {
@@ -48,7 +51,12 @@ export async function startCapture(file: string, ports: number[], timeoutMs = 10
  * Captures while `traffic` runs, again (up to `attempts` times) when tcpdump lost packets, so that
  * a test compares against a complete capture. Returns what the last run of `traffic` returned.
  */
-export async function captureClean<T>(file: string, ports: number[], traffic: () => Promise<T>, attempts = 3): Promise<T> {
+export async function captureClean<T>(
+  file: string,
+  ports: number[],
+  traffic: () => Promise<T>,
+  attempts = 3,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const capture = await startCapture(file, ports);
     let result: T | undefined;
@@ -72,7 +80,8 @@ export async function captureClean<T>(file: string, ports: number[], traffic: ()
  * file shows a packet.
  */
 async function untilCapturing(file: string, port: number, timeoutMs: number): Promise<void> {
-  if (!(await knockUntilGrown(file, port, PCAP_HEADER_BYTES, timeoutMs))) throw new Error(`tcpdump captured nothing on port ${port} within ${timeoutMs} ms`);
+  if (!(await knockUntilGrown(file, port, PCAP_HEADER_BYTES, timeoutMs)))
+    throw new Error(`tcpdump captured nothing on port ${port} within ${timeoutMs} ms`);
 }
 
 /**
@@ -81,7 +90,8 @@ async function untilCapturing(file: string, port: number, timeoutMs: number): Pr
  */
 async function untilFlushed(file: string, port: number, timeoutMs: number): Promise<void> {
   const before = existsSync(file) ? statSync(file).size : 0;
-  if (!(await knockUntilGrown(file, port, before, timeoutMs))) throw new Error(`tcpdump wrote nothing more within ${timeoutMs} ms`);
+  if (!(await knockUntilGrown(file, port, before, timeoutMs)))
+    throw new Error(`tcpdump wrote nothing more within ${timeoutMs} ms`);
 }
 
 async function knockUntilGrown(file: string, port: number, size: number, timeoutMs: number): Promise<boolean> {
@@ -109,4 +119,3 @@ function stopProcess(child: ChildProcess): Promise<void> {
     setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
   });
 }
-

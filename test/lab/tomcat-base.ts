@@ -8,7 +8,13 @@ import { TOMCAT_STOCK_CONF } from './packages.js';
 import { webappSourceDir } from './repo-root.js';
 
 /** Conf files catalina needs besides server.xml: default servlets and MIME types, class loaders, logging. */
-const STOCK_CONF_FILES = ['web.xml', 'catalina.properties', 'context.xml', 'logging.properties', 'jaspic-providers.xml'];
+const STOCK_CONF_FILES = [
+  'web.xml',
+  'catalina.properties',
+  'context.xml',
+  'logging.properties',
+  'jaspic-providers.xml',
+];
 
 export interface TomcatPorts {
   ajp: number;
@@ -58,12 +64,14 @@ export function serverXml(route: TomcatName, ports: TomcatPorts, secret: string)
  * copied with its timestamps, so Jasper only recompiles what changed); conf/, webapps/, logs/ and temp/ start fresh.
  */
 export function prepareTomcatBase(layout: TomcatLayout, route: TomcatName, config: LabConfig): void {
-  for (const dir of ['conf', 'webapps', 'logs', 'temp']) rmSync(join(layout.base, dir), { recursive: true, force: true });
+  for (const dir of ['conf', 'webapps', 'logs', 'temp'])
+    rmSync(join(layout.base, dir), { recursive: true, force: true });
   for (const dir of ['conf', 'webapps', 'logs', 'temp', 'work']) mkdirSync(join(layout.base, dir), { recursive: true });
   for (const file of STOCK_CONF_FILES) {
     const source = join(TOMCAT_STOCK_CONF, file);
     if (existsSync(source)) copyFileSync(source, join(layout.base, 'conf', file));
-    else if (file === 'web.xml' || file === 'catalina.properties') throw new Error(`lab: missing ${source}; run: npm run lab -- install`);
+    else if (file === 'web.xml' || file === 'catalina.properties')
+      throw new Error(`lab: missing ${source}; run: npm run lab -- install`);
   }
   writeFileSync(layout.serverXml, serverXml(route, tomcatPorts(config, route), config.secret));
   cpSync(webappSourceDir(), layout.webappDir, { recursive: true, preserveTimestamps: true });

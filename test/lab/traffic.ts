@@ -36,12 +36,20 @@ const AJP_FRONT_ENDS: FrontEndName[] = ['jk', 'proxyAjp', 'jkSecret', 'proxyAjpS
  * The mix, once through each target: by default every AJP front end of the lab; `targets` names
  * others (e.g. `[{ frontEnd: 'jkTap', baseUrl: 'http://127.0.0.1:' + lab.ports.httpdJkTap }]`).
  */
-export async function driveMixedTraffic(lab: LabState, targets?: readonly { frontEnd: TrafficFrontEnd; baseUrl: string }[]): Promise<SentRequest[]> {
+export async function driveMixedTraffic(
+  lab: LabState,
+  targets?: readonly { frontEnd: TrafficFrontEnd; baseUrl: string }[],
+): Promise<SentRequest[]> {
   const sent: SentRequest[] = [];
   const longValue = 'v'.repeat(300); // past tshark's 240-byte display limit
   const bigBody = Buffer.alloc(20_000, 'b'); // three request body packets
-  for (const { frontEnd, baseUrl: base } of targets ?? AJP_FRONT_ENDS.map((f) => ({ frontEnd: f, baseUrl: lab.frontends[f].baseUrl }))) {
-    const go = async (method: string, path: string, opts: Parameters<typeof httpRequest>[1] = {}): Promise<HttpResult> => {
+  for (const { frontEnd, baseUrl: base } of targets ??
+    AJP_FRONT_ENDS.map((f) => ({ frontEnd: f, baseUrl: lab.frontends[f].baseUrl }))) {
+    const go = async (
+      method: string,
+      path: string,
+      opts: Parameters<typeof httpRequest>[1] = {},
+    ): Promise<HttpResult> => {
       const res = await httpRequest(base + path, { method, ...opts });
       const body = opts.body === undefined ? Buffer.alloc(0) : Buffer.concat([opts.body].flat());
       sent.push({
@@ -71,13 +79,19 @@ export async function driveMixedTraffic(lab: LabState, targets?: readonly { fron
     });
     await go('POST', lab.paths.echo, { headers: [['Content-Type', 'text/plain']], body: Buffer.from('hello=world') });
     await go('POST', lab.paths.echo, { headers: [['Content-Type', 'application/octet-stream']], body: bigBody });
-    await go('POST', lab.paths.echo, { headers: [['Content-Type', 'text/plain']], body: [Buffer.from('chunk-one;'), Buffer.from('chunk-two')] });
+    await go('POST', lab.paths.echo, {
+      headers: [['Content-Type', 'text/plain']],
+      body: [Buffer.from('chunk-one;'), Buffer.from('chunk-two')],
+    });
     await go('PATCH', lab.paths.echo, { body: Buffer.from('{"op":"x"}') });
     await go('HEAD', lab.paths.echo);
     await go('GET', `${lab.paths.status}?code=302`);
     await go('GET', `${lab.paths.status}?code=204`);
     const session = await go('GET', lab.paths.session);
-    const cookie = [session.headers['set-cookie']].flat().find((c) => c?.startsWith('JSESSIONID='))?.split(';')[0];
+    const cookie = [session.headers['set-cookie']]
+      .flat()
+      .find((c) => c?.startsWith('JSESSIONID='))
+      ?.split(';')[0];
     if (cookie !== undefined) await go('GET', lab.paths.session, { headers: [['Cookie', cookie]] });
     await go('GET', `${lab.paths.large}?size=20000`);
   }
@@ -91,7 +105,8 @@ export async function driveMixedTraffic(lab: LabState, targets?: readonly { fron
  */
 export function traceMismatches(exchanges: readonly ExchangeEvent[], sent: readonly SentRequest[]): string[] {
   const diffs: string[] = [];
-  if (exchanges.length !== sent.length) diffs.push(`${exchanges.length} exchanges in the trace for ${sent.length} requests sent`);
+  if (exchanges.length !== sent.length)
+    diffs.push(`${exchanges.length} exchanges in the trace for ${sent.length} requests sent`);
   const ordered = [...exchanges].sort((a, b) => a.t - b.t);
   sent.forEach((s, i) => {
     const x = ordered[i];
@@ -105,7 +120,9 @@ export function traceMismatches(exchanges: readonly ExchangeEvent[], sent: reado
       requestSha256: x.request.body.sha256,
       requestLength: x.request.body.length,
       // httpd sends no body for HEAD; Tomcat may still have produced one, which the trace keeps.
-      ...(s.method === 'HEAD' ? {} : { responseSha256: x.response.body.sha256, responseLength: x.response.body.length }),
+      ...(s.method === 'HEAD'
+        ? {}
+        : { responseSha256: x.response.body.sha256, responseLength: x.response.body.length }),
     };
     const want = {
       method: s.method,
@@ -117,7 +134,10 @@ export function traceMismatches(exchanges: readonly ExchangeEvent[], sent: reado
       ...(s.method === 'HEAD' ? {} : { responseSha256: s.responseSha256, responseLength: s.responseLength }),
     };
     for (const k of Object.keys(want) as (keyof typeof want)[]) {
-      if (got[k] !== want[k]) diffs.push(`request ${i} (${s.frontEnd} ${s.method} ${s.path}): ${k} is ${JSON.stringify(got[k])}, expected ${JSON.stringify(want[k])}`);
+      if (got[k] !== want[k])
+        diffs.push(
+          `request ${i} (${s.frontEnd} ${s.method} ${s.path}): ${k} is ${JSON.stringify(got[k])}, expected ${JSON.stringify(want[k])}`,
+        );
     }
   });
   return diffs;

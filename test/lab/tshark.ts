@@ -37,7 +37,11 @@ function directionOf(srcPort: number, ajpPorts: number[]): Direction {
 
 export async function tsharkSegments(file: string, ajpPorts: number[]): Promise<Segment[]> {
   const fields = ['frame.number', 'tcp.stream', 'tcp.srcport', 'tcp.seq_raw', 'tcp.flags.syn', 'tcp.payload'];
-  const { stdout } = await run('tshark', ['-r', file, '-Y', 'tcp', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { maxBuffer: 512 * 1024 * 1024 });
+  const { stdout } = await run(
+    'tshark',
+    ['-r', file, '-Y', 'tcp', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])],
+    { maxBuffer: 512 * 1024 * 1024 },
+  );
   return stdout
     .split('\n')
     .filter((l) => l.length > 0)
@@ -70,7 +74,9 @@ export async function tsharkAjpPdus(file: string, ajpPorts: number[]): Promise<T
     const tcp = p._source.layers.tcp ?? {};
     const stream = Number(first(tcp['tcp.stream']));
     const direction = directionOf(Number(first(tcp['tcp.srcport'])), ajpPorts);
-    const frame = Number(first((p._source.layers as Record<string, Record<string, unknown>>).frame?.['frame.number'] ?? -1));
+    const frame = Number(
+      first((p._source.layers as Record<string, Record<string, unknown>>).frame?.['frame.number'] ?? -1),
+    );
     const layers = p._source.layers.ajp13;
     for (const layer of Array.isArray(layers) ? layers : layers === undefined ? [] : [layers]) {
       pdus.push({ stream, direction, frame, fields: flatten(layer) });

@@ -30,7 +30,10 @@ const WARM_PATHS = ['echo.jsp', 'large.jsp?size=1', 'slow.jsp?ms=0', 'session.js
 class StartError extends Error {}
 
 function sameConfig(a: LabConfig, b: LabConfig): boolean {
-  return JSON.stringify({ ...a, keepOnFailure: false, startTimeoutMs: 0 }) === JSON.stringify({ ...b, keepOnFailure: false, startTimeoutMs: 0 });
+  return (
+    JSON.stringify({ ...a, keepOnFailure: false, startTimeoutMs: 0 }) ===
+    JSON.stringify({ ...b, keepOnFailure: false, startTimeoutMs: 0 })
+  );
 }
 
 async function checkPortsFree(config: LabConfig): Promise<void> {
@@ -86,7 +89,9 @@ async function waitForPorts(items: Waited[], deadline: number, log: (line: strin
         pending.delete(item);
         log(`lab: ${item.component} answers on ${item.ports.join(', ')}`);
       } else if (!item.alive()) {
-        throw new StartError(`lab: ${item.component} exited during startup\n${item.logs.map((f) => tail(f)).join('\n')}`);
+        throw new StartError(
+          `lab: ${item.component} exited during startup\n${item.logs.map((f) => tail(f)).join('\n')}`,
+        );
       }
     }
     if (pending.size === 0) break;
@@ -112,7 +117,9 @@ async function getUntilOk(port: number, path: string, deadline: number, what: st
     }
     await sleep(300);
   }
-  throw new StartError(`lab: ${what} GET ${path} never answered 200 (last: ${last})\n${logs.map((f) => tail(f)).join('\n')}`);
+  throw new StartError(
+    `lab: ${what} GET ${path} never answered 200 (last: ${last})\n${logs.map((f) => tail(f)).join('\n')}`,
+  );
 }
 
 async function start(config: LabConfig, log: (line: string) => void): Promise<LabState> {
@@ -144,7 +151,12 @@ async function start(config: LabConfig, log: (line: string) => void): Promise<La
     [
       ...TOMCATS.map((name): Waited => {
         const t = state.tomcats[name];
-        return { component: name, alive: alive(t.pid), logs: tomcatLogs(layout, name), ports: [t.ajpPort, t.ajpSecretPort, t.httpPort] };
+        return {
+          component: name,
+          alive: alive(t.pid),
+          logs: tomcatLogs(layout, name),
+          ports: [t.ajpPort, t.ajpSecretPort, t.httpPort],
+        };
       }),
       {
         component: 'httpd',
@@ -162,7 +174,13 @@ async function start(config: LabConfig, log: (line: string) => void): Promise<La
   await Promise.all(
     TOMCATS.map(async (name) => {
       for (const path of WARM_PATHS) {
-        await getUntilOk(state.tomcats[name].httpPort, `${state.contextPath}/${path}`, deadline, name, tomcatLogs(layout, name));
+        await getUntilOk(
+          state.tomcats[name].httpPort,
+          `${state.contextPath}/${path}`,
+          deadline,
+          name,
+          tomcatLogs(layout, name),
+        );
       }
     }),
   );

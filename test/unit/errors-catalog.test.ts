@@ -21,7 +21,16 @@ describe('error catalogs and their docs', () => {
     ['decode.md', Object.keys(AJP_ERROR_CODES)],
     ['import.md', Object.keys(CAPTURE_ERROR_CODES)],
     ['record.md', Object.keys(TAP_ERROR_CODES)],
-    ['trace-format.md', ['TRACE_ERR_NOT_A_TRACE', 'TRACE_ERR_NEWER_VERSION', 'TRACE_ERR_BAD_LINE', 'TRACE_ERR_LINE_TOO_LONG', 'TRACE_ERR_EMPTY']],
+    [
+      'trace-format.md',
+      [
+        'TRACE_ERR_NOT_A_TRACE',
+        'TRACE_ERR_NEWER_VERSION',
+        'TRACE_ERR_BAD_LINE',
+        'TRACE_ERR_LINE_TOO_LONG',
+        'TRACE_ERR_EMPTY',
+      ],
+    ],
   ])('%s documents its catalog', (file, codes) => {
     const text = doc(file);
     for (const code of codes) expect(text, `${code} in docs/${file}`).toContain(code);
@@ -37,13 +46,20 @@ describe('reportFailure: the one place a failure becomes an exit code', () => {
 
   it('a UsageError is exit 2, a RuntimeError exit 3, each one line without a stack', () => {
     expect(capture(new UsageError('--x takes a number'))).toEqual({ code: 2, out: 'ajpbench: --x takes a number\n' });
-    expect(capture(new RuntimeError('cannot read f: no such file', 'AJPBENCH_ERR_INPUT'))).toEqual({ code: 3, out: 'ajpbench: cannot read f: no such file\n' });
+    expect(capture(new RuntimeError('cannot read f: no such file', 'AJPBENCH_ERR_INPUT'))).toEqual({
+      code: 3,
+      out: 'ajpbench: cannot read f: no such file\n',
+    });
   });
 
   it("a RangeError (Node's own ERR_OUT_OF_RANGE too) is not a usage error: it is a bug, exit 3", () => {
-    const r = capture(Object.assign(new RangeError('The value of "offset" is out of range'), { code: 'ERR_OUT_OF_RANGE' }));
+    const r = capture(
+      Object.assign(new RangeError('The value of "offset" is out of range'), { code: 'ERR_OUT_OF_RANGE' }),
+    );
     expect(r.code).toBe(3);
-    expect(r.out).toMatch(/^ajpbench: internal error: RangeError: The value of "offset" is out of range \(run with --debug/);
+    expect(r.out).toMatch(
+      /^ajpbench: internal error: RangeError: The value of "offset" is out of range \(run with --debug/,
+    );
     expect(r.out.split('\n')).toHaveLength(2);
   });
 

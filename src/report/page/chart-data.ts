@@ -48,7 +48,8 @@ export function segmentsFor(run: HtmlRun, compareRounds: number | null): HtmlSeg
   const given = run.segments;
   if (given !== undefined && given.length > 0 && given.reduce((s, g) => s + g.seconds, 0) === seconds) return given;
   const n = compareRounds ?? 1;
-  if (n > 1 && seconds % n === 0) return Array.from({ length: n }, () => ({ seconds: seconds / n, measuredMs: r.measuredMs / n }));
+  if (n > 1 && seconds % n === 0)
+    return Array.from({ length: n }, () => ({ seconds: seconds / n, measuredMs: r.measuredMs / n }));
   return [{ seconds, measuredMs: r.measuredMs }];
 }
 
@@ -115,7 +116,9 @@ function timeData(input: HtmlReportInput): TimeData | null {
   if (!input.runs.some((r) => r.report.throughput.series.length > 0)) return null;
   const c = input.compare;
   const compareNames = new Set(c?.targets.map((t) => t.name) ?? []);
-  const segments = input.runs.map((run) => segmentsFor(run, c !== undefined && compareNames.has(run.name) ? roundsOf(run, c.rounds) : null));
+  const segments = input.runs.map((run) =>
+    segmentsFor(run, c !== undefined && compareNames.has(run.name) ? roundsOf(run, c.rounds) : null),
+  );
   const runs = input.runs.map((run, i) => runSeries(run.report, segments[i] ?? []));
   return { runs, endToEnd: segments.some((s) => s.length > 1), hasP99: runs.some((r) => r.p99 !== null) };
 }

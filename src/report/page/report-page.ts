@@ -17,7 +17,18 @@
  */
 import type { CategoryLabels, CompareData, FairnessData, PageData, RunSeries, SweepData } from './page-data.js';
 
-const COLORS = ['#1f6feb', '#d1495b', '#2a9d8f', '#e9a03b', '#7b61ff', '#6c757d', '#00798c', '#edae49', '#8d6a9f', '#3d405b'];
+const COLORS = [
+  '#1f6feb',
+  '#d1495b',
+  '#2a9d8f',
+  '#e9a03b',
+  '#7b61ff',
+  '#6c757d',
+  '#00798c',
+  '#edae49',
+  '#8d6a9f',
+  '#3d405b',
+];
 const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 /** Ticks for a seconds axis: whole, readable steps. */
 const SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
@@ -153,7 +164,8 @@ function fitLabel(s: string, px: number): string {
     lines = wrap(breakable(s, after), px);
     if (lines.length <= MAX_LINES && lines.every((l) => textWidth(l) <= px)) break;
   }
-  const kept = lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES - 1), lines.slice(MAX_LINES - 1).join('')] : lines;
+  const kept =
+    lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES - 1), lines.slice(MAX_LINES - 1).join('')] : lines;
   return kept.map((l) => ellipsize(l, px)).join('\n');
 }
 
@@ -180,8 +192,12 @@ function categoryAxis(chartId: string, labels: CategoryLabels, title: string): u
     splits: () => labels.short.map((_, i) => i),
     values: (u, splits) => {
       const slot = u.bbox.width / devicePixelRatio / Math.max(1, labels.short.length) - 8;
-      const shown = splits.map((v) => (Number.isInteger(v) && labels.short[v] !== undefined ? fitLabel(labels.short[v], slot) : ''));
-      document.getElementById(chartId)?.setAttribute('data-axis-labels', JSON.stringify({ slot, font: AXIS_FONT, labels: shown }));
+      const shown = splits.map((v) =>
+        Number.isInteger(v) && labels.short[v] !== undefined ? fitLabel(labels.short[v], slot) : '',
+      );
+      document
+        .getElementById(chartId)
+        ?.setAttribute('data-axis-labels', JSON.stringify({ slot, font: AXIS_FONT, labels: shown }));
       return shown;
     },
   };
@@ -212,8 +228,19 @@ function latencyCurve(d: PageData): void {
   xs.forEach((x, i) => {
     if (Math.abs(Math.log10(x) - 2) < Math.abs(Math.log10(xs[at] ?? 1) - 2)) at = i;
   });
-  const series: uPlot.Series[] = [{ label: 'percentile', value: (_u, v, _s, idx) => pctLabel(idx === null ? (xs[at] ?? 1) : v) }];
-  d.names.forEach((n, i) => series.push({ label: n, stroke: color(i), width: 2, points: { show: false }, spanGaps: false, value: legendAt(fmtMs, at) }));
+  const series: uPlot.Series[] = [
+    { label: 'percentile', value: (_u, v, _s, idx) => pctLabel(idx === null ? (xs[at] ?? 1) : v) },
+  ];
+  d.names.forEach((n, i) =>
+    series.push({
+      label: n,
+      stroke: color(i),
+      width: 2,
+      points: { show: false },
+      spanGaps: false,
+      value: legendAt(fmtMs, at),
+    }),
+  );
   make(
     'chart-latency',
     {
@@ -239,7 +266,10 @@ function latencyCurve(d: PageData): void {
 }
 
 function timeAxis(endToEnd: boolean): uPlot.Axis {
-  return { label: endToEnd ? 'seconds after the warmup (rounds end to end, a gap between them)' : 'seconds after the warmup', incrs: SECONDS };
+  return {
+    label: endToEnd ? 'seconds after the warmup (rounds end to end, a gap between them)' : 'seconds after the warmup',
+    incrs: SECONDS,
+  };
 }
 
 function overTime(d: PageData): void {
@@ -252,8 +282,19 @@ function overTime(d: PageData): void {
   const tables: uPlot.AlignedData[] = [];
   t.runs.forEach((r: RunSeries, i) => {
     const name = d.names[i] ?? `run ${i + 1}`;
-    series.push({ label: `${name} responses/s`, stroke: color(i), width: 2, value: legend(fmtRate, `${fmtRate(r.summary.responsesPerSecond)} avg`) });
-    series.push({ label: `${name} errors/s`, stroke: color(i), width: 1, dash: [4, 4], value: legend(fmtRate, `${fmtRate(r.summary.errorsPerSecond)} avg`) });
+    series.push({
+      label: `${name} responses/s`,
+      stroke: color(i),
+      width: 2,
+      value: legend(fmtRate, `${fmtRate(r.summary.responsesPerSecond)} avg`),
+    });
+    series.push({
+      label: `${name} errors/s`,
+      stroke: color(i),
+      width: 1,
+      dash: [4, 4],
+      value: legend(fmtRate, `${fmtRate(r.summary.errorsPerSecond)} avg`),
+    });
     tables.push([r.x, r.responses, r.errors]);
   });
   make(
@@ -270,7 +311,8 @@ function overTime(d: PageData): void {
   if (!t.hasP99) {
     if (lat !== null) {
       const p = document.createElement('p');
-      p.innerHTML = '<small>Latency over time: these results carry no per-second latency (only per-second counts).</small>';
+      p.innerHTML =
+        '<small>Latency over time: these results carry no per-second latency (only per-second counts).</small>';
       lat.replaceChildren(p);
     }
     return;
@@ -278,7 +320,12 @@ function overTime(d: PageData): void {
   const ls: uPlot.Series[] = [{ label: 'second', value: idleX }];
   const lt: uPlot.AlignedData[] = [];
   t.runs.forEach((r, i) => {
-    ls.push({ label: `${d.names[i] ?? `run ${i + 1}`} p99`, stroke: color(i), width: 2, value: legend(fmtMs, r.summary.p99Ms === null ? '–' : fmtMs(r.summary.p99Ms)) });
+    ls.push({
+      label: `${d.names[i] ?? `run ${i + 1}`} p99`,
+      stroke: color(i),
+      width: 2,
+      value: legend(fmtMs, r.summary.p99Ms === null ? '–' : fmtMs(r.summary.p99Ms)),
+    });
     lt.push([r.x, r.p99 ?? r.x.map(() => null)]);
   });
   make(
@@ -297,7 +344,14 @@ function fairness(f: FairnessData): void {
   const at = f.focus;
   const series: uPlot.Series[] = [
     { label: 'worker', value: categoryLegend(f.workers, at) },
-    { label: 'measured %', fill: 'rgba(31,111,235,0.55)', stroke: '#1f6feb', paths: barPaths(), points: { show: false }, value: legendAt(fmtPct, at) },
+    {
+      label: 'measured %',
+      fill: 'rgba(31,111,235,0.55)',
+      stroke: '#1f6feb',
+      paths: barPaths(),
+      points: { show: false },
+      value: legendAt(fmtPct, at),
+    },
     marks('expected %', '#d1495b', 14, '#fff', legendAt(fmtPct, at)),
   ];
   const data: uPlot.AlignedData = [f.workers.names.map((_, i) => i), f.observed, f.expected];
@@ -309,7 +363,10 @@ function fairness(f: FairnessData): void {
     'chart-fairness',
     {
       title: 'Share per worker: measured (bars) and expected (circles)',
-      scales: { x: categoryScale(f.workers.names.length), y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, 10)] } },
+      scales: {
+        x: categoryScale(f.workers.names.length),
+        y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, 10)] },
+      },
       axes: [categoryAxis('chart-fairness', f.workers, 'worker'), { label: '% of requests', size: 60 }],
       series,
     },
@@ -328,7 +385,14 @@ function compare(c: CompareData): void {
       axes: [categoryAxis('chart-compare-rps', c.targets, 'target'), { label: 'responses/s', size: 60 }],
       series: [
         { label: 'target', value: categoryLegend(c.targets, 0) },
-        { label: 'responses/s', fill: 'rgba(31,111,235,0.55)', stroke: '#1f6feb', paths: barPaths(), points: { show: false }, value: legendAt(fmtRate, 0) },
+        {
+          label: 'responses/s',
+          fill: 'rgba(31,111,235,0.55)',
+          stroke: '#1f6feb',
+          paths: barPaths(),
+          points: { show: false },
+          value: legendAt(fmtRate, 0),
+        },
         marks('round min', '#1d2330', 7, '#1d2330', legendAt(fmtRate, 0)),
         marks('round max', '#1d2330', 7, '#1d2330', legendAt(fmtRate, 0)),
       ],
@@ -343,7 +407,14 @@ function compare(c: CompareData): void {
       axes: [categoryAxis('chart-compare-latency', c.targets, 'target'), { label: 'ms', size: 60 }],
       series: [
         { label: 'target', value: categoryLegend(c.targets, 0) },
-        { label: 'p99', fill: 'rgba(209,73,91,0.55)', stroke: '#d1495b', paths: barPaths(), points: { show: false }, value: legendAt(fmtMs, 0) },
+        {
+          label: 'p99',
+          fill: 'rgba(209,73,91,0.55)',
+          stroke: '#d1495b',
+          paths: barPaths(),
+          points: { show: false },
+          value: legendAt(fmtMs, 0),
+        },
         marks('p50', '#1f6feb', 10, '#fff', legendAt(fmtMs, 0)),
       ],
     },
@@ -388,8 +459,22 @@ function sweep(s: SweepData): void {
       ],
       series: [
         { label: s.loadKind, value: legendAt(String, at, knee === null ? 'last: ' : 'knee: ') },
-        { label: 'responses/s', scale: 'rps', stroke: '#1f6feb', width: 2, points: { show: true, size: 7 }, value: legendAt(fmtRate, at) },
-        { label: 'p99', scale: 'ms', stroke: '#d1495b', width: 2, points: { show: true, size: 7 }, value: legendAt(fmtMs, at) },
+        {
+          label: 'responses/s',
+          scale: 'rps',
+          stroke: '#1f6feb',
+          width: 2,
+          points: { show: true, size: 7 },
+          value: legendAt(fmtRate, at),
+        },
+        {
+          label: 'p99',
+          scale: 'ms',
+          stroke: '#d1495b',
+          width: 2,
+          points: { show: true, size: 7 },
+          value: legendAt(fmtMs, at),
+        },
       ],
       hooks: { draw: [drawKnee] },
     },

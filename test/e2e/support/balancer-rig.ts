@@ -106,9 +106,19 @@ function workers(backends: Backend[], sites: JkVhost[]): string {
       // One member per site and backend, named after the route, as the lab does (route = jvmRoute).
       const m = `${s.name}_${b.route}`;
       members.push(m);
-      lines.push(`worker.${m}.type=ajp13`, `worker.${m}.host=127.0.0.1`, `worker.${m}.port=${b.ajpPort}`, `worker.${m}.route=${b.route}`, `worker.${m}.lbfactor=${s.weights[i] ?? 1}`);
+      lines.push(
+        `worker.${m}.type=ajp13`,
+        `worker.${m}.host=127.0.0.1`,
+        `worker.${m}.port=${b.ajpPort}`,
+        `worker.${m}.route=${b.route}`,
+        `worker.${m}.lbfactor=${s.weights[i] ?? 1}`,
+      );
     });
-    lines.push(`worker.lb_${s.name}.type=lb`, `worker.lb_${s.name}.balance_workers=${members.join(',')}`, `worker.lb_${s.name}.sticky_session=true`);
+    lines.push(
+      `worker.lb_${s.name}.type=lb`,
+      `worker.lb_${s.name}.balance_workers=${members.join(',')}`,
+      `worker.lb_${s.name}.sticky_session=true`,
+    );
   }
   lines.push('worker.jkstatus.type=status', 'worker.jkstatus.read_only=false', '');
   return lines.join('\n');
@@ -157,12 +167,19 @@ export async function startRig(o: RigOptions): Promise<Rig> {
         ...httpdSites.map((s) => {
           const port = ports.get(s.name) ?? 0;
           let body: string[];
-          if (s.kind === 'jk') body = [`  JkMount /* lb_${s.name}`, ...(s.status === true ? ['  JkMount /jkstatus jkstatus', '  JkMount /jkstatus/* jkstatus'] : [])];
+          if (s.kind === 'jk')
+            body = [
+              `  JkMount /* lb_${s.name}`,
+              ...(s.status === true ? ['  JkMount /jkstatus jkstatus', '  JkMount /jkstatus/* jkstatus'] : []),
+            ];
           else {
             const scheme = s.kind === 'proxy-ajp' ? 'ajp' : 'http';
             body = [
               `  <Proxy "balancer://${s.name}">`,
-              ...o.backends.map((b, i) => `    BalancerMember "${scheme}://127.0.0.1:${s.kind === 'proxy-ajp' ? b.ajpPort : b.httpPort}" route=${b.route} loadfactor=${s.weights[i] ?? 1}`),
+              ...o.backends.map(
+                (b, i) =>
+                  `    BalancerMember "${scheme}://127.0.0.1:${s.kind === 'proxy-ajp' ? b.ajpPort : b.httpPort}" route=${b.route} loadfactor=${s.weights[i] ?? 1}`,
+              ),
               '    ProxySet lbmethod=byrequests stickysession=JSESSIONID|jsessionid',
               '  </Proxy>',
               `  ProxyPass "/" "balancer://${s.name}/"`,
@@ -261,4 +278,3 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     },
   };
 }
-

@@ -14,13 +14,26 @@ export function chromiumPath(): string | undefined {
   return CHROMIUM_CANDIDATES.find((p) => existsSync(p));
 }
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export async function withChromium<T>(fn: (ctx: BrowserContext) => Promise<T>): Promise<T> {
   const executablePath = chromiumPath();
   if (executablePath === undefined) throw new Error('chromium is not installed (npm run lab -- install installs it)');
   const profile = mkdtempSync(join(tmpdir(), 'ajpbench-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, timeout: 60_000 });
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+    timeout: 60_000,
+  });
   try {
     return await fn(ctx);
   } finally {

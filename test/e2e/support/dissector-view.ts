@@ -27,7 +27,8 @@ export function expectedFields(msg: AjpMessage, payloadLength: number, magic: st
   const f: DissectorFields = {};
   const add = (k: string, v: string | number | boolean | null): void => {
     // tshark shows string bytes as UTF-8 text where they are valid UTF-8.
-    const text = v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : typeof v === 'string' ? utf8View(v) : String(v);
+    const text =
+      v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : typeof v === 'string' ? utf8View(v) : String(v);
     (f[`ajp13.${k}`] ??= []).push(text);
   };
   add('magic', magic);
@@ -96,8 +97,13 @@ export function fieldDifferences(expected: DissectorFields, actual: DissectorFie
     }
     want.forEach((w, i) => {
       const g = got[i] as string;
-      const same = w === g || (w.length > TSHARK_STRING_LIMIT && g.length >= TSHARK_STRING_LIMIT / 2 && w.startsWith(g.replace(/…$/, '')));
-      if (!same) diffs.push(`${k}[${i}]: expected ${JSON.stringify(w.slice(0, 80))}, tshark showed ${JSON.stringify(g.slice(0, 80))}`);
+      const same =
+        w === g ||
+        (w.length > TSHARK_STRING_LIMIT && g.length >= TSHARK_STRING_LIMIT / 2 && w.startsWith(g.replace(/…$/, '')));
+      if (!same)
+        diffs.push(
+          `${k}[${i}]: expected ${JSON.stringify(w.slice(0, 80))}, tshark showed ${JSON.stringify(g.slice(0, 80))}`,
+        );
     });
   }
   return diffs;

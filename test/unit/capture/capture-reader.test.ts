@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCapture, readCaptureBatches } from '../../../src/capture/capture-reader.js';
-import { CaptureFormatError, type CapturedPacket, type CaptureIssue, type ReadCaptureOptions } from '../../../src/capture/capture-types.js';
+import {
+  CaptureFormatError,
+  type CapturedPacket,
+  type CaptureIssue,
+  type ReadCaptureOptions,
+} from '../../../src/capture/capture-types.js';
 import { decodeTcpSegment, isSkipReason } from '../../../src/capture/packet-decoder.js';
 import { timestampConverter } from '../../../src/capture/pcapng-timestamp.js';
 import {
@@ -34,12 +39,18 @@ interface Outcome {
   error?: unknown;
 }
 
-const plain = (p: CapturedPacket): Plain => ({ timestampUs: p.timestampUs, linkType: p.linkType, data: p.data.toString('hex'), originalLength: p.originalLength });
+const plain = (p: CapturedPacket): Plain => ({
+  timestampUs: p.timestampUs,
+  linkType: p.linkType,
+  data: p.data.toString('hex'),
+  originalLength: p.originalLength,
+});
 
 async function collect(input: NodeJS.ReadableStream | string, opts: ReadCaptureOptions = {}): Promise<Outcome> {
   const out: Outcome = { packets: [], issues: [] };
   try {
-    for await (const p of readCapture(input, { ...opts, onIssue: (i) => out.issues.push(i) })) out.packets.push(plain(p));
+    for await (const p of readCapture(input, { ...opts, onIssue: (i) => out.issues.push(i) }))
+      out.packets.push(plain(p));
   } catch (err) {
     out.error = err;
   }
@@ -58,7 +69,10 @@ function expectCode(o: Outcome, code: string): void {
 
 const T0 = 1_763_900_000_000_000; // µs
 
-function records(n: number, frameFor = (i: number): Buffer => tcpFrame({ seq: 1000 + i, payload: Buffer.alloc(i * 37, i) })): RecordSpec[] {
+function records(
+  n: number,
+  frameFor = (i: number): Buffer => tcpFrame({ seq: 1000 + i, payload: Buffer.alloc(i * 37, i) }),
+): RecordSpec[] {
   return Array.from({ length: n }, (_, i) => ({ timestampUs: T0 + i * 1_234_567, data: frameFor(i) }));
 }
 
@@ -126,7 +140,8 @@ describe.each(CLASSIC)('readCapture: classic pcap ($classicPcap)', (opts) => {
 const ETH = LINKTYPE.ETHERNET;
 
 function ngSections(): { sections: PcapngSectionSpec[]; want: Plain[] } {
-  const f = (i: number, linkType: number, ipVersion: 4 | 6 = 4): Buffer => tcpFrame({ ipVersion, seq: i, payload: Buffer.alloc(i * 13, i) }, { linkType });
+  const f = (i: number, linkType: number, ipVersion: 4 | 6 = 4): Buffer =>
+    tcpFrame({ ipVersion, seq: i, payload: Buffer.alloc(i * 13, i) }, { linkType });
   const sections: PcapngSectionSpec[] = [
     {
       byteOrder: 'le',
@@ -158,9 +173,18 @@ function ngSections(): { sections: PcapngSectionSpec[]; want: Plain[] } {
         { kind: 'spb', data: f(10, LINKTYPE.IPV6, 6) },
       ],
     },
-    { byteOrder: 'le', interfaces: [{ linkType: ETH }], blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0 + 11, data: f(11, ETH) }] },
+    {
+      byteOrder: 'le',
+      interfaces: [{ linkType: ETH }],
+      blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0 + 11, data: f(11, ETH) }],
+    },
   ];
-  const p = (timestampUs: number, linkType: number, data: Buffer, cap = data.length): Plain => ({ timestampUs, linkType, data: data.subarray(0, cap).toString('hex'), originalLength: data.length });
+  const p = (timestampUs: number, linkType: number, data: Buffer, cap = data.length): Plain => ({
+    timestampUs,
+    linkType,
+    data: data.subarray(0, cap).toString('hex'),
+    originalLength: data.length,
+  });
   const want = [
     p(T0 + 1, ETH, f(1, ETH)),
     p(T0 + 2, LINKTYPE.LINUX_SLL2, f(20, LINKTYPE.LINUX_SLL2, 6), 90),
@@ -191,11 +215,23 @@ describe('readCapture: pcapng', () => {
       const exp = tsresol & 0x7f;
       // Now in ns (~2^61 units) does not fit a double; finer units do not even fit 64 bits, so
       // those get a time near the epoch.
-      const ts = (tsresol & 0x80) === 0 ? (exp <= 9 ? 1_763_900_123_456_789 : 123_456_789) : exp <= 30 ? 1_763_900_123_456_789 : 123_456_789;
+      const ts =
+        (tsresol & 0x80) === 0
+          ? exp <= 9
+            ? 1_763_900_123_456_789
+            : 123_456_789
+          : exp <= 30
+            ? 1_763_900_123_456_789
+            : 123_456_789;
       // Timestamps the resolution can hold exactly: whole units.
       const unitUs = (tsresol & 0x80) === 0 ? (exp >= 6 ? 1 : 10 ** (6 - exp)) : exp >= 6 ? 15625 : 10 ** 6 / 2 ** exp;
       const timestampUs = Math.floor(ts / unitUs) * unitUs;
-      const bytes = writePcapng([{ interfaces: [{ linkType: 1, tsresol }], blocks: [{ kind: 'epb', interfaceId: 0, timestampUs, data: tcpFrame({}) }] }]);
+      const bytes = writePcapng([
+        {
+          interfaces: [{ linkType: 1, tsresol }],
+          blocks: [{ kind: 'epb', interfaceId: 0, timestampUs, data: tcpFrame({}) }],
+        },
+      ]);
       const o = await read(bytes);
       expect([tsresol, o.packets[0]?.timestampUs]).toEqual([tsresol, timestampUs]);
     }
@@ -204,20 +240,35 @@ describe('readCapture: pcapng', () => {
   it('converts any 64-bit count exactly (rounded down), as BigInt arithmetic does', () => {
     const resolutions = [...Array.from({ length: 16 }, (_, e) => e), ...Array.from({ length: 41 }, (_, e) => 0x80 | e)];
     fc.assert(
-      fc.property(fc.constantFrom(...resolutions), fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), (tsresol, high, low) => {
-        const ticks = (BigInt(high) << 32n) | BigInt(low);
-        const exp = BigInt(tsresol & 0x7f);
-        const us = (tsresol & 0x80) === 0 ? (exp >= 6n ? ticks / 10n ** (exp - 6n) : ticks * 10n ** (6n - exp)) : (ticks * 1_000_000n) >> exp;
-        fc.pre(us < 2n ** 53n); // beyond that no double holds it anyway
-        expect(timestampConverter(tsresol, 0)(high, low)).toBe(Number(us));
-      }),
+      fc.property(
+        fc.constantFrom(...resolutions),
+        fc.nat({ max: 0xffffffff }),
+        fc.nat({ max: 0xffffffff }),
+        (tsresol, high, low) => {
+          const ticks = (BigInt(high) << 32n) | BigInt(low);
+          const exp = BigInt(tsresol & 0x7f);
+          const us =
+            (tsresol & 0x80) === 0
+              ? exp >= 6n
+                ? ticks / 10n ** (exp - 6n)
+                : ticks * 10n ** (6n - exp)
+              : (ticks * 1_000_000n) >> exp;
+          fc.pre(us < 2n ** 53n); // beyond that no double holds it anyway
+          expect(timestampConverter(tsresol, 0)(high, low)).toBe(Number(us));
+        },
+      ),
       { numRuns: 3000 },
     );
   });
 
   it('applies if_tsoffset (seconds, may be negative)', async () => {
     for (const tsoffset of [-3600, 1_700_000_000]) {
-      const bytes = writePcapng([{ interfaces: [{ linkType: 1, tsoffset }], blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0, data: tcpFrame({}) }] }]);
+      const bytes = writePcapng([
+        {
+          interfaces: [{ linkType: 1, tsoffset }],
+          blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0, data: tcpFrame({}) }],
+        },
+      ]);
       expect((await read(bytes)).packets[0]?.timestampUs).toBe(T0);
     }
   });
@@ -243,8 +294,12 @@ describe('readCapture: pcapng', () => {
   });
 
   it('rejects inconsistent block lengths after yielding the packets before them', async () => {
-    const good = writePcapng([{ interfaces: [{ linkType: 1 }], blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0, data: tcpFrame({}) }] }]);
-    const next = writePcapng([{ interfaces: [{ linkType: 1 }], blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0, data: tcpFrame({}) }] }]);
+    const good = writePcapng([
+      { interfaces: [{ linkType: 1 }], blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0, data: tcpFrame({}) }] },
+    ]);
+    const next = writePcapng([
+      { interfaces: [{ linkType: 1 }], blocks: [{ kind: 'epb', interfaceId: 0, timestampUs: T0, data: tcpFrame({}) }] },
+    ]);
     const shbAndIdb = 28 + 20;
     const epb = next.subarray(shbAndIdb);
     const mutations: [string, (b: Buffer) => void][] = [
@@ -276,21 +331,32 @@ describe('readCapture: truncated, empty and foreign inputs', () => {
   const pcapNs = writePcap(records(6), { linkType: 1, nanosecond: true, byteOrder: 'be' });
   const ng = writePcapng(ngSections().sections);
 
-  it.each(CLASSIC)('yields every whole packet before the cut, then reports the cut packet (pcap and pcapng, cut anywhere; $classicPcap)', async (opts) => {
-    for (const [name, bytes, total] of [['pcap', pcap, 6], ['pcap ns', pcapNs, 6], ['pcapng', ng, 11]] as const) {
-      const whole = (await read(bytes, opts)).packets;
-      expect(whole).toHaveLength(total);
-      const header = name === 'pcapng' ? 28 : 24;
-      for (let cut = header; cut < bytes.length; cut += 7) {
-        const o = await read(bytes.subarray(0, cut), opts);
-        expect(o.error).toBeUndefined();
-        expect(o.packets).toEqual(whole.slice(0, o.packets.length));
-        // An issue exactly when the cut is not on a record boundary; it names the next packet.
-        const onBoundary = recordEnds(bytes).includes(cut);
-        expect(o.issues).toEqual(onBoundary ? [] : [expect.objectContaining({ code: 'CAPTURE_ERR_TRUNCATED', packet: o.packets.length + 1 })]);
+  it.each(CLASSIC)(
+    'yields every whole packet before the cut, then reports the cut packet (pcap and pcapng, cut anywhere; $classicPcap)',
+    async (opts) => {
+      for (const [name, bytes, total] of [
+        ['pcap', pcap, 6],
+        ['pcap ns', pcapNs, 6],
+        ['pcapng', ng, 11],
+      ] as const) {
+        const whole = (await read(bytes, opts)).packets;
+        expect(whole).toHaveLength(total);
+        const header = name === 'pcapng' ? 28 : 24;
+        for (let cut = header; cut < bytes.length; cut += 7) {
+          const o = await read(bytes.subarray(0, cut), opts);
+          expect(o.error).toBeUndefined();
+          expect(o.packets).toEqual(whole.slice(0, o.packets.length));
+          // An issue exactly when the cut is not on a record boundary; it names the next packet.
+          const onBoundary = recordEnds(bytes).includes(cut);
+          expect(o.issues).toEqual(
+            onBoundary
+              ? []
+              : [expect.objectContaining({ code: 'CAPTURE_ERR_TRUNCATED', packet: o.packets.length + 1 })],
+          );
+        }
       }
-    }
-  });
+    },
+  );
 
   it.each(CLASSIC)('numbers the cut packet and gives its offset ($classicPcap)', async (opts) => {
     const recs = records(3);
@@ -304,14 +370,27 @@ describe('readCapture: truncated, empty and foreign inputs', () => {
     expect(ngo.issues).toEqual([expect.objectContaining({ code: 'CAPTURE_ERR_TRUNCATED', packet: 11 })]);
   });
 
-  it.each(CLASSIC)('an input cut at a record boundary, or a header with no packets, is not an issue ($classicPcap)', async (opts) => {
-    const header = writePcap([], { linkType: 1 });
-    expect(await read(header, opts)).toEqual({ packets: [], issues: [] });
-    expect(await read(writePcapng([{ interfaces: [{ linkType: 1 }], blocks: [] }]))).toEqual({ packets: [], issues: [] });
-  });
+  it.each(CLASSIC)(
+    'an input cut at a record boundary, or a header with no packets, is not an issue ($classicPcap)',
+    async (opts) => {
+      const header = writePcap([], { linkType: 1 });
+      expect(await read(header, opts)).toEqual({ packets: [], issues: [] });
+      expect(await read(writePcapng([{ interfaces: [{ linkType: 1 }], blocks: [] }]))).toEqual({
+        packets: [],
+        issues: [],
+      });
+    },
+  );
 
   it.each(CLASSIC)('throws when the input ends inside the file header ($classicPcap)', async (opts) => {
-    for (const bytes of [pcap.subarray(0, 3), pcap.subarray(0, 4), pcap.subarray(0, 23), pcapNs.subarray(0, 10), ng.subarray(0, 2), ng.subarray(0, 27)]) {
+    for (const bytes of [
+      pcap.subarray(0, 3),
+      pcap.subarray(0, 4),
+      pcap.subarray(0, 23),
+      pcapNs.subarray(0, 10),
+      ng.subarray(0, 2),
+      ng.subarray(0, 27),
+    ]) {
       const o = await read(bytes, opts);
       expectCode(o, 'CAPTURE_ERR_TRUNCATED');
     }
@@ -344,7 +423,11 @@ describe('readCapture: streams', () => {
     ['pcap µs', writePcap(records(8), { linkType: 1 }), {}],
     ['pcap ns be', writePcap(records(8), { linkType: 1, nanosecond: true, byteOrder: 'be' }), {}],
     ['pcap µs, builtin', writePcap(records(8), { linkType: 1 }), { classicPcap: 'builtin' }],
-    ['pcap ns be, builtin', writePcap(records(8), { linkType: 1, nanosecond: true, byteOrder: 'be' }), { classicPcap: 'builtin' }],
+    [
+      'pcap ns be, builtin',
+      writePcap(records(8), { linkType: 1, nanosecond: true, byteOrder: 'be' }),
+      { classicPcap: 'builtin' },
+    ],
     ['pcapng', writePcapng(ngSections().sections), {}],
   ];
 
@@ -354,9 +437,12 @@ describe('readCapture: streams', () => {
       expect(whole.packets).toHaveLength(name === 'pcapng' ? 11 : 8);
       expect(await collect(stream(chunkBy(bytes, [1])), opts)).toEqual(whole);
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 20 }), async (sizes) => {
-          expect(await collect(stream(chunkBy(bytes, sizes)), opts)).toEqual(whole);
-        }),
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 20 }),
+          async (sizes) => {
+            expect(await collect(stream(chunkBy(bytes, sizes)), opts)).toEqual(whole);
+          },
+        ),
         { numRuns: 40 },
       );
     });
@@ -383,7 +469,11 @@ describe('readCapture: streams', () => {
   });
 
   it('packets are views into the chunk they were read from when they lie inside it', async () => {
-    for (const [, bytes, opts] of [inputs[0], inputs[2], inputs[3], inputs[4]] as [string, Buffer, ReadCaptureOptions][]) {
+    for (const [, bytes, opts] of [inputs[0], inputs[2], inputs[3], inputs[4]] as [
+      string,
+      Buffer,
+      ReadCaptureOptions,
+    ][]) {
       for await (const p of readCapture(stream([bytes]), opts)) expect(p.data.buffer).toBe(bytes.buffer);
     }
   });
@@ -398,7 +488,10 @@ describe('readCapture: streams', () => {
   });
 
   it.each(CLASSIC)('reads ahead of the consumer by a bounded amount (back-pressure; $classicPcap)', async (opts) => {
-    const unit = writePcap(records(50, () => tcpFrame({ payload: Buffer.alloc(1400, 1) })), { linkType: 1 });
+    const unit = writePcap(
+      records(50, () => tcpFrame({ payload: Buffer.alloc(1400, 1) })),
+      { linkType: 1 },
+    );
     const body = unit.subarray(24);
     let produced = 0;
     const chunks = 200_000; // ~300 MB if it were all read
@@ -426,7 +519,13 @@ describe('readCapture: streams', () => {
 
   it('reads a file by path, in chunks, with packets spanning reads', async () => {
     const recs = records(400, (i) => tcpFrame({ seq: i, payload: Buffer.alloc((i * 997) % 9000, i) }));
-    const bytes = writePcapng([{ byteOrder: 'be', interfaces: [{ linkType: 1 }], blocks: recs.map((r) => ({ kind: 'epb' as const, interfaceId: 0, ...r })) }]);
+    const bytes = writePcapng([
+      {
+        byteOrder: 'be',
+        interfaces: [{ linkType: 1 }],
+        blocks: recs.map((r) => ({ kind: 'epb' as const, interfaceId: 0, ...r })),
+      },
+    ]);
     const file = join(tmp(), 'big.pcapng');
     writeFileSync(file, bytes);
     expect((await collect(file)).packets).toEqual(expected(recs, 1));
@@ -443,7 +542,11 @@ describe('readCapture: properties', () => {
     seq: fc.nat({ max: 0xffffffff }),
     payload: fc.uint8Array({ maxLength: 2000 }).map((a) => Buffer.from(a)),
   });
-  const record = fc.record({ timestampUs: fc.integer({ min: 0, max: 2 ** 32 * 1e6 - 1 }), spec: frame, extraNs: fc.integer({ min: 0, max: 999 }) });
+  const record = fc.record({
+    timestampUs: fc.integer({ min: 0, max: 2 ** 32 * 1e6 - 1 }),
+    spec: frame,
+    extraNs: fc.integer({ min: 0, max: 999 }),
+  });
   const format = fc.oneof(
     fc.record({
       kind: fc.constant('pcap' as const),
@@ -463,35 +566,51 @@ describe('readCapture: properties', () => {
 
   it('random packets written to any format read back equal, however the stream is chunked', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(record, { maxLength: 12 }), format, fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 8 }), async (rs, fmt, sizes) => {
-        const recs: RecordSpec[] = rs.map((r) => ({ timestampUs: r.timestampUs, extraNs: r.extraNs, data: tcpFrame(r.spec, { linkType: LINKTYPE.RAW }) }));
-        let bytes: Buffer;
-        let snap: number;
-        let opts: ReadCaptureOptions = {};
-        if (fmt.kind === 'pcap') {
-          opts = fmt.reader;
-          bytes = writePcap(recs, { linkType: LINKTYPE.RAW, nanosecond: fmt.nanosecond, byteOrder: fmt.byteOrder, snaplen: fmt.snaplen });
-          snap = fmt.snaplen;
-        } else {
-          // Spread the packets over the sections, alternating between two interfaces.
-          const per = Math.ceil(recs.length / fmt.sections) || 1;
-          const sections: PcapngSectionSpec[] = Array.from({ length: fmt.sections }, (_, s) => ({
-            byteOrder: s % 2 === 0 ? fmt.byteOrder : fmt.byteOrder === 'le' ? 'be' : 'le',
-            interfaces: [
-              { linkType: LINKTYPE.RAW, tsresol: fmt.tsresol, snaplen: fmt.snaplen },
-              { linkType: LINKTYPE.RAW, snaplen: fmt.snaplen },
-            ],
-            blocks: recs.slice(s * per, (s + 1) * per).map((r, i) => ({ kind: 'epb' as const, interfaceId: i % 2, ...r })),
+      fc.asyncProperty(
+        fc.array(record, { maxLength: 12 }),
+        format,
+        fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 8 }),
+        async (rs, fmt, sizes) => {
+          const recs: RecordSpec[] = rs.map((r) => ({
+            timestampUs: r.timestampUs,
+            extraNs: r.extraNs,
+            data: tcpFrame(r.spec, { linkType: LINKTYPE.RAW }),
           }));
-          bytes = writePcapng(sections);
-          snap = fmt.snaplen === 0 ? Infinity : fmt.snaplen;
-        }
-        const want = expected(recs, LINKTYPE.RAW, snap);
-        const o = await collect(stream(chunkBy(bytes, sizes)), opts);
-        expect(o.error).toBeUndefined();
-        expect(o.issues).toEqual([]);
-        expect(o.packets).toEqual(want);
-      }),
+          let bytes: Buffer;
+          let snap: number;
+          let opts: ReadCaptureOptions = {};
+          if (fmt.kind === 'pcap') {
+            opts = fmt.reader;
+            bytes = writePcap(recs, {
+              linkType: LINKTYPE.RAW,
+              nanosecond: fmt.nanosecond,
+              byteOrder: fmt.byteOrder,
+              snaplen: fmt.snaplen,
+            });
+            snap = fmt.snaplen;
+          } else {
+            // Spread the packets over the sections, alternating between two interfaces.
+            const per = Math.ceil(recs.length / fmt.sections) || 1;
+            const sections: PcapngSectionSpec[] = Array.from({ length: fmt.sections }, (_, s) => ({
+              byteOrder: s % 2 === 0 ? fmt.byteOrder : fmt.byteOrder === 'le' ? 'be' : 'le',
+              interfaces: [
+                { linkType: LINKTYPE.RAW, tsresol: fmt.tsresol, snaplen: fmt.snaplen },
+                { linkType: LINKTYPE.RAW, snaplen: fmt.snaplen },
+              ],
+              blocks: recs
+                .slice(s * per, (s + 1) * per)
+                .map((r, i) => ({ kind: 'epb' as const, interfaceId: i % 2, ...r })),
+            }));
+            bytes = writePcapng(sections);
+            snap = fmt.snaplen === 0 ? Infinity : fmt.snaplen;
+          }
+          const want = expected(recs, LINKTYPE.RAW, snap);
+          const o = await collect(stream(chunkBy(bytes, sizes)), opts);
+          expect(o.error).toBeUndefined();
+          expect(o.issues).toEqual([]);
+          expect(o.packets).toEqual(want);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -526,7 +645,7 @@ function recordEnds(bytes: Buffer): number[] {
   const ends: number[] = [];
   if (bytes.readUInt32LE(0) === 0x0a0d0d0a) {
     let le = true;
-    for (let o = 0; o < bytes.length; ) {
+    for (let o = 0; o < bytes.length;) {
       if (bytes.readUInt32LE(o) === 0x0a0d0d0a) le = bytes.readUInt32LE(o + 8) === 0x1a2b3c4d;
       o += le ? bytes.readUInt32LE(o + 4) : bytes.readUInt32BE(o + 4);
       ends.push(o);
@@ -544,7 +663,10 @@ function recordEnds(bytes: Buffer): number[] {
 /** Frames tshark counts in the file, or undefined when tshark is not installed. */
 function tsharkFrameCount(file: string): number | undefined {
   try {
-    const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return out.split('\n').filter((l) => l.trim() !== '').length;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -13,7 +13,10 @@ import { importToEvents } from '../../fixtures/import-trace.js';
 const captures = join(import.meta.dirname, '../../../captures');
 
 function expected(name: string): { ajpPorts: number[]; requests: SentRequest[] } {
-  return JSON.parse(readFileSync(join(captures, `${name}.expected.json`), 'utf8')) as { ajpPorts: number[]; requests: SentRequest[] };
+  return JSON.parse(readFileSync(join(captures, `${name}.expected.json`), 'utf8')) as {
+    ajpPorts: number[];
+    requests: SentRequest[];
+  };
 }
 
 describe('import of the lab captures', () => {

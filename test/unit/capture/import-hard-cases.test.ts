@@ -26,7 +26,10 @@ function get(uri: string): ForwardRequest {
     serverName: 'example.test',
     serverPort: 80,
     isSsl: false,
-    headers: [{ name: 'host', value: 'example.test' }, { name: 'content-length', value: '0' }],
+    headers: [
+      { name: 'host', value: 'example.test' },
+      { name: 'content-length', value: '0' },
+    ],
     attributes: [{ name: 'route', value: 'tomcat1' }],
   };
 }
@@ -36,14 +39,22 @@ const bigResponse = Buffer.alloc(20_000, 'r');
 
 /** Three exchanges: a GET, a 20 000-byte POST read on Get Body Chunk, a GET with a 20 000-byte response. */
 function turns(): Turn[] {
-  const post: ForwardRequest = { ...get('/upload'), method: 'POST', headers: [{ name: 'content-length', value: String(upload.length) }] };
+  const post: ForwardRequest = {
+    ...get('/upload'),
+    method: 'POST',
+    headers: [{ name: 'content-length', value: String(upload.length) }],
+  };
   const chunks = (b: Buffer): Buffer => {
     const parts: Buffer[] = [];
     for (let i = 0; i < b.length; i += 8184) parts.push(enc.sendBodyChunk(b.subarray(i, i + 8184)));
     return Buffer.concat(parts);
   };
   const respond = (status: number, body: Buffer): Buffer =>
-    Buffer.concat([enc.sendHeaders({ status, message: String(status), headers: [{ name: 'Content-Type', value: 'text/plain' }] }), chunks(body), enc.endResponse(true)]);
+    Buffer.concat([
+      enc.sendHeaders({ status, message: String(status), headers: [{ name: 'Content-Type', value: 'text/plain' }] }),
+      chunks(body),
+      enc.endResponse(true),
+    ]);
   return [
     { from: 'client', bytes: Buffer.from(enc.forwardRequest(get('/one'))) },
     { from: 'server', bytes: respond(200, Buffer.from('first')) },
@@ -65,7 +76,16 @@ function pcap(segments: TimedSegment[], link: LinkSpec = { linkType: LINKTYPE.ET
   );
 }
 
-async function run(file: Buffer, ports: number[] | 'auto' = [8009]): Promise<{ events: TraceEvent[]; exchanges: ExchangeEvent[]; incomplete: IncompleteEvent[]; errors: ErrorEvent[]; missing: number }> {
+async function run(
+  file: Buffer,
+  ports: number[] | 'auto' = [8009],
+): Promise<{
+  events: TraceEvent[];
+  exchanges: ExchangeEvent[];
+  incomplete: IncompleteEvent[];
+  errors: ErrorEvent[];
+  missing: number;
+}> {
   const { events, summary } = await importToEvents(Readable.from([file]), ports, { bodies: 'all' });
   return {
     events,
@@ -93,7 +113,11 @@ describe('import: hard cases', () => {
     expectAllThree(r.exchanges);
     expect(r.incomplete).toEqual([]);
     expect(r.errors).toEqual([]);
-    expect(r.events.filter((e) => e.event === 'connection').map((e) => (e.event === 'connection' ? [e.state, e.reason ?? null] : []))).toEqual([
+    expect(
+      r.events
+        .filter((e) => e.event === 'connection')
+        .map((e) => (e.event === 'connection' ? [e.state, e.reason ?? null] : [])),
+    ).toEqual([
       ['open', null],
       ['close', 'fin'],
     ]);
@@ -101,7 +125,8 @@ describe('import: hard cases', () => {
 
   it('reordered segments', async () => {
     const segs = conversation(turns(), { mss: 700 });
-    for (let i = 4; i + 1 < segs.length; i += 3) [segs[i], segs[i + 1]] = [segs[i + 1] as TimedSegment, segs[i] as TimedSegment];
+    for (let i = 4; i + 1 < segs.length; i += 3)
+      [segs[i], segs[i + 1]] = [segs[i + 1] as TimedSegment, segs[i] as TimedSegment];
     const r = await run(pcap(segs));
     expectAllThree(r.exchanges);
     expect(r.errors).toEqual([]);
@@ -124,7 +149,11 @@ describe('import: hard cases', () => {
       const n = segs[i + 1];
       if (n !== undefined && s.src === n.src && (s.payload?.length ?? 0) === 1000 && (n.payload?.length ?? 0) > 0) {
         // Bytes 500..1500 of this segment and the next, sent again.
-        out.push({ ...s, seq: (s.seq as number) + 500, payload: Buffer.concat([(s.payload as Buffer).subarray(500), (n.payload as Buffer).subarray(0, 500)]) });
+        out.push({
+          ...s,
+          seq: (s.seq as number) + 500,
+          payload: Buffer.concat([(s.payload as Buffer).subarray(500), (n.payload as Buffer).subarray(0, 500)]),
+        });
       }
     }
     const r = await run(pcap(out));
@@ -135,7 +164,9 @@ describe('import: hard cases', () => {
   it('a dropped segment: that exchange is incomplete (gap), the others are whole, the loss is counted', async () => {
     const segs = conversation(turns(), { mss: 1400 });
     // Drop one data segment in the middle of the 20 000-byte POST upload (turn 2).
-    const victim = segs.findIndex((s) => s.turn === 2 && (s.payload?.length ?? 0) === 1400 && s !== segs.find((x) => x.turn === 2));
+    const victim = segs.findIndex(
+      (s) => s.turn === 2 && (s.payload?.length ?? 0) === 1400 && s !== segs.find((x) => x.turn === 2),
+    );
     const dropped = segs.splice(victim, 1)[0] as TimedSegment;
     const r = await run(pcap(segs));
     expect(r.exchanges.map((x) => x.request.uri)).toEqual(['/one', '/three']);
@@ -179,7 +210,12 @@ describe('import: hard cases', () => {
     const file = writePcapng([
       {
         interfaces: [{ linkType: LINKTYPE.ETHERNET }, { linkType: LINKTYPE.LINUX_SLL2, tsresol: 9 }],
-        blocks: segs.map((s) => ({ kind: 'epb' as const, interfaceId: 1, timestampUs: s.timestampUs, data: tcpFrame(s, sll2) })),
+        blocks: segs.map((s) => ({
+          kind: 'epb' as const,
+          interfaceId: 1,
+          timestampUs: s.timestampUs,
+          data: tcpFrame(s, sll2),
+        })),
       },
     ]);
     const r = await run(file);
@@ -188,7 +224,11 @@ describe('import: hard cases', () => {
   });
 
   it('VLAN-tagged Ethernet and BSD loopback both decode the same', async () => {
-    for (const link of [{ linkType: LINKTYPE.ETHERNET, vlanTags: [{ vid: 42 }, { vid: 7 }] }, { linkType: LINKTYPE.NULL }, { linkType: LINKTYPE.RAW }]) {
+    for (const link of [
+      { linkType: LINKTYPE.ETHERNET, vlanTags: [{ vid: 42 }, { vid: 7 }] },
+      { linkType: LINKTYPE.NULL },
+      { linkType: LINKTYPE.RAW },
+    ]) {
       const r = await run(pcap(conversation(turns()), link));
       expectAllThree(r.exchanges);
     }
@@ -196,7 +236,13 @@ describe('import: hard cases', () => {
 
   it('--port auto finds the AJP flow and ignores a non-AJP one beside it', async () => {
     const ajp = conversation(turns(), { serverPort: 18009 });
-    const http = conversation([{ from: 'client', bytes: Buffer.from('GET / HTTP/1.1\r\n\r\n') }, { from: 'server', bytes: Buffer.from('HTTP/1.1 200 OK\r\n\r\n') }], { serverPort: 80, clientPort: 50000 });
+    const http = conversation(
+      [
+        { from: 'client', bytes: Buffer.from('GET / HTTP/1.1\r\n\r\n') },
+        { from: 'server', bytes: Buffer.from('HTTP/1.1 200 OK\r\n\r\n') },
+      ],
+      { serverPort: 80, clientPort: 50000 },
+    );
     const merged = [...ajp, ...http].sort((a, b) => a.timestampUs - b.timestampUs);
     const r = await run(pcap(merged), 'auto');
     expectAllThree(r.exchanges);

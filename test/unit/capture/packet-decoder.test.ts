@@ -121,7 +121,11 @@ describe('decodeTcpSegment: link types', () => {
 describe('decodeTcpSegment: IPv4', () => {
   it('honours IPv4 options (IHL > 5) and TCP options (data offset > 5)', () => {
     for (const optLen of [4, 8, 40]) {
-      const spec = { ...v4, ipv4Options: Buffer.alloc(optLen, 1), tcpOptions: Buffer.from('020405b40402080a0000000100000002', 'hex') };
+      const spec = {
+        ...v4,
+        ipv4Options: Buffer.alloc(optLen, 1),
+        tcpOptions: Buffer.from('020405b40402080a0000000100000002', 'hex'),
+      };
       expectSegment(segment(spec), spec);
     }
   });
@@ -146,7 +150,9 @@ describe('decodeTcpSegment: IPv4', () => {
     expect(s.payload).toEqual(Buffer.from('x'));
     expect(s.missingBytes).toBe(0);
     // An empty segment (a bare ACK) padded to 60 bytes has an empty payload.
-    const ack = decodeTcpSegment(packet(tcpFrame({ ...v4, payload: undefined }, { linkType: 1, padTo: 60 }), 1)) as TcpSegment;
+    const ack = decodeTcpSegment(
+      packet(tcpFrame({ ...v4, payload: undefined }, { linkType: 1, padTo: 60 }), 1),
+    ) as TcpSegment;
     expect(ack.payload.length).toBe(0);
   });
 
@@ -192,7 +198,12 @@ describe('decodeTcpSegment: IPv4', () => {
   });
 
   it('reads the full 32-bit range of seq and ack, and every flag', () => {
-    const s = segment({ ...v4, seq: 0xffffffff, ack: 0xfffffffe, flags: { syn: true, ack: true, fin: true, rst: true, psh: true } });
+    const s = segment({
+      ...v4,
+      seq: 0xffffffff,
+      ack: 0xfffffffe,
+      flags: { syn: true, ack: true, fin: true, rst: true, psh: true },
+    });
     expect([s.seq, s.ack]).toEqual([0xffffffff, 0xfffffffe]);
     expect(s.flags).toEqual({ syn: true, ack: true, fin: true, rst: true, psh: true });
   });
@@ -212,7 +223,10 @@ describe('decodeTcpSegment: IPv6', () => {
       [{ type: 0, length: 16 }, { type: 43, length: 24 }, { type: 60 }],
       [{ type: 44 }],
       [{ type: 51 }],
-      [{ type: 51, length: 12 }, { type: 60, length: 8 }],
+      [
+        { type: 51, length: 12 },
+        { type: 60, length: 8 },
+      ],
       [{ type: 0 }, { type: 60 }, { type: 43 }, { type: 44 }, { type: 51, length: 32 }, { type: 60, length: 40 }],
     ];
     for (const ipv6Extensions of chains) {
@@ -274,14 +288,22 @@ describe('decodeTcpSegment: IPv6', () => {
 
 describe('decodeTcpSegment: properties', () => {
   const ipv6Group = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
-  const ipv6Text = fc.array(ipv6Group, { minLength: 8, maxLength: 8 }).map((g) => g.map((x) => x.toString(16)).join(':'));
+  const ipv6Text = fc
+    .array(ipv6Group, { minLength: 8, maxLength: 8 })
+    .map((g) => g.map((x) => x.toString(16)).join(':'));
   const ipv4Text = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }).map((a) => a.join('.'));
   const extension = fc.oneof(
     fc.record({ type: fc.constantFrom(0, 43, 60), length: fc.integer({ min: 1, max: 4 }).map((n) => n * 8) }),
     fc.record({ type: fc.constant(44) }),
     fc.record({ type: fc.constant(51), length: fc.integer({ min: 3, max: 8 }).map((n) => n * 4) }),
   );
-  const flags = fc.record({ syn: fc.boolean(), ack: fc.boolean(), fin: fc.boolean(), rst: fc.boolean(), psh: fc.boolean() });
+  const flags = fc.record({
+    syn: fc.boolean(),
+    ack: fc.boolean(),
+    fin: fc.boolean(),
+    rst: fc.boolean(),
+    psh: fc.boolean(),
+  });
   const common = {
     srcPort: fc.integer({ min: 0, max: 0xffff }),
     dstPort: fc.integer({ min: 0, max: 0xffff }),
@@ -292,11 +314,29 @@ describe('decodeTcpSegment: properties', () => {
     tcpOptions: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
   };
   const spec: fc.Arbitrary<TcpPacketSpec> = fc.oneof(
-    fc.record({ ipVersion: fc.constant(4 as const), src: ipv4Text, dst: ipv4Text, ipv4Options: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)), ...common }),
-    fc.record({ ipVersion: fc.constant(6 as const), src: ipv6Text, dst: ipv6Text, ipv6Extensions: fc.array(extension, { maxLength: 4 }), ...common }),
+    fc.record({
+      ipVersion: fc.constant(4 as const),
+      src: ipv4Text,
+      dst: ipv4Text,
+      ipv4Options: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+      ...common,
+    }),
+    fc.record({
+      ipVersion: fc.constant(6 as const),
+      src: ipv6Text,
+      dst: ipv6Text,
+      ipv6Extensions: fc.array(extension, { maxLength: 4 }),
+      ...common,
+    }),
   );
   const link: fc.Arbitrary<LinkSpec> = fc.oneof(
-    fc.record({ linkType: fc.constant(1), vlanTags: fc.array(fc.record({ tpid: fc.constantFrom(0x8100, 0x88a8, 0x9100), vid: fc.nat({ max: 4095 }) }), { maxLength: 3 }), padTo: fc.constant(60) }),
+    fc.record({
+      linkType: fc.constant(1),
+      vlanTags: fc.array(fc.record({ tpid: fc.constantFrom(0x8100, 0x88a8, 0x9100), vid: fc.nat({ max: 4095 }) }), {
+        maxLength: 3,
+      }),
+      padTo: fc.constant(60),
+    }),
     fc.constantFrom<LinkSpec>(...LINKS),
   );
 
@@ -326,11 +366,15 @@ describe('decodeTcpSegment: properties', () => {
 
   it('never throws on random bytes, whatever the link type', () => {
     fc.assert(
-      fc.property(fc.constantFrom(0, 1, 12, 14, 101, 108, 113, 228, 229, 276), fc.uint8Array({ maxLength: 200 }), (lt, bytes) => {
-        const r = decodeTcpSegment(packet(Buffer.from(bytes), lt));
-        if (isSkipReason(r)) expect(SKIP_REASONS).toContain(r);
-        else expect(r.payload.length + r.missingBytes).toBeGreaterThanOrEqual(0);
-      }),
+      fc.property(
+        fc.constantFrom(0, 1, 12, 14, 101, 108, 113, 228, 229, 276),
+        fc.uint8Array({ maxLength: 200 }),
+        (lt, bytes) => {
+          const r = decodeTcpSegment(packet(Buffer.from(bytes), lt));
+          if (isSkipReason(r)) expect(SKIP_REASONS).toContain(r);
+          else expect(r.payload.length + r.missingBytes).toBeGreaterThanOrEqual(0);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -70,11 +70,23 @@ describe('ajpbench record', () => {
   it('explains itself in --help, with the range of every numeric flag', async () => {
     const r = await run(['record', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--listen', '--upstream', '--tap', '--rotate', '--duration', '--max-exchanges', '--drain', '--bodies', '--no-redact', '--max-body']) {
+    for (const flag of [
+      '--listen',
+      '--upstream',
+      '--tap',
+      '--rotate',
+      '--duration',
+      '--max-exchanges',
+      '--drain',
+      '--bodies',
+      '--no-redact',
+      '--max-body',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     const help = r.stdout.replace(/\s+/g, ' ');
-    for (const range of ['1KiB to 1024GiB', 'above 0, up to 24d', '0 to 24d', '≥ 1', '8192 to 65536', '0 to 16MiB']) expect(help).toContain(range);
+    for (const range of ['1KiB to 1024GiB', 'above 0, up to 24d', '0 to 24d', '≥ 1', '8192 to 65536', '0 to 16MiB'])
+      expect(help).toContain(range);
   });
 
   it.each([
@@ -85,16 +97,28 @@ describe('ajpbench record', () => {
     [['--tap', '127.0.0.1:19009=127.0.0.1:18009@bad name'], /worker name/],
     [['--listen', '1', '--upstream', '2', '--rotate', '10MB'], /--rotate needs -o/],
     [['--listen', '1', '--upstream', '2', '--duration', 'soon'], /--duration takes a duration/],
-    [['--listen', '1', '--upstream', '2', '--max-packet-size', '100'], /--max-packet-size takes a whole number from 8192 to 65536, got "100"/],
+    [
+      ['--listen', '1', '--upstream', '2', '--max-packet-size', '100'],
+      /--max-packet-size takes a whole number from 8192 to 65536, got "100"/,
+    ],
     [['--listen', '1', '--upstream', '2', '--max-packet-size', '70000'], /from 8192 to 65536/],
     // Node's timers fire at once past 2^31-1 ms: 1000h used to stop the recording at once, exit 0.
-    [['--listen', '1', '--upstream', '2', '--duration', '1000h'], /--duration takes a duration above 0 up to 24d \(the longest a timer can wait\), got "1000h"/],
+    [
+      ['--listen', '1', '--upstream', '2', '--duration', '1000h'],
+      /--duration takes a duration above 0 up to 24d \(the longest a timer can wait\), got "1000h"/,
+    ],
     [['--listen', '1', '--upstream', '2', '--duration', '0s'], /--duration takes a duration above 0/],
     [['--listen', '1', '--upstream', '2', '--drain', '1000h'], /--drain takes a duration from 0 up to 24d/],
     [['--listen', '1', '--upstream', '2', '--connect-timeout', '0'], /--connect-timeout takes a duration above 0/],
-    [['--listen', '1', '--upstream', '2', '--connect-timeout', '1000h'], /--connect-timeout takes a duration above 0 up to 24d/],
+    [
+      ['--listen', '1', '--upstream', '2', '--connect-timeout', '1000h'],
+      /--connect-timeout takes a duration above 0 up to 24d/,
+    ],
     [['--listen', '1', '--upstream', '2', '--max-exchanges', '0'], /--max-exchanges takes a whole number ≥ 1, got "0"/],
-    [['--listen', '1', '--upstream', '2', '-o', 'x.jsonl', '--rotate', '100'], /--rotate takes a size from 1KiB to 1024GiB, got "100"/],
+    [
+      ['--listen', '1', '--upstream', '2', '-o', 'x.jsonl', '--rotate', '100'],
+      /--rotate takes a size from 1KiB to 1024GiB, got "100"/,
+    ],
     [['--listen', '1', '--upstream', '2', '--max-body', '1GiB'], /--max-body takes a size from 0 to 16MiB, got "1GiB"/],
   ])('exits 2 on bad flags: %j', async (args, message) => {
     const r = await run(['record', ...args]);
@@ -109,7 +133,15 @@ describe('ajpbench record', () => {
     cleanups.push(() => new Promise<void>((r) => busy.close(() => r())));
     const port = (busy.address() as AddressInfo).port;
     const out = join(dir, 'busy.jsonl');
-    const r = await run(['record', '--tap', `127.0.0.1:0=127.0.0.1:1@a`, '--tap', `127.0.0.1:${port}=127.0.0.1:1@b`, '-o', out]);
+    const r = await run([
+      'record',
+      '--tap',
+      `127.0.0.1:0=127.0.0.1:1@a`,
+      '--tap',
+      `127.0.0.1:${port}=127.0.0.1:1@b`,
+      '-o',
+      out,
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use`);
   });
@@ -117,7 +149,19 @@ describe('ajpbench record', () => {
   it('on SIGTERM lets the exchange in flight finish, writes every exchange, prints a summary and exits 0', async () => {
     const [c1, c2] = [await container('tomcat1'), await container('tomcat2')];
     const out = join(dir, 'signal.jsonl');
-    const rec = await start(['--tap', `127.0.0.1:0=127.0.0.1:${c1.port}@tomcat1`, '--tap', `127.0.0.1:0=127.0.0.1:${c2.port}@tomcat2`, '-o', out, '--drain', '5s'], 2);
+    const rec = await start(
+      [
+        '--tap',
+        `127.0.0.1:0=127.0.0.1:${c1.port}@tomcat1`,
+        '--tap',
+        `127.0.0.1:0=127.0.0.1:${c2.port}@tomcat2`,
+        '-o',
+        out,
+        '--drain',
+        '5s',
+      ],
+      2,
+    );
     const a = await AjpTestClient.connect(rec.ports[0] as number);
     const b = await AjpTestClient.connect(rec.ports[1] as number);
     for (let i = 0; i < 3; i++) await a.request(`/app/a${i}`);
@@ -144,7 +188,20 @@ describe('ajpbench record', () => {
   it('stops by itself at --max-exchanges and writes numbered files with --rotate', async () => {
     const c = await container('tomcat1');
     const out = join(dir, 'rot.jsonl');
-    const rec = await start(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${c.port}`, '--worker', 'w', '-o', out, '--rotate', '2KiB', '--max-exchanges', '12']);
+    const rec = await start([
+      '--listen',
+      '127.0.0.1:0',
+      '--upstream',
+      `127.0.0.1:${c.port}`,
+      '--worker',
+      'w',
+      '-o',
+      out,
+      '--rotate',
+      '2KiB',
+      '--max-exchanges',
+      '12',
+    ]);
     const client = await AjpTestClient.connect(rec.ports[0] as number);
     for (let i = 0; i < 12; i++) await client.request(`/app/r${i}`);
     expect(await withTimeout(rec.exit, 5000, 'exit')).toBe(0);
@@ -152,7 +209,8 @@ describe('ajpbench record', () => {
     const files = [...rec.stderr().matchAll(/rot\.(\d{4})\.jsonl/g)].map((m) => m[0]);
     expect(files.length).toBeGreaterThan(1);
     let n = 0;
-    for (const f of new Set(files)) n += (await readTrace(join(dir, f))).events.filter((e) => e.event === 'exchange').length;
+    for (const f of new Set(files))
+      n += (await readTrace(join(dir, f))).events.filter((e) => e.event === 'exchange').length;
     expect(n).toBe(12);
   });
 });
@@ -201,17 +259,30 @@ describe('ajpbench record when the trace cannot be written', () => {
     expect(err).toContain('ajpbench: the trace is incomplete: cannot write stdout: the reader went away');
   }, 30_000);
 
-  it.runIf(existsSync('/dev/full'))('-o /dev/full (a full disk): keeps forwarding, says so once, exits 3 at the end', async () => {
-    const c = await container('tomcat1');
-    const modeBefore = statSync('/dev/full').mode;
-    const rec = await start(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${c.port}`, '-o', '/dev/full', '--max-exchanges', '6']);
-    for (let k = 0; k < 6; k++) await oneRequest(rec.ports[0] as number, `/app/full${k}`);
-    expect(await withTimeout(rec.exit, 5000, 'exit')).toBe(3);
-    const err = rec.stderr();
-    expect(err.match(/trace output failed/g)).toHaveLength(1);
-    expect(err).toMatch(/stopped \(max-exchanges\).*6 exchanges/);
-    expect(err).toContain('0 events -> /dev/full');
-    expect(err).toContain('ajpbench: the trace is incomplete: cannot write /dev/full: no space left on the device');
-    expect(statSync('/dev/full').mode).toBe(modeBefore);
-  }, 30_000);
+  it.runIf(existsSync('/dev/full'))(
+    '-o /dev/full (a full disk): keeps forwarding, says so once, exits 3 at the end',
+    async () => {
+      const c = await container('tomcat1');
+      const modeBefore = statSync('/dev/full').mode;
+      const rec = await start([
+        '--listen',
+        '127.0.0.1:0',
+        '--upstream',
+        `127.0.0.1:${c.port}`,
+        '-o',
+        '/dev/full',
+        '--max-exchanges',
+        '6',
+      ]);
+      for (let k = 0; k < 6; k++) await oneRequest(rec.ports[0] as number, `/app/full${k}`);
+      expect(await withTimeout(rec.exit, 5000, 'exit')).toBe(3);
+      const err = rec.stderr();
+      expect(err.match(/trace output failed/g)).toHaveLength(1);
+      expect(err).toMatch(/stopped \(max-exchanges\).*6 exchanges/);
+      expect(err).toContain('0 events -> /dev/full');
+      expect(err).toContain('ajpbench: the trace is incomplete: cannot write /dev/full: no space left on the device');
+      expect(statSync('/dev/full').mode).toBe(modeBefore);
+    },
+    30_000,
+  );
 });

@@ -57,7 +57,10 @@ async function byteExactness(seed: number, emitHook?: (e: TraceEvent) => void): 
     const big = i % 13 === 0;
     const id = Buffer.alloc(4);
     id.writeUInt32BE(i);
-    const toServer = Buffer.concat([id, mixedPayload(rand, big ? 3_000_000 : Math.floor(rand() * 300_000), 'to-container')]);
+    const toServer = Buffer.concat([
+      id,
+      mixedPayload(rand, big ? 3_000_000 : Math.floor(rand() * 300_000), 'to-container'),
+    ]);
     const toClient = mixedPayload(rand, big ? 4_000_000 : Math.floor(rand() * 300_000), 'to-web-server');
     return { toServer, toClient };
   });
@@ -260,7 +263,10 @@ describe('TapProxy connection semantics', () => {
     expect(r.data.length).toBe(sentBefore);
     await waitFor(() => t.tap.stats.open === 0, 5000, 'close');
     expect(ofType(t.events, 'error').map((e) => e.code)).toContain('TAP_ERR_CLIENT_RESET');
-    expect(ofType(t.events, 'incomplete')[0]).toMatchObject({ reason: 'reset', request: { method: 'POST', uri: '/app/upload' } });
+    expect(ofType(t.events, 'incomplete')[0]).toMatchObject({
+      reason: 'reset',
+      request: { method: 'POST', uri: '/app/upload' },
+    });
   });
 
   it('bounds its memory with a client that stops reading: back-pressure reaches the upstream', async () => {

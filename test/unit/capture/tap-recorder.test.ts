@@ -18,7 +18,15 @@ import {
 } from '../../../src/trace/index.js';
 import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
 import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
-import { closedPort, connectRaw, failingStream, LOOPBACK, readTrace, waitFor, withTimeout } from '../../fixtures/tap-fixtures.js';
+import {
+  closedPort,
+  connectRaw,
+  failingStream,
+  LOOPBACK,
+  readTrace,
+  waitFor,
+  withTimeout,
+} from '../../fixtures/tap-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,10 +41,17 @@ async function containers(...routes: string[]): Promise<AjpTestContainer[]> {
   return cs;
 }
 
-async function record(cs: AjpTestContainer[], over: Partial<TapRecorderOptions> & { file?: string } = {}): Promise<{ r: TapRecorder; file: string; ports: number[] }> {
+async function record(
+  cs: AjpTestContainer[],
+  over: Partial<TapRecorderOptions> & { file?: string } = {},
+): Promise<{ r: TapRecorder; file: string; ports: number[] }> {
   const file = over.file ?? join(dir, `t-${Math.random().toString(36).slice(2)}.jsonl`);
   const r = await TapRecorder.start({
-    taps: cs.map((c, i) => ({ listen: { host: LOOPBACK, port: 0 }, upstream: { host: LOOPBACK, port: c.port }, worker: `tomcat${i + 1}` })),
+    taps: cs.map((c, i) => ({
+      listen: { host: LOOPBACK, port: 0 },
+      upstream: { host: LOOPBACK, port: c.port },
+      worker: `tomcat${i + 1}`,
+    })),
     trace: { redact: true, bodies: 'request', maxBody: 1024 },
     tool: 'ajpbench test',
     openOutput: (h) => TraceWriter.create(file, h),
@@ -47,7 +62,8 @@ async function record(cs: AjpTestContainer[], over: Partial<TapRecorderOptions> 
   return { r, file, ports: r.addresses().map((a) => a.port) };
 }
 
-const exchanges = (events: TraceEvent[]): ExchangeEvent[] => events.filter((e): e is ExchangeEvent => e.event === 'exchange');
+const exchanges = (events: TraceEvent[]): ExchangeEvent[] =>
+  events.filter((e): e is ExchangeEvent => e.event === 'exchange');
 
 /** Timers holding the process now (a stopped recorder must leave none behind). */
 const activeTimeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -131,7 +147,11 @@ describe('TapRecorder', () => {
     const summary = await withTimeout(r.finished, 3000, 'stop after 3 exchanges');
     expect(summary.stopReason).toBe('max-exchanges');
     expect(summary.exchangesRecorded).toBe(3);
-    expect(exchanges((await readTrace(file)).events).map((e) => e.request.uri)).toEqual(['/app/m0', '/app/m1', '/app/m2']);
+    expect(exchanges((await readTrace(file)).events).map((e) => e.request.uri)).toEqual([
+      '/app/m0',
+      '/app/m1',
+      '/app/m2',
+    ]);
   });
 
   it('stops by itself after --duration', async () => {
@@ -160,7 +180,11 @@ describe('TapRecorder', () => {
       close: () => Promise.resolve(),
     };
     const warnings: string[] = [];
-    const { r, ports } = await record(cs, { openOutput: async () => stuck, maxQueuedEvents: 5, onWarning: (m) => warnings.push(m) });
+    const { r, ports } = await record(cs, {
+      openOutput: async () => stuck,
+      maxQueuedEvents: 5,
+      onWarning: (m) => warnings.push(m),
+    });
     const client = await AjpTestClient.connect(ports[0] as number);
     for (let i = 0; i < 20; i++) expect((await client.request(`/app/q${i}`)).status).toBe(200);
     client.close();
@@ -199,7 +223,9 @@ describe('TapRecorder', () => {
     expect(summary.connections).toBe(N);
     expect(summary.exchanges).toBe(N);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^the trace output failed \(cannot write trace\.jsonl: no space left on the device\); traffic keeps flowing/);
+    expect(warnings[0]).toMatch(
+      /^the trace output failed \(cannot write trace\.jsonl: no space left on the device\); traffic keeps flowing/,
+    );
     expect(summary.outputError).toBe('cannot write trace.jsonl: no space left on the device');
     // What reached the output before it failed, and every other event counted as lost.
     expect(summary.eventsWritten).toBe(disk.accepted() - 1);
@@ -361,7 +387,9 @@ describe('RotatingTraceWriter', () => {
   it('rotates a recording: every exchange lands in exactly one of the numbered files', async () => {
     const cs = await containers('tomcat1');
     const sub = mkdtempSync(join(dir, 'rec-'));
-    const { r, ports } = await record(cs, { openOutput: (h) => RotatingTraceWriter.create(join(sub, 'trace.jsonl'), h, 2048) });
+    const { r, ports } = await record(cs, {
+      openOutput: (h) => RotatingTraceWriter.create(join(sub, 'trace.jsonl'), h, 2048),
+    });
     const client = await AjpTestClient.connect(ports[0] as number);
     for (let i = 0; i < 30; i++) await client.request(`/app/rot${i}`);
     client.close();
@@ -369,7 +397,8 @@ describe('RotatingTraceWriter', () => {
     const files = readdirSync(sub).sort();
     expect(files.length).toBeGreaterThan(2);
     const uris: string[] = [];
-    for (const f of files) for (const e of exchanges((await readTrace(join(sub, f))).events)) uris.push(e.request.uri ?? '');
+    for (const f of files)
+      for (const e of exchanges((await readTrace(join(sub, f))).events)) uris.push(e.request.uri ?? '');
     expect(uris).toEqual(Array.from({ length: 30 }, (_, i) => `/app/rot${i}`));
   });
 });

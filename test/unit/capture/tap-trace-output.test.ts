@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LineWriter } from '../../../src/cli/line-writer.js';
-import { RotatingTraceWriter, rotatedPath, TraceWriter, type TraceEvent, type TraceHeader } from '../../../src/trace/index.js';
+import {
+  RotatingTraceWriter,
+  rotatedPath,
+  TraceWriter,
+  type TraceEvent,
+  type TraceHeader,
+} from '../../../src/trace/index.js';
 import { failingStream, readTrace, waitFor, withTimeout } from '../../fixtures/tap-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-trace-output-'));
@@ -77,23 +83,28 @@ describe('TraceWriter on an output that fails', () => {
     const wait = w.write(cping(1));
     expect(wait).toBeDefined();
     failNow?.(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
-    await expect(withTimeout(wait as Promise<void>, 2000, 'the drain wait')).rejects.toThrow('cannot write a pipe: the reader went away');
+    await expect(withTimeout(wait as Promise<void>, 2000, 'the drain wait')).rejects.toThrow(
+      'cannot write a pipe: the reader went away',
+    );
     await expect(w.close()).rejects.toThrow('the reader went away');
   });
 
-  it.runIf(existsSync('/dev/full'))('writes to /dev/full fail with ENOSPC: caught and reported, and /dev/full keeps its mode', async () => {
-    const modeBefore = statSync('/dev/full').mode;
-    const w = await TraceWriter.create('/dev/full', header);
-    const failures: Error[] = [];
-    w.onFailure((e) => failures.push(e));
-    await writeUntilFailed(w, 1000);
-    await waitFor(() => failures.length > 0, 2000, 'the failure to be reported');
-    expect(failures[0]?.message).toBe('cannot write /dev/full: no space left on the device');
-    await expect(w.close()).rejects.toThrow('no space left on the device');
-    expect(w.written).toBe(0);
-    // A trace file is made 0600; a device that happens to be the output is not ours to change.
-    expect(statSync('/dev/full').mode).toBe(modeBefore);
-  });
+  it.runIf(existsSync('/dev/full'))(
+    'writes to /dev/full fail with ENOSPC: caught and reported, and /dev/full keeps its mode',
+    async () => {
+      const modeBefore = statSync('/dev/full').mode;
+      const w = await TraceWriter.create('/dev/full', header);
+      const failures: Error[] = [];
+      w.onFailure((e) => failures.push(e));
+      await writeUntilFailed(w, 1000);
+      await waitFor(() => failures.length > 0, 2000, 'the failure to be reported');
+      expect(failures[0]?.message).toBe('cannot write /dev/full: no space left on the device');
+      await expect(w.close()).rejects.toThrow('no space left on the device');
+      expect(w.written).toBe(0);
+      // A trace file is made 0600; a device that happens to be the output is not ours to change.
+      expect(statSync('/dev/full').mode).toBe(modeBefore);
+    },
+  );
 });
 
 describe('RotatingTraceWriter on an output that fails', () => {
@@ -126,7 +137,10 @@ describe('LineWriter on an output that fails', () => {
     const out = failingStream(10, 'EPIPE', 16);
     const lw = new LineWriter(out.stream, 'stdout');
     for (let i = 0; i < 5000; i++) lw.line(`line ${i} ${'x'.repeat(40)}`);
-    await expect(withTimeout(lw.close(), 2000, 'close')).rejects.toMatchObject({ code: 'AJPBENCH_ERR_OUTPUT', message: 'cannot write stdout: the reader went away' });
+    await expect(withTimeout(lw.close(), 2000, 'close')).rejects.toMatchObject({
+      code: 'AJPBENCH_ERR_OUTPUT',
+      message: 'cannot write stdout: the reader went away',
+    });
     expect(() => lw.line('more')).toThrow('the reader went away');
   });
 });

@@ -55,18 +55,26 @@ describe('TcpReassembler', () => {
 
   it('rebuilds any stream from shuffled, duplicated segments', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 400 }), fc.array(fc.nat(), { maxLength: 12 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.nat(), (bytes, cuts, isn, seed) => {
-        const data = Buffer.from(bytes);
-        const points = [...new Set([0, ...cuts.map((c) => c % data.length), data.length])].sort((a, b) => a - b);
-        const segments = points.slice(1).map((end, i) => ({ at: points[i] as number, data: data.subarray(points[i], end) }));
-        const sent = [...segments, ...segments.filter((_, i) => (seed >> i) & 1)]; // some twice
-        sent.sort((a, b) => ((a.at * 7919 + seed) % 101) - ((b.at * 7919 + seed) % 101)); // a shuffle
-        const r = new TcpReassembler();
-        r.start(isn);
-        const out: Buffer[] = [];
-        for (const s of sent) out.push(bytesOf(r.push((isn + s.at) % 2 ** 32, s.data)));
-        expect(Buffer.concat(out).equals(data)).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 400 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.nat(),
+        (bytes, cuts, isn, seed) => {
+          const data = Buffer.from(bytes);
+          const points = [...new Set([0, ...cuts.map((c) => c % data.length), data.length])].sort((a, b) => a - b);
+          const segments = points
+            .slice(1)
+            .map((end, i) => ({ at: points[i] as number, data: data.subarray(points[i], end) }));
+          const sent = [...segments, ...segments.filter((_, i) => (seed >> i) & 1)]; // some twice
+          sent.sort((a, b) => ((a.at * 7919 + seed) % 101) - ((b.at * 7919 + seed) % 101)); // a shuffle
+          const r = new TcpReassembler();
+          r.start(isn);
+          const out: Buffer[] = [];
+          for (const s of sent) out.push(bytesOf(r.push((isn + s.at) % 2 ** 32, s.data)));
+          expect(Buffer.concat(out).equals(data)).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -24,8 +24,15 @@ const aDir = join(dir, 'a-directory');
 mkdirSync(aDir);
 const empty = file('empty', '');
 const text = file('text.txt', 'hello, I am not a capture\n');
-const header = JSON.stringify({ format: 'ajpbench-trace', version: 1, tool: 't', startTime: '2026-01-01T00:00:00Z', source: { kind: 'import' } });
-const results = (over: Record<string, unknown>): string => file(`results-${Object.keys(over).join('-')}.json`, JSON.stringify({ kind: 'ajpbench-replay', ...over }));
+const header = JSON.stringify({
+  format: 'ajpbench-trace',
+  version: 1,
+  tool: 't',
+  startTime: '2026-01-01T00:00:00Z',
+  source: { kind: 'import' },
+});
+const results = (over: Record<string, unknown>): string =>
+  file(`results-${Object.keys(over).join('-')}.json`, JSON.stringify({ kind: 'ajpbench-replay', ...over }));
 
 interface Case {
   args: string[];
@@ -40,7 +47,11 @@ const cases: Record<string, Case> = {
   // decode
   'decode: missing file': { args: ['decode', join(dir, 'nope.ajp')], exit: 3, says: /nope\.ajp/ },
   'decode: a directory': { args: ['decode', aDir], exit: 3, says: /directory/ },
-  'decode: --hex with a non-hex character': { args: ['decode', '--hex', file('bad.hex', '12 34 00 zz')], exit: 3, says: /offset/ },
+  'decode: --hex with a non-hex character': {
+    args: ['decode', '--hex', file('bad.hex', '12 34 00 zz')],
+    exit: 3,
+    says: /offset/,
+  },
   'decode: --max-packet-size 5': { args: ['decode', '--max-packet-size', '5', empty], exit: 2 },
   // import
   'import: missing file': { args: ['import', join(dir, 'nope.pcap'), '-o', join(dir, 'o1.jsonl')], exit: 3 },
@@ -48,32 +59,76 @@ const cases: Record<string, Case> = {
   'import: an empty file': { args: ['import', empty, '-o', join(dir, 'o3.jsonl')], exit: 3 },
   'import: not a capture': { args: ['import', text, '-o', join(dir, 'o4.jsonl')], exit: 3 },
   'import: --port abc': { args: ['import', pcap, '--port', 'abc', '-o', join(dir, 'o5.jsonl')], exit: 2 },
-  'import: output in a missing directory': { args: ['import', pcap, '--port', '28009', '-o', join(dir, 'no/such/dir/o.jsonl')], exit: 3 },
+  'import: output in a missing directory': {
+    args: ['import', pcap, '--port', '28009', '-o', join(dir, 'no/such/dir/o.jsonl')],
+    exit: 3,
+  },
   // inspect
   'inspect: missing file': { args: ['inspect', join(dir, 'nope.jsonl')], exit: 3 },
   'inspect: a directory': { args: ['inspect', aDir], exit: 3, says: /directory/ },
   'inspect: an empty file': { args: ['inspect', empty], exit: 3 },
   'inspect: not a trace': { args: ['inspect', text], exit: 3 },
-  'inspect: a newer trace version': { args: ['inspect', file('v99.jsonl', header.replace('"version":1', '"version":99') + '\n')], exit: 3, says: /newer/ },
+  'inspect: a newer trace version': {
+    args: ['inspect', file('v99.jsonl', header.replace('"version":1', '"version":99') + '\n')],
+    exit: 3,
+    says: /newer/,
+  },
   'inspect: --top -1': { args: ['inspect', trace, '--top', '-1'], exit: 2 },
   // record
   'record: no tap': { args: ['record', '-o', join(dir, 'r.jsonl')], exit: 2 },
-  'record: --duration 1000h': { args: ['record', '--listen', '127.0.0.1:0', '--upstream', '127.0.0.1:1', '--duration', '1000h', '-o', join(dir, 'r.jsonl')], exit: 2, says: /24d/ },
-  'record: --duration 0s': { args: ['record', '--listen', '127.0.0.1:0', '--upstream', '127.0.0.1:1', '--duration', '0s', '-o', join(dir, 'r.jsonl')], exit: 2 },
+  'record: --duration 1000h': {
+    args: [
+      'record',
+      '--listen',
+      '127.0.0.1:0',
+      '--upstream',
+      '127.0.0.1:1',
+      '--duration',
+      '1000h',
+      '-o',
+      join(dir, 'r.jsonl'),
+    ],
+    exit: 2,
+    says: /24d/,
+  },
+  'record: --duration 0s': {
+    args: [
+      'record',
+      '--listen',
+      '127.0.0.1:0',
+      '--upstream',
+      '127.0.0.1:1',
+      '--duration',
+      '0s',
+      '-o',
+      join(dir, 'r.jsonl'),
+    ],
+    exit: 2,
+  },
   'record: a bad --tap': { args: ['record', '--tap', 'garbage', '-o', join(dir, 'r.jsonl')], exit: 2 },
   // replay
   'replay: no --target': { args: ['replay', trace], exit: 2 },
   'replay: ftp target': { args: ['replay', trace, '--target', 'ftp://127.0.0.1:1'], exit: 2 },
   'replay: port 0': { args: ['replay', trace, '--target', 'ajp://127.0.0.1:0'], exit: 2 },
-  'replay: --concurrency 99999999999': { args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--concurrency', '99999999999'], exit: 2 },
+  'replay: --concurrency 99999999999': {
+    args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--concurrency', '99999999999'],
+    exit: 2,
+  },
   'replay: --timeout 0s': { args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--timeout', '0s'], exit: 2 },
-  'replay: --timeout 1000h': { args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--timeout', '1000h'], exit: 2 },
+  'replay: --timeout 1000h': {
+    args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--timeout', '1000h'],
+    exit: 2,
+  },
   'replay: --duration 0s': { args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--duration', '0s'], exit: 2 },
   'replay: --rate 0': { args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--rate', '0'], exit: 2 },
   'replay: missing trace': { args: ['replay', join(dir, 'nope.jsonl'), '--target', 'ajp://127.0.0.1:1'], exit: 3 },
   'replay: a directory': { args: ['replay', aDir, '--target', 'ajp://127.0.0.1:1'], exit: 3 },
   'replay: not a trace': { args: ['replay', text, '--target', 'ajp://127.0.0.1:1'], exit: 3 },
-  'replay: nothing listening': { args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--requests', '5', '--no-progress'], exit: 3, says: /response/ },
+  'replay: nothing listening': {
+    args: ['replay', trace, '--target', 'ajp://127.0.0.1:1', '--requests', '5', '--no-progress'],
+    exit: 3,
+    says: /response/,
+  },
   // serve
   'serve: ftp listen': { args: ['serve', '--listen', 'ftp://x:1'], exit: 2 },
   'serve: --body-size 3GiB': { args: ['serve', '--listen', '127.0.0.1:0', '--body-size', '3GiB'], exit: 2 },
@@ -86,18 +141,36 @@ const cases: Record<string, Case> = {
   'report: latency null': { args: ['report', results({ latency: null })], exit: 3, says: /latency/ },
   'report: requests "lots"': { args: ['report', results({ requests: 'lots' })], exit: 3, says: /requests/ },
   // compare, fairness, sweep
-  'compare: --rounds 0': { args: ['compare', trace, '--target', 'ajp://127.0.0.1:1', '--target', 'ajp://127.0.0.1:2', '--rounds', '0'], exit: 2 },
-  'fairness: --expect garbage': { args: ['fairness', '--target', 'http://127.0.0.1:1/', '--expect', 'garbage'], exit: 2, says: /one worker/ },
-  'fairness: --alpha 2': { args: ['fairness', '--target', 'http://127.0.0.1:1/', '--expect', 'a=1,b=1', '--alpha', '2'], exit: 2 },
+  'compare: --rounds 0': {
+    args: ['compare', trace, '--target', 'ajp://127.0.0.1:1', '--target', 'ajp://127.0.0.1:2', '--rounds', '0'],
+    exit: 2,
+  },
+  'fairness: --expect garbage': {
+    args: ['fairness', '--target', 'http://127.0.0.1:1/', '--expect', 'garbage'],
+    exit: 2,
+    says: /one worker/,
+  },
+  'fairness: --alpha 2': {
+    args: ['fairness', '--target', 'http://127.0.0.1:1/', '--expect', 'a=1,b=1', '--alpha', '2'],
+    exit: 2,
+  },
   'sweep: --concurrency 0': { args: ['sweep', trace, '--target', 'ajp://127.0.0.1:1', '--concurrency', '0'], exit: 2 },
-  'sweep: --concurrency abc': { args: ['sweep', trace, '--target', 'ajp://127.0.0.1:1', '--concurrency', 'abc'], exit: 2 },
+  'sweep: --concurrency abc': {
+    args: ['sweep', trace, '--target', 'ajp://127.0.0.1:1', '--concurrency', 'abc'],
+    exit: 2,
+  },
 };
 
 function run(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, AJPBENCH_DEBUG: '' } }, (err, _stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, AJPBENCH_DEBUG: '' } },
+      (err, _stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stderr });
+      },
+    );
   });
 }
 

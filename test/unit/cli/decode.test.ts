@@ -4,7 +4,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { V4_POST_ATTRIBUTES, V5_FIRST_BODY, V6_END_OF_BODY_JK, V8_SEND_HEADERS, V9_SEND_BODY_CHUNK, V10_END_RESPONSE } from '../../fixtures/vectors.js';
+import {
+  V4_POST_ATTRIBUTES,
+  V5_FIRST_BODY,
+  V6_END_OF_BODY_JK,
+  V8_SEND_HEADERS,
+  V9_SEND_BODY_CHUNK,
+  V10_END_RESPONSE,
+} from '../../fixtures/vectors.js';
 
 const bin = join(import.meta.dirname, '../../../bin/ajpbench');
 
@@ -17,7 +24,11 @@ function run(args: string[], input?: Buffer): Promise<{ code: number; stdout: st
   });
 }
 
-const lines = (s: string): Record<string, unknown>[] => s.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (s: string): Record<string, unknown>[] =>
+  s
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-decode-'));
 
 describe('ajpbench decode', () => {
@@ -28,7 +39,13 @@ describe('ajpbench decode', () => {
     expect(r.code).toBe(0);
     const out = lines(r.stdout);
     expect(out.map((o) => o.type)).toEqual(['forward-request', 'body', 'body']);
-    expect(out[0]).toMatchObject({ offset: 0, direction: 'to-container', method: 'POST', serverPort: 443, isSsl: true });
+    expect(out[0]).toMatchObject({
+      offset: 0,
+      direction: 'to-container',
+      method: 'POST',
+      serverPort: 443,
+      isSsl: true,
+    });
     expect(out[0]?.attributes).toContainEqual({ name: 'ssl_key_size', value: 256 });
     expect(out[1]).toMatchObject({ offset: 132, dataLength: 5, data: Buffer.from('hello').toString('base64') });
     expect(out[2]).toMatchObject({ dataLength: 0, bare: true });
@@ -46,7 +63,10 @@ describe('ajpbench decode', () => {
   });
 
   it('reads hex text with --hex, and prints an error line for garbage and goes on', async () => {
-    const r = await run(['decode', '--hex'], Buffer.from('# two CPongs around junk\n41 42 00 01 09\nde ad be ef\n41:42:00:01:09\n'));
+    const r = await run(
+      ['decode', '--hex'],
+      Buffer.from('# two CPongs around junk\n41 42 00 01 09\nde ad be ef\n41:42:00:01:09\n'),
+    );
     expect(r.code).toBe(0);
     const out = lines(r.stdout);
     expect(out.map((o) => o.type)).toEqual(['cpong', 'error', 'cpong']);
@@ -66,13 +86,19 @@ describe('ajpbench decode', () => {
     expect(f.code).toBe(3);
     expect(f.stderr).toMatch(/bad\.hex: hex input: ";" at offset 15 \(line 1, column 16\)/);
     // Separators the docs allow still work.
-    const ok = await run(['decode', '--hex'], Buffer.from('0x41,0x42,0x00,0x01,0x09\r\n41:42:00:01:09 # two\n\t4142000109\n'));
+    const ok = await run(
+      ['decode', '--hex'],
+      Buffer.from('0x41,0x42,0x00,0x01,0x09\r\n41:42:00:01:09 # two\n\t4142000109\n'),
+    );
     expect(ok.code).toBe(0);
     expect(lines(ok.stdout).map((o) => o.type)).toEqual(['cpong', 'cpong', 'cpong']);
   });
 
   it('a directory is one line in words, exit 3; an empty input decodes to nothing and says so', async () => {
-    for (const args of [['decode', dir], ['decode', '--hex', dir]]) {
+    for (const args of [
+      ['decode', dir],
+      ['decode', '--hex', dir],
+    ]) {
       const r = await run(args);
       expect(r.code).toBe(3);
       expect(r.stderr).toBe(`ajpbench: cannot read ${dir}: is a directory\n`);
@@ -90,7 +116,15 @@ describe('ajpbench decode', () => {
   it('a reader that goes away (| head) ends the run quietly, exit 0', async () => {
     const file = join(dir, 'many.ajp');
     writeFileSync(file, Buffer.concat(Array.from({ length: 20_000 }, () => V8_SEND_HEADERS)));
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(join(import.meta.dirname, '../../../dist/src/cli/main.js'))}).then(async (m) => { process.exitCode = await m.main(['decode', ${JSON.stringify(file)}]); })`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import(${JSON.stringify(join(import.meta.dirname, '../../../dist/src/cli/main.js'))}).then(async (m) => { process.exitCode = await m.main(['decode', ${JSON.stringify(file)}]); })`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.once('data', () => child.stdout.destroy());
@@ -101,7 +135,9 @@ describe('ajpbench decode', () => {
 
   it('reports a stream cut inside a frame', async () => {
     const r = await run(['decode', '-'], V8_SEND_HEADERS.subarray(0, 10));
-    expect(lines(r.stdout)).toEqual([expect.objectContaining({ type: 'error', code: 'AJP_ERR_END_OF_STREAM', offset: 0, skipped: 10 })]);
+    expect(lines(r.stdout)).toEqual([
+      expect.objectContaining({ type: 'error', code: 'AJP_ERR_END_OF_STREAM', offset: 0, skipped: 10 }),
+    ]);
   });
 
   it('exits 3 for a file it cannot read and 2 for a bad flag', async () => {

@@ -13,13 +13,21 @@ const dir = mkdtempSync(join(tmpdir(), 'ajpbench-import-cli-'));
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
     );
   });
 }
 
-const lines = (text: string): Record<string, unknown>[] => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (text: string): Record<string, unknown>[] =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Runs main() in a child without bin's process guards, so that import's own handling of a closed stdout is what is tested. */
 const mainWithoutGuards = (args: string[]): string =>
@@ -56,7 +64,11 @@ describe('ajpbench import', () => {
     expect(r.stderr).toMatch(/44 exchanges, 0 incomplete, 0 errors/);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const events = lines(readFileSync(out, 'utf8'));
-    expect(events[0]).toMatchObject({ format: 'ajpbench-trace', version: 1, source: { kind: 'pcap', ports: [28009, 29009, 28109, 29109] } });
+    expect(events[0]).toMatchObject({
+      format: 'ajpbench-trace',
+      version: 1,
+      source: { kind: 'pcap', ports: [28009, 29009, 28109, 29109] },
+    });
     expect(events.filter((e) => e.event === 'exchange')).toHaveLength(44);
   });
 
@@ -72,16 +84,20 @@ describe('ajpbench import', () => {
 
   it('--no-redact keeps credentials and --bodies none keeps no body bytes', async () => {
     const plain = lines((await run(['import', capture, ...ports, '--no-redact', '--bodies', 'none'])).stdout);
-    const x = plain.find((e) => e.event === 'exchange') as { request: { headers: [string, string][]; body: Record<string, unknown> } };
+    const x = plain.find((e) => e.event === 'exchange') as {
+      request: { headers: [string, string][]; body: Record<string, unknown> };
+    };
     expect(x.request.headers).toContainEqual(['authorization', 'Basic dXNlcjpwYXNz']);
     const posts = plain.filter((e) => e.event === 'exchange' && (e.request as { method: string }).method === 'POST');
     expect(posts.every((p) => (p.request as { body: { data?: string } }).body.data === undefined)).toBe(true);
     const kept = lines((await run(['import', capture, ...ports, '--max-body', '16'])).stdout);
-    const big = kept.find((e) => e.event === 'exchange' && (e.request as { body: { length: number } }).body.length === 20000) as { request: { body: Record<string, unknown> } };
+    const big = kept.find(
+      (e) => e.event === 'exchange' && (e.request as { body: { length: number } }).body.length === 20000,
+    ) as { request: { body: Record<string, unknown> } };
     expect(big.request.body).toMatchObject({ truncated: true, data: Buffer.alloc(16, 'b').toString('base64') });
   });
 
-  it('a reader that goes away (| head) ends the run quietly, exit 0: through bin, and in import itself without bin\'s guard', async () => {
+  it("a reader that goes away (| head) ends the run quietly, exit 0: through bin, and in import itself without bin's guard", async () => {
     for (const argv of [
       [bin, 'import', capture, ...ports, '--bodies', 'all'],
       ['--input-type=module', '-e', mainWithoutGuards(['import', capture, ...ports, '--bodies', 'all'])],

@@ -65,7 +65,14 @@ const trace = join(dir, 'shop.jsonl');
 
 beforeAll(async () => {
   const w = await TraceWriter.create(trace, header);
-  await w.write({ event: 'connection', conn: 1, t: 0, state: 'open', client: '127.0.0.1:40000', upstream: '127.0.0.1:8009' });
+  await w.write({
+    event: 'connection',
+    conn: 1,
+    t: 0,
+    state: 'open',
+    client: '127.0.0.1:40000',
+    upstream: '127.0.0.1:8009',
+  });
   // 20 exchanges, 10 ms apart: 16 × 200, 3 × 404, 1 × 503; end times 100..2 000 µs (below 2048 µs
   // the HDR histogram is exact, so percentiles are the sorted values).
   for (let i = 0; i < 20; i++) {
@@ -73,8 +80,26 @@ beforeAll(async () => {
     await w.write(exchange(i, i % 2 === 0 ? `/item/${i}` : '/cart', status, (i + 1) * 100));
   }
   await w.write({ event: 'cping', conn: 1, t: 5, rttUs: 250 });
-  await w.write({ event: 'incomplete', id: 20, conn: 1, t: 200_000, upstream: '127.0.0.1:8009', reason: 'end', seen: ['forward-request'], request: null, status: null });
-  await w.write({ event: 'connection', conn: 1, t: 210_000, state: 'close', client: '127.0.0.1:40000', upstream: '127.0.0.1:8009', reason: 'end' });
+  await w.write({
+    event: 'incomplete',
+    id: 20,
+    conn: 1,
+    t: 200_000,
+    upstream: '127.0.0.1:8009',
+    reason: 'end',
+    seen: ['forward-request'],
+    request: null,
+    status: null,
+  });
+  await w.write({
+    event: 'connection',
+    conn: 1,
+    t: 210_000,
+    state: 'close',
+    client: '127.0.0.1:40000',
+    upstream: '127.0.0.1:8009',
+    reason: 'end',
+  });
   await w.close();
   appendFileSync(trace, '{"event":"exchange","id":21,"co\n'); // a recorder killed mid-write
 });
@@ -105,9 +130,18 @@ describe('ajpbench inspect', () => {
     const r = await run(['inspect', '--json', '--top', '1', trace]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as TraceSummary;
-    expect(s).toMatchObject({ exchanges: 20, events: 24, unreadableLines: 1, requestSpanUs: 190_000, requestsPerSecond: 100 });
+    expect(s).toMatchObject({
+      exchanges: 20,
+      events: 24,
+      unreadableLines: 1,
+      requestSpanUs: 190_000,
+      requestsPerSecond: 100,
+    });
     expect(s.statusClasses).toEqual({ '1xx': 0, '2xx': 16, '3xx': 0, '4xx': 3, '5xx': 1, other: 0, incomplete: 1 });
-    expect(s.methods).toEqual([{ name: 'GET', count: 15 }, { name: 'POST', count: 5 }]);
+    expect(s.methods).toEqual([
+      { name: 'GET', count: 15 },
+      { name: 'POST', count: 5 },
+    ]);
     expect(s.uris).toEqual({ top: [{ name: '/cart', count: 10 }], distinct: 2, capped: false, other: 0 });
     expect(s.latency.endUs).toEqual({ count: 20, mean: 1050, p50: 1000, p90: 1800, p99: 2000, p99_9: 2000, max: 2000 });
     expect(s.bytes).toEqual({ requestBodies: 500, responseBodies: 20_000 });
@@ -154,8 +188,14 @@ describe('ajpbench inspect', () => {
     const w = await TraceWriter.create(file, header);
     await w.write(exchange(1, '/ok', 200, 100));
     await w.close();
-    const odd = (uri: unknown): string => JSON.stringify({ ...exchange(2, '/x', 200, 100), request: { ...exchange(2, '/x', 200, 100).request, uri } });
-    appendFileSync(file, [odd(42), odd(['/a']), odd({ p: '/a' }), JSON.stringify({ ...exchange(3, '/y', 200, 100), timing: null })].join('\n') + '\n');
+    const odd = (uri: unknown): string =>
+      JSON.stringify({ ...exchange(2, '/x', 200, 100), request: { ...exchange(2, '/x', 200, 100).request, uri } });
+    appendFileSync(
+      file,
+      [odd(42), odd(['/a']), odd({ p: '/a' }), JSON.stringify({ ...exchange(3, '/y', 200, 100), timing: null })].join(
+        '\n',
+      ) + '\n',
+    );
     const r = await run(['inspect', '--json', file]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -170,7 +210,10 @@ describe('ajpbench inspect', () => {
     const w = await TraceWriter.create(file, header);
     for (let i = 0; i < 5; i++) await w.write(exchange(i, '/before', 200, 100));
     await w.close();
-    appendFileSync(file, JSON.stringify({ ...exchange(9, '/huge', 200, 100), pad: 'x'.repeat(2 * 1024 * 1024) }) + '\n');
+    appendFileSync(
+      file,
+      JSON.stringify({ ...exchange(9, '/huge', 200, 100), pad: 'x'.repeat(2 * 1024 * 1024) }) + '\n',
+    );
     appendFileSync(file, JSON.stringify(exchange(10, '/after', 200, 100)) + '\n');
     const r = await run(['inspect', '--json', '--max-line', '1MiB', file]);
     expect(r.code).toBe(0);
@@ -182,7 +225,15 @@ describe('ajpbench inspect', () => {
   it('a reader that goes away (| head) ends the run quietly, exit 0', async () => {
     const main = join(import.meta.dirname, '../../../dist/src/cli/main.js');
     // main() without bin's process guards: inspect's own handling of a closed stdout is what is tested.
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(main)}).then(async (m) => { process.exitCode = await m.main(['inspect', '--json', ${JSON.stringify(trace)}]); })`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import(${JSON.stringify(main)}).then(async (m) => { process.exitCode = await m.main(['inspect', '--json', ${JSON.stringify(trace)}]); })`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -200,7 +251,18 @@ describe('ajpbench inspect', () => {
   it('explains the tables in --help', async () => {
     const r = await run(['inspect', '--help']);
     expect(r.code).toBe(0);
-    for (const word of ['Overview', 'Status', 'Routes', 'Top URIs', 'p99.9', 'CPing', 'Connections', 'Incomplete', '--json', '--top']) {
+    for (const word of [
+      'Overview',
+      'Status',
+      'Routes',
+      'Top URIs',
+      'p99.9',
+      'CPing',
+      'Connections',
+      'Incomplete',
+      '--json',
+      '--top',
+    ]) {
       expect(r.stdout).toContain(word);
     }
     expect((await run(['--help'])).stdout).toMatch(/inspect/);

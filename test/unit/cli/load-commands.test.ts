@@ -25,9 +25,14 @@ interface Run {
 /** Runs the CLI; a run that has not ended after `timeoutMs` is killed (and fails the test by its code). */
 function run(args: string[], timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -85,17 +90,29 @@ describe('flag bounds: out of range is a usage error (exit 2) that says the rang
     const port0 = await run(['replay', trace, '--target', 'ajp://127.0.0.1:0']);
     expect([port0.code, port0.stderr]).toEqual([2, expect.stringMatching(/--target: .*port 0 .*1 to 65535/)]);
     expect((await run(['replay', trace, '--target', 'http://127.0.0.1:65536/app'])).code).toBe(2);
-    expect(await run(['replay', '--help'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/--concurrency <n>[\s\S]*1-10000/) });
+    expect(await run(['replay', '--help'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/--concurrency <n>[\s\S]*1-10000/),
+    });
   });
 
   it('compare --rounds, sweep step lists and --in-flight', async () => {
     const cases: [string[], RegExp][] = [
-      [['compare', trace, '--target', t1, '--target', t2, '--rounds', '0'], /--rounds takes a whole number from 1 to 100/],
-      [['compare', trace, '--target', t1, '--target', t2, '--rounds', '1000000'], /--rounds takes a whole number from 1 to 100/],
+      [
+        ['compare', trace, '--target', t1, '--target', t2, '--rounds', '0'],
+        /--rounds takes a whole number from 1 to 100/,
+      ],
+      [
+        ['compare', trace, '--target', t1, '--target', t2, '--rounds', '1000000'],
+        /--rounds takes a whole number from 1 to 100/,
+      ],
       [['compare', trace, '--target', t1, '--target', t2, '--concurrency', '99999999999'], /1 to 10000/],
       [['sweep', trace, '--target', t1, '--concurrency', '1,99999999999'], /1 to 10000/],
       [['sweep', trace, '--target', t1, '--concurrency', '1,2,...,65536'], /1 to 10000/],
-      [['sweep', trace, '--target', t1, '--rates', '10,20', '--in-flight', '99999999'], /--in-flight takes a whole number from 1 to 10000/],
+      [
+        ['sweep', trace, '--target', t1, '--rates', '10,20', '--in-flight', '99999999'],
+        /--in-flight takes a whole number from 1 to 10000/,
+      ],
       [['sweep', trace, '--target', t1, '--rates', '10,1e12'], /at most 1000000/],
     ];
     for (const [args, msg] of cases) {
@@ -111,7 +128,9 @@ describe('a backend that never answers is a runtime failure (exit 3), after what
     const out = join(dir, 'dead.json');
     const r = await run(['replay', trace, '--target', DEAD, '--json', out]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe('ajpbench: no request got a response from ajp://127.0.0.1:1: connection refused (44 errors)\n');
+    expect(r.stderr).toBe(
+      'ajpbench: no request got a response from ajp://127.0.0.1:1: connection refused (44 errors)\n',
+    );
     expect(r.stdout).toContain('connect-refused');
     expect(json(out)).toMatchObject({ requests: { total: 44, responses: 0, errors: 44 } });
   });
@@ -120,12 +139,30 @@ describe('a backend that never answers is a runtime failure (exit 3), after what
     const r = await run(['replay', trace, '--target', 'ajp://no-such-host.invalid:8009', '--connect-timeout', '3s']);
     expect(r.code).toBe(3);
     // One line; the reason is the most frequent kind (a slow resolver can turn some into connect timeouts).
-    expect(r.stderr).toMatch(/^ajpbench: no request got a response from ajp:\/\/no-such-host\.invalid:8009: .*\(44 errors[^)\n]*\)\n$/);
+    expect(r.stderr).toMatch(
+      /^ajpbench: no request got a response from ajp:\/\/no-such-host\.invalid:8009: .*\(44 errors[^)\n]*\)\n$/,
+    );
   });
 
   it('compare: the target that never answered fails the run; the others are still printed and written', async () => {
     const out = join(dir, 'cmp-dead.json');
-    const r = await run(['compare', trace, '--target', t1, '--target', DEAD, '--requests', '20', '--rounds', '1', '--pause', '0s', '--json', out, '--no-progress']);
+    const r = await run([
+      'compare',
+      trace,
+      '--target',
+      t1,
+      '--target',
+      DEAD,
+      '--requests',
+      '20',
+      '--rounds',
+      '1',
+      '--pause',
+      '0s',
+      '--json',
+      out,
+      '--no-progress',
+    ]);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('Compare: 2 targets');
     expect(r.stderr).toMatch(/no request got a response from ajp:\/\/127\.0\.0\.1:1: connection refused/);
@@ -134,7 +171,21 @@ describe('a backend that never answers is a runtime failure (exit 3), after what
 
   it('sweep: every step failed, so no growth and no knee is claimed', async () => {
     const out = join(dir, 'sweep-dead.json');
-    const r = await run(['sweep', trace, '--target', DEAD, '--concurrency', '1,2', '--requests', '10', '--pause', '0s', '--json', out, '--no-progress']);
+    const r = await run([
+      'sweep',
+      trace,
+      '--target',
+      DEAD,
+      '--concurrency',
+      '1,2',
+      '--requests',
+      '10',
+      '--pause',
+      '0s',
+      '--json',
+      out,
+      '--no-progress',
+    ]);
     expect(r.code).toBe(3);
     expect(r.stdout).not.toMatch(/still grew/);
     expect(r.stdout).toMatch(/Knee: none found/);
@@ -146,7 +197,24 @@ describe('a backend that never answers is a runtime failure (exit 3), after what
 describe('Ctrl-C keeps what was measured', () => {
   it('compare stopped while the first target runs: prints and writes it, names the targets not run, exit 0', async () => {
     const out = join(dir, 'cmp-int.json');
-    const r = await interrupted(['compare', trace, '--target', t1, '--target', t2, '--duration', '20s', '--rounds', '2', '--json', out, '--no-progress'], 1500);
+    const r = await interrupted(
+      [
+        'compare',
+        trace,
+        '--target',
+        t1,
+        '--target',
+        t2,
+        '--duration',
+        '20s',
+        '--rounds',
+        '2',
+        '--json',
+        out,
+        '--no-progress',
+      ],
+      1500,
+    );
     expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Compare: 1 target');
@@ -156,7 +224,10 @@ describe('Ctrl-C keeps what was measured', () => {
 
   it('sweep stopped during a step: prints the steps so far, exit 0', async () => {
     const out = join(dir, 'sweep-int.json');
-    const r = await interrupted(['sweep', trace, '--target', t1, '--concurrency', '1,2,4', '--duration', '20s', '--json', out, '--no-progress'], 1500);
+    const r = await interrupted(
+      ['sweep', trace, '--target', t1, '--concurrency', '1,2,4', '--duration', '20s', '--json', out, '--no-progress'],
+      1500,
+    );
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Ctrl-C during step 1/);
@@ -165,7 +236,11 @@ describe('Ctrl-C keeps what was measured', () => {
 
   it('stopped before anything was measured (waiting for --start-at): exit 3, AJPBENCH_ERR_INTERRUPTED, one line', async () => {
     const at = new Date(Date.now() + 60_000).toISOString();
-    for (const cmd of [['replay', trace, '--target', t1], ['compare', trace, '--target', t1, '--target', t2], ['sweep', trace, '--target', t1, '--concurrency', '1,2']]) {
+    for (const cmd of [
+      ['replay', trace, '--target', t1],
+      ['compare', trace, '--target', t1, '--target', t2],
+      ['sweep', trace, '--target', t1, '--concurrency', '1,2'],
+    ]) {
       const r = await interrupted([...cmd, '--start-at', at, '--no-progress'], 800);
       expect([r.code, r.stdout], cmd[0]).toEqual([3, '']);
       expect(r.stderr).toMatch(/stopped before it (started|measured anything)/);

@@ -15,9 +15,14 @@ const dir = mkdtempSync(join(tmpdir(), 'ajpbench-replay-'));
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { encoding: 'utf8', env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -46,24 +51,70 @@ describe('ajpbench replay', () => {
   it('replays against two AJP stubs and prints the summary; --json has everything with mergeable histograms; --hgrm the distribution', async () => {
     const out = join(dir, 'r1.json');
     const hgrm = join(dir, 'r1.hgrm');
-    const r = await run(['replay', trace, '--target', t1, '--target', t2, '--requests', '300', '--loop', '--concurrency', '4', '--json', out, '--hgrm', hgrm]);
+    const r = await run([
+      'replay',
+      trace,
+      '--target',
+      t1,
+      '--target',
+      t2,
+      '--requests',
+      '300',
+      '--loop',
+      '--concurrency',
+      '4',
+      '--json',
+      out,
+      '--hgrm',
+      hgrm,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    for (const heading of ['Replay', 'Latency (from the send)', 'By status class', 'Workers', 'Errors', 'Throughput per second', 'Bytes', 'Connections']) expect(r.stdout).toContain(heading);
+    for (const heading of [
+      'Replay',
+      'Latency (from the send)',
+      'By status class',
+      'Workers',
+      'Errors',
+      'Throughput per second',
+      'Bytes',
+      'Connections',
+    ])
+      expect(r.stdout).toContain(heading);
     const rep = json(out);
     expect(rep.requests).toMatchObject({ total: 300, responses: 300, errors: 0 });
     expect(rep.schedule.stoppedBy).toBe('requests');
     expect(decodeFromCompressedBase64(rep.latency.timeToCompleteUs.histogram).totalCount).toBe(300);
     expect(rep.workers.map((w) => w.name)).toEqual(expect.arrayContaining(['tomcat1', 'tomcat2']));
     expect(rep.connections.map((c) => c.target)).toEqual([t1, t2]);
-    expect(rep.config).toMatchObject({ model: 'closed', concurrency: 4, requests: 300, loop: true, exchangesPerPass: 44 });
+    expect(rep.config).toMatchObject({
+      model: 'closed',
+      concurrency: 4,
+      requests: 300,
+      loop: true,
+      exchangesPerPass: 44,
+    });
     expect(readFileSync(hgrm, 'utf8')).toMatch(/^\s+Value\s+Percentile\s+TotalCount/);
   });
 
   it('runs open loop at a rate with a warmup kept out of the results, and replays over HTTP', async () => {
     const out = join(dir, 'r2.json');
     const web = `http://${(stub.listeners[2] as { address: string }).address}`;
-    const r = await run(['replay', trace, '--target', web, '--rate', '200/s', '--warmup', '300ms', '--duration', '700ms', '--loop', '--json', out]);
+    const r = await run([
+      'replay',
+      trace,
+      '--target',
+      web,
+      '--rate',
+      '200/s',
+      '--warmup',
+      '300ms',
+      '--duration',
+      '700ms',
+      '--loop',
+      '--json',
+      out,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Latency (from the due time)');
     const rep = json(out);
@@ -75,7 +126,17 @@ describe('ajpbench replay', () => {
 
   it('--verify counts mismatches by kind with examples (a stub is not the recorded application)', async () => {
     const out = join(dir, 'r3.json');
-    const r = await run(['replay', trace, '--target', t1, '--verify', '--verify-headers', 'Content-Type', '--json', out]);
+    const r = await run([
+      'replay',
+      trace,
+      '--target',
+      t1,
+      '--verify',
+      '--verify-headers',
+      'Content-Type',
+      '--json',
+      out,
+    ]);
     expect(r.code).toBe(0);
     const v = json(out).verify;
     expect(v?.compared).toBe(44);
@@ -95,12 +156,15 @@ describe('ajpbench replay', () => {
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/field "rate": --rate takes a rate/);
     writeFileSync(bad, JSON.stringify({ concurency: 3 }));
-    expect((await run(['replay', trace, '--target', t1, '--profile', bad])).stderr).toMatch(/unknown field "concurency"/);
+    expect((await run(['replay', trace, '--target', t1, '--profile', bad])).stderr).toMatch(
+      /unknown field "concurency"/,
+    );
   });
 
   it('bundled profiles all parse', async () => {
     const { loadProfile } = await import('../../../src/cli/replay-command.js');
-    for (const p of ['smoke', 'steady', 'stress', 'soak', 'fairness-ci']) expect(Object.keys(loadProfile(p)).length).toBeGreaterThan(2);
+    for (const p of ['smoke', 'steady', 'stress', 'soak', 'fairness-ci'])
+      expect(Object.keys(loadProfile(p)).length).toBeGreaterThan(2);
   });
 
   it('usage errors stop it (exit 2); an unreadable trace is exit 3; a dead target is measured, then exit 3', async () => {
@@ -118,7 +182,11 @@ describe('ajpbench replay', () => {
 
   it('Ctrl-C stops the run and still prints and writes everything measured so far', async () => {
     const out = join(dir, 'int.json');
-    const child = spawn(process.execPath, [bin, 'replay', trace, '--target', t1, '--loop', '--duration', '60s', '--json', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bin, 'replay', trace, '--target', t1, '--loop', '--duration', '60s', '--json', out],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     await new Promise((r) => setTimeout(r, 1200));
@@ -134,7 +202,11 @@ describe('ajpbench replay', () => {
 
 describe('ajpbench serve', () => {
   it('serves until --duration and reports what it served; a replay against it works', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--route', 'w9', '--duration', '3s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bin, 'serve', '--listen', '127.0.0.1:0', '--route', 'w9', '--duration', '3s'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     const addr = await new Promise<string>((resolve) =>
       child.stderr.on('data', (c: Buffer) => {

@@ -11,9 +11,14 @@ const dir = mkdtempSync(join(tmpdir(), 'ajpbench-report-cli-'));
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, AJPBENCH_DEBUG: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { encoding: 'utf8', env: { ...process.env, AJPBENCH_DEBUG: '' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -34,8 +39,17 @@ describe('ajpbench report on damaged results', () => {
   });
 
   it.each([
-    ['latency: null', (r: Record<string, unknown>) => (r.latency = null), /^ajpbench: latency\.json: not valid replay results: latency is null, not an object\n$/],
-    ['a histogram that is not base64', (r: Record<string, unknown>) => ((r.latency as { timeToCompleteUs: { histogram: string } }).timeToCompleteUs.histogram = '!!not base64!!'), /latency\.timeToCompleteUs\.histogram does not decode/],
+    [
+      'latency: null',
+      (r: Record<string, unknown>) => (r.latency = null),
+      /^ajpbench: latency\.json: not valid replay results: latency is null, not an object\n$/,
+    ],
+    [
+      'a histogram that is not base64',
+      (r: Record<string, unknown>) =>
+        ((r.latency as { timeToCompleteUs: { histogram: string } }).timeToCompleteUs.histogram = '!!not base64!!'),
+      /latency\.timeToCompleteUs\.histogram does not decode/,
+    ],
     ['requests: "lots"', (r: Record<string, unknown>) => (r.requests = 'lots'), /requests is a string, not an object/],
   ])('%s: exit 3, one line naming the field, nothing on stdout', async (name, change, says) => {
     const file = results(`${name.split(':')[0]?.replace(/ /g, '-')}.json`, change);

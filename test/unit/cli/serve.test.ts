@@ -9,9 +9,19 @@ const bin = join(import.meta.dirname, '../../../bin/ajpbench');
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, AJPBENCH_DEBUG: '', AJP_SECRET: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr, ms: performance.now() - t0 });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { encoding: 'utf8', timeout: 20_000, env: { ...process.env, AJPBENCH_DEBUG: '', AJP_SECRET: '' } },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1,
+          stdout,
+          stderr,
+          ms: performance.now() - t0,
+        });
+      },
+    );
   });
 }
 
@@ -66,7 +76,17 @@ describe('ajpbench serve', () => {
   });
 
   it('serves for --duration and then stops, with a large body not allocated up front', async () => {
-    const r = await run(['serve', '--listen', '127.0.0.1:0', '--listen', 'http://127.0.0.1:0', '--body-size', '1GiB', '--duration', '500ms']);
+    const r = await run([
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--listen',
+      'http://127.0.0.1:0',
+      '--body-size',
+      '1GiB',
+      '--duration',
+      '500ms',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/listening on ajp:\/\/127\.0\.0\.1:\d+ \(route tomcat1\)/);
     expect(r.stderr).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(route tomcat2\)/);

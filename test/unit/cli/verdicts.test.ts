@@ -28,7 +28,11 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 let stub: StubContainer;
 let target: string;
 beforeAll(async () => {
-  stub = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }], bodySize: 256, latencyMs: 2 });
+  stub = await StubContainer.start({
+    listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }],
+    bodySize: 256,
+    latencyMs: 2,
+  });
   target = `ajp://${stub.listeners[0]?.address ?? ''}`;
 });
 afterAll(async () => {
@@ -42,7 +46,27 @@ describe('replay --threshold', () => {
   it('all pass: exit 0, listed; --junit has one passing case each; --html is written', async () => {
     const junit = join(dir, 'pass.xml');
     const html = join(dir, 'pass.html');
-    const r = await run(['replay', trace, '--target', target, '--requests', '200', '--loop', '--concurrency', '4', '--threshold', 'p99<2s', '--threshold', 'errors<1%', '--threshold', 'rps>1', '--junit', junit, '--html', html]);
+    const r = await run([
+      'replay',
+      trace,
+      '--target',
+      target,
+      '--requests',
+      '200',
+      '--loop',
+      '--concurrency',
+      '4',
+      '--threshold',
+      'p99<2s',
+      '--threshold',
+      'errors<1%',
+      '--threshold',
+      'rps>1',
+      '--junit',
+      junit,
+      '--html',
+      html,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Thresholds \(3 passed, 0 failed\)/);
@@ -57,11 +81,29 @@ describe('replay --threshold', () => {
   });
   it('one fails: exit 1, the failure says by how much', async () => {
     const junit = join(dir, 'fail.xml');
-    const r = await run(['replay', trace, '--target', target, '--requests', '100', '--loop', '--concurrency', '2', '--threshold', 'p50<1us', '--threshold', 'requests>=100', '--junit', junit]);
+    const r = await run([
+      'replay',
+      trace,
+      '--target',
+      target,
+      '--requests',
+      '100',
+      '--loop',
+      '--concurrency',
+      '2',
+      '--threshold',
+      'p50<1us',
+      '--threshold',
+      'requests>=100',
+      '--junit',
+      junit,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}p50<1us +p50 = [\d.]+ ms not < 0\.001 ms/);
     expect(r.stdout).toMatch(/PASS {2}requests>=100/);
-    expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="p50 = [\d.]+ ms not &lt; 0\.001 ms" type="ThresholdFailed">/);
+    expect(readFileSync(junit, 'utf8')).toMatch(
+      /<failure message="p50 = [\d.]+ ms not &lt; 0\.001 ms" type="ThresholdFailed">/,
+    );
   });
   it('a threshold it cannot read is a usage error (exit 2)', async () => {
     const r = await run(['replay', trace, '--target', target, '--requests', '10', '--threshold', 'p99 is fast']);
@@ -69,10 +111,22 @@ describe('replay --threshold', () => {
     expect(r.stderr).toMatch(/METRIC OP VALUE/);
   });
   it('--start-at in the past starts at once; a bad time is a usage error', async () => {
-    const r = await run(['replay', trace, '--target', target, '--requests', '20', '--loop', '--start-at', '2020-01-01T00:00:00Z']);
+    const r = await run([
+      'replay',
+      trace,
+      '--target',
+      target,
+      '--requests',
+      '20',
+      '--loop',
+      '--start-at',
+      '2020-01-01T00:00:00Z',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/was [\d.]+ s ago: starting now/);
-    expect((await run(['replay', trace, '--target', target, '--requests', '20', '--start-at', 'tomorrow'])).code).toBe(2);
+    expect((await run(['replay', trace, '--target', target, '--requests', '20', '--start-at', 'tomorrow'])).code).toBe(
+      2,
+    );
   });
 });
 
@@ -81,7 +135,24 @@ describe('report: several generators merged', () => {
     const startAt = new Date(Date.now() + 1500).toISOString();
     const files = [0, 1, 2].map((i) => join(dir, `gen-${i}.json`));
     const runs = await Promise.all(
-      files.map((f, i) => run(['replay', trace, '--target', target, '--loop', '--duration', '2s', '--concurrency', String(i + 1), '--start-at', startAt, '--json', f, '--no-progress'])),
+      files.map((f, i) =>
+        run([
+          'replay',
+          trace,
+          '--target',
+          target,
+          '--loop',
+          '--duration',
+          '2s',
+          '--concurrency',
+          String(i + 1),
+          '--start-at',
+          startAt,
+          '--json',
+          f,
+          '--no-progress',
+        ]),
+      ),
     );
     for (const r of runs) expect(r.code).toBe(0);
     const reports = files.map((f) => json<ReplayReport>(f));
@@ -98,7 +169,9 @@ describe('report: several generators merged', () => {
     const m = json<MergedReport>(mergedFile);
     const total = reports.reduce((s, x) => s + x.requests.total, 0);
     expect(m.requests.total).toBe(total);
-    expect(decodeHistogram(m.latency.timeToCompleteUs.histogram).totalCount).toBe(reports.reduce((s, x) => s + x.latency.timeToCompleteUs.count, 0));
+    expect(decodeHistogram(m.latency.timeToCompleteUs.histogram).totalCount).toBe(
+      reports.reduce((s, x) => s + x.latency.timeToCompleteUs.count, 0),
+    );
     const sumOfRates = reports.reduce((s, x) => s + x.requests.perSecond, 0);
     // Summed over the common whole seconds: close to the sum of each run's own rate.
     expect(m.requests.perSecond).toBeGreaterThan(sumOfRates * 0.7);

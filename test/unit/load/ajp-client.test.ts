@@ -24,13 +24,24 @@ afterEach(async () => {
 });
 
 async function stub(opts: Partial<StubOptions> = {}): Promise<StubContainer> {
-  const s = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }], ...opts });
+  const s = await StubContainer.start({
+    listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }],
+    ...opts,
+  });
   cleanup.push(() => s.close());
   return s;
 }
 
 function client(port: number, over: Partial<AjpClientOptions> = {}): AjpClient {
-  const c = new AjpClient({ host: '127.0.0.1', port, connections: 4, connectTimeoutMs: 1000, requestTimeoutMs: 2000, encoder: new AjpRequestEncoder(), ...over });
+  const c = new AjpClient({
+    host: '127.0.0.1',
+    port,
+    connections: 4,
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 2000,
+    encoder: new AjpRequestEncoder(),
+    ...over,
+  });
   cleanup.push(() => c.close());
   return c;
 }
@@ -113,11 +124,19 @@ describe('AjpClient', () => {
 
 describe('re-encoding a trace exchange', () => {
   it('reproduces the Forward Request mod_jk sent, byte for byte (real capture, no redaction)', async () => {
-    const { events } = await importToEvents(join(captures, 'mod_jk-post.pcap'), 'auto', { redact: false, bodies: 'all' });
+    const { events } = await importToEvents(join(captures, 'mod_jk-post.pcap'), 'auto', {
+      redact: false,
+      bodies: 'all',
+    });
     const ex = events.find((e): e is ExchangeEvent => e.event === 'exchange') as ExchangeEvent;
     const wire = readFileSync(join(captures, 'mod_jk-post.to-container.ajp'));
     const frames: Buffer[] = [];
-    new FrameDecoder({ direction: 'to-container' }).push(wire, { frame: (p) => frames.push(Buffer.from(p)), error: (e) => { throw e; } });
+    new FrameDecoder({ direction: 'to-container' }).push(wire, {
+      frame: (p) => frames.push(Buffer.from(p)),
+      error: (e) => {
+        throw e;
+      },
+    });
     const recorded = frames.find((f) => f[0] === 0x02) as Buffer;
     const ours = new AjpRequestEncoder().firstFrames(toReplayRequest(ex));
     // firstFrames = Forward Request + the first body packet, as mod_jk writes them.
@@ -128,7 +147,9 @@ describe('re-encoding a trace exchange', () => {
   });
 
   it('keeps method, URI, headers in order with their coded/string form, attributes and route for every lab exchange', async () => {
-    const { events } = await importToEvents(join(captures, 'lab-mixed.pcap'), [28009, 29009, 28109, 29109], { redact: false });
+    const { events } = await importToEvents(join(captures, 'lab-mixed.pcap'), [28009, 29009, 28109, 29109], {
+      redact: false,
+    });
     const exchanges = events.filter((e): e is ExchangeEvent => e.event === 'exchange');
     expect(exchanges.length).toBe(44);
     const enc = new AjpRequestEncoder({ secret: 'labsecret' });
@@ -141,7 +162,11 @@ describe('re-encoding a trace exchange', () => {
       expect(fr.attributes[0]).toEqual({ name: 'secret', value: 'labsecret' });
       const route = fr.attributes.find((a) => a.name === 'route');
       expect(route?.name === 'route' ? route.value : null).toBe(ex.request.attributes.route ?? null);
-      expect(fr.attributes.filter((a) => a.name === 'req_attribute').map((a) => (a.name === 'req_attribute' ? [a.key, a.value] : []))).toEqual(ex.request.reqAttributes);
+      expect(
+        fr.attributes
+          .filter((a) => a.name === 'req_attribute')
+          .map((a) => (a.name === 'req_attribute' ? [a.key, a.value] : [])),
+      ).toEqual(ex.request.reqAttributes);
     }
   });
 
@@ -150,7 +175,14 @@ describe('re-encoding a trace exchange', () => {
     expect(ex.headers.map((h) => h.name)).toContain('user-agent');
     const r = toReplayRequest(
       { ...(JSON.parse(JSON.stringify({})) as object), ...exchangeOf(ex) },
-      { rewriteHost: 'new.example:8443', setHeaders: [['User-Agent', 'ajpbench'], ['X-New', '1']], dropHeaders: ['HOST'] },
+      {
+        rewriteHost: 'new.example:8443',
+        setHeaders: [
+          ['User-Agent', 'ajpbench'],
+          ['X-New', '1'],
+        ],
+        dropHeaders: ['HOST'],
+      },
     );
     // Dropped first, then the new Host appended; --header replaces in place (recorded spelling) or appends.
     expect(r.headers.map((h) => [h.name, h.value, h.coded])).toEqual([
@@ -164,7 +196,7 @@ describe('re-encoding a trace exchange', () => {
 });
 
 function exchangeOf(_r: ReplayRequest): ExchangeEvent {
-  return (JSON.parse(JSON.stringify(baseExchange)) as ExchangeEvent);
+  return JSON.parse(JSON.stringify(baseExchange)) as ExchangeEvent;
 }
 import { exchange } from './helpers.js';
 const baseExchange = exchange();
@@ -208,7 +240,15 @@ describe('AjpClient: failures say what happened, and a reply cut short is no res
     const port = await listen(() => undefined);
     const opts = { connections: 1, connectTimeoutMs: 1234, requestTimeoutMs: 30_000 };
     const got = await new Promise<[string | null, string | null]>((resolve) => {
-      const conn = new AjpConnection('127.0.0.1', port, new AjpRequestEncoder(), opts, { closed: () => undefined }, () => performance.now(), (k, m) => resolve([k, m]));
+      const conn = new AjpConnection(
+        '127.0.0.1',
+        port,
+        new AjpRequestEncoder(),
+        opts,
+        { closed: () => undefined },
+        () => performance.now(),
+        (k, m) => resolve([k, m]),
+      );
       conn.expire(); // still connecting: the deadline of the connect ran out
     });
     expect(got).toEqual(['connect-timeout', 'not connected within 1234 ms']);
@@ -271,14 +311,56 @@ describe('AjpClient: failures say what happened, and a reply cut short is no res
       requestTimeoutMs: 100,
     });
     expect(report.schedule.abandoned).toBe(0);
-    expect(report.errors.byKind).toEqual([{ kind: 'cping-failed', count: 1, example: 'no CPong within 800 ms (2 tries, each on its own connection)' }]);
+    expect(report.errors.byKind).toEqual([
+      { kind: 'cping-failed', count: 1, example: 'no CPong within 800 ms (2 tries, each on its own connection)' },
+    ]);
   });
 
   it('a port no socket can use is refused when the client is made, not thrown from inside a send', async () => {
-    expect(() => new AjpClient({ host: '127.0.0.1', port: 70_000, connections: 1, connectTimeoutMs: 100, requestTimeoutMs: 100, encoder: new AjpRequestEncoder() })).toThrow(UsageError);
-    expect(() => new AjpClient({ host: '127.0.0.1', port: 0, connections: 1, connectTimeoutMs: 100, requestTimeoutMs: 100, encoder: new AjpRequestEncoder() })).toThrow(/port/);
+    expect(
+      () =>
+        new AjpClient({
+          host: '127.0.0.1',
+          port: 70_000,
+          connections: 1,
+          connectTimeoutMs: 100,
+          requestTimeoutMs: 100,
+          encoder: new AjpRequestEncoder(),
+        }),
+    ).toThrow(UsageError);
+    expect(
+      () =>
+        new AjpClient({
+          host: '127.0.0.1',
+          port: 0,
+          connections: 1,
+          connectTimeoutMs: 100,
+          requestTimeoutMs: 100,
+          encoder: new AjpRequestEncoder(),
+        }),
+    ).toThrow(/port/);
     // A NaN timeout never expires (and makes the sweep interval NaN): refused too.
-    expect(() => new AjpClient({ host: '127.0.0.1', port: 1, connections: 1, connectTimeoutMs: 100, requestTimeoutMs: NaN, encoder: new AjpRequestEncoder() })).toThrow(/request timeout/);
-    expect(() => new AjpClient({ host: '127.0.0.1', port: 1, connections: 1, connectTimeoutMs: 2 ** 31, requestTimeoutMs: 100, encoder: new AjpRequestEncoder() })).toThrow(UsageError);
+    expect(
+      () =>
+        new AjpClient({
+          host: '127.0.0.1',
+          port: 1,
+          connections: 1,
+          connectTimeoutMs: 100,
+          requestTimeoutMs: NaN,
+          encoder: new AjpRequestEncoder(),
+        }),
+    ).toThrow(/request timeout/);
+    expect(
+      () =>
+        new AjpClient({
+          host: '127.0.0.1',
+          port: 1,
+          connections: 1,
+          connectTimeoutMs: 2 ** 31,
+          requestTimeoutMs: 100,
+          encoder: new AjpRequestEncoder(),
+        }),
+    ).toThrow(UsageError);
   });
 });

@@ -13,12 +13,25 @@ import type { ResultSink } from '../../../src/load/schedulers.js';
 import type { ExchangeEvent } from '../../../src/trace/index.js';
 import { createHash } from 'node:crypto';
 
-export function exchange(over: { id?: number; t?: number; method?: string; uri?: string; headers?: [string, string | null][]; body?: Buffer; chunked?: boolean; status?: number } = {}): ExchangeEvent {
+export function exchange(
+  over: {
+    id?: number;
+    t?: number;
+    method?: string;
+    uri?: string;
+    headers?: [string, string | null][];
+    body?: Buffer;
+    chunked?: boolean;
+    status?: number;
+  } = {},
+): ExchangeEvent {
   const body = over.body ?? Buffer.alloc(0);
   const headers: [string, string | null][] = over.headers ?? [
     ['host', 'example.test'],
     ['user-agent', 'test'],
-    ...(over.chunked === true ? ([['Transfer-Encoding', 'chunked']] as [string, string][]) : ([['content-length', String(body.length)]] as [string, string][])),
+    ...(over.chunked === true
+      ? ([['Transfer-Encoding', 'chunked']] as [string, string][])
+      : ([['content-length', String(body.length)]] as [string, string][])),
   ];
   return {
     event: 'exchange',
@@ -40,7 +53,11 @@ export function exchange(over: { id?: number; t?: number; method?: string; uri?:
       attributes: { route: 'tomcat1' },
       reqAttributes: [['AJP_REMOTE_PORT', '40000']],
       ...(over.chunked === true ? { chunked: true } : {}),
-      body: { length: body.length, sha256: createHash('sha256').update(body).digest('hex'), data: body.toString('base64') },
+      body: {
+        length: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        data: body.toString('base64'),
+      },
     },
     response: {
       status: over.status ?? 200,
@@ -79,7 +96,10 @@ export class RawAjpPeer {
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (c: Buffer) => {
-      this.decoder.push(c, { frame: (p) => this.messages.push(decodeToWebServer(Buffer.from(p))), error: (e) => this.errors.push(e) });
+      this.decoder.push(c, {
+        frame: (p) => this.messages.push(decodeToWebServer(Buffer.from(p))),
+        error: (e) => this.errors.push(e),
+      });
       this.poke();
     });
     socket.on('close', () => {

@@ -15,7 +15,20 @@ function rec(over: Partial<RequestResult>): RequestResult {
   return { ...newResult(), intendedMs: 1000, sentMs: 1000, headersMs: 1001, endMs: 1002, status: 200, ...over };
 }
 
-const schedule: ScheduleStats = { model: 'open loop, constant 10/s, up to 4 in flight', startMs: 1000, elapsedMs: 3000, stoppedBy: 'duration', sent: 8, warmupRequests: 1, abandoned: 0, notSent: 0, lateSends: 0, maxLateMs: 0, queued: 0, maxBacklog: 0 };
+const schedule: ScheduleStats = {
+  model: 'open loop, constant 10/s, up to 4 in flight',
+  startMs: 1000,
+  elapsedMs: 3000,
+  stoppedBy: 'duration',
+  sent: 8,
+  warmupRequests: 1,
+  abandoned: 0,
+  notSent: 0,
+  lateSends: 0,
+  maxLateMs: 0,
+  queued: 0,
+  maxBacklog: 0,
+};
 
 describe('ReplayResults', () => {
   it('keeps warmup out, times only responses (from the due time), groups by route, status class and second', () => {
@@ -26,7 +39,17 @@ describe('ReplayResults', () => {
     r.add(rec({ intendedMs: 1600, headersMs: 1700, endMs: 1750, route: 'tomcat1', status: 302 }));
     r.add(rec({ intendedMs: 2600, headersMs: 2601, endMs: 2602, target: 1 }));
     r.add(rec({ intendedMs: 2700, headersMs: 2800, endMs: 3600, status: 503, error: 'status-5xx', route: 'tomcat2' }));
-    r.add(rec({ intendedMs: 2800, headersMs: -1, endMs: 2900, status: 0, error: 'connect-refused', errorMessage: 'ECONNREFUSED', target: 1 }));
+    r.add(
+      rec({
+        intendedMs: 2800,
+        headersMs: -1,
+        endMs: 2900,
+        status: 0,
+        error: 'connect-refused',
+        errorMessage: 'ECONNREFUSED',
+        target: 1,
+      }),
+    );
     r.add(rec({ intendedMs: 2900, headersMs: -1, endMs: 3000, status: 0, error: 'connect-refused', target: 1 }));
     const rep = r.report(schedule, [], { warmupMs: 500 }, 'now');
     expect(rep.requests).toMatchObject({ total: 6, responses: 4, errors: 3 });
@@ -35,7 +58,11 @@ describe('ReplayResults', () => {
     expect(rep.latency.timeToHeadersUs.p50).toBeGreaterThanOrEqual(10_000);
     expect(rep.latency.timeToHeadersUs.p50).toBeLessThan(10_010);
     expect(decodeFromCompressedBase64(rep.latency.timeToCompleteUs.histogram).totalCount).toBe(4);
-    expect(rep.byStatusClass.map((g) => [g.name, g.count])).toEqual([['2xx', 2], ['3xx', 1], ['5xx', 1]]);
+    expect(rep.byStatusClass.map((g) => [g.name, g.count])).toEqual([
+      ['2xx', 2],
+      ['3xx', 1],
+      ['5xx', 1],
+    ]);
     expect(rep.workers).toEqual([
       { name: 'ajp://b:2', count: 3, share: 0.5 },
       { name: 'tomcat1', count: 2, share: 2 / 6 },
@@ -68,7 +95,17 @@ describe('ReplayResults', () => {
     const r = new ReplayResults(['ajp://a:1']);
     r.begin(0, 0);
     // As a client that did not clear the status would hand it over: headers came, then the peer closed.
-    for (let i = 0; i < 44; i++) r.add(rec({ intendedMs: 0, headersMs: 1, endMs: 5, status: 200, error: 'closed', errorMessage: 'the connection closed' }));
+    for (let i = 0; i < 44; i++)
+      r.add(
+        rec({
+          intendedMs: 0,
+          headersMs: 1,
+          endMs: 5,
+          status: 200,
+          error: 'closed',
+          errorMessage: 'the connection closed',
+        }),
+      );
     r.add(rec({ intendedMs: 0, headersMs: 1, endMs: 5, status: 502, error: 'status-5xx' }));
     const rep = r.report(schedule, [], {}, '');
     expect(rep.requests).toMatchObject({ total: 45, responses: 1, errors: 45 });
@@ -83,7 +120,10 @@ describe('ReplayResults', () => {
     const { noResponseError } = await import('../../../src/load/no-response.js');
     const dead = new ReplayResults(['ajp://127.0.0.1:1']);
     dead.begin(0, 0);
-    for (let i = 0; i < 44; i++) dead.add(rec({ status: 0, headersMs: -1, error: 'connect-refused', errorMessage: 'connect ECONNREFUSED 127.0.0.1:1' }));
+    for (let i = 0; i < 44; i++)
+      dead.add(
+        rec({ status: 0, headersMs: -1, error: 'connect-refused', errorMessage: 'connect ECONNREFUSED 127.0.0.1:1' }),
+      );
     const e = noResponseError(dead.report(schedule, [], {}, ''), 'ajp://127.0.0.1:1');
     expect(e?.code).toBe('AJPBENCH_ERR_BACKEND');
     expect(e?.exitCode).toBe(3);
@@ -110,14 +150,19 @@ describe('ReplayResults', () => {
     r.add(rec({ target: 1, route: 'tomcat2' }));
     r.add(rec({ target: 1 }));
     const rep = r.report(schedule, [], {}, '');
-    expect(rep.workers.map((w) => [w.name, w.count])).toEqual([['tomcat1', 4], ['http://lb:80', 1], ['tomcat2', 1]]);
+    expect(rep.workers.map((w) => [w.name, w.count])).toEqual([
+      ['tomcat1', 4],
+      ['http://lb:80', 1],
+      ['tomcat2', 1],
+    ]);
     expect(rep.byRoute[0]?.timeToCompleteUs.count).toBe(3);
   });
 
   it('progress: requests per second since the last call, p99 so far, errors', () => {
     const r = new ReplayResults(['t']);
     r.begin(0, 0);
-    for (let i = 0; i < 100; i++) r.add(rec({ intendedMs: 0, endMs: 1, error: i < 3 ? 'timeout' : null, status: i < 3 ? 0 : 200 }));
+    for (let i = 0; i < 100; i++)
+      r.add(rec({ intendedMs: 0, endMs: 1, error: i < 3 ? 'timeout' : null, status: i < 3 ? 0 : 200 }));
     const p = r.progress(2000);
     expect(p).toMatchObject({ requests: 100, perSecond: 50, errors: 3, warmup: false });
     expect(progressLine(p)).toMatch(/2\.0s {2}100 requests {2}50 req\/s {2}p99 1\.00 ms {2}errors 3/);
@@ -128,7 +173,11 @@ describe('responseVerifier', () => {
   it('compares status, body hash and the named headers (all values, names case-insensitive)', () => {
     const verify = responseVerifier(['content-type', 'set-cookie']);
     const req = request({ status: 200 });
-    req.expected.headers = [['Content-Type', 'text/html'], ['Set-Cookie', 'a=1'], ['set-cookie', 'b=2']];
+    req.expected.headers = [
+      ['Content-Type', 'text/html'],
+      ['Set-Cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ];
     const ok = rec({ bodySha256: req.expected.bodySha256, verifyHeaders: ['text/html', 'a=1\nb=2'] });
     verify(ok, req);
     expect(ok.mismatches).toBeNull();
@@ -143,7 +192,8 @@ describe('responseVerifier', () => {
   it('ReplayResults counts mismatches by kind and keeps three examples of each', () => {
     const r = new ReplayResults(['t'], true);
     r.begin(0, 0);
-    for (let i = 0; i < 5; i++) r.add(rec({ exchangeId: i, uri: `/u${i}`, mismatches: [{ kind: 'body', expected: 'a', actual: 'b' }] }));
+    for (let i = 0; i < 5; i++)
+      r.add(rec({ exchangeId: i, uri: `/u${i}`, mismatches: [{ kind: 'body', expected: 'a', actual: 'b' }] }));
     r.add(rec({}));
     const v = r.report(schedule, [], {}, '').verify;
     expect(v).toMatchObject({ compared: 6, matched: 1, mismatched: 5 });
@@ -154,15 +204,28 @@ describe('responseVerifier', () => {
 
 describe('value parsers', () => {
   it('parseDuration and parseRate', () => {
-    expect(['500ms', '5s', '2m', '1h', '1.5s', '3'].map((v) => parseDuration(v, '--d'))).toEqual([500, 5000, 120_000, 3_600_000, 1500, 3000]);
+    expect(['500ms', '5s', '2m', '1h', '1.5s', '3'].map((v) => parseDuration(v, '--d'))).toEqual([
+      500, 5000, 120_000, 3_600_000, 1500, 3000,
+    ]);
     expect(() => parseDuration('soon', '--duration')).toThrow(/--duration takes a duration/);
     expect(['500/s', '500', '30000/m', '36/h'].map((v) => parseRate(v, '--r'))).toEqual([500, 500, 500, 0.01]);
     expect(() => parseRate('0/s', '--rate')).toThrow(/above zero/);
   });
 
   it('parseTarget', () => {
-    expect(parseTarget('ajp://127.0.0.1:8009')).toEqual({ protocol: 'ajp', host: '127.0.0.1', port: 8009, prefix: '', label: 'ajp://127.0.0.1:8009' });
-    expect(parseTarget('http://[::1]:8080/app/')).toMatchObject({ protocol: 'http', host: '::1', port: 8080, prefix: '/app' });
+    expect(parseTarget('ajp://127.0.0.1:8009')).toEqual({
+      protocol: 'ajp',
+      host: '127.0.0.1',
+      port: 8009,
+      prefix: '',
+      label: 'ajp://127.0.0.1:8009',
+    });
+    expect(parseTarget('http://[::1]:8080/app/')).toMatchObject({
+      protocol: 'http',
+      host: '::1',
+      port: 8080,
+      prefix: '/app',
+    });
     expect(parseTarget('ajp://localhost')).toMatchObject({ port: 8009 });
     expect(() => parseTarget('https://x')).toThrow(/ajp:\/\/ or http:\/\//);
     expect(() => parseTarget('ajp://x:1/path')).toThrow(/takes no path/);
@@ -170,7 +233,13 @@ describe('value parsers', () => {
   });
 
   it('parseTarget refuses port 0 and ports out of range with a usage error of code AJPBENCH_ERR_TARGET', () => {
-    for (const bad of ['ajp://127.0.0.1:0', 'http://127.0.0.1:0/app', 'ajp://127.0.0.1:65536', 'ajp://127.0.0.1:99999999999', 'http://[::1]:70000']) {
+    for (const bad of [
+      'ajp://127.0.0.1:0',
+      'http://127.0.0.1:0/app',
+      'ajp://127.0.0.1:65536',
+      'ajp://127.0.0.1:99999999999',
+      'http://[::1]:70000',
+    ]) {
       let err: unknown;
       try {
         parseTarget(bad);

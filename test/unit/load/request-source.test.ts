@@ -72,7 +72,9 @@ describe('TraceRequestSource on a damaged trace', () => {
     expect(notes).toContain('exchange 7 skipped: request.headers is a string, not a list');
     expect(notes).toContain('line 10 is longer than 1 MiB; skipped unread');
     expect(notes.some((n) => /line 9 is not valid JSON/.test(n))).toBe(true);
-    expect(src.skipNote()).toBe('skipped 4 malformed exchanges (a field missing or of the wrong type) and 3 unreadable lines (first: line 9) of the trace');
+    expect(src.skipNote()).toBe(
+      'skipped 4 malformed exchanges (a field missing or of the wrong type) and 3 unreadable lines (first: line 9) of the trace',
+    );
   });
 
   it('counts a looped trace once, not once per pass, and lists only the first few notes', async () => {
@@ -80,7 +82,12 @@ describe('TraceRequestSource on a damaged trace', () => {
     const w = await TraceWriter.create(many, header);
     await w.write(exchange({ id: 1 }));
     await w.close();
-    appendFileSync(many, Array.from({ length: 50 }, (_, i) => withRequest(100 + i, 'method', i)).join('\n') + '\n' + 'garbage\n'.repeat(30));
+    appendFileSync(
+      many,
+      Array.from({ length: 50 }, (_, i) => withRequest(100 + i, 'method', i)).join('\n') +
+        '\n' +
+        'garbage\n'.repeat(30),
+    );
     const notes: string[] = [];
     const src = await TraceRequestSource.open(many, { loop: true, cacheLimit: 0, onIssue: (m) => notes.push(m) });
     let n = 0;
@@ -100,7 +107,9 @@ describe('toReplayRequest', () => {
     const ev = exchange({ id: 3 });
     const big: ExchangeEvent = { ...ev, request: { ...ev.request, body: { length: 5 * 1024 ** 3, sha256: 'x' } } };
     expect(() => toReplayRequest(big)).toThrow(/request\.body\.length 5368709120 is above 1 GiB/);
-    expect(requestBody({ length: 4, sha256: '', data: Buffer.from('ab').toString('base64') })).toEqual(Buffer.from([0x61, 0x62, 0, 0]));
+    expect(requestBody({ length: 4, sha256: '', data: Buffer.from('ab').toString('base64') })).toEqual(
+      Buffer.from([0x61, 0x62, 0, 0]),
+    );
   });
 });
 
@@ -113,8 +122,16 @@ describe('replay on a damaged trace', () => {
     const w = await TraceWriter.create(small, header);
     for (let i = 1; i <= 3; i++) await w.write(exchange({ id: i, t: i * 1000 }));
     await w.close();
-    appendFileSync(small, [withRequest(4, 'uri', 42), 'not json', withRequest(5, 'isSsl', 'yes'), JSON.stringify(exchange({ id: 6 }))].join('\n') + '\n');
-    stub = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }], bodySize: 10 });
+    appendFileSync(
+      small,
+      [withRequest(4, 'uri', 42), 'not json', withRequest(5, 'isSsl', 'yes'), JSON.stringify(exchange({ id: 6 }))].join(
+        '\n',
+      ) + '\n',
+    );
+    stub = await StubContainer.start({
+      listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }],
+      bodySize: 10,
+    });
     const { report } = await replay({
       trace: small,
       targets: [parseTarget(`ajp://${stub.listeners[0]?.address ?? ''}`)],
@@ -124,6 +141,8 @@ describe('replay on a damaged trace', () => {
     });
     expect(report.requests.total).toBe(4);
     expect(report.config).toMatchObject({ skippedExchanges: 2, unreadableLines: 1, firstUnreadableLine: 6 });
-    expect(report.warnings).toContain('skipped 2 malformed exchanges (a field missing or of the wrong type) and 1 unreadable line (first: line 6) of the trace');
+    expect(report.warnings).toContain(
+      'skipped 2 malformed exchanges (a field missing or of the wrong type) and 1 unreadable line (first: line 6) of the trace',
+    );
   });
 });

@@ -23,10 +23,26 @@ afterEach(async () => {
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-sched-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function target(opts: Partial<Parameters<typeof StubContainer.start>[0]> = {}): Promise<{ stub: StubContainer; client: AjpClient }> {
-  const stub = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }], bodySize: 100, ...opts });
-  const client = new AjpClient({ host: '127.0.0.1', port: (stub.listeners[0] as { port: number }).port, connections: 16, connectTimeoutMs: 1000, requestTimeoutMs: 5000, encoder: new AjpRequestEncoder() });
-  cleanup.push(() => stub.close(), () => client.close());
+async function target(
+  opts: Partial<Parameters<typeof StubContainer.start>[0]> = {},
+): Promise<{ stub: StubContainer; client: AjpClient }> {
+  const stub = await StubContainer.start({
+    listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }],
+    bodySize: 100,
+    ...opts,
+  });
+  const client = new AjpClient({
+    host: '127.0.0.1',
+    port: (stub.listeners[0] as { port: number }).port,
+    connections: 16,
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+    encoder: new AjpRequestEncoder(),
+  });
+  cleanup.push(
+    () => stub.close(),
+    () => client.close(),
+  );
   return { stub, client };
 }
 
@@ -67,7 +83,9 @@ describe('ClosedLoopScheduler', () => {
   it('stops at exactly --requests measured requests, keeping warmup requests apart', async () => {
     const { client } = await target();
     const sink = new CollectingSink();
-    const stats = await new ClosedLoopScheduler(base(client, { sink, limits: { warmupMs: 100, durationMs: Infinity, requests: 50 } })).run();
+    const stats = await new ClosedLoopScheduler(
+      base(client, { sink, limits: { warmupMs: 100, durationMs: Infinity, requests: 50 } }),
+    ).run();
     const measured = sink.records.filter((r) => !r.warmup);
     expect(measured.length).toBe(50);
     expect(stats.warmupRequests).toBe(sink.records.length - 50);
@@ -78,12 +96,16 @@ describe('ClosedLoopScheduler', () => {
 
   it('stops by itself after --duration, and at the end of a trace that is not looped', async () => {
     const { client } = await target({ latencyMs: 5 });
-    const s1 = await new ClosedLoopScheduler(base(client, { limits: { warmupMs: 0, durationMs: 300, requests: Infinity } })).run();
+    const s1 = await new ClosedLoopScheduler(
+      base(client, { limits: { warmupMs: 0, durationMs: 300, requests: Infinity } }),
+    ).run();
     expect(s1.stoppedBy).toBe('duration');
     expect(s1.elapsedMs).toBeGreaterThanOrEqual(300);
     expect(s1.elapsedMs).toBeLessThan(1000);
     const sink = new CollectingSink();
-    const s2 = await new ClosedLoopScheduler(base(client, { sink, source: new ArrayRequestSource([request(), request(), request()]) })).run();
+    const s2 = await new ClosedLoopScheduler(
+      base(client, { sink, source: new ArrayRequestSource([request(), request(), request()]) }),
+    ).run();
     expect([s2.stoppedBy, sink.records.length]).toEqual(['trace-end', 3]);
   });
 
@@ -101,7 +123,9 @@ describe('ClosedLoopScheduler', () => {
     const { stub, client } = await target();
     await stub.close();
     const sink = new CollectingSink();
-    await new ClosedLoopScheduler(base(client, { sink, limits: { warmupMs: 0, durationMs: Infinity, requests: 20 } })).run();
+    await new ClosedLoopScheduler(
+      base(client, { sink, limits: { warmupMs: 0, durationMs: Infinity, requests: 20 } }),
+    ).run();
     expect(sink.records.length).toBe(20);
     expect(new Set(sink.records.map((r) => r.error))).toEqual(new Set(['connect-refused']));
   });
@@ -111,7 +135,10 @@ describe('OpenLoopScheduler', () => {
   it('sends at the rate whatever the responses do, with latency from the due time', async () => {
     const { client } = await target();
     const sink = new CollectingSink();
-    const stats = await new OpenLoopScheduler(base(client, { sink, limits: { warmupMs: 0, durationMs: 500, requests: Infinity } }), new ConstantPacer(200)).run();
+    const stats = await new OpenLoopScheduler(
+      base(client, { sink, limits: { warmupMs: 0, durationMs: 500, requests: Infinity } }),
+      new ConstantPacer(200),
+    ).run();
     expect(sink.records.length).toBe(100);
     const starts = sink.records.map((r) => r.intendedMs - stats.startMs).sort((a, b) => a - b);
     expect(starts[1]).toBeCloseTo(5, 6);
@@ -125,7 +152,11 @@ describe('OpenLoopScheduler', () => {
     const results = new ReplayResults(['stub']);
     const kept = new CollectingSink();
     const tee = { add: (r: Parameters<ReplayResults['add']>[0]) => (results.add(r), kept.add(r)) };
-    const opts = base(client, { sink: tee, concurrency: 8, limits: { warmupMs: 0, durationMs: 3000, requests: Infinity } });
+    const opts = base(client, {
+      sink: tee,
+      concurrency: 8,
+      limits: { warmupMs: 0, durationMs: 3000, requests: Infinity },
+    });
     const sched = new OpenLoopScheduler(opts, new ConstantPacer(200));
     results.begin(performance.now(), 0);
     setTimeout(() => stub.stall(1000), 1000);
@@ -150,7 +181,9 @@ describe('OpenLoopScheduler', () => {
     const results = new ReplayResults(['stub']);
     results.begin(performance.now(), 0);
     setTimeout(() => stub.stall(1000), 500);
-    await new ClosedLoopScheduler(base(client, { sink: results, concurrency: 8, limits: { warmupMs: 0, durationMs: 2000, requests: Infinity } })).run();
+    await new ClosedLoopScheduler(
+      base(client, { sink: results, concurrency: 8, limits: { warmupMs: 0, durationMs: 2000, requests: Infinity } }),
+    ).run();
     const h = results.completeHistogram;
     expect(h.maxValue).toBeGreaterThan(900_000);
     expect(h.getValueAtPercentile(90)).toBeLessThan(50_000);
@@ -165,7 +198,10 @@ describe('OpenLoopScheduler', () => {
       const until = performance.now() + 300;
       while (performance.now() < until);
     }, 200);
-    const stats = await new OpenLoopScheduler(base(client, { sink: results, limits: { warmupMs: 0, durationMs: 800, requests: Infinity } }), new ConstantPacer(200)).run();
+    const stats = await new OpenLoopScheduler(
+      base(client, { sink: results, limits: { warmupMs: 0, durationMs: 800, requests: Infinity } }),
+      new ConstantPacer(200),
+    ).run();
     expect(stats.lateSends).toBeGreaterThan(40);
     expect(stats.maxLateMs).toBeGreaterThan(250);
     const report = results.report(stats, [], {}, '');
@@ -177,7 +213,15 @@ describe('OpenLoopScheduler', () => {
   it('drops due requests past the backlog cap, as errors of kind dropped', async () => {
     const { client } = await target({ latencyMs: 400 });
     const sink = new CollectingSink();
-    const stats = await new OpenLoopScheduler(base(client, { sink, concurrency: 1, maxBacklog: 5, limits: { warmupMs: 0, durationMs: 200, requests: Infinity } }), new ConstantPacer(100)).run();
+    const stats = await new OpenLoopScheduler(
+      base(client, {
+        sink,
+        concurrency: 1,
+        maxBacklog: 5,
+        limits: { warmupMs: 0, durationMs: 200, requests: Infinity },
+      }),
+      new ConstantPacer(100),
+    ).run();
     const kinds = sink.records.map((r) => r.error ?? 'ok');
     expect(kinds.filter((k) => k === 'ok').length).toBe(6);
     expect(kinds.filter((k) => k === 'dropped').length).toBe(14);
@@ -234,7 +278,14 @@ describe('schedulers cannot be made to blow up', () => {
     const source = new DrySource(44);
     const stop = new AbortController();
     const sink = new CollectingSink();
-    const run = new ClosedLoopScheduler({ clients: [fakeClient(1)], source, sink, limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity }, concurrency: 10_000, signal: stop.signal }).run();
+    const run = new ClosedLoopScheduler({
+      clients: [fakeClient(1)],
+      source,
+      sink,
+      limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity },
+      concurrency: 10_000,
+      signal: stop.signal,
+    }).run();
     await until(() => sink.records.length === 44);
     stop.abort();
     const stats = await run;
@@ -243,8 +294,14 @@ describe('schedulers cannot be made to blow up', () => {
   });
 
   it('rejects a concurrency or a target list no run can have, with a usage error', () => {
-    const o = { clients: [fakeClient(1)], source: new DrySource(1), sink: new CollectingSink(), limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity } };
-    for (const concurrency of [0, 1.5, NaN, 99_999_999_999]) expect(() => new ClosedLoopScheduler({ ...o, concurrency })).toThrow(UsageError);
+    const o = {
+      clients: [fakeClient(1)],
+      source: new DrySource(1),
+      sink: new CollectingSink(),
+      limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity },
+    };
+    for (const concurrency of [0, 1.5, NaN, 99_999_999_999])
+      expect(() => new ClosedLoopScheduler({ ...o, concurrency })).toThrow(UsageError);
     expect(() => new ClosedLoopScheduler({ ...o, clients: [], concurrency: 1 })).toThrow(UsageError);
     expect(() => new ConstantPacer(Infinity)).toThrow(UsageError);
     expect(() => new RecordedPacer({ firstT: 0, passSpanUs: 1 }, 0)).toThrow(UsageError);
@@ -263,7 +320,15 @@ describe('schedulers cannot be made to blow up', () => {
     const stop = new AbortController();
     const sink = new CollectingSink();
     const run = new OpenLoopScheduler(
-      { clients: [fakeClient(1)], source, sink, limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity }, concurrency: 4, signal: stop.signal, onIssue: (m) => notes.push(m) },
+      {
+        clients: [fakeClient(1)],
+        source,
+        sink,
+        limits: { warmupMs: 0, durationMs: Infinity, requests: Infinity },
+        concurrency: 4,
+        signal: stop.signal,
+        onIssue: (m) => notes.push(m),
+      },
       new RecordedPacer(source, 1),
     ).run();
     await until(() => sink.records.length === 1);
@@ -303,10 +368,23 @@ async function until(pred: () => boolean, ms = 5000): Promise<void> {
 describe('TraceRequestSource', () => {
   function writeTrace(name: string, n: number): string {
     const file = join(dir, name);
-    const header = { format: 'ajpbench-trace', version: 1, minorVersion: 0, tool: 't', source: { kind: 'pcap', file: 'x', ports: [8009] }, startTime: '2026-01-01T00:00:00.000Z', startTimeUs: 0, options: { redact: true, bodies: 'request', maxBody: 1 } };
+    const header = {
+      format: 'ajpbench-trace',
+      version: 1,
+      minorVersion: 0,
+      tool: 't',
+      source: { kind: 'pcap', file: 'x', ports: [8009] },
+      startTime: '2026-01-01T00:00:00.000Z',
+      startTimeUs: 0,
+      options: { redact: true, bodies: 'request', maxBody: 1 },
+    };
     const lines = [JSON.stringify(header)];
     // Completion order differs from start order: every pair is swapped.
-    for (let i = 0; i < n; i++) lines.push(JSON.stringify(exchange({ id: i, t: (i ^ 1) * 1000 })), JSON.stringify({ event: 'cping', conn: 1, t: 0, rttUs: 5 }));
+    for (let i = 0; i < n; i++)
+      lines.push(
+        JSON.stringify(exchange({ id: i, t: (i ^ 1) * 1000 })),
+        JSON.stringify({ event: 'cping', conn: 1, t: 0, rttUs: 5 }),
+      );
     lines.push('{"event":"exchange","id":999,"oops":true}');
     writeFileSync(file, lines.join('\n') + '\n');
     return file;
@@ -328,7 +406,10 @@ describe('TraceRequestSource', () => {
 
   it('streams the exchanges once, skipping other events and counting unreadable exchanges', async () => {
     const issues: string[] = [];
-    const src = await TraceRequestSource.open(writeTrace('a.jsonl', 5000), { highWater: 64, onIssue: (m) => issues.push(m) });
+    const src = await TraceRequestSource.open(writeTrace('a.jsonl', 5000), {
+      highWater: 64,
+      onIssue: (m) => issues.push(m),
+    });
     const got = await drain(src, 100_000);
     expect(got.length).toBe(5000);
     expect(got[4999]).toEqual({ id: 4999, loop: 0 });
@@ -341,7 +422,10 @@ describe('TraceRequestSource', () => {
     const mem = await TraceRequestSource.open(file, { loop: true, orderWindow: 16 });
     const a = await drain(mem, 25);
     expect(a.slice(0, 4).map((x) => x.id)).toEqual([1, 0, 3, 2]);
-    expect(a.slice(10, 12)).toEqual([{ id: 1, loop: 1 }, { id: 0, loop: 1 }]);
+    expect(a.slice(10, 12)).toEqual([
+      { id: 1, loop: 1 },
+      { id: 0, loop: 1 },
+    ]);
     expect(mem.passSpanUs).toBeGreaterThan(9000);
     const reread = await TraceRequestSource.open(file, { loop: true, cacheLimit: 3 });
     const b = await drain(reread, 25);

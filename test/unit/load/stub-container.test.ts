@@ -12,8 +12,13 @@ afterEach(async () => {
   await Promise.all(stubs.splice(0).map((s) => s.close()));
 });
 
-async function stub(opts: Partial<Parameters<typeof StubContainer.start>[0]> = {}): Promise<{ s: StubContainer; port: number }> {
-  const s = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }], ...opts });
+async function stub(
+  opts: Partial<Parameters<typeof StubContainer.start>[0]> = {},
+): Promise<{ s: StubContainer; port: number }> {
+  const s = await StubContainer.start({
+    listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }],
+    ...opts,
+  });
   stubs.push(s);
   return { s, port: (s.listeners[0] as { port: number }).port };
 }
@@ -24,8 +29,25 @@ async function peer(port: number): Promise<RawAjpPeer> {
   return p;
 }
 
-function forward(enc: RawAjpPeer['encoder'], headers: { name: string; value: string }[], attributes: Parameters<RawAjpPeer['encoder']['forwardRequest']>[0]['attributes'] = [], method = 'GET'): Buffer {
-  return enc.forwardRequest({ type: 'forward-request', method, protocol: 'HTTP/1.1', uri: '/x', remoteAddr: '127.0.0.1', remoteHost: null, serverName: 'localhost', serverPort: 80, isSsl: false, headers, attributes });
+function forward(
+  enc: RawAjpPeer['encoder'],
+  headers: { name: string; value: string }[],
+  attributes: Parameters<RawAjpPeer['encoder']['forwardRequest']>[0]['attributes'] = [],
+  method = 'GET',
+): Buffer {
+  return enc.forwardRequest({
+    type: 'forward-request',
+    method,
+    protocol: 'HTTP/1.1',
+    uri: '/x',
+    remoteAddr: '127.0.0.1',
+    remoteHost: null,
+    serverName: 'localhost',
+    serverPort: 80,
+    isSsl: false,
+    headers,
+    attributes,
+  });
 }
 
 describe('StubContainer over AJP', () => {
@@ -62,7 +84,10 @@ describe('StubContainer over AJP', () => {
     const { s, port } = await stub({ bodySize: 3 });
     const p = await peer(port);
     const body = Buffer.alloc(20_000, 7);
-    p.write(forward(p.encoder, [{ name: 'content-length', value: String(body.length) }], [], 'POST'), p.encoder.body(body.subarray(0, 8186)));
+    p.write(
+      forward(p.encoder, [{ name: 'content-length', value: String(body.length) }], [], 'POST'),
+      p.encoder.body(body.subarray(0, 8186)),
+    );
     await p.until(() => p.messages.length === 1);
     expect(p.messages[0]).toEqual({ type: 'get-body-chunk', requestedLength: 8186 });
     p.write(p.encoder.body(body.subarray(8186, 16372)));
@@ -93,7 +118,10 @@ describe('StubContainer over AJP', () => {
       const p = await peer(port);
       p.write(forward(p.encoder, [], attrs));
       await p.until(() => p.closed);
-      expect(p.messages).toEqual([{ type: 'send-headers', status: 403, message: '403', headers: [] }, { type: 'end-response', reuse: false }]);
+      expect(p.messages).toEqual([
+        { type: 'send-headers', status: 403, message: '403', headers: [] },
+        { type: 'end-response', reuse: false },
+      ]);
     }
     const ok = await peer(port);
     ok.write(forward(ok.encoder, [], [{ name: 'secret', value: 's3cr3t' }]));
@@ -137,7 +165,10 @@ describe('StubContainer over AJP', () => {
     p.write(forward(p.encoder, []));
     await p.until(() => p.messages.length > 0);
     expect((p.messages[0] as SendHeaders).headers.find((h) => h.name === 'Set-Cookie')?.value).toMatch(/\.tomcat2;/);
-    const res = await fetch(`http://${(s.listeners[2] as { address: string }).address}/x`, { method: 'POST', body: 'abc' });
+    const res = await fetch(`http://${(s.listeners[2] as { address: string }).address}/x`, {
+      method: 'POST',
+      body: 'abc',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('set-cookie')).toMatch(/^JSESSIONID=[0-9A-F]{32}\.web1;/);
     expect((await res.arrayBuffer()).byteLength).toBe(10);
@@ -180,11 +211,21 @@ describe('StubContainer over AJP', () => {
   });
 
   it('refuses a body size above the bound, and names a listen address it cannot bind', async () => {
-    await expect(StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'a', protocol: 'ajp' }], bodySize: MAX_STUB_BODY_BYTES + 1 })).rejects.toThrow(/at most 1 GiB/);
+    await expect(
+      StubContainer.start({
+        listen: [{ host: '127.0.0.1', port: 0, route: 'a', protocol: 'ajp' }],
+        bodySize: MAX_STUB_BODY_BYTES + 1,
+      }),
+    ).rejects.toThrow(/at most 1 GiB/);
     const { port } = await stub();
-    const e = await StubContainer.start({ listen: [{ host: '127.0.0.1', port, route: 'a', protocol: 'ajp' }] }).catch((x: unknown) => x);
+    const e = await StubContainer.start({ listen: [{ host: '127.0.0.1', port, route: 'a', protocol: 'ajp' }] }).catch(
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(RuntimeError);
-    expect(e).toMatchObject({ code: 'AJPBENCH_ERR_LISTEN', message: `cannot listen on 127.0.0.1:${port}: the address is in use` });
+    expect(e).toMatchObject({
+      code: 'AJPBENCH_ERR_LISTEN',
+      message: `cannot listen on 127.0.0.1:${port}: the address is in use`,
+    });
   });
 
   it('waits out a stall before answering', async () => {

@@ -17,17 +17,21 @@ import {
 /** A byte string (each char one byte), as the decoder produces. */
 export const byteString = (maxLength = 40): fc.Arbitrary<string> =>
   fc.uint8Array({ maxLength }).map((a) => Buffer.from(a).toString('latin1'));
-export const maybeNull = (maxLength = 40): fc.Arbitrary<string | null> => fc.option(byteString(maxLength), { nil: null, freq: 8 });
+export const maybeNull = (maxLength = 40): fc.Arbitrary<string | null> =>
+  fc.option(byteString(maxLength), { nil: null, freq: 8 });
 
 const headerName = (table: readonly (string | undefined)[]): fc.Arbitrary<AjpHeader> =>
-  fc.oneof(
-    fc.constantFrom(...table.filter((n): n is string => n !== undefined)).map((name) => ({ name, coded: true })),
-    // A string name never starts with byte 0xA0 when its length is ≥ 0xA000; short names are always safe.
-    byteString(20).map((name) => ({ name, coded: false })),
-  ).chain((h) => maybeNull().map((value) => ({ ...h, value })));
+  fc
+    .oneof(
+      fc.constantFrom(...table.filter((n): n is string => n !== undefined)).map((name) => ({ name, coded: true })),
+      // A string name never starts with byte 0xA0 when its length is ≥ 0xA000; short names are always safe.
+      byteString(20).map((name) => ({ name, coded: false })),
+    )
+    .chain((h) => maybeNull().map((value) => ({ ...h, value })));
 
 const stringAttributeNames = ATTRIBUTE_NAMES.filter(
-  (n): n is StringAttributeName => n !== undefined && n !== 'req_attribute' && n !== 'ssl_key_size' && n !== 'stored_method',
+  (n): n is StringAttributeName =>
+    n !== undefined && n !== 'req_attribute' && n !== 'ssl_key_size' && n !== 'stored_method',
 );
 
 const attribute: fc.Arbitrary<AjpAttribute> = fc.oneof(

@@ -16,7 +16,10 @@ export interface Decoded {
 /** Pushes `chunks` for one direction through a fresh conversation decoder and collects everything. */
 export function decodeChunks(direction: Direction, chunks: Buffer[], opts: ConversationDecoderOptions = {}): Decoded {
   const out: Decoded = { messages: [], errors: [] };
-  const sink = { message: (msg: AjpMessage, info: FrameInfo) => out.messages.push({ msg, info }), error: (e: AjpProtocolError) => out.errors.push(e) };
+  const sink = {
+    message: (msg: AjpMessage, info: FrameInfo) => out.messages.push({ msg, info }),
+    error: (e: AjpProtocolError) => out.errors.push(e),
+  };
   const dec = new ConversationDecoder({ oneSided: direction === 'to-container', ...opts });
   for (const c of chunks) dec.push(direction, c, sink);
   dec.end(sink);
@@ -44,11 +47,18 @@ export function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
 
 /** A JSON-comparable form of a message: Buffers become hex. */
 export function plain(msg: AjpMessage): unknown {
-  return JSON.parse(JSON.stringify(msg, (_k, v: unknown) => (isBufferJson(v) ? Buffer.from(v.data).toString('hex') : v)));
+  return JSON.parse(
+    JSON.stringify(msg, (_k, v: unknown) => (isBufferJson(v) ? Buffer.from(v.data).toString('hex') : v)),
+  );
 }
 
 function isBufferJson(v: unknown): v is { type: 'Buffer'; data: number[] } {
-  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((v as { data?: unknown }).data)
+  );
 }
 
 export const encoder = new AjpEncoder();

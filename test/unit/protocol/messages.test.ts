@@ -14,7 +14,13 @@ import {
   type ForwardRequest,
   type SendHeaders,
 } from '../../../src/protocol/index.js';
-import { V3_MINIMAL_GET, V4_POST_ATTRIBUTES, V8_SEND_HEADERS, V9_SEND_BODY_CHUNK, hex } from '../../fixtures/vectors.js';
+import {
+  V3_MINIMAL_GET,
+  V4_POST_ATTRIBUTES,
+  V8_SEND_HEADERS,
+  V9_SEND_BODY_CHUNK,
+  hex,
+} from '../../fixtures/vectors.js';
 import { decodeChunks, decodeOne, encoder } from './helpers.js';
 
 function request(over: Partial<ForwardRequest> = {}): ForwardRequest {
@@ -80,20 +86,41 @@ describe('Forward Request', () => {
       { name: 'context', value: '/ctx' },
       { name: 'servlet_path', value: null },
     ];
-    const msg = decodeOne('to-container', encoder.forwardRequest(request({ isSsl: true, attributes }))) as ForwardRequest;
+    const msg = decodeOne(
+      'to-container',
+      encoder.forwardRequest(request({ isSsl: true, attributes })),
+    ) as ForwardRequest;
     expect(msg.attributes).toEqual(attributes);
     expect(findAttribute(msg, 'query_string')).toBe('a=1&b=2');
     expect(findAttribute(msg, 'stored_method')).toBeUndefined();
   });
 
   it('keeps null distinct from the empty string', () => {
-    const msg = decodeOne('to-container', encoder.forwardRequest(request({ remoteHost: null, serverName: '', headers: [{ name: 'X-A', value: '' }, { name: 'X-B', value: null }] })));
+    const msg = decodeOne(
+      'to-container',
+      encoder.forwardRequest(
+        request({
+          remoteHost: null,
+          serverName: '',
+          headers: [
+            { name: 'X-A', value: '' },
+            { name: 'X-B', value: null },
+          ],
+        }),
+      ),
+    );
     expect(msg).toMatchObject({ remoteHost: null, serverName: '', headers: [{ value: '' }, { value: null }] });
   });
 
   it('codes known request headers case-insensitively (as mod_jk) unless told not to, and keeps string names byte for byte', () => {
     const bytes = encoder.forwardRequest(
-      request({ headers: [{ name: 'User-Agent', value: 'curl' }, { name: 'Accept-Charset', value: 'utf-8', coded: false }, { name: 'x-ÄÖ', value: 'v' }] }),
+      request({
+        headers: [
+          { name: 'User-Agent', value: 'curl' },
+          { name: 'Accept-Charset', value: 'utf-8', coded: false },
+          { name: 'x-ÄÖ', value: 'v' },
+        ],
+      }),
     );
     const msg = decodeOne('to-container', bytes) as ForwardRequest;
     expect(msg.headers).toEqual([
@@ -115,17 +142,23 @@ describe('Forward Request', () => {
     const huge = request({ headers: [{ name: 'cookie', value: 'x'.repeat(9000) }] });
     expect(() => encoder.forwardRequest(huge)).toThrow(AjpEncodeError);
     const big = new AjpEncoder({ maxPacketSize: 16384 });
-    expect(decodeOne('to-container', big.forwardRequest(huge), { maxPacketSize: 16384 })).toMatchObject({ type: 'forward-request' });
+    expect(decodeOne('to-container', big.forwardRequest(huge), { maxPacketSize: 16384 })).toMatchObject({
+      type: 'forward-request',
+    });
     expect(() => new AjpEncoder({ maxPacketSize: 4096 })).toThrow(RangeError);
     expect(() => new AjpEncoder({ maxPacketSize: 65537 })).toThrow(RangeError);
   });
 
   it('reports a missing terminator, an unknown attribute code and a truncated string with their codes', () => {
     const noTerminator = Buffer.from(V3_MINIMAL_GET.subarray(4, V3_MINIMAL_GET.length - 1));
-    expect(() => decodeToContainer(noTerminator)).toThrow(expect.objectContaining({ code: 'AJP_ERR_MISSING_TERMINATOR' }));
+    expect(() => decodeToContainer(noTerminator)).toThrow(
+      expect.objectContaining({ code: 'AJP_ERR_MISSING_TERMINATOR' }),
+    );
     const unknownAttr = Buffer.from(V3_MINIMAL_GET.subarray(4));
     unknownAttr[unknownAttr.length - 1] = 0x0e;
-    expect(() => decodeToContainer(unknownAttr)).toThrow(expect.objectContaining({ code: 'AJP_ERR_UNKNOWN_ATTRIBUTE' }));
+    expect(() => decodeToContainer(unknownAttr)).toThrow(
+      expect.objectContaining({ code: 'AJP_ERR_UNKNOWN_ATTRIBUTE' }),
+    );
     const truncated = V4_POST_ATTRIBUTES.subarray(4, 40);
     expect(() => decodeToContainer(truncated)).toThrow(expect.objectContaining({ code: 'AJP_ERR_TRUNCATED' }));
   });
@@ -149,12 +182,18 @@ describe('container → web server messages', () => {
     const lenient = decodeToWebServer(bytes.subarray(4)) as SendHeaders;
     expect(lenient.headers[0]).toEqual({ name: 'unknown-0xa00f', value: 'x', coded: true });
     expect(encoder.encode(lenient).equals(bytes)).toBe(true);
-    expect(() => decodeToWebServer(bytes.subarray(4), { strict: true })).toThrow(expect.objectContaining({ code: 'AJP_ERR_UNKNOWN_HEADER_CODE' }));
+    expect(() => decodeToWebServer(bytes.subarray(4), { strict: true })).toThrow(
+      expect.objectContaining({ code: 'AJP_ERR_UNKNOWN_HEADER_CODE' }),
+    );
   });
 
   it('accepts a Send Body Chunk without its pad (mod_jk leniency) and marks it', () => {
     const unpadded = hex('41 42 00 08 03 00 05 68 65 6C 6C 6F');
-    expect(decodeOne('to-web-server', unpadded)).toEqual({ type: 'send-body-chunk', data: Buffer.from('hello'), unpadded: true });
+    expect(decodeOne('to-web-server', unpadded)).toEqual({
+      type: 'send-body-chunk',
+      data: Buffer.from('hello'),
+      unpadded: true,
+    });
     expect(encoder.sendBodyChunk(Buffer.from('hello')).equals(V9_SEND_BODY_CHUNK)).toBe(true);
   });
 
@@ -168,7 +207,9 @@ describe('container → web server messages', () => {
     expect(() => decodeToWebServer(hex('02'))).toThrow(expect.objectContaining({ code: 'AJP_ERR_UNKNOWN_TYPE' }));
     expect(() => decodeToContainer(hex('04'))).toThrow(expect.objectContaining({ code: 'AJP_ERR_UNKNOWN_TYPE' }));
     expect(decodeToWebServer(hex('09 00'))).toEqual({ type: 'cpong' });
-    expect(() => decodeToWebServer(hex('09 00'), { strict: true })).toThrow(expect.objectContaining({ code: 'AJP_ERR_TRAILING_BYTES' }));
+    expect(() => decodeToWebServer(hex('09 00'), { strict: true })).toThrow(
+      expect.objectContaining({ code: 'AJP_ERR_TRAILING_BYTES' }),
+    );
   });
 });
 
@@ -184,7 +225,12 @@ describe('buffer ownership', () => {
   it('a frame that spanned chunks gets a buffer of its own that later pushes never touch', () => {
     const frames: Buffer[] = [];
     const dec = new FrameDecoder({ direction: 'to-web-server' });
-    const sink = { frame: (p: Buffer) => frames.push(p), error: (e: AjpProtocolError) => { throw e; } };
+    const sink = {
+      frame: (p: Buffer) => frames.push(p),
+      error: (e: AjpProtocolError) => {
+        throw e;
+      },
+    };
     const scratch = Buffer.alloc(V9_SEND_BODY_CHUNK.length); // not from the shared pool
     V9_SEND_BODY_CHUNK.copy(scratch);
     dec.push(scratch.subarray(0, 6), sink);
@@ -196,7 +242,11 @@ describe('buffer ownership', () => {
 
   it('encoded frames stay intact after more messages are encoded (no reused scratch buffer)', () => {
     const enc = new AjpEncoder();
-    const first = enc.sendHeaders({ status: 200, message: 'OK', headers: [{ name: 'Content-Type', value: 'text/plain' }] });
+    const first = enc.sendHeaders({
+      status: 200,
+      message: 'OK',
+      headers: [{ name: 'Content-Type', value: 'text/plain' }],
+    });
     for (let i = 0; i < 50; i++) enc.sendBodyChunk(Buffer.alloc(5000, i));
     expect(first.equals(V8_SEND_HEADERS)).toBe(true);
   });

@@ -67,7 +67,10 @@ describe('round trips', () => {
       fc.property(forwardRequest, fc.uint8Array({ minLength: 1, maxLength: 3000 }), fc.nat(), (req, body, cut) => {
         const withLength: ToContainerMessage = {
           ...req,
-          headers: [...req.headers.filter((h) => h.name.toLowerCase() !== 'content-length'), { name: 'content-length', value: String(body.length), coded: true }],
+          headers: [
+            ...req.headers.filter((h) => h.name.toLowerCase() !== 'content-length'),
+            { name: 'content-length', value: String(body.length), coded: true },
+          ],
         };
         const bytes = Buffer.from(body);
         const first = bytes.subarray(0, 1000);
@@ -75,7 +78,10 @@ describe('round trips', () => {
         // Two-sided: FR, first body unasked, GBC, next body, empty end.
         const dec = new ConversationDecoder(big);
         const seen: string[] = [];
-        const sink = { message: (m: AjpMessage) => seen.push(m.type), error: (e: AjpProtocolError) => seen.push(e.code) };
+        const sink = {
+          message: (m: AjpMessage) => seen.push(m.type),
+          error: (e: AjpProtocolError) => seen.push(e.code),
+        };
         const c2 = Buffer.concat([Buffer.from(enc.encode(withLength)), Buffer.from(enc.body(first))]);
         for (const piece of splitAt(c2, [cut % (c2.length + 1)])) dec.push('to-container', piece, sink);
         dec.push('to-web-server', enc.getBodyChunk(8186), sink);
@@ -95,18 +101,25 @@ describe('robustness', () => {
 
   it('random bytes never throw, always terminate, and hold at most maxPacketSize', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 600 })), { maxLength: 20 }), fc.constantFrom(...bothDirections), (chunks, direction) => {
-        const dec = new ConversationDecoder({ oneSided: direction === 'to-container' });
-        const sink = { message: () => undefined, error: (e: AjpProtocolError) => expect(e).toBeInstanceOf(AjpProtocolError) };
-        // Some chunks start with a valid header of a large frame, so frames really are in progress.
-        const header = direction === 'to-container' ? [0x12, 0x34, 0x1f, 0xfc, 0x02] : [0x41, 0x42, 0x1f, 0xfc, 0x04];
-        for (const [framed, bytes] of chunks) {
-          const c = framed ? Uint8Array.from([...header, ...bytes]) : bytes;
-          dec.push(direction, Buffer.from(c), sink);
-          expect(dec.bufferedBytes).toBeLessThanOrEqual(8192);
-        }
-        dec.end(sink);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 600 })), { maxLength: 20 }),
+        fc.constantFrom(...bothDirections),
+        (chunks, direction) => {
+          const dec = new ConversationDecoder({ oneSided: direction === 'to-container' });
+          const sink = {
+            message: () => undefined,
+            error: (e: AjpProtocolError) => expect(e).toBeInstanceOf(AjpProtocolError),
+          };
+          // Some chunks start with a valid header of a large frame, so frames really are in progress.
+          const header = direction === 'to-container' ? [0x12, 0x34, 0x1f, 0xfc, 0x02] : [0x41, 0x42, 0x1f, 0xfc, 0x04];
+          for (const [framed, bytes] of chunks) {
+            const c = framed ? Uint8Array.from([...header, ...bytes]) : bytes;
+            dec.push(direction, Buffer.from(c), sink);
+            expect(dec.bufferedBytes).toBeLessThanOrEqual(8192);
+          }
+          dec.end(sink);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -23,7 +23,9 @@ describe('captured mod_jk POST', () => {
       expect(out.messages.map((m) => m.msg.type)).toEqual(types);
       const enc = new AjpEncoder();
       for (const { msg, info } of out.messages) {
-        expect(enc.encode(msg).toString('hex'), `${msg.type} at ${info.offset}`).toBe(bytes.subarray(info.offset, info.offset + info.length).toString('hex'));
+        expect(enc.encode(msg).toString('hex'), `${msg.type} at ${info.offset}`).toBe(
+          bytes.subarray(info.offset, info.offset + info.length).toString('hex'),
+        );
       }
     });
   }

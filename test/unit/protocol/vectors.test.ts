@@ -88,16 +88,41 @@ const cases: Case[] = [
     message: { type: 'body', data: Buffer.alloc(0) },
     context: V.V4_POST_ATTRIBUTES,
   },
-  { name: 'V7 Get Body Chunk', direction: 'to-web-server', bytes: V.V7_GET_BODY_CHUNK, message: { type: 'get-body-chunk', requestedLength: 8186 } },
+  {
+    name: 'V7 Get Body Chunk',
+    direction: 'to-web-server',
+    bytes: V.V7_GET_BODY_CHUNK,
+    message: { type: 'get-body-chunk', requestedLength: 8186 },
+  },
   {
     name: 'V8 Send Headers',
     direction: 'to-web-server',
     bytes: V.V8_SEND_HEADERS,
-    message: { type: 'send-headers', status: 200, message: 'OK', headers: [{ name: 'Content-Type', value: 'text/plain', coded: true }] },
+    message: {
+      type: 'send-headers',
+      status: 200,
+      message: 'OK',
+      headers: [{ name: 'Content-Type', value: 'text/plain', coded: true }],
+    },
   },
-  { name: 'V9 Send Body Chunk', direction: 'to-web-server', bytes: V.V9_SEND_BODY_CHUNK, message: { type: 'send-body-chunk', data: Buffer.from('hello') } },
-  { name: 'flush chunk', direction: 'to-web-server', bytes: V.FLUSH_CHUNK, message: { type: 'send-body-chunk', data: Buffer.alloc(0) } },
-  { name: 'V10 End Response', direction: 'to-web-server', bytes: V.V10_END_RESPONSE, message: { type: 'end-response', reuse: true } },
+  {
+    name: 'V9 Send Body Chunk',
+    direction: 'to-web-server',
+    bytes: V.V9_SEND_BODY_CHUNK,
+    message: { type: 'send-body-chunk', data: Buffer.from('hello') },
+  },
+  {
+    name: 'flush chunk',
+    direction: 'to-web-server',
+    bytes: V.FLUSH_CHUNK,
+    message: { type: 'send-body-chunk', data: Buffer.alloc(0) },
+  },
+  {
+    name: 'V10 End Response',
+    direction: 'to-web-server',
+    bytes: V.V10_END_RESPONSE,
+    message: { type: 'end-response', reuse: true },
+  },
   { name: 'Shutdown', direction: 'to-container', bytes: V.SHUTDOWN, message: { type: 'shutdown' } },
 ];
 
@@ -125,10 +150,16 @@ describe('shared/ajp13.md §10 vectors', () => {
         for (let i = 1; i < c.bytes.length; i++) {
           const out = decodeInContext(c, [c.bytes.subarray(0, i), c.bytes.subarray(i)]);
           expect(out.errors, `split at ${i}`).toEqual([]);
-          expect(out.messages.map((m) => plain(m.msg)), `split at ${i}`).toEqual([whole]);
+          expect(
+            out.messages.map((m) => plain(m.msg)),
+            `split at ${i}`,
+          ).toEqual([whole]);
           for (let j = i + 1; j < c.bytes.length; j++) {
             const three = decodeInContext(c, splitAt(c.bytes, [i, j]));
-            expect(three.messages.map((m) => plain(m.msg)), `split at ${i},${j}`).toEqual([whole]);
+            expect(
+              three.messages.map((m) => plain(m.msg)),
+              `split at ${i},${j}`,
+            ).toEqual([whole]);
           }
         }
       });

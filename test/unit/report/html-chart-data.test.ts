@@ -17,13 +17,22 @@ import { buildReport, steady, type SyntheticRequest } from '../verdict/report-fi
 
 /** `rate`/s for `seconds`, then a few in-flight requests finishing just after: the last second is partial, as in a real run. */
 function round(rate: number, seconds: number, p99Us = 5000): ReturnType<typeof buildReport> {
-  const tail: SyntheticRequest[] = Array.from({ length: 3 }, (_, i) => ({ atMs: seconds * 1000 + 5 + i * 5, latencyMs: 4 }));
+  const tail: SyntheticRequest[] = Array.from({ length: 3 }, (_, i) => ({
+    atMs: seconds * 1000 + 5 + i * 5,
+    latencyMs: 4,
+  }));
   const r = buildReport([...steady(rate * seconds, seconds, [2, 3, 4]), ...tail]);
   for (const s of r.throughput.series) s.p99Us = p99Us;
   return r;
 }
 
-const base: ReplayOptions = { trace: 't.jsonl', targets: [], model: 'closed', concurrency: 1, limits: { warmupMs: 0, durationMs: 1000, requests: Infinity } };
+const base: ReplayOptions = {
+  trace: 't.jsonl',
+  targets: [],
+  model: 'closed',
+  concurrency: 1,
+  limits: { warmupMs: 0, durationMs: 1000, requests: Infinity },
+};
 
 describe('per-second series', () => {
   it('a run that ended part way through its last second: that second is no rate', () => {
@@ -68,12 +77,35 @@ describe('per-second series', () => {
 
   it('segments: given ones win; a compare target splits evenly into its rounds; otherwise one run', () => {
     const r = round(100, 10);
-    const pooled = poolReports([{ name: 'round 1', report: r }, { name: 'round 2', report: round(100, 10) }]);
+    const pooled = poolReports([
+      { name: 'round 1', report: r },
+      { name: 'round 2', report: round(100, 10) },
+    ]);
     expect(pooled.measuredMs).toBe(2 * r.measuredMs);
-    expect(segmentsFor({ name: 'a', report: pooled }, 2)).toEqual([{ seconds: 11, measuredMs: r.measuredMs }, { seconds: 11, measuredMs: r.measuredMs }]);
-    expect(segmentsFor({ name: 'a', report: pooled, segments: [{ seconds: 12, measuredMs: 12_000 }, { seconds: 10, measuredMs: 9000 }] }, 2)).toEqual([{ seconds: 12, measuredMs: 12_000 }, { seconds: 10, measuredMs: 9000 }]);
+    expect(segmentsFor({ name: 'a', report: pooled }, 2)).toEqual([
+      { seconds: 11, measuredMs: r.measuredMs },
+      { seconds: 11, measuredMs: r.measuredMs },
+    ]);
+    expect(
+      segmentsFor(
+        {
+          name: 'a',
+          report: pooled,
+          segments: [
+            { seconds: 12, measuredMs: 12_000 },
+            { seconds: 10, measuredMs: 9000 },
+          ],
+        },
+        2,
+      ),
+    ).toEqual([
+      { seconds: 12, measuredMs: 12_000 },
+      { seconds: 10, measuredMs: 9000 },
+    ]);
     // Given segments that do not add up to the series are ignored.
-    expect(segmentsFor({ name: 'a', report: pooled, segments: [{ seconds: 5, measuredMs: 5000 }] }, null)).toEqual([{ seconds: 22, measuredMs: pooled.measuredMs }]);
+    expect(segmentsFor({ name: 'a', report: pooled, segments: [{ seconds: 5, measuredMs: 5000 }] }, null)).toEqual([
+      { seconds: 22, measuredMs: pooled.measuredMs },
+    ]);
     expect(segmentsFor({ name: 'a', report: pooled }, 3)).toEqual([{ seconds: 22, measuredMs: pooled.measuredMs }]);
     expect(segmentsFor({ name: 'a', report: pooled }, null)).toHaveLength(1);
   });
@@ -81,11 +113,24 @@ describe('per-second series', () => {
 
 describe('a compare of five targets', () => {
   it('each target breaks between its rounds; no second inside a round is drawn as a drop', async () => {
-    const labels = ['http://10.0.0.11:8080/app', 'http://10.0.0.12:8080/app', 'http://10.0.0.13:8080/app', 'http://10.0.0.14:8080/app', 'http://10.0.0.15:8080/app'];
-    const fake = async (o: ReplayOptions): Promise<ReplayOutcome> => ({ report: round(100 + 10 * labels.indexOf(o.targets[0]?.label ?? ''), 10), results: new ReplayResults([]) });
+    const labels = [
+      'http://10.0.0.11:8080/app',
+      'http://10.0.0.12:8080/app',
+      'http://10.0.0.13:8080/app',
+      'http://10.0.0.14:8080/app',
+      'http://10.0.0.15:8080/app',
+    ];
+    const fake = async (o: ReplayOptions): Promise<ReplayOutcome> => ({
+      report: round(100 + 10 * labels.indexOf(o.targets[0]?.label ?? ''), 10),
+      results: new ReplayResults([]),
+    });
     const r = await compare({ replay: base, targets: labels.map(parseTarget), rounds: 3, replayFn: fake });
     // As compare-command builds it (no segments given).
-    const input: HtmlReportInput = { title: 't', runs: r.targets.map((t) => ({ name: t.target, report: t.pooled })), compare: r.summary };
+    const input: HtmlReportInput = {
+      title: 't',
+      runs: r.targets.map((t) => ({ name: t.target, report: t.pooled })),
+      compare: r.summary,
+    };
     const d = chartData(input);
     expect(d.time?.endToEnd).toBe(true);
     for (const [i, s] of (d.time?.runs ?? []).entries()) {
@@ -97,24 +142,45 @@ describe('a compare of five targets', () => {
     // A compare stopped in its third round: the first target ran three times, the rest twice.
     const stopped: HtmlReportInput = {
       ...input,
-      runs: r.targets.map((t, i) => ({ name: t.target, report: poolReports(t.rounds.slice(0, i === 0 ? 3 : 2).map((report, k) => ({ name: `round ${k + 1}`, report }))) })),
+      runs: r.targets.map((t, i) => ({
+        name: t.target,
+        report: poolReports(
+          t.rounds.slice(0, i === 0 ? 3 : 2).map((report, k) => ({ name: `round ${k + 1}`, report })),
+        ),
+      })),
       compare: { ...r.summary, rounds: 2 },
     };
     const cut = chartData(stopped).time?.runs ?? [];
     expect(cut.map((s) => s.responses.filter((v) => v === null).length)).toEqual([5, 3, 3, 3, 3]);
-    expect(d.compare?.targets).toEqual({ names: labels, short: ['10.0.0.11', '10.0.0.12', '10.0.0.13', '10.0.0.14', '10.0.0.15'], common: 'http://…:8080/app' });
+    expect(d.compare?.targets).toEqual({
+      names: labels,
+      short: ['10.0.0.11', '10.0.0.12', '10.0.0.13', '10.0.0.14', '10.0.0.15'],
+      common: 'http://…:8080/app',
+    });
   });
 });
 
 describe('categoryLabels', () => {
   it('drops the shared prefix and suffix at a / or :', () => {
-    expect(categoryLabels(['http://127.0.0.1/jk', 'http://127.0.0.1/proxy'])).toMatchObject({ short: ['jk', 'proxy'], common: 'http://127.0.0.1/…' });
-    expect(categoryLabels(['ajp://10.0.0.11:8009', 'ajp://10.0.0.12:8009'])).toMatchObject({ short: ['10.0.0.11', '10.0.0.12'], common: 'ajp://…:8009' });
+    expect(categoryLabels(['http://127.0.0.1/jk', 'http://127.0.0.1/proxy'])).toMatchObject({
+      short: ['jk', 'proxy'],
+      common: 'http://127.0.0.1/…',
+    });
+    expect(categoryLabels(['ajp://10.0.0.11:8009', 'ajp://10.0.0.12:8009'])).toMatchObject({
+      short: ['10.0.0.11', '10.0.0.12'],
+      common: 'ajp://…:8009',
+    });
     // Nothing shared at a separator: as they are.
     expect(categoryLabels(['tomcat1', 'tomcat2'])).toMatchObject({ short: ['tomcat1', 'tomcat2'], common: null });
-    expect(categoryLabels(['http://a/x', 'ajp://b:8009'])).toMatchObject({ short: ['http://a/x', 'ajp://b:8009'], common: null });
+    expect(categoryLabels(['http://a/x', 'ajp://b:8009'])).toMatchObject({
+      short: ['http://a/x', 'ajp://b:8009'],
+      common: null,
+    });
     // A name that is all prefix would become empty: as they are.
-    expect(categoryLabels(['http://a/', 'http://a/b'])).toMatchObject({ short: ['http://a/', 'http://a/b'], common: null });
+    expect(categoryLabels(['http://a/', 'http://a/b'])).toMatchObject({
+      short: ['http://a/', 'http://a/b'],
+      common: null,
+    });
     expect(categoryLabels(['only'])).toMatchObject({ short: ['only'], common: null });
   });
 });
@@ -122,8 +188,18 @@ describe('categoryLabels', () => {
 describe('renderHtmlReport', () => {
   it('one file: the compiled page script inlined as a module, the data as JSON the page reads', () => {
     const jk = round(100, 10);
-    const verdict = fairnessVerdict(new Map([['tomcat1', 520], ['tomcat2', 480]]), parseExpect('tomcat1=1,tomcat2=1'));
-    const input: HtmlReportInput = { title: 'a <b> report', runs: [{ name: 'http://127.0.0.1/jk', report: jk }], fairness: { target: 'x', verdict } };
+    const verdict = fairnessVerdict(
+      new Map([
+        ['tomcat1', 520],
+        ['tomcat2', 480],
+      ]),
+      parseExpect('tomcat1=1,tomcat2=1'),
+    );
+    const input: HtmlReportInput = {
+      title: 'a <b> report',
+      runs: [{ name: 'http://127.0.0.1/jk', report: jk }],
+      fairness: { target: 'x', verdict },
+    };
     const html = renderHtmlReport(input);
     expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=/i);
     const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];

@@ -25,18 +25,27 @@ import { chromiumPath, withChromium } from '../../e2e/support/chromium.js';
 import { buildReport, steady, type SyntheticRequest } from '../verdict/report-fixture.js';
 
 const chromium = chromiumPath();
-if (chromium === undefined && process.env.CI) throw new Error('CI is set, so not skipping: chromium is missing; run npm run lab -- install');
+if (chromium === undefined && process.env.CI)
+  throw new Error('CI is set, so not skipping: chromium is missing; run npm run lab -- install');
 if (chromium === undefined) console.warn('html-layout: skipped: chromium is not installed (npm run lab -- install)');
 
 const WIDTHS = [1024, 1400];
 
 /** A long-tailed latency set around `baseMs`. */
 function latencies(n: number, baseMs: number): number[] {
-  return Array.from({ length: n }, (_, i) => baseMs * (1 + 0.3 * Math.sin(i) ** 2) * (i % 97 === 0 ? 40 : i % 13 === 0 ? 4 : 1));
+  return Array.from(
+    { length: n },
+    (_, i) => baseMs * (1 + 0.3 * Math.sin(i) ** 2) * (i % 97 === 0 ? 40 : i % 13 === 0 ? 4 : 1),
+  );
 }
 
 /** A run of `rate`/s for `seconds` whose last requests finish just after: a partial last second, as in a real run. */
-function run(rate: number, seconds: number, baseMs: number, extra: Partial<SyntheticRequest> = {}): ReturnType<typeof buildReport> {
+function run(
+  rate: number,
+  seconds: number,
+  baseMs: number,
+  extra: Partial<SyntheticRequest> = {},
+): ReturnType<typeof buildReport> {
   const n = Math.round(rate * seconds);
   const tail = Array.from({ length: 4 }, (_, i) => ({ atMs: seconds * 1000 + 3 + 4 * i, latencyMs: baseMs, ...extra }));
   const r = buildReport([...steady(n, seconds, latencies(n, baseMs), extra), ...tail]);
@@ -44,12 +53,27 @@ function run(rate: number, seconds: number, baseMs: number, extra: Partial<Synth
   return r;
 }
 
-const base: ReplayOptions = { trace: 'trace.jsonl', targets: [], model: 'closed', concurrency: 8, limits: { warmupMs: 0, durationMs: 10_000, requests: Infinity } };
+const base: ReplayOptions = {
+  trace: 'trace.jsonl',
+  targets: [],
+  model: 'closed',
+  concurrency: 8,
+  limits: { warmupMs: 0, durationMs: 10_000, requests: Infinity },
+};
 const outcome = (report: ReturnType<typeof buildReport>): ReplayOutcome => ({ report, results: new ReplayResults([]) });
 
-const FIVE = ['http://10.20.30.41:8080/shop-jk', 'http://10.20.30.41:8080/shop-proxy-ajp', 'http://10.20.30.42:8080/shop', 'ajp://10.20.30.43:8009', 'ajp://10.20.30.44:8009'];
+const FIVE = [
+  'http://10.20.30.41:8080/shop-jk',
+  'http://10.20.30.41:8080/shop-proxy-ajp',
+  'http://10.20.30.42:8080/shop',
+  'ajp://10.20.30.43:8009',
+  'ajp://10.20.30.44:8009',
+];
 /** Names too long for their bars even on three lines: cut with an ellipsis. */
-const EIGHT = Array.from({ length: 8 }, (_, i) => `http://backend-${i + 1}.datacenter-west.example.internal:8080/applications/checkout-service-v${i + 2}/api`);
+const EIGHT = Array.from(
+  { length: 8 },
+  (_, i) => `http://backend-${i + 1}.datacenter-west.example.internal:8080/applications/checkout-service-v${i + 2}/api`,
+);
 
 /** Targets compared over three rounds, as `ajpbench compare ... --html` builds its page. */
 async function compareOf(labels: string[]): Promise<HtmlReportInput> {
@@ -64,7 +88,10 @@ async function compareOf(labels: string[]): Promise<HtmlReportInput> {
   const result = await compare({ replay: base, targets: labels.map(parseTarget), rounds: 3, replayFn: fake });
   return {
     title: `ajpbench compare: ${result.targets.length} targets`,
-    subtitle: ['trace /var/tmp/ajpbench/captures/2026-11-27-production-shop-checkout.jsonl', `${result.rounds} rounds, interleaved`],
+    subtitle: [
+      'trace /var/tmp/ajpbench/captures/2026-11-27-production-shop-checkout.jsonl',
+      `${result.rounds} rounds, interleaved`,
+    ],
     runs: result.targets.map((t) => ({ name: t.target, report: t.pooled })),
     compare: result.summary,
   };
@@ -87,7 +114,9 @@ async function sweepRun(): Promise<HtmlReportInput> {
 
 function fairnessRun(): HtmlReportInput {
   const workers = ['tomcat-node-a1', 'tomcat-node-a2', 'tomcat-node-b1', 'tomcat-node-b2'];
-  const report = buildReport(steady(4000, 10, latencies(4000, 3)).map((q, i) => ({ ...q, route: workers[i % 7 === 0 ? 3 : i % 4] ?? null })));
+  const report = buildReport(
+    steady(4000, 10, latencies(4000, 3)).map((q, i) => ({ ...q, route: workers[i % 7 === 0 ? 3 : i % 4] ?? null })),
+  );
   const counts = new Map(report.byRoute.map((g) => [g.name, g.count]));
   const verdict = fairnessVerdict(counts, parseExpect(workers.map((w) => `${w}=1`).join(',')));
   const thresholds = evaluateThresholds(report, ['p99<50ms', 'errors<0.1%'].map(parseThreshold));
@@ -99,7 +128,9 @@ function fairnessRun(): HtmlReportInput {
       verdict,
       jkStatus: workers.map((w) => ({ worker: w, count: (counts.get(w) ?? 0) + 3 })),
       sticky: { sessions: 40, followUps: 400, violations: [{ worker: 'tomcat-node-b2', count: 2 }] },
-      failovers: [{ worker: 'tomcat-node-b2', stoppedAtSecond: 6, rateBefore: 100, takeoverSeconds: 1, errorsDuring: 3 }],
+      failovers: [
+        { worker: 'tomcat-node-b2', stoppedAtSecond: 6, rateBefore: 100, takeoverSeconds: 1, errorsDuring: 3 },
+      ],
     },
     thresholds,
     verdict: { pass: verdict.pass, lines: verdict.failures },
@@ -108,7 +139,9 @@ function fairnessRun(): HtmlReportInput {
 
 function replayRun(): HtmlReportInput {
   const report = run(300, 20, 2.5);
-  report.warnings.push('12 requests were sent late by more than 10 ms: the load generator could not keep up at http://10.20.30.41:8080/shop-jk/a/very/long/path/without/any/spaces/at/all/that/goes/on/and/on');
+  report.warnings.push(
+    '12 requests were sent late by more than 10 ms: the load generator could not keep up at http://10.20.30.41:8080/shop-jk/a/very/long/path/without/any/spaces/at/all/that/goes/on/and/on',
+  );
   const thresholds = evaluateThresholds(report, ['p99<5ms', 'rps>100'].map(parseThreshold));
   return {
     title: 'ajpbench replay: http://10.20.30.41:8080/shop-jk',
@@ -155,26 +188,41 @@ function probeLayout(): Layout {
   interface Canvas {
     width: number;
     height: number;
-    getContext(kind: '2d'): { font: string; measureText(s: string): { width: number }; getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+    getContext(kind: '2d'): {
+      font: string;
+      measureText(s: string): { width: number };
+      getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+    } | null;
   }
   interface Win {
     innerWidth: number;
-    document: { documentElement: Node; body: Node; querySelectorAll(sel: string): ArrayLike<Node>; createElement(tag: 'canvas'): Canvas };
+    document: {
+      documentElement: Node;
+      body: Node;
+      querySelectorAll(sel: string): ArrayLike<Node>;
+      createElement(tag: 'canvas'): Canvas;
+    };
   }
   const w = globalThis as unknown as Win;
   const d = w.document;
-  const all = (sel: string, from: { querySelectorAll(sel: string): ArrayLike<Node> } = d): Node[] => Array.from(from.querySelectorAll(sel));
-  const name = (e: Node): string => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${typeof e.className === 'string' && e.className ? `.${e.className.split(' ').join('.')}` : ''}`;
+  const all = (sel: string, from: { querySelectorAll(sel: string): ArrayLike<Node> } = d): Node[] =>
+    Array.from(from.querySelectorAll(sel));
+  const name = (e: Node): string =>
+    `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${typeof e.className === 'string' && e.className ? `.${e.className.split(' ').join('.')}` : ''}`;
   const overflows: string[] = [];
   for (const e of all('.table-wrap, table, .chart, .row, .uplot, .u-legend, .verdict, h1, h2, p, ul')) {
     const p = e.parentElement;
     if (p === null) continue;
     const r = e.getBoundingClientRect();
     const pr = p.getBoundingClientRect();
-    if (r.right > pr.right + 0.5 || r.left < pr.left - 0.5) overflows.push(`${name(e)} [${r.left.toFixed(0)}, ${r.right.toFixed(0)}] in ${name(p)} [${pr.left.toFixed(0)}, ${pr.right.toFixed(0)}]`);
+    if (r.right > pr.right + 0.5 || r.left < pr.left - 0.5)
+      overflows.push(
+        `${name(e)} [${r.left.toFixed(0)}, ${r.right.toFixed(0)}] in ${name(p)} [${pr.left.toFixed(0)}, ${pr.right.toFixed(0)}]`,
+      );
   }
   // A table in its box: the box may scroll, but at these widths it must not need to.
-  for (const e of all('.table-wrap')) if (e.scrollWidth > e.clientWidth) overflows.push(`${name(e)} scrolls: ${e.scrollWidth} > ${e.clientWidth}`);
+  for (const e of all('.table-wrap'))
+    if (e.scrollWidth > e.clientWidth) overflows.push(`${name(e)} scrolls: ${e.scrollWidth} > ${e.clientWidth}`);
   const charts = all('.chart').map((el) => {
     let inked = 0;
     for (const c of all('canvas', el) as unknown as Canvas[]) {
@@ -185,9 +233,15 @@ function probeLayout(): Layout {
   });
   const ctx = d.createElement('canvas').getContext('2d');
   const axisLabels = all('[data-axis-labels]').map((el) => {
-    const a = JSON.parse(el.getAttribute('data-axis-labels') ?? '{}') as { slot: number; font: string; labels: string[] };
+    const a = JSON.parse(el.getAttribute('data-axis-labels') ?? '{}') as {
+      slot: number;
+      font: string;
+      labels: string[];
+    };
     if (ctx !== null) ctx.font = a.font;
-    const lines = a.labels.flatMap((l) => l.split('\n')).map((text) => ({ text, width: ctx?.measureText(text).width ?? Infinity }));
+    const lines = a.labels
+      .flatMap((l) => l.split('\n'))
+      .map((text) => ({ text, width: ctx?.measureText(text).width ?? Infinity }));
     return { id: el.id, slot: a.slot, lines };
   });
   return {
@@ -201,7 +255,11 @@ function probeLayout(): Layout {
   };
 }
 
-async function open(page: Page, file: string, width: number): Promise<{ layout: Layout; errors: string[]; requests: string[] }> {
+async function open(
+  page: Page,
+  file: string,
+  width: number,
+): Promise<{ layout: Layout; errors: string[]; requests: string[] }> {
   const errors: string[] = [];
   const requests: string[] = [];
   page.on('console', (m) => {
@@ -218,10 +276,22 @@ async function open(page: Page, file: string, width: number): Promise<{ layout: 
 }
 
 const PAGES: { name: string; input: () => Promise<HtmlReportInput> | HtmlReportInput; charts: string[] }[] = [
-  { name: 'compare', input: () => compareOf(FIVE), charts: ['chart-compare-latency', 'chart-compare-rps', 'chart-latency', 'chart-time', 'chart-time-latency'] },
-  { name: 'compare-8', input: () => compareOf(EIGHT), charts: ['chart-compare-latency', 'chart-compare-rps', 'chart-latency', 'chart-time', 'chart-time-latency'] },
+  {
+    name: 'compare',
+    input: () => compareOf(FIVE),
+    charts: ['chart-compare-latency', 'chart-compare-rps', 'chart-latency', 'chart-time', 'chart-time-latency'],
+  },
+  {
+    name: 'compare-8',
+    input: () => compareOf(EIGHT),
+    charts: ['chart-compare-latency', 'chart-compare-rps', 'chart-latency', 'chart-time', 'chart-time-latency'],
+  },
   { name: 'sweep', input: sweepRun, charts: ['chart-latency', 'chart-sweep', 'chart-time', 'chart-time-latency'] },
-  { name: 'fairness', input: fairnessRun, charts: ['chart-fairness', 'chart-latency', 'chart-time', 'chart-time-latency'] },
+  {
+    name: 'fairness',
+    input: fairnessRun,
+    charts: ['chart-fairness', 'chart-latency', 'chart-time', 'chart-time-latency'],
+  },
   { name: 'replay', input: replayRun, charts: ['chart-latency', 'chart-time', 'chart-time-latency'] },
 ];
 
@@ -235,7 +305,8 @@ describe.skipIf(chromium === undefined)('HTML report layout in headless Chromium
       }),
     );
     const seen = await withChromium(async (ctx) => {
-      const out: { page: string; width: number; shot: string; layout: Layout; errors: string[]; requests: string[] }[] = [];
+      const out: { page: string; width: number; shot: string; layout: Layout; errors: string[]; requests: string[] }[] =
+        [];
       for (const p of files) {
         for (const width of WIDTHS) {
           const page = await ctx.newPage();
@@ -265,14 +336,22 @@ describe.skipIf(chromium === undefined)('HTML report layout in headless Chromium
       expect(s.layout.rendered, at).toBe(String(p?.charts.length));
       // uPlot shows "--" until the cursor is over a chart; these legends show a value.
       expect(s.layout.legendValues.length, at).toBeGreaterThan(0);
-      expect(s.layout.legendValues.filter((v) => v === '--' || v === ''), at).toEqual([]);
+      expect(
+        s.layout.legendValues.filter((v) => v === '--' || v === ''),
+        at,
+      ).toEqual([]);
       for (const a of s.layout.axisLabels) {
         for (const l of a.lines) expect(l.width, `${at}: ${a.id} label "${l.text}"`).toBeLessThanOrEqual(a.slot);
       }
     }
     // The five targets' bar labels are whole (wrapped, not cut); the eight long ones are cut but keep a readable start and end.
-    const labels = (page: string): Layout['axisLabels'] => seen.filter((s) => s.page === page).flatMap((s) => s.layout.axisLabels);
-    expect(labels('compare').map((a) => a.id).sort()).toEqual(['chart-compare-latency', 'chart-compare-latency', 'chart-compare-rps', 'chart-compare-rps']);
+    const labels = (page: string): Layout['axisLabels'] =>
+      seen.filter((s) => s.page === page).flatMap((s) => s.layout.axisLabels);
+    expect(
+      labels('compare')
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual(['chart-compare-latency', 'chart-compare-latency', 'chart-compare-rps', 'chart-compare-rps']);
     for (const a of labels('compare')) expect(a.lines.map((l) => l.text).join('\n')).not.toContain('…');
     for (const a of labels('compare-8')) {
       expect(a.lines.some((l) => l.text.includes('…'))).toBe(true);

@@ -11,7 +11,8 @@ import type { ReplayReport } from '../../../src/load/replay-results.js';
 import { buildReport, steady } from '../verdict/report-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-results-'));
-const good = (): Record<string, unknown> => JSON.parse(JSON.stringify(buildReport(steady(100, 2, [1, 2, 3], { route: 'tomcat1' })))) as Record<string, unknown>;
+const good = (): Record<string, unknown> =>
+  JSON.parse(JSON.stringify(buildReport(steady(100, 2, [1, 2, 3], { route: 'tomcat1' })))) as Record<string, unknown>;
 
 function write(name: string, value: unknown): string {
   const file = join(dir, name);
@@ -53,7 +54,11 @@ describe('readResultsFile', () => {
     ['requests.perSecond', -1, /requests\.perSecond is the number -1/],
     ['startedAt', 'yesterday', /startedAt is "yesterday", not an ISO 8601 time/],
     ['measuredMs', null, /measuredMs is null/],
-    ['latency.timeToCompleteUs.histogram', 'not base64 !!', /latency\.timeToCompleteUs\.histogram does not decode as an HdrHistogram/],
+    [
+      'latency.timeToCompleteUs.histogram',
+      'not base64 !!',
+      /latency\.timeToCompleteUs\.histogram does not decode as an HdrHistogram/,
+    ],
     ['latency.timeToHeadersUs.p99', '5ms', /latency\.timeToHeadersUs\.p99 is a string/],
     ['byRoute', {}, /byRoute is an object, not a list/],
     ['throughput.series', 3, /throughput\.series is the number 3, not a list/],
@@ -70,26 +75,48 @@ describe('readResultsFile', () => {
 
   it('names a wrong value before a missing one, and says how many more there are', () => {
     const e = failure(write('partial.json', { kind: 'ajpbench-replay', latency: null }));
-    expect(e.message).toMatch(/^partial\.json: not valid replay results: latency is null, not an object \(and \d+ more problems\)$/);
-    const histogram = withValue('byRoute', [{ ...(good().byRoute as Record<string, unknown>[])[0], timeToHeadersUs: { ...(good().latency as { timeToHeadersUs: object }).timeToHeadersUs, histogram: 'HISTFAAAA' } }]);
-    expect(failure(write('h.json', histogram)).message).toMatch(/byRoute\[0\]\.timeToHeadersUs\.histogram does not decode/);
+    expect(e.message).toMatch(
+      /^partial\.json: not valid replay results: latency is null, not an object \(and \d+ more problems\)$/,
+    );
+    const histogram = withValue('byRoute', [
+      {
+        ...(good().byRoute as Record<string, unknown>[])[0],
+        timeToHeadersUs: { ...(good().latency as { timeToHeadersUs: object }).timeToHeadersUs, histogram: 'HISTFAAAA' },
+      },
+    ]);
+    expect(failure(write('h.json', histogram)).message).toMatch(
+      /byRoute\[0\]\.timeToHeadersUs\.histogram does not decode/,
+    );
   });
 
   it('refuses a file that is not JSON, not results, a directory or missing, in one line', () => {
     expect(failure(write('text.json', 'hello')).message).toMatch(/^text\.json: not JSON/);
-    expect(failure(write('other.json', { hello: 1 })).message).toBe('other.json: not an ajpbench results file (write one with replay, compare, fairness or sweep --json)');
+    expect(failure(write('other.json', { hello: 1 })).message).toBe(
+      'other.json: not an ajpbench results file (write one with replay, compare, fairness or sweep --json)',
+    );
     expect(failure(write('list.json', [1, 2])).code).toBe('AJPBENCH_ERR_RESULTS');
     const sub = join(dir, 'a-dir');
     mkdirSync(sub);
     const d = failure(sub);
     expect(d.message).toBe(`cannot read ${sub}: is a directory`);
     expect(d.code).toBe('AJPBENCH_ERR_INPUT');
-    expect(failure(join(dir, 'nope.json')).message).toBe(`cannot read ${join(dir, 'nope.json')}: no such file or directory`);
+    expect(failure(join(dir, 'nope.json')).message).toBe(
+      `cannot read ${join(dir, 'nope.json')}: no such file or directory`,
+    );
   });
 
   it('checks the runs a compare/fairness/sweep document carries', () => {
-    const doc = { kind: 'ajpbench-compare', version: 1, pass: true, result: {}, text: 'ok\n', html: { title: 't', runs: [{ name: 'a', report: withValue('requests', 'lots') }] } };
-    expect(failure(write('cmp.json', doc)).message).toMatch(/cmp\.json: not valid ajpbench-compare results: html\.runs\[0\]\.report\.requests is a string/);
+    const doc = {
+      kind: 'ajpbench-compare',
+      version: 1,
+      pass: true,
+      result: {},
+      text: 'ok\n',
+      html: { title: 't', runs: [{ name: 'a', report: withValue('requests', 'lots') }] },
+    };
+    expect(failure(write('cmp.json', doc)).message).toMatch(
+      /cmp\.json: not valid ajpbench-compare results: html\.runs\[0\]\.report\.requests is a string/,
+    );
     const fine = { ...doc, html: { title: 't', runs: [{ name: 'a', report: good() }] } };
     expect(readResultsFile(write('cmp-ok.json', fine)).kind).toBe('verdict');
     expect(failure(write('cmp-bad.json', { ...doc, text: 5 })).message).toMatch(/text is the number 5, not a string/);
@@ -116,13 +143,18 @@ describe('mergeReports with --verify', () => {
       { name: 'c', report: withVerify(2, 3) },
     ]);
     expect(m.verify).toMatchObject({ compared: 30, matched: 21, mismatched: 9 });
-    expect(m.verify?.byKind.map((k) => [k.kind, k.count])).toEqual([['status', 9], ['body', 3]]);
+    expect(m.verify?.byKind.map((k) => [k.kind, k.count])).toEqual([
+      ['status', 9],
+      ['body', 3],
+    ]);
     expect(m.verify?.byKind[0]?.examples.map((e) => e.exchangeId)).toEqual([1, 2, 3]);
   });
 });
 
 describe('docs/results.schema.json', () => {
-  const schema = JSON.parse(readFileSync(join(import.meta.dirname, '../../../docs/results.schema.json'), 'utf8')) as { $id: string };
+  const schema = JSON.parse(readFileSync(join(import.meta.dirname, '../../../docs/results.schema.json'), 'utf8')) as {
+    $id: string;
+  };
   const ajv = new Ajv2020({ allErrors: true, strict: false }).addSchema(schema);
   const validate = ajv.compile({ $ref: `${schema.$id}#/$defs/replayResults` });
 

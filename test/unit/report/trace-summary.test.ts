@@ -59,7 +59,13 @@ function exchange(x: Ex = {}): ExchangeEvent {
       reqAttributes: [],
       body: { length: x.inBytes ?? 0, sha256: '' },
     },
-    response: { status: x.status ?? 200, message: 'OK', headers: [], body: { length: x.outBytes ?? 0, sha256: '' }, reuse: true },
+    response: {
+      status: x.status ?? 200,
+      message: 'OK',
+      headers: [],
+      body: { length: x.outBytes ?? 0, sha256: '' },
+      reuse: true,
+    },
     timing: { headersUs: x.headersUs === undefined ? 10 : x.headersUs, endUs: x.endUs ?? 20 },
     route: x.route === undefined ? null : x.route,
     routeSource: x.route === undefined || x.route === null ? null : 'cookie',
@@ -96,14 +102,62 @@ describe('TraceSummaryBuilder counts', () => {
     { event: 'cping', conn: 1, t: 50, rttUs: 100 },
     { event: 'cping', conn: 1, t: 60, rttUs: 300 },
     { event: 'cping', conn: 1, t: 70, rttUs: null },
-    { event: 'incomplete', id: 99, conn: 2, t: 7_000, upstream: '10.0.0.2:8009', reason: 'reset', seen: ['forward-request'], request: null, status: null },
-    { event: 'incomplete', id: 98, conn: 2, t: 7_500, upstream: '10.0.0.2:8009', reason: 'gap', seen: [], request: null, status: null },
-    { event: 'incomplete', id: 97, conn: 2, t: 7_600, upstream: '10.0.0.2:8009', reason: 'reset', seen: [], request: null, status: null },
+    {
+      event: 'incomplete',
+      id: 99,
+      conn: 2,
+      t: 7_000,
+      upstream: '10.0.0.2:8009',
+      reason: 'reset',
+      seen: ['forward-request'],
+      request: null,
+      status: null,
+    },
+    {
+      event: 'incomplete',
+      id: 98,
+      conn: 2,
+      t: 7_500,
+      upstream: '10.0.0.2:8009',
+      reason: 'gap',
+      seen: [],
+      request: null,
+      status: null,
+    },
+    {
+      event: 'incomplete',
+      id: 97,
+      conn: 2,
+      t: 7_600,
+      upstream: '10.0.0.2:8009',
+      reason: 'reset',
+      seen: [],
+      request: null,
+      status: null,
+    },
     { event: 'error', t: 8_000, conn: 2, code: 'AJP_ERR_BAD_MAGIC', message: 'x' },
     { event: 'error', t: 8_100, code: 'CAPTURE_ERR_GAP', message: 'y' },
     { event: 'error', t: 8_200, code: 'AJP_ERR_BAD_MAGIC', message: 'z' },
-    { event: 'connection', conn: 1, t: 20_000, state: 'close', client: '10.0.0.1:50000', upstream: '10.0.0.2:8009', reason: 'fin', bytesToContainer: 700, bytesToWebServer: 9000 },
-    { event: 'connection', conn: 2, t: 20_500, state: 'close', client: '10.0.0.1:50001', upstream: '10.0.0.2:8009', reason: 'rst' },
+    {
+      event: 'connection',
+      conn: 1,
+      t: 20_000,
+      state: 'close',
+      client: '10.0.0.1:50000',
+      upstream: '10.0.0.2:8009',
+      reason: 'fin',
+      bytesToContainer: 700,
+      bytesToWebServer: 9000,
+    },
+    {
+      event: 'connection',
+      conn: 2,
+      t: 20_500,
+      state: 'close',
+      client: '10.0.0.1:50001',
+      upstream: '10.0.0.2:8009',
+      reason: 'rst',
+    },
     { event: 'connection', conn: 3, t: 20_600, state: 'close', client: '10.0.0.1:50002', upstream: '10.0.0.2:8009' },
   ];
   const s = summarize(events);
@@ -134,7 +188,11 @@ describe('TraceSummaryBuilder counts', () => {
 
   it('sums body bytes, and counts CPings, connections, errors and incomplete exchanges', () => {
     expect(s.bytes).toEqual({ requestBodies: 512, responseBodies: 1015 });
-    expect(s.cping).toMatchObject({ count: 3, noCPong: 1, rttUs: { count: 2, mean: 200, p50: 100, p99: 300, max: 300 } });
+    expect(s.cping).toMatchObject({
+      count: 3,
+      noCPong: 1,
+      rttUs: { count: 2, mean: 200, p50: 100, p99: 300, max: 300 },
+    });
     expect(s.connections).toEqual({
       opened: 2,
       closed: 3,
@@ -146,8 +204,20 @@ describe('TraceSummaryBuilder counts', () => {
       bytesToContainer: 700,
       bytesToWebServer: 9000,
     });
-    expect(s.errors).toEqual({ count: 3, byCode: [{ name: 'AJP_ERR_BAD_MAGIC', count: 2 }, { name: 'CAPTURE_ERR_GAP', count: 1 }] });
-    expect(s.incomplete).toEqual({ count: 3, byReason: [{ name: 'reset', count: 2 }, { name: 'gap', count: 1 }] });
+    expect(s.errors).toEqual({
+      count: 3,
+      byCode: [
+        { name: 'AJP_ERR_BAD_MAGIC', count: 2 },
+        { name: 'CAPTURE_ERR_GAP', count: 1 },
+      ],
+    });
+    expect(s.incomplete).toEqual({
+      count: 3,
+      byReason: [
+        { name: 'reset', count: 2 },
+        { name: 'gap', count: 1 },
+      ],
+    });
   });
 
   it('measures the time span and the request rate', () => {
@@ -171,7 +241,12 @@ describe('TraceSummaryBuilder counts', () => {
   });
 
   it('lists workers when any exchange has one', () => {
-    const w = summarize([exchange({ worker: 'jk1' }), exchange({ worker: 'jk1' }), exchange({ worker: 'jk2' }), exchange()]);
+    const w = summarize([
+      exchange({ worker: 'jk1' }),
+      exchange({ worker: 'jk1' }),
+      exchange({ worker: 'jk2' }),
+      exchange(),
+    ]);
     expect(w.workers).toEqual([
       { name: 'jk1', count: 2 },
       { name: 'jk2', count: 1 },
@@ -184,7 +259,15 @@ describe('TraceSummaryBuilder counts', () => {
     expect(empty.exchanges).toBe(0);
     expect(empty.requestsPerSecond).toBeNull();
     expect(empty.span).toEqual({ firstUs: null, lastUs: null, durationUs: 0, firstAt: null, lastAt: null });
-    expect(empty.latency.endUs).toEqual({ count: 0, mean: null, p50: null, p90: null, p99: null, p99_9: null, max: null });
+    expect(empty.latency.endUs).toEqual({
+      count: 0,
+      mean: null,
+      p50: null,
+      p90: null,
+      p99: null,
+      p99_9: null,
+      max: null,
+    });
     expect(summarize([exchange()]).requestsPerSecond).toBeNull();
   });
 
@@ -222,13 +305,23 @@ describe('TraceSummaryBuilder counts', () => {
   });
 
   it('renders a header whose fields have the wrong type without throwing', () => {
-    const odd = { ...header, tool: 42, startTime: ['x'], startTimeUs: 'soon', source: { kind: 'tap', taps: [null, { listen: 1 }] }, options: { redact: 'yes', bodies: 3, maxBody: null } } as unknown as TraceHeader;
+    const odd = {
+      ...header,
+      tool: 42,
+      startTime: ['x'],
+      startTimeUs: 'soon',
+      source: { kind: 'tap', taps: [null, { listen: 1 }] },
+      options: { redact: 'yes', bodies: 3, maxBody: null },
+    } as unknown as TraceHeader;
     const b = new TraceSummaryBuilder(odd);
     b.add(exchange());
     const s = b.build();
     expect(s.trace).toMatchObject({ tool: 'unknown', startTime: '', startTimeUs: null, options: null });
     expect(() => renderSummaryTable(s)).not.toThrow();
-    const pcap = new TraceSummaryBuilder({ ...header, source: { kind: 'pcap', file: { x: 1 }, ports: 'all' } } as unknown as TraceHeader).build();
+    const pcap = new TraceSummaryBuilder({
+      ...header,
+      source: { kind: 'pcap', file: { x: 1 }, ports: 'all' },
+    } as unknown as TraceHeader).build();
     expect(() => renderSummaryTable(pcap)).not.toThrow();
   });
 });
@@ -327,15 +420,33 @@ describe('foldUri', () => {
 describe('URI table', () => {
   it('folds before counting and lists the top N', () => {
     const uris = ['/item/1', '/item/2', '/item/3', '/cart', '/cart', '/x?y=1', '/x'];
-    const s = summarize(uris.map((uri) => exchange({ uri })), { top: 2 });
-    expect(s.uris).toEqual({ top: [{ name: '/item/{n}', count: 3 }, { name: '/cart', count: 2 }], distinct: 3, capped: false, other: 0 });
+    const s = summarize(
+      uris.map((uri) => exchange({ uri })),
+      { top: 2 },
+    );
+    expect(s.uris).toEqual({
+      top: [
+        { name: '/item/{n}', count: 3 },
+        { name: '/cart', count: 2 },
+      ],
+      distinct: 3,
+      capped: false,
+      other: 0,
+    });
   });
 
   it('counts distinct URIs up to the cap, and the rest as other', () => {
     const uris = ['/a', '/b', '/c', '/d', '/a', '/e', '/d', '/c'];
-    const s = summarize(uris.map((uri) => exchange({ uri })), { maxDistinctUris: 3 });
+    const s = summarize(
+      uris.map((uri) => exchange({ uri })),
+      { maxDistinctUris: 3 },
+    );
     expect(s.uris).toEqual({
-      top: [{ name: '/a', count: 2 }, { name: '/c', count: 2 }, { name: '/b', count: 1 }],
+      top: [
+        { name: '/a', count: 2 },
+        { name: '/c', count: 2 },
+        { name: '/b', count: 1 },
+      ],
       distinct: 3,
       capped: true,
       other: 3, // /d twice and /e
@@ -359,7 +470,10 @@ describe('URI table', () => {
       exchange({ uri: '/bad\xff', route: 'r\xff', byteStrings: true }),
     ]);
     expect(s.exchanges).toBe(3);
-    expect(s.uris.top).toEqual([{ name: '/straße/{n}', count: 2 }, { name: '/bad%FF', count: 1 }]);
+    expect(s.uris.top).toEqual([
+      { name: '/straße/{n}', count: 2 },
+      { name: '/bad%FF', count: 1 },
+    ]);
     expect(asObject(s.routes)).toEqual({ 'knoten-ü': 1, none: 1, 'r%FF': 1 });
   });
 });

@@ -45,14 +45,23 @@ function tracer(options: Partial<TraceOptions> = {}) {
   const events: TraceEvent[] = [];
   let id = 0;
   const t = new ConnectionTracer(
-    { options: { redact: true, bodies: 'request', maxBody: 1024, ...options }, startUs: START, nextId: () => ++id, emit: (e) => events.push(e) },
+    {
+      options: { redact: true, bodies: 'request', maxBody: 1024, ...options },
+      startUs: START,
+      nextId: () => ++id,
+      emit: (e) => events.push(e),
+    },
     { conn: 7, client: '127.0.0.1:50000', upstream: '127.0.0.1:28009', worker: 'tomcat1' },
   );
   return { t, events };
 }
 
 const headers = (status: number, extra: { name: string; value: string }[] = []) =>
-  enc.sendHeaders({ status, message: String(status), headers: [{ name: 'Content-Type', value: 'text/plain' }, ...extra] });
+  enc.sendHeaders({
+    status,
+    message: String(status),
+    headers: [{ name: 'Content-Type', value: 'text/plain' }, ...extra],
+  });
 
 describe('ConnectionTracer', () => {
   it('records a GET exchange with timing, route, headers in order, attributes by name, and never the secret', () => {
@@ -61,13 +70,30 @@ describe('ConnectionTracer', () => {
     t.push('to-container', enc.encode({ type: 'cping' }), START + 100);
     t.push('to-web-server', enc.encode({ type: 'cpong' }), START + 180);
     t.push('to-container', enc.forwardRequest(request()), START + 200);
-    t.push('to-web-server', headers(200, [{ name: 'Set-Cookie', value: 'JSESSIONID=NEWID.tomcat1; Path=/app; HttpOnly' }]), START + 1200);
-    t.push('to-web-server', Buffer.concat([enc.sendBodyChunk(Buffer.from('hello')), enc.endResponse(true)]), START + 1500);
+    t.push(
+      'to-web-server',
+      headers(200, [{ name: 'Set-Cookie', value: 'JSESSIONID=NEWID.tomcat1; Path=/app; HttpOnly' }]),
+      START + 1200,
+    );
+    t.push(
+      'to-web-server',
+      Buffer.concat([enc.sendBodyChunk(Buffer.from('hello')), enc.endResponse(true)]),
+      START + 1500,
+    );
     t.close('fin', START + 9000);
     expect(events.map((e) => e.event)).toEqual(['connection', 'cping', 'exchange', 'connection']);
     expect(events[1]).toEqual({ event: 'cping', conn: 7, t: 100, rttUs: 80 });
     const x = events[2] as ExchangeEvent;
-    expect(x).toMatchObject({ id: 1, conn: 7, t: 200, upstream: '127.0.0.1:28009', worker: 'tomcat1', route: 'tomcat1', routeSource: 'set-cookie', bodyRequests: 0 });
+    expect(x).toMatchObject({
+      id: 1,
+      conn: 7,
+      t: 200,
+      upstream: '127.0.0.1:28009',
+      worker: 'tomcat1',
+      route: 'tomcat1',
+      routeSource: 'set-cookie',
+      bodyRequests: 0,
+    });
     expect(x.timing).toEqual({ headersUs: 1000, endUs: 1300 });
     expect(x.request.query).toBe('a=1');
     expect(x.request.attributes).toEqual({ route: 'tomcat1', ssl_key_size: 256 });
@@ -81,7 +107,10 @@ describe('ConnectionTracer', () => {
     ]);
     expect(x.response).toMatchObject({ status: 200, message: '200', reuse: true });
     expect(x.response.headers[1]).toEqual(['Set-Cookie', 'JSESSIONID=REDACTED.tomcat1; Path=/app; HttpOnly']);
-    expect(x.response.body).toEqual({ length: 5, sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824' });
+    expect(x.response.body).toEqual({
+      length: 5,
+      sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+    });
     expect(events[3]).toMatchObject({ state: 'close', reason: 'fin', bytesToContainer: expect.any(Number) });
   });
 
@@ -99,7 +128,11 @@ describe('ConnectionTracer', () => {
   it('records a POST body across Get Body Chunks: length, hash, data, and truncation past maxBody', () => {
     const { t, events } = tracer({ maxBody: 10 });
     const body = Buffer.from('0123456789abcdefghij');
-    const post = request({ method: 'POST', headers: [{ name: 'content-length', value: String(body.length) }], attributes: [] });
+    const post = request({
+      method: 'POST',
+      headers: [{ name: 'content-length', value: String(body.length) }],
+      attributes: [],
+    });
     t.push('to-container', Buffer.concat([enc.forwardRequest(post), enc.body(body.subarray(0, 12))]), START);
     t.push('to-web-server', enc.getBodyChunk(8186), START + 10);
     t.push('to-container', enc.body(body.subarray(12)), START + 20);
@@ -122,7 +155,12 @@ describe('ConnectionTracer', () => {
       t.push('to-web-server', headers(500), START + 10);
       t.close(reason, START + 20);
       const inc = events.find((e) => e.event === 'incomplete') as IncompleteEvent;
-      expect(inc).toMatchObject({ id: 1, reason: reason === 'fin' ? 'closed' : 'reset', status: 500, seen: ['forward-request', 'send-headers'] });
+      expect(inc).toMatchObject({
+        id: 1,
+        reason: reason === 'fin' ? 'closed' : 'reset',
+        status: 500,
+        seen: ['forward-request', 'send-headers'],
+      });
       expect(inc.request?.uri).toBe('/app/echo.jsp');
     }
     const { t, events } = tracer();
@@ -130,7 +168,11 @@ describe('ConnectionTracer', () => {
     t.gap('to-web-server', 1400, START + 5);
     t.push('to-container', enc.forwardRequest(request({ uri: '/next' })), START + 50);
     t.push('to-web-server', Buffer.concat([headers(200), enc.endResponse(true)]), START + 60);
-    expect(events.map((e) => (e.event === 'error' ? e.code : e.event))).toEqual(['CAPTURE_ERR_GAP', 'incomplete', 'exchange']);
+    expect(events.map((e) => (e.event === 'error' ? e.code : e.event))).toEqual([
+      'CAPTURE_ERR_GAP',
+      'incomplete',
+      'exchange',
+    ]);
     expect((events[2] as ExchangeEvent).request.uri).toBe('/next');
   });
 
@@ -154,6 +196,14 @@ describe('ConnectionTracer', () => {
     t.push('to-container', Buffer.from([0xde, 0xad, 0xbe, 0xef]), START + 1);
     t.close('end', START + 2);
     expect(events).toContainEqual({ event: 'cping', conn: 7, t: 0, rttUs: null });
-    expect(events).toContainEqual(expect.objectContaining({ event: 'error', code: 'AJP_ERR_BAD_MAGIC', offset: 5, skipped: 4, direction: 'to-container' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        event: 'error',
+        code: 'AJP_ERR_BAD_MAGIC',
+        offset: 5,
+        skipped: 4,
+        direction: 'to-container',
+      }),
+    );
   });
 });

@@ -21,12 +21,21 @@ function good(): ExchangeEvent {
       serverName: 'www',
       serverPort: 80,
       isSsl: false,
-      headers: [['host', 'www'], ['x-null', null]],
+      headers: [
+        ['host', 'www'],
+        ['x-null', null],
+      ],
       attributes: { route: 'r1', ssl_key_size: 256 },
       reqAttributes: [['k', 'v']],
       body: { length: 0, sha256: 'e3b0', data: '' },
     },
-    response: { status: 200, message: 'OK', headers: [['Content-Type', 'text/plain']], body: { length: 5, sha256: 'ab' }, reuse: true },
+    response: {
+      status: 200,
+      message: 'OK',
+      headers: [['Content-Type', 'text/plain']],
+      body: { length: 5, sha256: 'ab' },
+      reuse: true,
+    },
     timing: { headersUs: null, endUs: 20 },
     route: null,
     routeSource: null,
@@ -54,7 +63,9 @@ describe('exchangeProblem', () => {
   it('names a URI that is a number, a list or an object', () => {
     expect(exchangeProblem(withValue('request.uri', 42))).toBe('request.uri is the number 42, not a string or null');
     expect(exchangeProblem(withValue('request.uri', ['/a']))).toBe('request.uri is a list, not a string or null');
-    expect(exchangeProblem(withValue('request.uri', { p: '/a' }))).toBe('request.uri is an object, not a string or null');
+    expect(exchangeProblem(withValue('request.uri', { p: '/a' }))).toBe(
+      'request.uri is an object, not a string or null',
+    );
   });
 
   it.each([

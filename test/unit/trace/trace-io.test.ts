@@ -3,7 +3,13 @@ import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openTrace, TraceFormatError, TraceWriter, type TraceEvent, type TraceHeader } from '../../../src/trace/index.js';
+import {
+  openTrace,
+  TraceFormatError,
+  TraceWriter,
+  type TraceEvent,
+  type TraceHeader,
+} from '../../../src/trace/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-trace-'));
 const header: TraceHeader = {
@@ -18,7 +24,10 @@ const header: TraceHeader = {
 };
 const cping = (t: number): TraceEvent => ({ event: 'cping', conn: 1, t, rttUs: 50 });
 
-async function readAll(file: string, issues: TraceFormatError[] = []): Promise<{ header: TraceHeader; events: TraceEvent[] }> {
+async function readAll(
+  file: string,
+  issues: TraceFormatError[] = [],
+): Promise<{ header: TraceHeader; events: TraceEvent[] }> {
   const trace = await openTrace(file, { onIssue: (e) => issues.push(e) });
   const events: TraceEvent[] = [];
   for await (const e of trace.events) events.push(e);
@@ -44,7 +53,10 @@ describe('TraceWriter and openTrace', () => {
   it('refuses a newer major version and something that is not a trace, with codes', async () => {
     const newer = join(dir, 'newer.jsonl');
     writeFileSync(newer, JSON.stringify({ ...header, version: 2 }) + '\n');
-    await expect(openTrace(newer)).rejects.toMatchObject({ code: 'TRACE_ERR_NEWER_VERSION', message: expect.stringContaining('upgrade ajpbench') });
+    await expect(openTrace(newer)).rejects.toMatchObject({
+      code: 'TRACE_ERR_NEWER_VERSION',
+      message: expect.stringContaining('upgrade ajpbench'),
+    });
     const other = join(dir, 'other.jsonl');
     writeFileSync(other, '{"hello":1}\n');
     await expect(openTrace(other)).rejects.toMatchObject({ code: 'TRACE_ERR_NOT_A_TRACE' });
@@ -55,7 +67,10 @@ describe('TraceWriter and openTrace', () => {
 
   it('skips and reports a line cut off by a killed recorder, keeping everything before it', async () => {
     const file = join(dir, 'cut.jsonl');
-    writeFileSync(file, [JSON.stringify(header), JSON.stringify(cping(1)), JSON.stringify(cping(2)), '{"event":"exch'].join('\n'));
+    writeFileSync(
+      file,
+      [JSON.stringify(header), JSON.stringify(cping(1)), JSON.stringify(cping(2)), '{"event":"exch'].join('\n'),
+    );
     const issues: TraceFormatError[] = [];
     const back = await readAll(file, issues);
     expect(back.events).toEqual([cping(1), cping(2)]);
@@ -64,7 +79,12 @@ describe('TraceWriter and openTrace', () => {
 
   it('accepts a newer minor version and ignores fields it does not know', async () => {
     const file = join(dir, 'minor.jsonl');
-    writeFileSync(file, [JSON.stringify({ ...header, minorVersion: 7, future: true }), JSON.stringify({ ...cping(3), extra: 'x' })].join('\n') + '\n');
+    writeFileSync(
+      file,
+      [JSON.stringify({ ...header, minorVersion: 7, future: true }), JSON.stringify({ ...cping(3), extra: 'x' })].join(
+        '\n',
+      ) + '\n',
+    );
     const back = await readAll(file);
     expect(back.header.minorVersion).toBe(7);
     expect(back.events[0]).toMatchObject(cping(3));

@@ -29,9 +29,15 @@ const header: TraceHeader = {
 const cping = (t: number): TraceEvent => ({ event: 'cping', conn: 1, t, rttUs: 50 });
 const MiB = 1024 * 1024;
 
-async function readAll(input: string | NodeJS.ReadableStream, maxLineBytes?: number): Promise<{ events: TraceEvent[]; issues: TraceFormatError[] }> {
+async function readAll(
+  input: string | NodeJS.ReadableStream,
+  maxLineBytes?: number,
+): Promise<{ events: TraceEvent[]; issues: TraceFormatError[] }> {
   const issues: TraceFormatError[] = [];
-  const trace = await openTrace(input, { onIssue: (e) => issues.push(e), ...(maxLineBytes === undefined ? {} : { maxLineBytes }) });
+  const trace = await openTrace(input, {
+    onIssue: (e) => issues.push(e),
+    ...(maxLineBytes === undefined ? {} : { maxLineBytes }),
+  });
   const events: TraceEvent[] = [];
   for await (const e of trace.events) events.push(e);
   return { events, issues };
@@ -73,7 +79,10 @@ describe('openTrace line bound', () => {
   it('refuses a header line over the bound as not a trace, without reading on to its end', async () => {
     const file = join(dir, 'binary.jsonl');
     writeFileSync(file, Buffer.alloc(2 * 4096, 0x41));
-    await expect(openTrace(file, { maxLineBytes: 4096 })).rejects.toMatchObject({ code: 'TRACE_ERR_NOT_A_TRACE', message: expect.stringMatching(/longer than 4 KiB/) });
+    await expect(openTrace(file, { maxLineBytes: 4096 })).rejects.toMatchObject({
+      code: 'TRACE_ERR_NOT_A_TRACE',
+      message: expect.stringMatching(/longer than 4 KiB/),
+    });
     let pulled = 0;
     const endless = new Readable({
       read() {
@@ -81,7 +90,9 @@ describe('openTrace line bound', () => {
         this.push(Buffer.alloc(64 * 1024, 0x41));
       },
     });
-    await expect(openTrace(endless, { maxLineBytes: 1024 * 1024 })).rejects.toMatchObject({ code: 'TRACE_ERR_NOT_A_TRACE' });
+    await expect(openTrace(endless, { maxLineBytes: 1024 * 1024 })).rejects.toMatchObject({
+      code: 'TRACE_ERR_NOT_A_TRACE',
+    });
     expect(pulled).toBeLessThan(40);
     expect(endless.destroyed).toBe(true);
   });
@@ -92,7 +103,9 @@ describe('openTrace line bound', () => {
     const big = lineBoundFor({ ...header, options: { redact: true, bodies: 'all', maxBody: 60 * MiB } });
     expect(big).toBeGreaterThanOrEqual(2 * 80 * MiB);
     expect(lineBoundFor({ ...header, options: { redact: true, bodies: 'none', maxBody: 60 * MiB } })).toBe(64 * MiB);
-    expect(lineBoundFor({ ...header, options: { redact: true, bodies: 'all', maxBody: 1e15 } })).toBe(MAX_LINE_BYTES_LIMIT);
+    expect(lineBoundFor({ ...header, options: { redact: true, bodies: 'all', maxBody: 1e15 } })).toBe(
+      MAX_LINE_BYTES_LIMIT,
+    );
     // A damaged header says nothing useful: the default.
     expect(lineBoundFor({ ...header, options: null } as unknown as TraceHeader)).toBe(64 * MiB);
   });
@@ -113,7 +126,9 @@ describe('openTrace lines', () => {
     const bad = Readable.from([Buffer.from('{"hello":1}\n{"more":2}\n')]);
     await expect(openTrace(bad)).rejects.toMatchObject({ code: 'TRACE_ERR_NOT_A_TRACE' });
     expect(bad.destroyed).toBe(true);
-    const lines = [JSON.stringify(header), ...Array.from({ length: 1000 }, (_, i) => JSON.stringify(cping(i)))].map((l) => Buffer.from(l + '\n'));
+    const lines = [JSON.stringify(header), ...Array.from({ length: 1000 }, (_, i) => JSON.stringify(cping(i)))].map(
+      (l) => Buffer.from(l + '\n'),
+    );
     const good = Readable.from(lines);
     const trace = await openTrace(good);
     for await (const e of trace.events) if (e.t === 3) break;

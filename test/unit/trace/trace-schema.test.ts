@@ -29,7 +29,9 @@ describe('trace JSON Schema', () => {
       const kinds = new Set<string>();
       for (const e of events) {
         kinds.add(e.event);
-        expect(validateEvent(e), `${JSON.stringify(e).slice(0, 200)}: ${JSON.stringify(validateEvent.errors)}`).toBe(true);
+        expect(validateEvent(e), `${JSON.stringify(e).slice(0, 200)}: ${JSON.stringify(validateEvent.errors)}`).toBe(
+          true,
+        );
       }
       expect(kinds).toContain('exchange');
     });
@@ -39,12 +41,35 @@ describe('trace JSON Schema', () => {
     expect(validateHeader({ format: 'ajpbench-trace', version: 2 })).toBe(false);
     expect(validateEvent({ event: 'telemetry', t: 1 })).toBe(false);
     const exchangeWithSecret = {
-      event: 'exchange', id: 1, conn: 1, t: 0, upstream: '127.0.0.1:8009', route: null, routeSource: null, bodyRequests: 0,
+      event: 'exchange',
+      id: 1,
+      conn: 1,
+      t: 0,
+      upstream: '127.0.0.1:8009',
+      route: null,
+      routeSource: null,
+      bodyRequests: 0,
       timing: { headersUs: 1, endUs: 2 },
-      request: { method: 'GET', protocol: 'HTTP/1.1', uri: '/', query: null, remoteAddr: null, remoteHost: null, serverName: null, serverPort: 80, isSsl: false, headers: [], attributes: { secret: 'x' }, reqAttributes: [], body: { length: 0, sha256: '0'.repeat(64) } },
+      request: {
+        method: 'GET',
+        protocol: 'HTTP/1.1',
+        uri: '/',
+        query: null,
+        remoteAddr: null,
+        remoteHost: null,
+        serverName: null,
+        serverPort: 80,
+        isSsl: false,
+        headers: [],
+        attributes: { secret: 'x' },
+        reqAttributes: [],
+        body: { length: 0, sha256: '0'.repeat(64) },
+      },
       response: { status: 200, message: '200', headers: [], body: { length: 0, sha256: '0'.repeat(64) }, reuse: true },
     };
     expect(validateEvent(exchangeWithSecret)).toBe(false);
-    expect(validateEvent({ ...exchangeWithSecret, request: { ...exchangeWithSecret.request, attributes: {} } })).toBe(true);
+    expect(validateEvent({ ...exchangeWithSecret, request: { ...exchangeWithSecret.request, attributes: {} } })).toBe(
+      true,
+    );
   });
 });

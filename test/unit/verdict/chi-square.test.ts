@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chiSquareGoodnessOfFit, chiSquareSurvival, lnGamma, regularizedGammaP, regularizedGammaQ } from '../../../src/verdict/chi-square.js';
+import {
+  chiSquareGoodnessOfFit,
+  chiSquareSurvival,
+  lnGamma,
+  regularizedGammaP,
+  regularizedGammaQ,
+} from '../../../src/verdict/chi-square.js';
 
 describe('lnGamma', () => {
   it('matches factorials and Γ(1/2) = √π', () => {
@@ -15,7 +21,8 @@ describe('lnGamma', () => {
 describe('regularized incomplete gamma', () => {
   it('P + Q = 1 on both sides of a + 1', () => {
     for (const a of [0.5, 1, 3.7, 50]) {
-      for (const x of [0.01, 0.5, a, a + 1, 2 * a + 3, 100]) expect(regularizedGammaP(a, x) + regularizedGammaQ(a, x)).toBeCloseTo(1, 12);
+      for (const x of [0.01, 0.5, a, a + 1, 2 * a + 3, 100])
+        expect(regularizedGammaP(a, x) + regularizedGammaQ(a, x)).toBeCloseTo(1, 12);
     }
   });
   it('Q(1, x) = e^-x and Q(1/2, x) = erfc(√x)', () => {

@@ -24,12 +24,23 @@ describe('findFailovers', () => {
       [{ t1: 100, t2: 0 }],
       [{ t1: 30, t2: 0 }], // the last, partial second
     ]);
-    expect(findFailovers(s, ['lb'])).toEqual([{ worker: 't2', stoppedAtSecond: 3, rateBefore: 100, takeoverSeconds: 2, errorsDuring: 35 }]);
+    expect(findFailovers(s, ['lb'])).toEqual([
+      { worker: 't2', stoppedAtSecond: 3, rateBefore: 100, takeoverSeconds: 2, errorsDuring: 35 },
+    ]);
   });
 
   it('reports no takeover when the others never reach 90% of the rate before', () => {
-    const s = series([[{ a: 10, b: 10 }], [{ a: 10, b: 10 }], [{ a: 10, b: 0 }], [{ a: 12, b: 0 }], [{ a: 12, b: 0 }], [{ a: 1 }]]);
-    expect(findFailovers(s)).toEqual([{ worker: 'b', stoppedAtSecond: 2, rateBefore: 20, takeoverSeconds: null, errorsDuring: 0 }]);
+    const s = series([
+      [{ a: 10, b: 10 }],
+      [{ a: 10, b: 10 }],
+      [{ a: 10, b: 0 }],
+      [{ a: 12, b: 0 }],
+      [{ a: 12, b: 0 }],
+      [{ a: 1 }],
+    ]);
+    expect(findFailovers(s)).toEqual([
+      { worker: 'b', stoppedAtSecond: 2, rateBefore: 20, takeoverSeconds: null, errorsDuring: 0 },
+    ]);
   });
 
   it('a single quiet second, or a stop only in the cut-short last second, is not a failover', () => {

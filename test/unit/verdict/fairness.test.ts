@@ -6,8 +6,15 @@ const counts = (o: Record<string, number>): Map<string, number> => new Map(Objec
 
 describe('parseExpect / parseShare', () => {
   it('parses weights', () => {
-    expect(parseExpect('tomcat1=1,tomcat2=1')).toEqual([{ worker: 'tomcat1', weight: 1 }, { worker: 'tomcat2', weight: 1 }]);
-    expect(parseExpect(' a=3 , b = 1.5,c')).toEqual([{ worker: 'a', weight: 3 }, { worker: 'b', weight: 1.5 }, { worker: 'c', weight: 1 }]);
+    expect(parseExpect('tomcat1=1,tomcat2=1')).toEqual([
+      { worker: 'tomcat1', weight: 1 },
+      { worker: 'tomcat2', weight: 1 },
+    ]);
+    expect(parseExpect(' a=3 , b = 1.5,c')).toEqual([
+      { worker: 'a', weight: 3 },
+      { worker: 'b', weight: 1.5 },
+      { worker: 'c', weight: 1 },
+    ]);
   });
   it('rejects nonsense', () => {
     expect(() => parseExpect('')).toThrow(/no worker/);
@@ -41,7 +48,11 @@ describe('fairnessVerdict', () => {
     const v = fairnessVerdict(counts({ tomcat1: 1030, tomcat2: 970 }), even);
     expect(v.chiSquare.statistic).toBeCloseTo(1.8, 10);
     expect(v.chiSquare.pValue).toBeCloseTo(0.17971249487899976, 9);
-    expect(v.largestDeviation).toEqual({ worker: 'tomcat1', relativeDeviation: expect.closeTo(0.03, 10) as number, pass: true });
+    expect(v.largestDeviation).toEqual({
+      worker: 'tomcat1',
+      relativeDeviation: expect.closeTo(0.03, 10) as number,
+      pass: true,
+    });
     expect(v.pass).toBe(true);
   });
   it('3:1 traffic expected 1:1 fails both', () => {
@@ -54,7 +65,9 @@ describe('fairnessVerdict', () => {
     expect(v.failures[0]).toMatch(/chi-square 500\.00 \(df 1\)/);
   });
   it('3:1 traffic expected 3:1 passes', () => {
-    expect(fairnessVerdict(counts({ tomcat1: 1500, tomcat2: 500 }), parseExpect('tomcat1=3,tomcat2=1')).pass).toBe(true);
+    expect(fairnessVerdict(counts({ tomcat1: 1500, tomcat2: 500 }), parseExpect('tomcat1=3,tomcat2=1')).pass).toBe(
+      true,
+    );
   });
   it('the tolerance alone can fail a run the chi-square accepts (small sample)', () => {
     // 12 vs 8: X² = 0.8 (p 0.37) but 20% off.
@@ -79,7 +92,7 @@ describe('fairnessVerdict', () => {
     expect(v.pass).toBe(false);
     expect(v.failures.at(-1)).toMatch(/tomcat3/);
   });
-  it('requests to an unexpected worker do not skew the expected workers\' shares', () => {
+  it("requests to an unexpected worker do not skew the expected workers' shares", () => {
     const v = fairnessVerdict(counts({ tomcat1: 1000, tomcat2: 1000, tomcat3: 200 }), even);
     expect(v.workers.filter((w) => w.expectedShare > 0).map((w) => [w.worker, w.share, w.relativeDeviation])).toEqual([
       ['tomcat1', 0.5, 0],

@@ -98,14 +98,20 @@ describe('status worker errors are one-line runtime errors with a stable code', 
 
   it('a 200 page that is not a status worker', async () => {
     const url = await fakeStatus(() => ({ status: 200, body: '<html>It works!</html>' }));
-    await expect(readJkStatus(url)).rejects.toMatchObject({ code: 'AJPBENCH_ERR_JK_STATUS', message: expect.stringMatching(/not a mod_jk status worker/) });
+    await expect(readJkStatus(url)).rejects.toMatchObject({
+      code: 'AJPBENCH_ERR_JK_STATUS',
+      message: expect.stringMatching(/not a mod_jk status worker/),
+    });
   });
 
   it('a read-only status worker refuses the reset', async () => {
     server = createServer((_req, res) => res.end('worker.result.type=NOT OK\nworker.result.message=read only\n'));
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jkstatus`;
-    await expect(resetJkStatus(url, ['balancer'])).rejects.toMatchObject({ code: 'AJPBENCH_ERR_JK_STATUS', message: expect.stringMatching(/read only/) });
+    await expect(resetJkStatus(url, ['balancer'])).rejects.toMatchObject({
+      code: 'AJPBENCH_ERR_JK_STATUS',
+      message: expect.stringMatching(/read only/),
+    });
   });
 
   it('an --jk-balancer it does not list is a usage error', () => {

@@ -5,7 +5,7 @@ import { findKnee, type SweepPoint } from '../../../src/verdict/knee.js';
 function closedLoop(concurrency: number[], capacity: number, serviceMs: number): SweepPoint[] {
   return concurrency.map((c) => {
     const throughput = Math.min((c * 1000) / serviceMs, capacity);
-    return { load: c, throughput, p99: ((c / throughput) * 1000) * 1.2 };
+    return { load: c, throughput, p99: (c / throughput) * 1000 * 1.2 };
   });
 }
 
@@ -50,11 +50,23 @@ describe('findKnee', () => {
     expect(findKnee(flatButFast).index).toBeNull();
   });
   it('throughput falling counts; a step with no responses takes no part (no knee, no growth from it)', () => {
-    expect(findKnee([{ load: 10, throughput: 500, p99: 20 }, { load: 20, throughput: 300, p99: 80 }]).index).toBe(0);
-    const dead = findKnee([{ load: 10, throughput: 500, p99: 20 }, { load: 20, throughput: 510, p99: 21 }, { load: 40, throughput: 0, p99: null }]);
+    expect(
+      findKnee([
+        { load: 10, throughput: 500, p99: 20 },
+        { load: 20, throughput: 300, p99: 80 },
+      ]).index,
+    ).toBe(0);
+    const dead = findKnee([
+      { load: 10, throughput: 500, p99: 20 },
+      { load: 20, throughput: 510, p99: 21 },
+      { load: 40, throughput: 0, p99: null },
+    ]);
     expect(dead.index).toBeNull();
     expect(dead.growth[1]).toMatchObject({ gain: null, latencyGrowth: null, saturated: false });
-    const none = findKnee([{ load: 1, throughput: 0, p99: null }, { load: 2, throughput: 0, p99: null }]);
+    const none = findKnee([
+      { load: 1, throughput: 0, p99: null },
+      { load: 2, throughput: 0, p99: null },
+    ]);
     expect(none.index).toBeNull();
     expect(none.peak).toBeNull();
   });
@@ -89,7 +101,12 @@ describe('findKnee', () => {
     expect(findKnee(pts, { minGain: 0.6, latencyFactor: 1.3 }).index).toBe(0);
   });
   it('needs increasing load', () => {
-    expect(() => findKnee([{ load: 2, throughput: 1, p99: 1 }, { load: 2, throughput: 1, p99: 1 }])).toThrow(RangeError);
+    expect(() =>
+      findKnee([
+        { load: 2, throughput: 1, p99: 1 },
+        { load: 2, throughput: 1, p99: 1 },
+      ]),
+    ).toThrow(RangeError);
     expect(findKnee([]).index).toBeNull();
   });
 });

@@ -6,16 +6,29 @@ import { buildReport, steady } from './report-fixture.js';
 describe('mergeReports', () => {
   // Generator A: 1000 fast requests (1-10 ms) in 10 s; generator B: 1000 slow ones (100-109 ms),
   // started 2 s later and measuring 10 s too: they share 8 s.
-  const a = buildReport(steady(1000, 10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { route: 'tomcat1' }), { startedAt: '2026-01-01T00:00:00.000Z', measuredMs: 10_000 });
+  const a = buildReport(steady(1000, 10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { route: 'tomcat1' }), {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    measuredMs: 10_000,
+  });
   const b = buildReport(
-    steady(1000, 10, [100, 101, 102, 103, 104, 105, 106, 107, 108, 109], { route: 'tomcat2' }).map((r, i) => (i < 50 ? { ...r, error: 'timeout' as const } : r)),
+    steady(1000, 10, [100, 101, 102, 103, 104, 105, 106, 107, 108, 109], { route: 'tomcat2' }).map((r, i) =>
+      i < 50 ? { ...r, error: 'timeout' as const } : r,
+    ),
     { startedAt: '2026-01-01T00:00:02.000Z', measuredMs: 10_000 },
   );
   const all = buildReport(
-    [...steady(1000, 10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { route: 'tomcat1' }), ...steady(1000, 10, [100, 101, 102, 103, 104, 105, 106, 107, 108, 109], { route: 'tomcat2' }).map((r, i) => (i < 50 ? { ...r, error: 'timeout' as const } : r))],
+    [
+      ...steady(1000, 10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { route: 'tomcat1' }),
+      ...steady(1000, 10, [100, 101, 102, 103, 104, 105, 106, 107, 108, 109], { route: 'tomcat2' }).map((r, i) =>
+        i < 50 ? { ...r, error: 'timeout' as const } : r,
+      ),
+    ],
     { measuredMs: 10_000 },
   );
-  const m = mergeReports([{ name: 'a.json', report: a }, { name: 'b.json', report: b }]);
+  const m = mergeReports([
+    { name: 'a.json', report: a },
+    { name: 'b.json', report: b },
+  ]);
 
   it('merges histograms, not averages: percentiles of the union', () => {
     expect(m.latency.timeToCompleteUs.count).toBe(1950);
@@ -42,7 +55,10 @@ describe('mergeReports', () => {
     expect(m.config.merged).toEqual(['a.json', 'b.json']);
   });
   it('sums rates over the common window', () => {
-    expect(m.merge.window).toEqual({ startMs: Date.parse('2026-01-01T00:00:02.000Z'), endMs: Date.parse('2026-01-01T00:00:10.000Z') });
+    expect(m.merge.window).toEqual({
+      startMs: Date.parse('2026-01-01T00:00:02.000Z'),
+      endMs: Date.parse('2026-01-01T00:00:10.000Z'),
+    });
     expect(m.measuredMs).toBe(8000);
     // A: 100/s in its seconds 2-9; B: seconds 0-7, where the 50 timeouts (its first 0.5 s) had no response.
     expect(m.merge.runs[0]).toMatchObject({ rate: 100, seconds: 8 });
@@ -59,20 +75,29 @@ describe('mergeReports', () => {
     // Per-worker counts add up; the per-second p99 is the larger of the runs' (an upper bound).
     expect(m.throughput.series[5]?.workers).toEqual({ tomcat1: 100, tomcat2: 100 });
     // B started 2 s later: its second 3 is the merged second 5.
-    expect(m.throughput.series[5]?.p99Us).toBe(Math.max(a.throughput.series[5]?.p99Us ?? 0, b.throughput.series[3]?.p99Us ?? 0));
+    expect(m.throughput.series[5]?.p99Us).toBe(
+      Math.max(a.throughput.series[5]?.p99Us ?? 0, b.throughput.series[3]?.p99Us ?? 0),
+    );
     expect(m.throughput.series[5]?.p99Us).toBeGreaterThanOrEqual(100_000);
   });
   it('runs started together: rates add up', () => {
     const x = buildReport(steady(500, 5, [2]), { startedAt: '2026-01-01T00:00:00.000Z', measuredMs: 5000 });
     const y = buildReport(steady(1000, 5, [2]), { startedAt: '2026-01-01T00:00:00.004Z', measuredMs: 5000 });
-    const z = mergeReports([{ name: 'x', report: x }, { name: 'y', report: y }, { name: 'x2', report: x }]);
+    const z = mergeReports([
+      { name: 'x', report: x },
+      { name: 'y', report: y },
+      { name: 'x2', report: x },
+    ]);
     expect(z.requests.perSecond).toBeCloseTo(100 + 200 + 100, 10);
     expect(z.warnings).toEqual([]);
   });
   it('runs that do not overlap: each own rate, and a warning', () => {
     const x = buildReport(steady(100, 1, [2]), { startedAt: '2026-01-01T00:00:00.000Z', measuredMs: 1000 });
     const y = buildReport(steady(100, 1, [2]), { startedAt: '2026-01-01T00:01:00.000Z', measuredMs: 1000 });
-    const z = mergeReports([{ name: 'x', report: x }, { name: 'y', report: y }]);
+    const z = mergeReports([
+      { name: 'x', report: x },
+      { name: 'y', report: y },
+    ]);
     expect(z.merge.window).toBeNull();
     expect(z.requests.perSecond).toBeCloseTo(200, 10);
     expect(z.warnings[0]).toMatch(/do not overlap/);
@@ -90,7 +115,15 @@ describe('mergeReports', () => {
 
 describe('percentileCurve', () => {
   it('samples 1/(1-p) per decade up to the sample count, then the max', () => {
-    const h = decodeHistogram(buildReport(steady(1000, 1, Array.from({ length: 1000 }, (_, i) => i + 1))).latency.timeToCompleteUs.histogram);
+    const h = decodeHistogram(
+      buildReport(
+        steady(
+          1000,
+          1,
+          Array.from({ length: 1000 }, (_, i) => i + 1),
+        ),
+      ).latency.timeToCompleteUs.histogram,
+    );
     const c = percentileCurve(h, 1);
     expect(c.map((p) => p.x)).toEqual([1, 10, 100, 1000, 10_000]);
     expect(c[1]?.percentile).toBeCloseTo(90, 10);

@@ -19,7 +19,13 @@ import { TraceWriter } from '../../../src/trace/index.js';
 import { generatedExchange } from '../../../src/verdict/generated-trace.js';
 import { tapCounts } from '../../../src/verdict/tap-counts.js';
 
-const base: ReplayOptions = { trace: 't.jsonl', targets: [], model: 'closed', concurrency: 1, limits: { warmupMs: 0, durationMs: 1000, requests: Infinity } };
+const base: ReplayOptions = {
+  trace: 't.jsonl',
+  targets: [],
+  model: 'closed',
+  concurrency: 1,
+  limits: { warmupMs: 0, durationMs: 1000, requests: Infinity },
+};
 const outcome = (report: ReturnType<typeof buildReport>): ReplayOutcome => ({ report, results: new ReplayResults([]) });
 
 describe('parseSteps', () => {
@@ -46,7 +52,11 @@ describe('compare', () => {
   it('interleaves rounds, pools them per target, calls noise by overlapping ranges', async () => {
     const calls: string[] = [];
     // Target A: ~100/s; B: ~101/s (noise); C: ~50/s (a real difference).
-    const rates: Record<string, number[]> = { 'ajp://a:8009': [100, 104, 98], 'ajp://b:8009': [101, 99, 103], 'ajp://c:8009': [50, 52, 49] };
+    const rates: Record<string, number[]> = {
+      'ajp://a:8009': [100, 104, 98],
+      'ajp://b:8009': [101, 99, 103],
+      'ajp://c:8009': [50, 52, 49],
+    };
     const seen: Record<string, number> = {};
     const fake = async (o: ReplayOptions): Promise<ReplayOutcome> => {
       const label = o.targets[0]?.label ?? '';
@@ -55,8 +65,23 @@ describe('compare', () => {
       const rate = rates[label]?.[i] ?? 0;
       return outcome(buildReport(steady(rate, 1, [label === 'ajp://c:8009' ? 20 : 10]), { measuredMs: 1000 }));
     };
-    const r = await compare({ replay: base, targets: ['ajp://a', 'ajp://b', 'ajp://c'].map(parseTarget), rounds: 3, replayFn: fake });
-    expect(calls).toEqual(['ajp://a:8009', 'ajp://b:8009', 'ajp://c:8009', 'ajp://a:8009', 'ajp://b:8009', 'ajp://c:8009', 'ajp://a:8009', 'ajp://b:8009', 'ajp://c:8009']);
+    const r = await compare({
+      replay: base,
+      targets: ['ajp://a', 'ajp://b', 'ajp://c'].map(parseTarget),
+      rounds: 3,
+      replayFn: fake,
+    });
+    expect(calls).toEqual([
+      'ajp://a:8009',
+      'ajp://b:8009',
+      'ajp://c:8009',
+      'ajp://a:8009',
+      'ajp://b:8009',
+      'ajp://c:8009',
+      'ajp://a:8009',
+      'ajp://b:8009',
+      'ajp://c:8009',
+    ]);
     const [a, b, c] = r.summary.targets;
     expect(a).toMatchObject({ rps: 302 / 3, rpsMin: 98, rpsMax: 104, rpsRatio: null, withinNoise: null });
     expect(b?.rpsRatio).toBeCloseTo(303 / 302, 10);
@@ -68,7 +93,12 @@ describe('compare', () => {
   });
   it('one round: no noise call', async () => {
     const fake = async (): Promise<ReplayOutcome> => outcome(buildReport(steady(10, 1, [5]), { measuredMs: 1000 }));
-    const r = await compare({ replay: base, targets: ['ajp://a', 'ajp://b'].map(parseTarget), rounds: 1, replayFn: fake });
+    const r = await compare({
+      replay: base,
+      targets: ['ajp://a', 'ajp://b'].map(parseTarget),
+      rounds: 1,
+      replayFn: fake,
+    });
     expect(r.summary.targets[1]?.withinNoise).toBeNull();
   });
 });
@@ -92,11 +122,15 @@ describe('sweep', () => {
     expect(r.advice.join('\n')).toMatch(/maxThreads/);
     const rated = await sweep({ replay: { ...base, concurrency: 64 }, mode: 'rate', steps: [50, 100], replayFn: fake });
     expect(rated.steps).toHaveLength(2);
-    expect(got.slice(-2)).toEqual([{ model: 'open', concurrency: 64, rate: 50 }, { model: 'open', concurrency: 64, rate: 100 }]);
+    expect(got.slice(-2)).toEqual([
+      { model: 'open', concurrency: 64, rate: 50 },
+      { model: 'open', concurrency: 64, rate: 100 },
+    ]);
   });
   it('stops after a step that mostly failed', async () => {
     let n = 0;
-    const fake = async (): Promise<ReplayOutcome> => outcome(buildReport(steady(10, 1, [5], n++ === 1 ? { error: 'connect-refused' } : {}), { measuredMs: 1000 }));
+    const fake = async (): Promise<ReplayOutcome> =>
+      outcome(buildReport(steady(10, 1, [5], n++ === 1 ? { error: 'connect-refused' } : {}), { measuredMs: 1000 }));
     const r = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2, 4], replayFn: fake });
     expect(r.steps).toHaveLength(2);
     expect(r.stoppedEarly).toMatch(/step 2 failed 100%/);
@@ -104,7 +138,8 @@ describe('sweep', () => {
 });
 
 describe('compare and sweep tell the truth and stop when told', () => {
-  const dead = (): ReplayOutcome => outcome(buildReport(steady(44, 1, [5], { error: 'connect-refused' }), { measuredMs: 1000 }));
+  const dead = (): ReplayOutcome =>
+    outcome(buildReport(steady(44, 1, [5], { error: 'connect-refused' }), { measuredMs: 1000 }));
   const fine = (): ReplayOutcome => outcome(buildReport(steady(100, 1, [5]), { measuredMs: 1000 }));
 
   it('compare stopped before every target ran returns what was measured, naming the targets that never ran', async () => {
@@ -113,7 +148,13 @@ describe('compare and sweep tell the truth and stop when told', () => {
       stop.abort(); // Ctrl-C during the first run
       return fine();
     };
-    const r = await compare({ replay: base, targets: ['ajp://a', 'ajp://b', 'ajp://c'].map(parseTarget), rounds: 3, signal: stop.signal, replayFn: fake });
+    const r = await compare({
+      replay: base,
+      targets: ['ajp://a', 'ajp://b', 'ajp://c'].map(parseTarget),
+      rounds: 3,
+      signal: stop.signal,
+      replayFn: fake,
+    });
     expect(r.interrupted).toBe(true);
     expect(r.targets.map((t) => t.target)).toEqual(['ajp://a:8009']);
     expect(r.notRun).toEqual(['ajp://b:8009', 'ajp://c:8009']);
@@ -124,12 +165,26 @@ describe('compare and sweep tell the truth and stop when told', () => {
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 50);
     const t0 = Date.now();
-    const c = await compare({ replay: base, targets: ['ajp://a', 'ajp://b'].map(parseTarget), rounds: 2, pauseMs: 60_000, signal: stop.signal, replayFn: async () => fine() });
+    const c = await compare({
+      replay: base,
+      targets: ['ajp://a', 'ajp://b'].map(parseTarget),
+      rounds: 2,
+      pauseMs: 60_000,
+      signal: stop.signal,
+      replayFn: async () => fine(),
+    });
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(c.targets.map((t) => t.rounds.length)).toEqual([1]);
     const stop2 = new AbortController();
     setTimeout(() => stop2.abort(), 50);
-    const s = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2], pauseMs: 60_000, signal: stop2.signal, replayFn: async () => fine() });
+    const s = await sweep({
+      replay: base,
+      mode: 'concurrency',
+      steps: [1, 2],
+      pauseMs: 60_000,
+      signal: stop2.signal,
+      replayFn: async () => fine(),
+    });
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(s.steps).toHaveLength(1);
     expect(s.stoppedEarly).toMatch(/Ctrl-C/);
@@ -149,13 +204,20 @@ describe('compare and sweep tell the truth and stop when told', () => {
   });
 
   it('sweep: steps that got no response never make growth or a knee', async () => {
-    const allDead = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2, 4], stopOnErrorShare: 1, replayFn: async () => dead() });
+    const allDead = await sweep({
+      replay: base,
+      mode: 'concurrency',
+      steps: [1, 2, 4],
+      stopOnErrorShare: 1,
+      replayFn: async () => dead(),
+    });
     expect(allDead.knee.index).toBeNull();
     expect(allDead.advice.join('\n')).not.toMatch(/grew/);
     expect(allDead.advice.join('\n')).toMatch(/no step got a response/i);
     // Answers at 1 and 2, nothing at 4: no knee from the dead step, and no claim that throughput still grew.
     let n = 0;
-    const fake = async (o: ReplayOptions): Promise<ReplayOutcome> => (n++ < 2 ? outcome(buildReport(steady(o.concurrency * 100, 1, [10]), { measuredMs: 1000 })) : dead());
+    const fake = async (o: ReplayOptions): Promise<ReplayOutcome> =>
+      n++ < 2 ? outcome(buildReport(steady(o.concurrency * 100, 1, [10]), { measuredMs: 1000 })) : dead();
     const s = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2, 4], replayFn: fake });
     expect(s.knee.index).toBeNull();
     expect(s.advice.join('\n')).not.toMatch(/still grew/);
@@ -169,7 +231,10 @@ describe('compare and sweep tell the truth and stop when told', () => {
       return fine();
     };
     for (const steps of [[2, 1], [], [1, 1.5], [0, 1], [1, 20_000]]) {
-      await expect(sweep({ replay: base, mode: 'concurrency', steps, replayFn: fake }), JSON.stringify(steps)).rejects.toThrow(UsageError);
+      await expect(
+        sweep({ replay: base, mode: 'concurrency', steps, replayFn: fake }),
+        JSON.stringify(steps),
+      ).rejects.toThrow(UsageError);
     }
     await expect(sweep({ replay: base, mode: 'rate', steps: [1, 1e9], replayFn: fake })).rejects.toThrow(UsageError);
     expect(runs).toBe(0);
@@ -187,9 +252,26 @@ describe('compare and sweep tell the truth and stop when told', () => {
 
 describe('fairness run', () => {
   it('counts routes as workers, target-named groups as unattributed', async () => {
-    const report = buildReport([...steady(60, 1, [2], { route: 'tomcat1' }), ...steady(40, 1, [2], { route: 'tomcat2' }), ...steady(5, 1, [2], { error: 'connect-refused' })], { target: 'http://lb:80' });
-    expect(workerCounts(report, ['http://lb:80'])).toEqual({ counts: new Map([['tomcat1', 60], ['tomcat2', 40]]), unattributed: 5 });
-    const r = await runFairness({ replay: { ...base, targets: [parseTarget('http://lb:80')] }, expected: parseExpect('tomcat1=3,tomcat2=2'), replayFn: async () => outcome(report) });
+    const report = buildReport(
+      [
+        ...steady(60, 1, [2], { route: 'tomcat1' }),
+        ...steady(40, 1, [2], { route: 'tomcat2' }),
+        ...steady(5, 1, [2], { error: 'connect-refused' }),
+      ],
+      { target: 'http://lb:80' },
+    );
+    expect(workerCounts(report, ['http://lb:80'])).toEqual({
+      counts: new Map([
+        ['tomcat1', 60],
+        ['tomcat2', 40],
+      ]),
+      unattributed: 5,
+    });
+    const r = await runFairness({
+      replay: { ...base, targets: [parseTarget('http://lb:80')] },
+      expected: parseExpect('tomcat1=3,tomcat2=2'),
+      replayFn: async () => outcome(report),
+    });
     expect(r.pass).toBe(true);
     expect(r.unattributed).toBe(5);
     expect(r.counts).toEqual({ tomcat1: 60, tomcat2: 40 });
@@ -203,11 +285,27 @@ describe('fairness by tap labels (--tap-trace)', () => {
       const file = join(dir, 'tap.jsonl');
       const origin = Date.parse('2026-01-01T00:00:00.000Z');
       const w = await TraceWriter.create(file, {
-        format: 'ajpbench-trace', version: 1, minorVersion: 0, tool: 'test',
-        source: { kind: 'tap', taps: [{ listen: '127.0.0.1:1', upstream: '127.0.0.1:2', worker: 'w1' }, { listen: '127.0.0.1:3', upstream: '127.0.0.1:4', worker: 'w2' }] },
-        startTime: new Date(origin).toISOString(), startTimeUs: origin * 1000, options: { redact: true, bodies: 'none', maxBody: 0 },
+        format: 'ajpbench-trace',
+        version: 1,
+        minorVersion: 0,
+        tool: 'test',
+        source: {
+          kind: 'tap',
+          taps: [
+            { listen: '127.0.0.1:1', upstream: '127.0.0.1:2', worker: 'w1' },
+            { listen: '127.0.0.1:3', upstream: '127.0.0.1:4', worker: 'w2' },
+          ],
+        },
+        startTime: new Date(origin).toISOString(),
+        startTimeUs: origin * 1000,
+        options: { redact: true, bodies: 'none', maxBody: 0 },
       });
-      const ex = (id: number, tMs: number, worker: string | undefined) => ({ ...generatedExchange({ path: '/', host: 'x:80' }), id, t: tMs * 1000, ...(worker === undefined ? {} : { worker }) });
+      const ex = (id: number, tMs: number, worker: string | undefined) => ({
+        ...generatedExchange({ path: '/', host: 'x:80' }),
+        id,
+        t: tMs * 1000,
+        ...(worker === undefined ? {} : { worker }),
+      });
       // Before the run (t = 0.5 s), 30 + 10 in the run (1-4 s), one without a label, one long after.
       await w.write(ex(1, 500, 'w1'));
       for (let i = 0; i < 40; i++) await w.write(ex(10 + i, 1000 + i * 50, i % 4 === 3 ? 'w2' : 'w1'));
@@ -215,9 +313,25 @@ describe('fairness by tap labels (--tap-trace)', () => {
       await w.write(ex(100, 60_000, 'w2'));
       await w.close();
       const c = await tapCounts(file, origin + 1000, origin + 4000);
-      expect(c).toEqual({ counts: new Map([['w1', 30], ['w2', 10]]), unlabelled: 1, outside: 2 });
-      const report = buildReport(steady(40, 3, [2]), { startedAt: new Date(origin + 1000).toISOString(), measuredMs: 3000, target: 'http://lb:80' });
-      const r = await runFairness({ replay: { ...base, targets: [parseTarget('http://lb:80')] }, expected: parseExpect('w1=3,w2=1'), tapTrace: file, replayFn: async () => outcome(report) });
+      expect(c).toEqual({
+        counts: new Map([
+          ['w1', 30],
+          ['w2', 10],
+        ]),
+        unlabelled: 1,
+        outside: 2,
+      });
+      const report = buildReport(steady(40, 3, [2]), {
+        startedAt: new Date(origin + 1000).toISOString(),
+        measuredMs: 3000,
+        target: 'http://lb:80',
+      });
+      const r = await runFairness({
+        replay: { ...base, targets: [parseTarget('http://lb:80')] },
+        expected: parseExpect('w1=3,w2=1'),
+        tapTrace: file,
+        replayFn: async () => outcome(report),
+      });
       expect(r.source).toBe('tap');
       expect(r.counts).toEqual({ w1: 30, w2: 10 });
       expect(r.unattributed).toBe(1);
@@ -255,19 +369,49 @@ describe('mod_jk status', () => {
       { name: 'w2', route: 'tomcat2', elected: 250, errors: 2, state: '?', activation: '?', lbfactor: 1 },
     ]);
     expect(b[1]?.members[0]?.route).toBe('w3');
-    expect(jkCountsByRoute(b.slice(0, 1))).toEqual([{ worker: 'tomcat1', count: 750 }, { worker: 'tomcat2', count: 250 }]);
+    expect(jkCountsByRoute(b.slice(0, 1))).toEqual([
+      { worker: 'tomcat1', count: 750 },
+      { worker: 'tomcat2', count: 250 },
+    ]);
   });
 });
 
 describe('checkStickiness', () => {
   it('sessions open on a stub; follow-ups with no route header are unknown, which fails', async () => {
-    const stub = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat7', protocol: 'http' }], bodySize: 10 });
+    const stub = await StubContainer.start({
+      listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat7', protocol: 'http' }],
+      bodySize: 10,
+    });
     try {
-      const r = await checkStickiness({ url: `http://${stub.listeners[0]?.address}/x`, sessions: 3, followUps: 2, routeHeader: 'x-served-by', concurrency: 2, timeoutMs: 5000 });
-      expect(r).toMatchObject({ sessions: 3, opened: 3, followUps: 6, violations: 0, unknown: 6, errors: 0, pass: false });
+      const r = await checkStickiness({
+        url: `http://${stub.listeners[0]?.address}/x`,
+        sessions: 3,
+        followUps: 2,
+        routeHeader: 'x-served-by',
+        concurrency: 2,
+        timeoutMs: 5000,
+      });
+      expect(r).toMatchObject({
+        sessions: 3,
+        opened: 3,
+        followUps: 6,
+        violations: 0,
+        unknown: 6,
+        errors: 0,
+        pass: false,
+      });
       expect(r.byWorker).toEqual([{ worker: 'tomcat7', sessions: 3, followUps: 6, violations: 0, landedOn: {} }]);
       expect(r.failures[0]).toMatch(/--route-header/);
-      await expect(checkStickiness({ url: 'ajp://127.0.0.1:1/', sessions: 1, followUps: 1, routeHeader: null, concurrency: 1, timeoutMs: 100 })).rejects.toThrow(/http:\/\//);
+      await expect(
+        checkStickiness({
+          url: 'ajp://127.0.0.1:1/',
+          sessions: 1,
+          followUps: 1,
+          routeHeader: null,
+          concurrency: 1,
+          timeoutMs: 100,
+        }),
+      ).rejects.toThrow(/http:\/\//);
     } finally {
       await stub.close();
     }

@@ -4,10 +4,17 @@ import { buildReport, steady } from './report-fixture.js';
 
 describe('parseThreshold', () => {
   it('latency with units (bare number = ms)', () => {
-    expect(parseThreshold('p99<50ms')).toMatchObject({ metric: { kind: 'latency', phase: 'complete', stat: 'percentile', percentile: 99 }, op: '<', value: 50_000 });
+    expect(parseThreshold('p99<50ms')).toMatchObject({
+      metric: { kind: 'latency', phase: 'complete', stat: 'percentile', percentile: 99 },
+      op: '<',
+      value: 50_000,
+    });
     expect(parseThreshold('p(99.9) <= 1s').value).toBe(1_000_000);
     expect(parseThreshold('p99.9<200').value).toBe(200_000);
-    expect(parseThreshold('headers.p50 < 500us')).toMatchObject({ metric: { phase: 'headers', percentile: 50 }, value: 500 });
+    expect(parseThreshold('headers.p50 < 500us')).toMatchObject({
+      metric: { phase: 'headers', percentile: 50 },
+      value: 500,
+    });
     expect(parseThreshold('avg<10ms').metric).toMatchObject({ stat: 'mean' });
     expect(parseThreshold('max<2s').metric).toMatchObject({ stat: 'max' });
   });
@@ -36,7 +43,12 @@ describe('evaluateThresholds', () => {
   const reqs = steady(1000, 10, lat).map((r, i) => (i % 100 === 0 ? { ...r, error: 'status-5xx' as const } : r));
   const report = buildReport(reqs, { measuredMs: 10_000 });
   it('checks each and says why', () => {
-    const results = evaluateThresholds(report, ['p99<50ms', 'p50<=51ms', 'errors<0.1%', 'errors<=10', 'rps>50', 'rps>1000', 'max<101ms', 'mismatches<1'].map(parseThreshold));
+    const results = evaluateThresholds(
+      report,
+      ['p99<50ms', 'p50<=51ms', 'errors<0.1%', 'errors<=10', 'rps>50', 'rps>1000', 'max<101ms', 'mismatches<1'].map(
+        parseThreshold,
+      ),
+    );
     expect(results.map((r) => r.pass)).toEqual([false, true, false, true, true, false, true, false]);
     expect(results[0]?.actual).toBeCloseTo(99_000, -2);
     expect(results[0]?.message).toMatch(/^p99 = 99\.\d ms not < 50\.0 ms$/);
