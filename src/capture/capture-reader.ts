@@ -63,7 +63,7 @@ export async function* readCaptureBatches(
   // the stream: a file we opened is closed, and so is a stream handed to us.
   let source: PacketSource | undefined;
   let head: Buffer = Buffer.alloc(0);
-  for await (const chunk of stream) {
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
     if (typeof chunk === 'string')
       throw new TypeError('readCapture: the stream has an encoding set; captures are binary');
     let next = chunk;
@@ -82,6 +82,7 @@ export async function* readCaptureBatches(
       failure = err; // the packets before the corruption still go out first
     }
     if (out.length > 0) yield out;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the parser threw
     if (failure !== undefined) throw failure;
   }
   if (source === undefined) {

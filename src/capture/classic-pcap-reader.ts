@@ -78,6 +78,7 @@ export class ClassicPcapReader implements PacketSource {
       chunk = chunk.subarray(4);
     }
     this.feed(chunk);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the parser threw
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -90,7 +90,7 @@ function fromEtherType(data: Buffer, type: number, offset: number): NetworkHeade
 
 function fromVersionNibble(data: Buffer, offset: number): NetworkHeader | LinkSkip {
   if (data.length <= offset) return 'truncated-header';
-  const v = (data.readUInt8(offset) >> 4) as number;
+  const v = data.readUInt8(offset) >> 4;
   if (v === 4 || v === 6) return { offset, version: v };
   return 'not-ip';
 }

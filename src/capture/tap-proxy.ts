@@ -369,7 +369,7 @@ class TapConnection {
           options: core.trace.options,
           startUs: core.trace.startUs,
           nextId: () => core.trace.nextId(),
-          emit: core.emit,
+          emit: (e) => core.emit(e),
         },
         {
           conn: this.conn,

@@ -12,7 +12,7 @@ import { renderJUnit, type JUnitCase } from '../verdict/junit.js';
 import { formatP } from '../verdict/fairness.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './main.js';
-import { parseDuration, parseInteger } from './options.js';
+import { parseInteger } from './options.js';
 import type { ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
 import { checkThresholds, thresholdCases, writeOutput } from './verdict-options.js';

@@ -161,9 +161,9 @@ function checkFlags(flags: RecordFlags): TapSpec[] {
 interface OutputPlan {
   /** How the start line names it: the path or "stdout". */
   name: string;
-  open(header: TraceHeader): Promise<TraceOutput>;
+  open: (header: TraceHeader) => Promise<TraceOutput>;
   /** The files written so far (for the summary). */
-  files(): readonly string[];
+  files: () => readonly string[];
 }
 
 function traceOutputFor(path: string | undefined, rotate: number | undefined): OutputPlan {

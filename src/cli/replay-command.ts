@@ -136,7 +136,7 @@ function strings(v: unknown, flag: string): string[] {
   const list = typeof v === 'string' ? [v] : v;
   if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
     throw new InvalidArgumentError(`${flag} takes a string or a list of strings`);
-  return list as string[];
+  return list;
 }
 
 /** The bundled profiles: <package>/profiles, from dist/src/cli (built) or src/cli (tests on the sources). */

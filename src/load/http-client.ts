@@ -87,7 +87,7 @@ export class HttpClient implements LoadClient {
       this.pool.dispatch(
         {
           path: this.path(req),
-          method: req.method as Dispatcher.HttpMethod,
+          method: req.method,
           headers: this.headers(req),
           body: req.body.length > 0 ? req.body : null,
           headersTimeout: this.opts.requestTimeoutMs,

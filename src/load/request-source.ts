@@ -95,6 +95,7 @@ export class TraceRequestSource implements RequestSource {
 
   /** Opens the trace and checks its header (throws TraceFormatError or a file error); reading starts at once. */
   static async open(path: string, opts: TraceSourceOptions = {}): Promise<TraceRequestSource> {
+    // eslint-disable-next-line prefer-const -- assigned after the callback that reads it is created
     let src: TraceRequestSource | undefined;
     // Issues come only while events are read, after the header: the source exists by then.
     const first = await openTrace(

@@ -363,6 +363,7 @@ export async function summarizeTrace(
   input: string | NodeJS.ReadableStream,
   opts: TraceSummaryOptions = {},
 ): Promise<TraceSummary> {
+  // eslint-disable-next-line prefer-const -- assigned after the callback that reads it is created
   let builder: TraceSummaryBuilder | undefined;
   // Issues come only while events are read, after the header: the builder exists by then.
   const read: TraceReadOptions = { onIssue: (err) => builder?.unreadableLine(err.line) };

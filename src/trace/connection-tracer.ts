@@ -52,8 +52,8 @@ export class ConnectionTracer {
       ...(info.worker === undefined ? {} : { worker: info.worker }),
       options: shared.options,
       startUs: shared.startUs,
-      nextId: shared.nextId,
-      emit: shared.emit,
+      nextId: () => shared.nextId(),
+      emit: (e) => shared.emit(e),
     });
     this.sink = {
       message: (msg) => this.assembler.message(msg, this.timeUs),

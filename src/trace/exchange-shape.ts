@@ -93,7 +93,7 @@ function attributesProblem(v: unknown): string | undefined {
       return `request.attributes.${k} is ${describeValue(a)}, not a string, number or null`;
     // Encoded as a 16-bit integer (§4.3).
     if (k === 'ssl_key_size' && typeof a === 'number' && !isPort(a))
-      return `request.attributes.ssl_key_size is ${a}, not a whole number 0-65535`;
+      return `request.attributes.ssl_key_size is ${JSON.stringify(a)}, not a whole number 0-65535`;
   }
   return undefined;
 }

@@ -138,6 +138,7 @@ export class RotatingTraceWriter implements TraceOutput {
       next.onFailure(this.fail);
     } catch (e) {
       this.fail(e);
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- fail() has just set it
       throw this.failure;
     }
     const backlog = this.backlog;

@@ -181,7 +181,7 @@ class LineReader {
       }
     }
     this.lineNo++;
-    return this.batch[this.index++] as Line;
+    return this.batch[this.index++];
   }
 
   /** Ends the stream's iterator, which destroys the stream (a file we opened is closed). */

@@ -59,15 +59,15 @@ export class TraceWriter {
       throw e;
     }
     const w = new TraceWriter(out, true, path, path);
-    w.writeLine(header);
+    void w.writeLine(header); // a wait for room, if any, is released or fails with the stream
     return w;
   }
 
   /** A trace written to a stream the caller owns (stdout); `name` is how messages call it. */
-  static async toStream(out: Writable, header: TraceHeader, name = 'the trace output'): Promise<TraceWriter> {
+  static toStream(out: Writable, header: TraceHeader, name = 'the trace output'): Promise<TraceWriter> {
     const w = new TraceWriter(out, false, undefined, name);
-    w.writeLine(header);
-    return w;
+    void w.writeLine(header); // as in create()
+    return Promise.resolve(w);
   }
 
   /** Events taken by write(). */

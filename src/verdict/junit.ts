@@ -31,7 +31,6 @@ export interface JUnitSuite {
 }
 
 // XML 1.0 allows tab, LF, CR and from 0x20 up (minus surrogates and U+FFFE/U+FFFF): drop the rest.
-// eslint-disable-next-line no-control-regex
 const INVALID_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /** Escapes text for an XML attribute or element, dropping characters XML 1.0 cannot carry. */

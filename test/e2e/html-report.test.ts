@@ -190,10 +190,10 @@ describe.skipIf(chromium === undefined)('HTML report in headless Chromium', () =
       });
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
       await page.waitForSelector('body[data-charts-rendered]', { timeout: 20_000 });
-      const charts = (await page.evaluate(INSPECT_CHARTS)) as {
+      const charts = await page.evaluate<{
         charts: { id: string; rendered: boolean; canvases: number; inked: number }[];
         count: string | null;
-      };
+      }>(INSPECT_CHARTS);
       await page.screenshot({ path: shot, fullPage: true });
       return { errors, requests, ...charts };
     });

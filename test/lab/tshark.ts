@@ -95,7 +95,7 @@ function flatten(layer: Record<string, unknown>): DissectorFields {
   for (const [k, v] of Object.entries(layer)) {
     if (!k.startsWith('ajp13.')) continue;
     const values = Array.isArray(v) ? v : [v];
-    if (values.every((x) => typeof x === 'string')) out[k] = values as string[];
+    if (values.every((x) => typeof x === 'string')) out[k] = values;
   }
   return out;
 }

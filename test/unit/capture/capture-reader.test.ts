@@ -464,7 +464,7 @@ describe('readCapture: streams', () => {
     const want = (await read(bytes)).packets;
     const it = readCapture(stream(chunkBy(bytes, [100, 3000])))[Symbol.asyncIterator]();
     const results = await Promise.all(Array.from({ length: want.length + 2 }, () => it.next()));
-    expect(results.filter((r) => r.done !== true).map((r) => plain(r.value as CapturedPacket))).toEqual(want);
+    expect(results.filter((r) => r.done !== true).map((r) => plain(r.value))).toEqual(want);
     expect(results.slice(want.length).every((r) => r.done === true)).toBe(true);
   });
 

@@ -34,7 +34,7 @@ function failure(file: string): RuntimeError {
 function withValue(path: string, value: unknown): Record<string, unknown> {
   const r = good();
   const keys = path.split('.');
-  let o = r as Record<string, unknown>;
+  let o = r;
   for (const k of keys.slice(0, -1)) o = o[k] as Record<string, unknown>;
   o[keys.at(-1) as string] = value;
   return r;
