@@ -7,7 +7,7 @@ import { renderCompareTable } from '../report/verdict-tables.js';
 import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
 import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { parseDuration, parseInteger } from './options.js';
 import type { ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';

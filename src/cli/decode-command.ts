@@ -14,7 +14,7 @@ import {
 import { describeFileError, errnoCode } from '../errors.js';
 import { AjpbenchError, ExitCode, runtimeError } from './exit-codes.js';
 import { LineWriter } from './line-writer.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
 

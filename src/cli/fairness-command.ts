@@ -11,7 +11,7 @@ import { writeGeneratedTrace } from '../verdict/generated-trace.js';
 import { renderJUnit, type JUnitCase } from '../verdict/junit.js';
 import { formatP } from '../verdict/fairness.js';
 import { ExitCode, usageError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { parseInteger } from './options.js';
 import type { ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';

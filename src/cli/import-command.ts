@@ -5,7 +5,7 @@ import { CaptureFormatError, importCapture, type ImportProgress, type ImportSumm
 import { TraceWriter, type TraceHeader } from '../trace/index.js';
 import { describeFileError, errnoCode } from '../errors.js';
 import { AjpbenchError, ExitCode, RuntimeError, runtimeError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
 import { addTraceOptions, collectPorts, traceOptionsFrom, type TraceFlags } from './trace-options.js';

@@ -12,7 +12,7 @@ import { TraceFormatError } from '../trace/trace-errors.js';
 import { MAX_LINE_BYTES_LIMIT } from '../trace/trace-reader.js';
 import { ExitCode, runtimeError } from './exit-codes.js';
 import { LineWriter } from './line-writer.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
 import { parseInteger, parseSize } from './options.js';
 

@@ -8,7 +8,7 @@ import { loadProfile, replayCommand, toReplayOptions, type ReplayFlags } from '.
 import type { ReplayOptions } from '../load/replay.js';
 import { describeFileError } from '../errors.js';
 import { runtimeError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
 import { startAt as waitToStart } from './verdict-options.js';
 

@@ -11,12 +11,8 @@ import { compareCommand } from './compare-command.js';
 import { fairnessCommand } from './fairness-command.js';
 import { sweepCommand } from './sweep-command.js';
 import { serveCommand } from './serve-command.js';
+import type { RunContext } from './run-context.js';
 import { toolVersion } from './version.js';
-
-/** What a command's action reports back to main(). */
-export interface RunContext {
-  exitCode: number;
-}
 
 export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Command {
   const program = new Command('ajpbench')

@@ -11,7 +11,7 @@ import {
 import { RotatingTraceWriter, TraceWriter, type TraceHeader, type TraceOutput } from '../trace/index.js';
 import { describeFileError } from '../errors.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { parseDuration, parseInteger, parseSize } from './options.js';
 import { addTraceOptions, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';

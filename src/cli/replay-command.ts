@@ -12,7 +12,7 @@ import { parseHeaderFlag } from '../load/replay-request.js';
 import { parseTarget, type Target } from '../load/target.js';
 import { progressLine, renderHgrm, renderReplayTable } from '../report/replay-table.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { checkMaxPacketSizeFlag, parseDuration, parseInteger, parseRate } from './options.js';
 import { addVerdictOptions, finishLoadVerdicts, startAt, type VerdictFlags } from './verdict-options.js';
 

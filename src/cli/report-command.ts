@@ -13,7 +13,7 @@ import { readResultsFile } from '../report/results-file.js';
 import { renderReplayTable } from '../report/replay-table.js';
 import { renderJUnit } from '../verdict/junit.js';
 import { ExitCode, usageError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import {
   addVerdictOptions,
   checkThresholds,

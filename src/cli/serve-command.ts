@@ -8,7 +8,7 @@ import {
   type StubListen,
 } from '../load/stub-container.js';
 import { ExitCode, usageError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { MAX_DURATION_MS, checkMaxPacketSizeFlag, parseDuration, parseInteger, parseSize } from './options.js';
 
 interface ServeFlags {

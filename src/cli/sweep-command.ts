@@ -9,7 +9,7 @@ import { DEFAULT_LATENCY_FACTOR, DEFAULT_MIN_GAIN } from '../verdict/knee.js';
 import { parseSteps, sweep, type SweepResult } from '../verdict/sweep.js';
 import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
-import type { RunContext } from './main.js';
+import type { RunContext } from './run-context.js';
 import { parseDuration } from './options.js';
 import { parseConcurrency, type ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
