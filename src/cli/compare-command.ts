@@ -11,7 +11,8 @@ import type { RunContext } from './run-context.js';
 import { parseDuration, parseInteger } from './options.js';
 import type { ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
-import { checkThresholds, thresholdCases, writeOutput } from './verdict-options.js';
+import { writeOutput } from './files.js';
+import { checkThresholds, thresholdCases } from './verdict-options.js';
 import type { VerdictDocument } from './verdict-document.js';
 
 interface CompareFlags extends ReplayFlags {

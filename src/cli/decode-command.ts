@@ -1,5 +1,5 @@
 /** `ajpbench decode`: a raw AJP byte stream (or hex text) to JSON Lines, one object per frame. */
-import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import {
@@ -11,8 +11,9 @@ import {
   type DecodeStreamSummary,
   type Direction,
 } from '../protocol/index.js';
-import { describeFileError, errnoCode } from '../errors.js';
+import { errnoCode } from '../errors.js';
 import { AjpbenchError, ExitCode, runtimeError } from './exit-codes.js';
+import { cannotRead, statInput } from './files.js';
 import { LineWriter } from './line-writer.js';
 import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
@@ -73,7 +74,7 @@ export function decodeCommand(ctx: RunContext): Command {
         if (readerWentAway(e)) return;
         if (e instanceof AjpbenchError || errnoCode(e) === undefined) throw e;
         // A read that failed after the file opened (EIO, a directory found only on read).
-        throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+        throw cannotRead(file, e);
       }
       const empty = summary.bytes === 0 ? ' (the input is empty)' : '';
       process.stderr.write(
@@ -85,29 +86,20 @@ export function decodeCommand(ctx: RunContext): Command {
 
 /** The input as chunks: a file or stdin as it streams, or the bytes of the hex text. */
 async function openInput(file: string, hex: boolean): Promise<AsyncIterable<Buffer> | Buffer[]> {
-  if (file !== '-') checkReadable(file);
+  // A missing file, a directory, no permission: refused before anything is printed.
+  if (file !== '-') statInput(file);
   if (!hex)
     return file === '-' ? (process.stdin as AsyncIterable<Buffer>) : (createReadStream(file) as AsyncIterable<Buffer>);
   let text: string;
   try {
     text = file === '-' ? await readAll(process.stdin) : await readFile(file, 'utf8');
   } catch (e) {
-    throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+    throw cannotRead(file, e);
   }
   try {
     return [parseHexText(text)];
   } catch (e) {
     throw runtimeError(`${file}: ${(e as Error).message}`, 'AJPBENCH_ERR_INPUT');
-  }
-}
-
-/** A missing file, a directory, no permission: refused before anything is printed. */
-function checkReadable(file: string): void {
-  try {
-    if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    accessSync(file, constants.R_OK);
-  } catch (e) {
-    throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
   }
 }
 

@@ -1,10 +1,10 @@
 /** `ajpbench import`: a pcap or pcapng capture (or tcpdump live on stdin) to a trace. */
-import { statSync } from 'node:fs';
 import { Command } from 'commander';
 import { CaptureFormatError, importCapture, type ImportProgress, type ImportSummary } from '../capture/index.js';
 import { TraceWriter, type TraceHeader } from '../trace/index.js';
-import { describeFileError, errnoCode } from '../errors.js';
+import { errnoCode } from '../errors.js';
 import { AjpbenchError, ExitCode, RuntimeError, runtimeError } from './exit-codes.js';
+import { cannotRead, cannotWrite, statInput } from './files.js';
 import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
@@ -51,7 +51,7 @@ export function importCommand(ctx: RunContext): Command {
   return cmd.action(async (capture: string, flags: ImportFlags) => {
     checkMaxPacketSizeFlag(flags.maxPacketSize);
     if (flags.output === '-') flags.output = undefined;
-    const size = capture === '-' ? 0 : inputSize(capture);
+    const size = capture === '-' ? 0 : statInput(capture).size;
     const showProgress = flags.progress !== false && (capture === '-' || size > PROGRESS_ABOVE_BYTES);
     const stop = new AbortController();
     const onSignal = (): void => {
@@ -93,20 +93,9 @@ function openWriter(output: string | undefined): (header: TraceHeader) => Promis
     try {
       return await TraceWriter.create(output, header);
     } catch (e) {
-      throw runtimeError(`cannot write ${output}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT');
+      throw cannotWrite(output, e);
     }
   };
-}
-
-/** The input's size for the progress line; a directory or a missing file is refused here, before any output. */
-function inputSize(file: string): number {
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    return st.size;
-  } catch (e) {
-    throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
-  }
 }
 
 /** The failure of an import as one line: the capture's format, a file error while reading it, or the output's own error. */
@@ -114,8 +103,7 @@ function importFailure(e: unknown, capture: string): unknown {
   if (e instanceof AjpbenchError) return e;
   if (e instanceof CaptureFormatError)
     return runtimeError(`${capture}: ${e.code}: ${e.message}`, 'AJPBENCH_ERR_CAPTURE');
-  if (errnoCode(e) !== undefined)
-    return runtimeError(`cannot read ${capture}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+  if (errnoCode(e) !== undefined) return cannotRead(capture, e);
   return e;
 }
 

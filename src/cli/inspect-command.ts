@@ -7,10 +7,11 @@ import {
   type TraceSummary,
   type TraceSummaryOptions,
 } from '../report/trace-summary.js';
-import { describeFileError, errnoCode } from '../errors.js';
+import { errnoCode } from '../errors.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
 import { MAX_LINE_BYTES_LIMIT } from '../trace/trace-reader.js';
 import { ExitCode, runtimeError } from './exit-codes.js';
+import { cannotRead } from './files.js';
 import { LineWriter } from './line-writer.js';
 import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
@@ -104,8 +105,7 @@ async function summarize(file: string, opts: TraceSummaryOptions): Promise<Trace
     return await summarizeTrace(file === '-' ? process.stdin : file, opts);
   } catch (e) {
     if (e instanceof TraceFormatError) throw runtimeError(`${file}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
-    if (errnoCode(e) !== undefined)
-      throw runtimeError(`cannot read ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+    if (errnoCode(e) !== undefined) throw cannotRead(file, e);
     throw e;
   }
 }

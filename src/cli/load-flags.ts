@@ -6,8 +6,8 @@
 import { Command } from 'commander';
 import { loadProfile, replayCommand, toReplayOptions, type ReplayFlags } from './replay-command.js';
 import type { ReplayOptions } from '../load/replay.js';
-import { describeFileError } from '../errors.js';
 import { runtimeError } from './exit-codes.js';
+import { cannotRead } from './files.js';
 import type { RunContext } from './run-context.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
 import { startAt as waitToStart } from './verdict-options.js';
@@ -83,7 +83,6 @@ export async function startAt(flags: ReplayFlags, signal: AbortSignal, name: str
 export function loadError(e: unknown, trace: string): unknown {
   if (e instanceof TraceFormatError) return runtimeError(`${trace}: ${e.message}`, 'AJPBENCH_ERR_TRACE');
   const code = (e as NodeJS.ErrnoException | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code))
-    return runtimeError(`cannot read ${trace}: ${describeFileError(e)}`, 'AJPBENCH_ERR_INPUT');
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return cannotRead(trace, e);
   return e;
 }

@@ -9,8 +9,8 @@ import {
   type TapSpec,
 } from '../capture/index.js';
 import { RotatingTraceWriter, TraceWriter, type TraceHeader, type TraceOutput } from '../trace/index.js';
-import { describeFileError } from '../errors.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import { cannotWrite } from './files.js';
 import type { RunContext } from './run-context.js';
 import { parseDuration, parseInteger, parseSize } from './options.js';
 import { addTraceOptions, traceOptionsFrom, type TraceFlags } from './trace-options.js';
@@ -184,7 +184,7 @@ function traceOutputFor(path: string | undefined, rotate: number | undefined): O
         files = () => w.files;
         return w;
       } catch (e) {
-        throw runtimeError(`cannot write ${path}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT');
+        throw cannotWrite(path, e);
       }
     },
   };

@@ -1,6 +1,5 @@
 /** `ajpbench replay`: replays a trace against AJP or HTTP targets as a load test (docs/replay.md). */
-import { describeFileError } from '../errors.js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -11,7 +10,8 @@ import { replay, type LoadModel, type ReplayOptions } from '../load/replay.js';
 import { parseHeaderFlag } from '../load/replay-request.js';
 import { parseTarget, type Target } from '../load/target.js';
 import { progressLine, renderHgrm, renderReplayTable } from '../report/replay-table.js';
-import { ExitCode, runtimeError, usageError } from './exit-codes.js';
+import { ExitCode, usageError } from './exit-codes.js';
+import { writeOutput } from './files.js';
 import type { RunContext } from './run-context.js';
 import { checkMaxPacketSizeFlag, parseDuration, parseInteger, parseRate } from './options.js';
 import { addVerdictOptions, finishLoadVerdicts, startAt, type VerdictFlags } from './verdict-options.js';
@@ -312,8 +312,8 @@ export function replayCommand(ctx: RunContext): Command {
     if (tty) process.stderr.write('\n');
     const { report, results } = outcome;
     const name = options.targets.map((t) => t.label).join(' + ');
-    if (flags.json !== undefined) writeOut(flags.json, JSON.stringify(report, null, 2) + '\n');
-    if (flags.hgrm !== undefined) writeOut(flags.hgrm, renderHgrm(results.completeHistogram));
+    if (flags.json !== undefined) writeOutput(flags.json, JSON.stringify(report, null, 2) + '\n');
+    if (flags.hgrm !== undefined) writeOutput(flags.hgrm, renderHgrm(results.completeHistogram));
     process.stdout.write(renderReplayTable(report, { color: process.stdout.isTTY === true }));
     // Thresholds, --html and --junit from the final report (src/cli/verdict-options.ts).
     const verdict = finishLoadVerdicts(report, flags, 'replay', name);
@@ -378,12 +378,4 @@ export function toReplayOptions(trace: string, f: ReplayFlags): ReplayOptions {
     ...(f.routeHeader === undefined ? {} : { routeHeader: f.routeHeader }),
     ...(f.verify === true || (f.verifyHeaders?.length ?? 0) > 0 ? { verify: { headers: f.verifyHeaders ?? [] } } : {}),
   };
-}
-
-function writeOut(file: string, text: string): void {
-  try {
-    writeFileSync(file, text);
-  } catch (e) {
-    throw runtimeError(`cannot write ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT');
-  }
 }

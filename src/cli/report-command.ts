@@ -14,13 +14,8 @@ import { renderReplayTable } from '../report/replay-table.js';
 import { renderJUnit } from '../verdict/junit.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './run-context.js';
-import {
-  addVerdictOptions,
-  checkThresholds,
-  thresholdCases,
-  writeOutput,
-  type VerdictFlags,
-} from './verdict-options.js';
+import { writeOutput } from './files.js';
+import { addVerdictOptions, checkThresholds, thresholdCases, type VerdictFlags } from './verdict-options.js';
 import type { VerdictDocument } from './verdict-document.js';
 
 interface ReportFlags extends VerdictFlags {

@@ -13,7 +13,8 @@ import type { RunContext } from './run-context.js';
 import { parseDuration } from './options.js';
 import { parseConcurrency, type ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
-import { checkThresholds, thresholdCases, writeOutput } from './verdict-options.js';
+import { writeOutput } from './files.js';
+import { checkThresholds, thresholdCases } from './verdict-options.js';
 import type { VerdictDocument } from './verdict-document.js';
 
 interface SweepFlags extends Omit<ReplayFlags, 'concurrency'> {

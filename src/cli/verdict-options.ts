@@ -3,8 +3,6 @@
  * `--html`, `--junit`, `--start-at`. The commands evaluate thresholds on their final report here,
  * outside the load engine, and turn any failure into exit code 1.
  */
-import { describeFileError } from '../errors.js';
-import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ReplayReport } from '../load/replay-results.js';
 import {
@@ -18,6 +16,7 @@ import {
 import { renderJUnit, type JUnitCase } from '../verdict/junit.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { runtimeError, usageError } from './exit-codes.js';
+import { writeOutput } from './files.js';
 
 export interface VerdictFlags {
   threshold?: Threshold[];
@@ -148,14 +147,6 @@ export function thresholdCases(results: ThresholdResult[], classname: string): J
           },
         }),
   }));
-}
-
-export function writeOutput(file: string, text: string): void {
-  try {
-    writeFileSync(file, text);
-  } catch (e) {
-    throw runtimeError(`cannot write ${file}: ${describeFileError(e)}`, 'AJPBENCH_ERR_OUTPUT');
-  }
 }
 
 /**
