@@ -2,6 +2,7 @@
 export * from './protocol/index.js';
 export * from './capture/index.js';
 export * from './trace/index.js';
+export * from './results/index.js';
 export * from './report/index.js';
 export * from './load/index.js';
 export * from './verdict/index.js';

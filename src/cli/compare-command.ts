@@ -4,7 +4,8 @@ import { noResponseError } from '../load/no-response.js';
 import { RuntimeError } from '../errors.js';
 import { MAX_ROUNDS, compare, type CompareResult } from '../verdict/compare.js';
 import { renderCompareTable } from '../report/verdict-tables.js';
-import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
+import type { HtmlReportInput } from '../report/html-input.js';
+import { renderHtmlReport } from '../report/html-report.js';
 import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
 import type { RunContext } from './run-context.js';
@@ -13,7 +14,7 @@ import type { ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
 import { writeOutput } from './files.js';
 import { checkThresholds, thresholdCases } from './verdict-options.js';
-import type { VerdictDocument } from './verdict-document.js';
+import type { VerdictDocument } from '../results/verdict-document.js';
 
 interface CompareFlags extends ReplayFlags {
   rounds: number;

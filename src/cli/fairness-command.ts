@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { renderFairness } from '../report/verdict-tables.js';
-import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
+import type { HtmlReportInput } from '../report/html-input.js';
+import { renderHtmlReport } from '../report/html-report.js';
 import { DEFAULT_ALPHA, DEFAULT_TOLERANCE, parseExpect, parseShare, type ExpectedWeight } from '../verdict/fairness.js';
 import { runFairness, type FairnessRunResult } from '../verdict/fairness-run.js';
 import { writeGeneratedTrace } from '../verdict/generated-trace.js';
@@ -17,7 +18,7 @@ import type { ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
 import { writeOutput } from './files.js';
 import { checkThresholds, thresholdCases } from './verdict-options.js';
-import type { VerdictDocument } from './verdict-document.js';
+import type { VerdictDocument } from '../results/verdict-document.js';
 
 interface FairnessFlags extends ReplayFlags {
   expect: ExpectedWeight[];

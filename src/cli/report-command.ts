@@ -1,22 +1,23 @@
 /**
  * `ajpbench report results.json [more.json ...]`: prints (and with --html draws) what a run wrote
  * with --json. Several replay results are merged as the runs of several generators: histograms
- * merged, counts summed, rates summed over the common window (src/report/merge-results.ts).
+ * merged, counts summed, rates summed over the common window (src/results/merge-results.ts).
  * Result files of compare, fairness and sweep are drawn as they are.
  */
 import { basename } from 'node:path';
 import { Command } from 'commander';
-import type { ReplayReport } from '../load/replay-results.js';
-import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
-import { mergeReports, type MergedReport } from '../report/merge-results.js';
-import { readResultsFile } from '../report/results-file.js';
+import type { HtmlReportInput } from '../report/html-input.js';
+import { renderHtmlReport } from '../report/html-report.js';
+import { mergeReports, type MergedReport } from '../results/merge-results.js';
+import type { ReplayReport } from '../results/replay-report.js';
+import { readResultsFile } from '../results/results-file.js';
 import { renderReplayTable } from '../report/replay-table.js';
 import { renderJUnit } from '../verdict/junit.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './run-context.js';
 import { writeOutput } from './files.js';
 import { addVerdictOptions, checkThresholds, thresholdCases, type VerdictFlags } from './verdict-options.js';
-import type { VerdictDocument } from './verdict-document.js';
+import type { VerdictDocument } from '../results/verdict-document.js';
 
 interface ReportFlags extends VerdictFlags {
   json?: string;

@@ -4,7 +4,8 @@ import { UsageError } from '../errors.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND } from '../load/limits.js';
 import { noResponseError } from '../load/no-response.js';
 import { renderSweep } from '../report/verdict-tables.js';
-import { renderHtmlReport, type HtmlReportInput } from '../report/html-report.js';
+import type { HtmlReportInput } from '../report/html-input.js';
+import { renderHtmlReport } from '../report/html-report.js';
 import { DEFAULT_LATENCY_FACTOR, DEFAULT_MIN_GAIN } from '../verdict/knee.js';
 import { parseSteps, sweep, type SweepResult } from '../verdict/sweep.js';
 import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
@@ -15,7 +16,7 @@ import { parseConcurrency, type ReplayFlags } from './replay-command.js';
 import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
 import { writeOutput } from './files.js';
 import { checkThresholds, thresholdCases } from './verdict-options.js';
-import type { VerdictDocument } from './verdict-document.js';
+import type { VerdictDocument } from '../results/verdict-document.js';
 
 interface SweepFlags extends Omit<ReplayFlags, 'concurrency'> {
   concurrency?: number[];

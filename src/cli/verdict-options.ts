@@ -4,7 +4,7 @@
  * outside the load engine, and turn any failure into exit code 1.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import type { ReplayReport } from '../load/replay-results.js';
+import type { ReplayReport } from '../results/replay-report.js';
 import {
   evaluateThresholds,
   metricName,

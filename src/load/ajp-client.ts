@@ -10,15 +10,11 @@
 import { AjpConnection, AjpRequestEncoder } from './ajp-connection.js';
 import { UsageError } from '../errors.js';
 import { MAX_TIMER_MS, checkPort } from './limits.js';
-import {
-  checkClientOptions,
-  emptyConnectionStats,
-  type ClientOptions,
-  type ConnectionStats,
-  type LoadClient,
-} from './load-client.js';
+import { checkClientOptions, emptyConnectionStats, type ClientOptions, type LoadClient } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
-import { failResult, type ErrorKind, type RequestResult } from './request-result.js';
+import { failResult, type RequestResult } from './request-result.js';
+import type { ErrorKind } from '../results/error-kinds.js';
+import type { ConnectionStats } from '../results/replay-report.js';
 
 /** Tries a request gets when its CPing fails (mod_jk's worker.retries default). */
 export const CPING_TRIES = 2;

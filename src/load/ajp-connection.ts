@@ -24,7 +24,8 @@ import {
 } from '../protocol/index.js';
 import type { ClientOptions } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
-import { errorKindOf, failResult, type ErrorKind, type RequestResult } from './request-result.js';
+import { errorKindOf, failResult, type RequestResult } from './request-result.js';
+import type { ErrorKind } from '../results/error-kinds.js';
 import { finishResponseHeaders, noteResponseHeader } from './response-headers.js';
 
 /** Encodes Forward Requests for one run: the secret goes first among the attributes (§8, mod_jk order). */

@@ -11,16 +11,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
-import {
-  checkClientOptions,
-  emptyConnectionStats,
-  type ClientOptions,
-  type ConnectionStats,
-  type LoadClient,
-} from './load-client.js';
+import { checkClientOptions, emptyConnectionStats, type ClientOptions, type LoadClient } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
 import { checkPort } from './limits.js';
 import { errorKindOf, failResult, type RequestResult } from './request-result.js';
+import type { ConnectionStats } from '../results/replay-report.js';
 import { finishResponseHeaders, noteResponseHeader } from './response-headers.js';
 
 export interface HttpClientOptions extends ClientOptions {

@@ -3,22 +3,7 @@ import { UsageError } from '../errors.js';
 import { MAX_TIMER_MS, checkConcurrency } from './limits.js';
 import type { ReplayRequest } from './replay-request.js';
 import type { RequestResult } from './request-result.js';
-
-export interface ConnectionStats {
-  /** Connections opened (successfully). */
-  opened: number;
-  /** Connection attempts that failed. */
-  failed: number;
-  /** Requests sent on a connection that had served one before. */
-  reused: number;
-  /** Connections closed because the response said not to reuse them (AJP End Response reuse=0). */
-  closedNoReuse: number;
-  /** Connections closed after an error (timeout, reset, protocol error). */
-  closedOnError: number;
-  /** CPing round trips made and failed (AJP --ping). */
-  cpings: number;
-  cpingFailures: number;
-}
+import type { ConnectionStats } from '../results/replay-report.js';
 
 export interface LoadClient {
   readonly label: string;

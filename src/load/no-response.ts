@@ -4,8 +4,8 @@
  * it sent anything. The commands print and write the results first, then throw these (exit 3).
  */
 import { RuntimeError } from '../errors.js';
-import type { ReplayReport } from './replay-results.js';
-import { ERROR_KINDS, type ErrorKind } from './request-result.js';
+import { ERROR_KINDS, type ErrorKind } from '../results/error-kinds.js';
+import type { ReplayReport } from '../results/replay-report.js';
 
 /** Kinds whose example message (a Node error) says less than a few words do. */
 const PLAIN: Partial<Record<ErrorKind, string>> = {

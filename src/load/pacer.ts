@@ -29,15 +29,6 @@ export class ConstantPacer implements Pacer {
   dueMs(seq: number): number {
     return seq * this.intervalMs;
   }
-
-  /**
-   * vegeta's Pace: how long to wait before the next request, given the time elapsed and the
-   * requests sent so far; 0 when one is already due.
-   */
-  pace(elapsedMs: number, sent: number): number {
-    const wait = this.dueMs(sent) - elapsedMs;
-    return wait > 0 ? wait : 0;
-  }
 }
 
 /**

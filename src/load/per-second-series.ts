@@ -4,8 +4,8 @@
  * when the others took its load). Histograms are kept only for the last few seconds; older
  * seconds are reduced to their p99, so a long soak does not hold one histogram per second.
  */
-import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
-import { MAX_LATENCY_US } from './replay-results.js';
+import type { Histogram } from 'hdr-histogram-js';
+import { clampUs, newLatencyHistogram, percentileUs, SERIES_LATENCY_US } from '../results/latency-histogram.js';
 
 /** Seconds behind the newest one whose histogram stays open for late results. */
 const OPEN_SECONDS = 3;
@@ -22,8 +22,8 @@ export class PerSecondSeries {
   add(second: number, completeUs: number | null, worker: string): void {
     if (completeUs !== null && second > this.newest - OPEN_SECONDS) {
       let h = this.open.get(second);
-      if (h === undefined) this.open.set(second, (h = this.spare.pop() ?? newHistogram()));
-      h.recordValue(Math.min(Math.max(1, completeUs), MAX_LATENCY_US));
+      if (h === undefined) this.open.set(second, (h = this.spare.pop() ?? newLatencyHistogram(SERIES_LATENCY_US)));
+      h.recordValue(clampUs(completeUs, SERIES_LATENCY_US));
     }
     if (second > this.newest) {
       this.newest = second;
@@ -57,17 +57,8 @@ export class PerSecondSeries {
     if (h === undefined) return;
     this.open.delete(second);
     while (this.p99Us.length <= second) this.p99Us.push(null);
-    this.p99Us[second] = h.totalCount > 0 ? h.getValueAtPercentile(99) : null;
+    this.p99Us[second] = percentileUs(h, 99);
     h.reset();
     this.spare.push(h);
   }
-}
-
-function newHistogram(): Histogram {
-  // Two significant digits are plenty for one point of a time series, and small.
-  return buildHistogram({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: MAX_LATENCY_US,
-    numberOfSignificantValueDigits: 2,
-  });
 }

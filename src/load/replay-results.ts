@@ -1,32 +1,29 @@
 /**
  * ReplayResults: accumulates RequestResult records (it is a scheduler's ResultSink) into what a
- * replay reports: HDR latency histograms in µs (time to headers, time to complete) overall, per
- * route and per status class; throughput per second; errors by kind; bytes; the per-worker share;
- * and --verify mismatches. Constant memory: fixed histograms, capped tables, one counter per
- * second. Rendering is elsewhere (replay-table.ts, hgrm, the JSON report built here).
+ * replay reports (results/replay-report.ts): HDR latency histograms in µs (time to headers, time
+ * to complete) overall, per route and per status class; throughput per second; errors by kind;
+ * bytes; the per-worker share; and --verify mismatches. Constant memory: fixed histograms (made
+ * once per group, so recording a request allocates nothing), capped tables, one counter per
+ * second. Rendering is elsewhere (report/replay-table.ts, hgrm, the JSON of the report built here).
  */
+import type { Histogram } from 'hdr-histogram-js';
+import { ERROR_KINDS, type ErrorKind } from '../results/error-kinds.js';
+import { clampUs, latencyReport, newLatencyHistogram, percentileUs } from '../results/latency-histogram.js';
+import {
+  MISMATCH_EXAMPLES,
+  type ConnectionStats,
+  type GroupReport,
+  type MismatchReport,
+  type ProgressSnapshot,
+  type ReplayReport,
+  type ScheduleStats,
+} from '../results/replay-report.js';
 import { PerSecondSeries } from './per-second-series.js';
-import { build as buildHistogram, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import type { LatencyStats } from '../report/trace-summary.js';
-import type { ConnectionStats } from './load-client.js';
-import { ERROR_KINDS, isResponse, type ErrorKind, type Mismatch, type RequestResult } from './request-result.js';
-import type { ScheduleStats } from './schedulers.js';
+import { isResponse, type Mismatch, type RequestResult } from './request-result.js';
 
-/** Latencies above one hour are clamped to it (HDR histograms have a fixed range). */
-export const MAX_LATENCY_US = 3_600_000_000;
 /** Distinct routes (workers) kept; further ones count under OTHER. */
 export const MAX_ROUTES = 64;
 export const OTHER = '(other)';
-/** Mismatch examples kept per kind. */
-export const MISMATCH_EXAMPLES = 3;
-
-export function newLatencyHistogram(): Histogram {
-  return buildHistogram({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: MAX_LATENCY_US,
-    numberOfSignificantValueDigits: 3,
-  });
-}
 
 interface Group {
   count: number;
@@ -36,82 +33,6 @@ interface Group {
 
 function newGroup(): Group {
   return { count: 0, headersUs: newLatencyHistogram(), completeUs: newLatencyHistogram() };
-}
-
-/** Latency statistics plus the histogram, encoded in HdrHistogram's compressed base64 form (mergeable). */
-export interface LatencyReport extends LatencyStats {
-  histogram: string;
-}
-
-export interface GroupReport {
-  name: string;
-  count: number;
-  /** Of the measured requests. */
-  share: number;
-  timeToHeadersUs: LatencyReport;
-  timeToCompleteUs: LatencyReport;
-}
-
-export interface MismatchReport {
-  kind: string;
-  count: number;
-  examples: { exchangeId: number; uri: string; expected: string | number | null; actual: string | number | null }[];
-}
-
-export interface ReplayReport {
-  /** Run settings as resolved (targets, model, limits, flags). */
-  config: Record<string, unknown>;
-  startedAt: string;
-  schedule: ScheduleStats;
-  /** Measured window: from the end of the warmup to the last result, ms. */
-  measuredMs: number;
-  requests: {
-    /** Measured requests (warmup excluded) that ended, with or without a response. */
-    total: number;
-    /**
-     * With a response (any status): headers and the end of it came. A reply cut short after its
-     * headers is an error only, never a response (failResult).
-     */
-    responses: number;
-    /** Failed (no response) or 5xx. */
-    errors: number;
-    /** Responses during the warmup (kept out of everything else; says whether the target ever answered). Absent in older results. */
-    warmupResponses?: number;
-    /** Ended responses per second over the measured window. */
-    perSecond: number;
-  };
-  latency: { unit: 'µs'; timeToHeadersUs: LatencyReport; timeToCompleteUs: LatencyReport };
-  byRoute: GroupReport[];
-  byStatusClass: GroupReport[];
-  statuses: { status: number; count: number }[];
-  errors: { total: number; byKind: { kind: ErrorKind; count: number; example: string | null }[] };
-  throughput: {
-    intervalMs: 1000;
-    /** Per second of the measured window: responses, errors, the p99 (µs) of the responses that ended in it, and requests per worker (route, else target). */
-    series: {
-      second: number;
-      responses: number;
-      errors: number;
-      p99Us: number | null;
-      workers: Record<string, number>;
-    }[];
-  };
-  bytes: { sent: number; received: number; responseBodies: number };
-  /** Share of requests per backend (route, else the target). */
-  workers: { name: string; count: number; share: number }[];
-  connections: (ConnectionStats & { target: string })[];
-  verify: null | { compared: number; matched: number; mismatched: number; byKind: MismatchReport[] };
-  warnings: string[];
-}
-
-export interface ProgressSnapshot {
-  elapsedMs: number;
-  requests: number;
-  /** Over the last progress interval. */
-  perSecond: number;
-  p99Us: number | null;
-  errors: number;
-  warmup: boolean;
 }
 
 export class ReplayResults {
@@ -272,7 +193,7 @@ export class ReplayResults {
       elapsedMs: nowMs - this.origin,
       requests: n,
       perSecond,
-      p99Us: h.totalCount > 0 ? h.getValueAtPercentile(99) : null,
+      p99Us: percentileUs(h, 99),
       errors: this.errorsTotal,
       warmup: nowMs - this.origin < this.warmupMs,
     };
@@ -372,28 +293,13 @@ function copyHistogram(h: Histogram): Histogram {
   return c;
 }
 
+/** A latency in ms on the run's clock as the histograms record it (whole µs, up to one hour). */
 function toUs(ms: number): number {
-  const us = Math.round(ms * 1000);
-  return us < 0 ? 0 : us > MAX_LATENCY_US ? MAX_LATENCY_US : us;
+  return clampUs(ms * 1000);
 }
 
 export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
-}
-
-export function latencyReport(h: Histogram): LatencyReport {
-  const n = h.totalCount;
-  const at = (p: number): number | null => (n === 0 ? null : Math.min(h.getValueAtPercentile(p), h.maxValue));
-  return {
-    count: n,
-    mean: n === 0 ? null : Math.round(h.mean),
-    p50: at(50),
-    p90: at(90),
-    p99: at(99),
-    p99_9: at(99.9),
-    max: n === 0 ? null : h.maxValue,
-    histogram: encodeIntoCompressedBase64(h),
-  };
 }
 
 function warnings(s: ScheduleStats, total: number, responses: number): string[] {

@@ -15,7 +15,8 @@ import { MAX_TIMER_MS, MAX_SPEED, MIN_SPEED, checkConcurrency, checkPort, checkR
 import type { LoadClient } from './load-client.js';
 import { ConstantPacer, RecordedPacer } from './pacer.js';
 import type { RewriteOptions } from './replay-request.js';
-import { ReplayResults, type ProgressSnapshot, type ReplayReport } from './replay-results.js';
+import type { ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
+import { ReplayResults } from './replay-results.js';
 import { TraceRequestSource } from './request-source.js';
 import { responseVerifier } from './response-verifier.js';
 import { ClosedLoopScheduler, OpenLoopScheduler, type RunLimits, type SchedulerOptions } from './schedulers.js';

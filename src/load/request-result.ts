@@ -6,23 +6,7 @@
  * Records are reused: a scheduler owns a small pool of them, and a sink's `add(record)` must copy
  * what it keeps before returning. That keeps the hot path free of per-request allocation.
  */
-
-/** Stable error kinds, counted separately in the results (docs/replay.md). */
-export const ERROR_KINDS = {
-  'connect-refused': 'the connection was refused (nothing listens there)',
-  'connect-timeout': 'the connection did not open within --connect-timeout',
-  'connect-failed': 'the connection failed otherwise (unreachable, no address...)',
-  timeout: 'no complete response within --timeout',
-  reset: 'the connection was reset (RST) during the request',
-  closed: 'the peer closed the connection before the response ended',
-  protocol: 'the peer sent bytes that are not a valid response (bad frame, unexpected message)',
-  'cping-failed': 'no CPong came back for the CPing before the request (--ping), on each of its two tries',
-  'status-5xx': 'the response had a 5xx status (timed and counted like any response, and also as an error)',
-  dropped: 'never sent: the open-loop backlog (1,000,000 requests) was full; the target cannot keep up with --rate',
-  other: 'any other failure (the message says which)',
-} as const;
-
-export type ErrorKind = keyof typeof ERROR_KINDS;
+import type { ErrorKind } from '../results/error-kinds.js';
 
 export interface Mismatch {
   /** `status`, `body`, or `header:<name>` (lowercase). */

@@ -18,6 +18,7 @@ import type { Pacer } from './pacer.js';
 import type { ReplayRequest } from './replay-request.js';
 import type { RequestSource } from './request-source.js';
 import { newResult, resetResult, type RequestResult } from './request-result.js';
+import type { ScheduleStats, ScheduleStopReason } from '../results/replay-report.js';
 
 export interface RunLimits {
   /** Requests due in the first warmupMs are sent but kept out of the results. */
@@ -32,8 +33,6 @@ export interface ResultSink {
   /** Called once per request, warmup included; copy what you keep (the record is reused). */
   add(r: RequestResult): void;
 }
-
-export type ScheduleStopReason = 'requests' | 'duration' | 'trace-end' | 'signal';
 
 export interface SchedulerOptions {
   clients: LoadClient[];
@@ -55,28 +54,6 @@ export interface SchedulerOptions {
   /** Notes for the user (a wait of hours or days for the next recorded request). */
   onIssue?: (message: string) => void;
   now?: () => number;
-}
-
-export interface ScheduleStats {
-  model: string;
-  /** Clock time of the start (ms). */
-  startMs: number;
-  /** When the last result came in, ms after the start. */
-  elapsedMs: number;
-  stoppedBy: ScheduleStopReason;
-  /** Requests handed to a client (warmup included). */
-  sent: number;
-  warmupRequests: number;
-  /** Sent but neither finished nor failed when the run had to end (their results are not counted). */
-  abandoned: number;
-  /** Open loop: due and queued, but never sent because the run was stopped (Ctrl-C, or the drain time ran out). */
-  notSent: number;
-  /** Open loop: taken off the schedule more than LATE_MS after their due time (the generator lagged). */
-  lateSends: number;
-  maxLateMs: number;
-  /** Open loop: waited for a free connection (all `concurrency` busy). */
-  queued: number;
-  maxBacklog: number;
 }
 
 /** A send later than this (with a connection free) counts as generator lag. */

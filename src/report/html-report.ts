@@ -17,108 +17,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { ReplayReport } from '../load/replay-results.js';
-import type { FairnessVerdict } from '../verdict/fairness.js';
+import type { ReplayReport } from '../results/replay-report.js';
+import type { CompareSummary } from '../verdict/compare.js';
 import { formatDeviation, formatP } from '../verdict/fairness.js';
-import type { ThresholdResult } from '../verdict/threshold.js';
+import type { SweepSummary } from '../verdict/sweep.js';
+import type { HtmlFairness, HtmlReportInput, HtmlRun, HtmlSegment } from './html-input.js';
 import { chartData } from './page/chart-data.js';
-
-export { alignedCurves } from './page/chart-data.js';
-
-/** One of several runs laid end to end in one report (compare's rounds pooled by poolReports). */
-export interface HtmlSegment {
-  /** Its number of entries in the report's per-second series. */
-  seconds: number;
-  /** Its measured time: says how much of its last second it covered (see page/chart-data.ts runSeries). */
-  measuredMs: number;
-}
 
 /** The segments of reports about to be laid end to end (pass the rounds of a compare target). */
 export function segmentsOf(reports: readonly ReplayReport[]): HtmlSegment[] {
   return reports.map((r) => ({ seconds: r.throughput.series.length, measuredMs: r.measuredMs }));
-}
-
-export interface HtmlRun {
-  name: string;
-  report: ReplayReport;
-  /**
-   * When the report is several runs laid end to end: each run, in order, so the charts break
-   * the lines between them. Without it a compare target's series is split evenly into its rounds.
-   */
-  segments?: HtmlSegment[];
-}
-
-export interface HtmlCompareTarget {
-  name: string;
-  rps: number;
-  rpsMin: number;
-  rpsMax: number;
-  p50Us: number | null;
-  p90Us: number | null;
-  p99Us: number | null;
-  p999Us: number | null;
-  maxUs: number | null;
-  p99MinUs: number | null;
-  p99MaxUs: number | null;
-  errors: number;
-  total: number;
-  bytesReceived: number;
-  /** To the first target (null for the first). */
-  rpsRatio: number | null;
-  p99Ratio: number | null;
-  /** Whether the difference to the first target is within the spread of the rounds. */
-  withinNoise: { rps: boolean; p99: boolean } | null;
-}
-
-export interface HtmlCompare {
-  rounds: number;
-  targets: HtmlCompareTarget[];
-}
-
-export interface HtmlSweep {
-  loadKind: 'concurrency' | 'rate';
-  steps: {
-    load: number;
-    throughput: number;
-    p99Us: number | null;
-    p50Us: number | null;
-    errors: number;
-    total: number;
-  }[];
-  /** Index of the knee step, or null. */
-  knee: number | null;
-  /** Sizing advice lines. */
-  advice: string[];
-}
-
-export interface HtmlFairness {
-  target: string;
-  verdict: FairnessVerdict;
-  /** mod_jk status worker's own request counts per member (--jk-status). */
-  jkStatus?: { worker: string; count: number }[] | null;
-  sticky?: { sessions: number; followUps: number; violations: { worker: string; count: number }[] } | null;
-  /** Workers that stopped answering during the run (src/verdict/failover.ts). */
-  failovers?: {
-    worker: string;
-    stoppedAtSecond: number;
-    rateBefore: number;
-    takeoverSeconds: number | null;
-    errorsDuring: number;
-  }[];
-}
-
-export interface HtmlReportInput {
-  title: string;
-  /** Lines under the title (command, time). */
-  subtitle?: string[];
-  runs: HtmlRun[];
-  fairness?: HtmlFairness;
-  compare?: HtmlCompare;
-  sweep?: HtmlSweep;
-  thresholds?: ThresholdResult[];
-  /** The overall verdict, when the command has one. */
-  verdict?: { pass: boolean; lines: string[] };
-  generatedAt?: string;
 }
 
 let uplotAssets: { js: string; css: string } | undefined;
@@ -280,7 +188,7 @@ function fairnessBlock(f: HtmlFairness): string {
   ].join('\n');
 }
 
-function compareBlock(c: HtmlCompare): string {
+function compareBlock(c: CompareSummary): string {
   const ratio = (r: number | null): string => (r === null ? '1.00×' : `${r.toFixed(2)}×`);
   const rows = c.targets.map((t, i) => [
     nameCell(t.name),
@@ -320,7 +228,7 @@ function compareBlock(c: HtmlCompare): string {
   ].join('\n');
 }
 
-function sweepBlock(s: HtmlSweep): string {
+function sweepBlock(s: SweepSummary): string {
   const rows = s.steps.map((x, i) => [
     `${i === s.knee ? '<strong>knee</strong> ' : ''}${num(x.load)}`,
     num(x.throughput, 1),

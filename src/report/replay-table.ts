@@ -4,7 +4,8 @@
  */
 import Table from 'cli-table3';
 import type { Histogram } from 'hdr-histogram-js';
-import type { GroupReport, LatencyReport, ProgressSnapshot, ReplayReport } from '../load/replay-results.js';
+import type { LatencyReport } from '../results/latency-histogram.js';
+import type { GroupReport, ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
 import { bytes, int, ms, pct } from './summary-table.js';
 import { printable } from './uri-fold.js';
 

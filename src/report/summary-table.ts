@@ -4,7 +4,8 @@
  * TTY), so piped output and tests see plain text.
  */
 import Table from 'cli-table3';
-import type { Count, LatencyStats, TraceSummary } from './trace-summary.js';
+import type { LatencyStats } from '../results/latency-histogram.js';
+import type { Count, TraceSummary } from './trace-summary.js';
 import { printable } from './uri-fold.js';
 
 export interface SummaryTableOptions {

@@ -3,7 +3,14 @@
  * memory — counters, three HDR histograms and tables with a cap on distinct keys — so a 2 GB trace
  * streams through it. Rendering is apart: summary-table.ts, or the TraceSummary as JSON.
  */
-import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import {
+  clampUs,
+  newLatencyHistogram,
+  percentileUs,
+  TRACE_LATENCY_US,
+  type LatencyStats,
+} from '../results/latency-histogram.js';
 import { isUsableExchange } from '../trace/exchange-shape.js';
 import { openTrace, type TraceReadOptions } from '../trace/trace-reader.js';
 import type {
@@ -28,9 +35,6 @@ const MAX_KEY_LENGTH = 128;
 export const OTHER_KEY = '(other)';
 /** Route or worker of an exchange that has none. */
 export const NONE_KEY = 'none';
-// Latencies past this (about 100 days) are clamped: only a corrupt trace has them, and HDR
-// histograms refuse values beyond 2^53.
-const MAX_LATENCY_US = 2 ** 43;
 
 export interface TraceSummaryOptions {
   /** URIs listed in `uris.top` (10 by default). */
@@ -44,20 +48,6 @@ export interface TraceSummaryOptions {
 export interface Count {
   name: string;
   count: number;
-}
-
-/** Microseconds (the unit is in the field that holds it: `endUs`, `rttUs`). Null when count is 0. */
-export interface LatencyStats {
-  count: number;
-  /** Exact, from the sum. */
-  mean: number | null;
-  /** Percentiles from an HDR histogram (3 significant digits: exact below 2048 µs, within 0.1% above), never above max. */
-  p50: number | null;
-  p90: number | null;
-  p99: number | null;
-  p99_9: number | null;
-  /** Exact. */
-  max: number | null;
 }
 
 export interface StatusClasses {
@@ -469,17 +459,11 @@ interface LatencyAcc {
 }
 
 function latencyAcc(): LatencyAcc {
-  // Integers in µs; starts sized for a minute and grows (autoResize) for longer ones.
-  const hist = buildHistogram({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  return { hist, count: 0, sum: 0, max: 0 };
+  return { hist: newLatencyHistogram(TRACE_LATENCY_US), count: 0, sum: 0, max: 0 };
 }
 
 function record(acc: LatencyAcc, us: number): void {
-  const v = Math.min(Math.max(0, Math.round(us)), MAX_LATENCY_US);
+  const v = clampUs(us, TRACE_LATENCY_US);
   acc.hist.recordValue(v);
   acc.count++;
   acc.sum += v;
@@ -488,15 +472,13 @@ function record(acc: LatencyAcc, us: number): void {
 
 function latencyStats(acc: LatencyAcc): LatencyStats {
   if (acc.count === 0) return { count: 0, mean: null, p50: null, p90: null, p99: null, p99_9: null, max: null };
-  // The histogram answers with the highest value equivalent to the bucket; never report above the true max.
-  const at = (p: number): number => Math.min(acc.hist.getValueAtPercentile(p), acc.max);
   return {
     count: acc.count,
     mean: acc.sum / acc.count,
-    p50: at(50),
-    p90: at(90),
-    p99: at(99),
-    p99_9: at(99.9),
+    p50: percentileUs(acc.hist, 50),
+    p90: percentileUs(acc.hist, 90),
+    p99: percentileUs(acc.hist, 99),
+    p99_9: percentileUs(acc.hist, 99.9),
     max: acc.max,
   };
 }

@@ -1,11 +1,11 @@
 /** Plain-text tables (cli-table3) for compare, fairness and sweep. Rendering only. */
 import Table from 'cli-table3';
-import type { HtmlCompare } from './html-report.js';
 import { bytes, int, ms } from './summary-table.js';
 import { printable } from './uri-fold.js';
 import { formatDeviation, formatP } from '../verdict/fairness.js';
 import type { FairnessRunResult } from '../verdict/fairness-run.js';
 import type { SweepResult } from '../verdict/sweep.js';
+import type { CompareSummary } from '../verdict/compare.js';
 
 type Align = 'left' | 'right';
 
@@ -17,7 +17,7 @@ function table(head: string[], rows: string[][], aligns: Align[]): string {
 
 const right = (n: number): Align[] => Array<Align>(n).fill('right');
 
-export function renderCompareTable(c: HtmlCompare): string {
+export function renderCompareTable(c: CompareSummary): string {
   const ratio = (r: number | null, noise: boolean | undefined): string =>
     r === null ? '-' : `${r.toFixed(2)}x${noise === true ? ' ~' : ''}`;
   const rows = c.targets.map((t) => [

@@ -8,11 +8,10 @@
 import { UsageError } from '../errors.js';
 import { sleep } from '../load/limits.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
-import type { ReplayReport } from '../load/replay-results.js';
 import type { Target } from '../load/target.js';
-import { poolReports } from '../report/merge-results.js';
+import { poolReports } from '../results/merge-results.js';
+import type { ReplayReport } from '../results/replay-report.js';
 import { childSignal } from './child-signal.js';
-import type { HtmlCompare, HtmlCompareTarget } from '../report/html-report.js';
 
 export interface CompareOptions {
   /** Everything but the targets (each round replays against one target). */
@@ -25,6 +24,35 @@ export interface CompareOptions {
   onRun?: (round: number, target: Target, report: ReplayReport) => void;
   /** For tests: the replay function. */
   replayFn?: typeof replay;
+}
+
+/** One target's row of the side-by-side comparison (the table and the HTML report draw it). */
+export interface CompareTargetSummary {
+  name: string;
+  rps: number;
+  rpsMin: number;
+  rpsMax: number;
+  p50Us: number | null;
+  p90Us: number | null;
+  p99Us: number | null;
+  p999Us: number | null;
+  maxUs: number | null;
+  p99MinUs: number | null;
+  p99MaxUs: number | null;
+  errors: number;
+  total: number;
+  bytesReceived: number;
+  /** To the first target (null for the first). */
+  rpsRatio: number | null;
+  p99Ratio: number | null;
+  /** Whether the difference to the first target is within the spread of the rounds. */
+  withinNoise: { rps: boolean; p99: boolean } | null;
+}
+
+/** The side-by-side comparison: pooled statistics, ratios to the first target, noise calls. */
+export interface CompareSummary {
+  rounds: number;
+  targets: CompareTargetSummary[];
 }
 
 export interface CompareTargetResult {
@@ -46,7 +74,7 @@ export interface CompareResult {
   notRun: string[];
   /** Stopped by the signal before every round was run. */
   interrupted: boolean;
-  summary: HtmlCompare;
+  summary: CompareSummary;
 }
 
 /** Rounds at most: each keeps every target's report (histograms and series, for --json), and the noise range stops narrowing long before. */
@@ -116,13 +144,13 @@ function overlaps(a: [number, number] | null, b: [number, number] | null): boole
 }
 
 /** The side-by-side numbers: pooled statistics, ratios to the first target, noise calls. */
-export function summarize(targets: CompareTargetResult[], rounds: number): HtmlCompare {
+export function summarize(targets: CompareTargetResult[], rounds: number): CompareSummary {
   const first = targets[0];
   const firstRps = range(first?.rpsByRound ?? []);
   const firstP99 = range(first?.p99ByRoundUs ?? []);
   return {
     rounds,
-    targets: targets.map((t, i): HtmlCompareTarget => {
+    targets: targets.map((t, i): CompareTargetSummary => {
       const l = t.pooled.latency.timeToCompleteUs;
       const rps = range(t.rpsByRound);
       const p99 = range(t.p99ByRoundUs);

@@ -4,7 +4,7 @@
  * together, they served at least `recovery` (90%) of the rate all workers served before it.
  * Read from replay's per-second series, so it works for any balancer in front of the workers.
  */
-import type { ReplayReport } from '../load/index.js';
+import type { ReplayReport } from '../results/replay-report.js';
 
 export interface FailoverEvent {
   worker: string;

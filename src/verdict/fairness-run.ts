@@ -6,7 +6,7 @@
  */
 import { findFailovers, type FailoverEvent } from './failover.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
-import type { ReplayReport } from '../load/replay-results.js';
+import type { ReplayReport } from '../results/replay-report.js';
 import { fairnessVerdict, type ExpectedWeight, type FairnessVerdict } from './fairness.js';
 import {
   jkCountsByRoute,

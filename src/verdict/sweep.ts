@@ -7,8 +7,7 @@
 import { UsageError } from '../errors.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, sleep } from '../load/limits.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
-import type { ReplayReport } from '../load/replay-results.js';
-import type { HtmlSweep } from '../report/html-report.js';
+import type { ReplayReport } from '../results/replay-report.js';
 import { childSignal } from './child-signal.js';
 import { answered, findKnee, type Knee, type KneeOptions, type SweepPoint } from './knee.js';
 
@@ -35,6 +34,23 @@ export interface SweepStep {
   stopped?: true;
 }
 
+/** The sweep's steps, knee and advice, as the table and the HTML report draw them. */
+export interface SweepSummary {
+  loadKind: 'concurrency' | 'rate';
+  steps: {
+    load: number;
+    throughput: number;
+    p99Us: number | null;
+    p50Us: number | null;
+    errors: number;
+    total: number;
+  }[];
+  /** Index of the knee step, or null. */
+  knee: number | null;
+  /** Sizing advice lines. */
+  advice: string[];
+}
+
 export interface SweepResult {
   mode: SweepMode;
   steps: SweepStep[];
@@ -42,7 +58,7 @@ export interface SweepResult {
   /** Why the sweep ended before its last step, if it did. */
   stoppedEarly: string | null;
   advice: string[];
-  summary: HtmlSweep;
+  summary: SweepSummary;
 }
 
 const MAX_STEPS = 64;

@@ -11,8 +11,8 @@
  * - `requests`: measured requests; `mismatches`: --verify mismatches, count or `%` of compared;
  * - OP: `<`, `<=`, `>`, `>=`.
  */
-import type { LatencyReport, ReplayReport } from '../load/replay-results.js';
-import { percentileOf } from '../report/latency-histogram.js';
+import { decodeHistogram, percentileUs, type LatencyReport } from '../results/latency-histogram.js';
+import type { ReplayReport } from '../results/replay-report.js';
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=';
 
@@ -111,10 +111,10 @@ function compare(actual: number, op: ThresholdOp, value: number): boolean {
 
 function latencyValue(l: LatencyReport, m: Extract<ThresholdMetric, { kind: 'latency' }>): number | null {
   if (l.count === 0) return null;
-  if (m.stat === 'percentile') return percentileOf(l.histogram, m.percentile);
+  if (m.stat === 'percentile') return percentileUs(decodeHistogram(l.histogram), m.percentile);
   if (m.stat === 'mean') return l.mean;
   if (m.stat === 'max') return l.max;
-  return percentileOf(l.histogram, 0);
+  return percentileUs(decodeHistogram(l.histogram), 0);
 }
 
 /** The measured value of a metric in a report (null when there is none). */

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replay, type ReplayOptions } from '../../src/load/replay.js';
-import type { ReplayReport } from '../../src/load/replay-results.js';
+import type { ReplayReport } from '../../src/results/replay-report.js';
 import { parseTarget } from '../../src/load/target.js';
 import { labForTests, type LabState } from '../lab/lab.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StubContainer } from '../../src/load/stub-container.js';
-import type { VerdictDocument } from '../../src/cli/verdict-document.js';
+import type { VerdictDocument } from '../../src/results/verdict-document.js';
 import type { FairnessRunResult } from '../../src/verdict/fairness-run.js';
 import type { SweepResult } from '../../src/verdict/sweep.js';
 import { labForTests } from '../lab/lab.js';

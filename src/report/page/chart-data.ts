@@ -3,39 +3,10 @@
  * Node side, so the page does no statistics: percentile curves on one grid, per-second series
  * with their breaks, short axis labels, shares as percentages.
  */
-import type { Histogram } from 'hdr-histogram-js';
-import type { ReplayReport } from '../../load/replay-results.js';
-import type { HtmlReportInput, HtmlRun, HtmlSegment } from '../html-report.js';
-import { decodeHistogram } from '../latency-histogram.js';
+import { decodeHistogram, percentileCurves } from '../../results/latency-histogram.js';
+import type { ReplayReport } from '../../results/replay-report.js';
+import type { HtmlReportInput, HtmlRun, HtmlSegment } from '../html-input.js';
 import type { CategoryLabels, PageData, RunSeries, TimeData } from './page-data.js';
-
-const STEPS_PER_DECADE = 10;
-
-/** Percentile curves of several histograms on one x grid (10^(k/10)), each ending with its max. */
-export function alignedCurves(histograms: Histogram[]): { x: number[]; ys: (number | null)[][] } {
-  const maxCount = Math.max(0, ...histograms.map((h) => h.totalCount));
-  const x: number[] = [];
-  const last = Math.max(10, maxCount) * 10 ** (1 / STEPS_PER_DECADE);
-  for (let k = 0; ; k++) {
-    const v = 10 ** (k / STEPS_PER_DECADE);
-    x.push(v);
-    if (v > last) break;
-  }
-  const ys = histograms.map((h) => {
-    const n = h.totalCount;
-    let maxShown = false;
-    return x.map((v) => {
-      if (n === 0) return null;
-      if (v <= Math.max(10, n)) return Math.min(h.getValueAtPercentile(100 * (1 - 1 / v)), h.maxValue) / 1000;
-      if (!maxShown) {
-        maxShown = true;
-        return h.maxValue / 1000;
-      }
-      return null;
-    });
-  });
-  return { x, ys };
-}
 
 /**
  * The runs a report's per-second series is made of. Given by the caller (`HtmlRun.segments`);
@@ -149,12 +120,18 @@ export function categoryLabels(names: string[]): CategoryLabels {
   return { names, short, common: `${first.slice(0, pre)}…${first.slice(first.length - suf)}` };
 }
 
+/** The runs' time-to-complete percentile curves (ms), ten points per decade of x. */
+function latencyCurve(runs: readonly HtmlRun[]): PageData['curve'] {
+  const c = percentileCurves(runs.map((r) => decodeHistogram(r.report.latency.timeToCompleteUs.histogram)));
+  return { x: c.x, ys: c.ysUs.map((y) => y.map((us) => (us === null ? null : us / 1000))) };
+}
+
 /** Everything the page script draws. */
 export function chartData(input: HtmlReportInput): PageData {
   const runs = input.runs;
   const data: PageData = {
     names: runs.map((r) => r.name),
-    curve: alignedCurves(runs.map((r) => decodeHistogram(r.report.latency.timeToCompleteUs.histogram))),
+    curve: latencyCurve(runs),
     time: timeData(input),
     fairness: null,
     compare: null,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplayReport } from '../../../src/load/replay-results.js';
+import type { ReplayReport } from '../../../src/results/replay-report.js';
 import { StubContainer } from '../../../src/load/stub-container.js';
 
 const root = join(import.meta.dirname, '../../..');

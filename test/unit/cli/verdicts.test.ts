@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplayReport } from '../../../src/load/replay-results.js';
 import { StubContainer } from '../../../src/load/stub-container.js';
-import type { MergedReport } from '../../../src/report/merge-results.js';
-import { decodeHistogram } from '../../../src/report/latency-histogram.js';
+import { decodeHistogram } from '../../../src/results/latency-histogram.js';
+import type { MergedReport } from '../../../src/results/merge-results.js';
+import type { ReplayReport } from '../../../src/results/replay-report.js';
 
 const root = join(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/ajpbench');

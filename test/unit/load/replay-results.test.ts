@@ -5,10 +5,10 @@ import { parseDuration, parseRate } from '../../../src/cli/options.js';
 import { ReplayResults } from '../../../src/load/replay-results.js';
 import { newResult, type RequestResult } from '../../../src/load/request-result.js';
 import { responseVerifier } from '../../../src/load/response-verifier.js';
-import type { ScheduleStats } from '../../../src/load/schedulers.js';
 import { parseTarget } from '../../../src/load/target.js';
 import { UsageError } from '../../../src/errors.js';
 import { progressLine, renderReplayTable } from '../../../src/report/replay-table.js';
+import type { ScheduleStats } from '../../../src/results/replay-report.js';
 import { request } from './helpers.js';
 
 function rec(over: Partial<RequestResult>): RequestResult {

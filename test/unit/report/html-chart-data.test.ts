@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import type { ReplayOptions, ReplayOutcome } from '../../../src/load/replay.js';
 import { ReplayResults } from '../../../src/load/replay-results.js';
 import { parseTarget } from '../../../src/load/target.js';
-import { alignedCurves, renderHtmlReport, segmentsOf, type HtmlReportInput } from '../../../src/report/html-report.js';
-import { poolReports } from '../../../src/report/merge-results.js';
+import type { HtmlReportInput } from '../../../src/report/html-input.js';
+import { renderHtmlReport, segmentsOf } from '../../../src/report/html-report.js';
 import { categoryLabels, chartData, runSeries, segmentsFor } from '../../../src/report/page/chart-data.js';
 import type { PageData } from '../../../src/report/page/page-data.js';
+import { poolReports } from '../../../src/results/merge-results.js';
 import { compare } from '../../../src/verdict/compare.js';
 import { fairnessVerdict, parseExpect } from '../../../src/verdict/fairness.js';
 import { buildReport, steady, type SyntheticRequest } from '../verdict/report-fixture.js';
@@ -213,9 +214,5 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('<title>a &lt;b&gt; report</title>');
     // Tables sit in a box that scrolls on its own rather than widening the page.
     expect(html).toMatch(/<div class="table-wrap"><table class="num">/);
-  });
-
-  it('alignedCurves is still exported from html-report', () => {
-    expect(alignedCurves([]).x.length).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,7 @@
 /** Builds real ReplayReports from synthetic request records (through ReplayResults, as a run does). */
-import { ReplayResults, type ReplayReport } from '../../../src/load/replay-results.js';
+import { ReplayResults } from '../../../src/load/replay-results.js';
 import { newResult } from '../../../src/load/request-result.js';
-import type { ScheduleStats } from '../../../src/load/schedulers.js';
+import type { ReplayReport, ScheduleStats } from '../../../src/results/replay-report.js';
 
 export interface SyntheticRequest {
   /** Completion time, ms after the measured start. */

@@ -2,10 +2,21 @@
  * What compare, fairness and sweep write with --json: the numbers, the printed text, and what the
  * HTML report draws, so that `ajpbench report` can print and draw the file again later.
  */
-import type { HtmlReportInput } from '../report/html-report.js';
+import type { ReplayReport } from './replay-report.js';
 
 export const VERDICT_KINDS = ['ajpbench-compare', 'ajpbench-fairness', 'ajpbench-sweep'] as const;
 export type VerdictKind = (typeof VERDICT_KINDS)[number];
+
+/**
+ * The HTML report's input as a document carries it, in the part results/ reads and checks: the
+ * title and the replay runs (each a ReplayReport, checked like replay results). The rest of it
+ * (the verdict's summaries, thresholds, subtitle: report/html-input.ts's HtmlReportInput, which
+ * fits this type) is carried as it was written and drawn as it is.
+ */
+export interface VerdictHtml {
+  title: string;
+  runs: { name: string; report: ReplayReport }[];
+}
 
 export interface VerdictDocument {
   kind: VerdictKind;
@@ -15,17 +26,5 @@ export interface VerdictDocument {
   result: unknown;
   /** The table as printed. */
   text: string;
-  html: HtmlReportInput;
-}
-
-export function isVerdictDocument(v: unknown): v is VerdictDocument {
-  if (v === null || typeof v !== 'object') return false;
-  const d = v as Partial<VerdictDocument>;
-  return (
-    typeof d.kind === 'string' &&
-    (VERDICT_KINDS as readonly string[]).includes(d.kind) &&
-    typeof d.text === 'string' &&
-    typeof d.html === 'object' &&
-    d.html !== null
-  );
+  html: VerdictHtml;
 }

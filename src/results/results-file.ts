@@ -8,14 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ReplayReport } from '../load/replay-results.js';
 import { describeFileError, RuntimeError } from '../errors.js';
 import { describeValue } from '../trace/exchange-shape.js';
-import type { VerdictDocument } from '../cli/verdict-document.js';
 import { decodeHistogram } from './latency-histogram.js';
+import type { ReplayReport } from './replay-report.js';
+import { VERDICT_KINDS, type VerdictDocument } from './verdict-document.js';
 
 export const REPLAY_RESULTS_KIND = 'ajpbench-replay';
-const VERDICT_KINDS: readonly string[] = ['ajpbench-compare', 'ajpbench-fairness', 'ajpbench-sweep'];
 /** Problems gathered before giving up on a file (one is shown, the rest counted). */
 const MAX_PROBLEMS = 50;
 
@@ -65,7 +64,7 @@ export function readResultsFile(file: string): ResultsFile {
  */
 function resultsKind(v: unknown): string | undefined {
   if (!isRecord(v)) return undefined;
-  if (typeof v.kind === 'string' && VERDICT_KINDS.includes(v.kind)) return v.kind;
+  if (typeof v.kind === 'string' && (VERDICT_KINDS as readonly string[]).includes(v.kind)) return v.kind;
   if (v.kind === REPLAY_RESULTS_KIND) return REPLAY_RESULTS_KIND;
   return v.kind === undefined &&
     ['startedAt', 'measuredMs', 'requests', 'latency', 'throughput', 'byRoute'].some((k) => k in v)

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { RuntimeError } from '../../../src/errors.js';
-import { mergeReports } from '../../../src/report/merge-results.js';
-import { readResultsFile, replayResultsProblems } from '../../../src/report/results-file.js';
-import type { ReplayReport } from '../../../src/load/replay-results.js';
+import { mergeReports } from '../../../src/results/merge-results.js';
+import type { ReplayReport } from '../../../src/results/replay-report.js';
+import { readResultsFile, replayResultsProblems } from '../../../src/results/results-file.js';
 import { buildReport, steady } from '../verdict/report-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-results-'));

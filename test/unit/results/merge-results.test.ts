@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isReplayReport, mergeReports } from '../../../src/report/merge-results.js';
-import { decodeHistogram, percentileCurve } from '../../../src/report/latency-histogram.js';
-import { buildReport, steady } from './report-fixture.js';
+import { decodeHistogram } from '../../../src/results/latency-histogram.js';
+import { mergeReports } from '../../../src/results/merge-results.js';
+import { isReplayReport } from '../../../src/results/replay-report.js';
+import { buildReport, steady } from '../verdict/report-fixture.js';
 
 describe('mergeReports', () => {
   // Generator A: 1000 fast requests (1-10 ms) in 10 s; generator B: 1000 slow ones (100-109 ms),
@@ -110,24 +111,5 @@ describe('mergeReports', () => {
   it('recognises results files', () => {
     expect(isReplayReport(a)).toBe(true);
     expect(isReplayReport({ kind: 'x' })).toBe(false);
-  });
-});
-
-describe('percentileCurve', () => {
-  it('samples 1/(1-p) per decade up to the sample count, then the max', () => {
-    const h = decodeHistogram(
-      buildReport(
-        steady(
-          1000,
-          1,
-          Array.from({ length: 1000 }, (_, i) => i + 1),
-        ),
-      ).latency.timeToCompleteUs.histogram,
-    );
-    const c = percentileCurve(h, 1);
-    expect(c.map((p) => p.x)).toEqual([1, 10, 100, 1000, 10_000]);
-    expect(c[1]?.percentile).toBeCloseTo(90, 10);
-    expect((c[1]?.valueUs ?? 0) / 1000).toBeCloseTo(900, -1);
-    expect(c.at(-1)?.valueUs).toBe(h.maxValue);
   });
 });

@@ -13,14 +13,8 @@
  * Runs that do not overlap get each its own rate, summed, with a warning (they were not one
  * load). The throughput series is summed second by second on the wall clock of the earliest run.
  */
-import {
-  MISMATCH_EXAMPLES,
-  type GroupReport,
-  type LatencyReport,
-  type MismatchReport,
-  type ReplayReport,
-} from '../load/replay-results.js';
-import { mergeLatencyReports } from './latency-histogram.js';
+import { mergeLatencyReports, type LatencyReport } from './latency-histogram.js';
+import { MISMATCH_EXAMPLES, type GroupReport, type MismatchReport, type ReplayReport } from './replay-report.js';
 
 /** A second of a run's series may start this much before the common window or end this much after it. */
 export const SLACK_MS = 250;
@@ -268,20 +262,6 @@ function mergeMismatches(lists: MismatchReport[][]): MismatchReport[] {
     }
   }
   return [...byKind.values()].sort((a, b) => b.count - a.count || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
-}
-
-/** Whether a parsed JSON value looks like a replay results file (`replay --json`). */
-export function isReplayReport(v: unknown): v is ReplayReport {
-  if (v === null || typeof v !== 'object') return false;
-  const r = v as Partial<ReplayReport>;
-  return (
-    typeof r.startedAt === 'string' &&
-    typeof r.measuredMs === 'number' &&
-    r.requests !== undefined &&
-    r.latency !== undefined &&
-    r.throughput !== undefined &&
-    Array.isArray(r.byRoute)
-  );
 }
 
 /**

@@ -1,0 +1,139 @@
+/**
+ * What a replay measured, as `replay --json` writes it and everything after the run reads it
+ * (merging, thresholds, verdicts, tables, the HTML report): load fills these records
+ * (load/replay-results.ts), the rest only reads them. docs/results.schema.json describes the
+ * same shape, and results-file.ts checks a file against it.
+ */
+import type { ErrorKind } from './error-kinds.js';
+import type { LatencyReport } from './latency-histogram.js';
+
+/** Mismatch examples kept per kind. */
+export const MISMATCH_EXAMPLES = 3;
+
+export type ScheduleStopReason = 'requests' | 'duration' | 'trace-end' | 'signal';
+
+/** What the scheduler did (load/schedulers.ts counts it). */
+export interface ScheduleStats {
+  model: string;
+  /** Clock time of the start (ms). */
+  startMs: number;
+  /** When the last result came in, ms after the start. */
+  elapsedMs: number;
+  stoppedBy: ScheduleStopReason;
+  /** Requests handed to a client (warmup included). */
+  sent: number;
+  warmupRequests: number;
+  /** Sent but neither finished nor failed when the run had to end (their results are not counted). */
+  abandoned: number;
+  /** Open loop: due and queued, but never sent because the run was stopped (Ctrl-C, or the drain time ran out). */
+  notSent: number;
+  /** Open loop: taken off the schedule more than LATE_MS (load/schedulers.ts) after their due time (the generator lagged). */
+  lateSends: number;
+  maxLateMs: number;
+  /** Open loop: waited for a free connection (all `concurrency` busy). */
+  queued: number;
+  maxBacklog: number;
+}
+
+/** What a client's connections did (load/load-client.ts counts it). */
+export interface ConnectionStats {
+  /** Connections opened (successfully). */
+  opened: number;
+  /** Connection attempts that failed. */
+  failed: number;
+  /** Requests sent on a connection that had served one before. */
+  reused: number;
+  /** Connections closed because the response said not to reuse them (AJP End Response reuse=0). */
+  closedNoReuse: number;
+  /** Connections closed after an error (timeout, reset, protocol error). */
+  closedOnError: number;
+  /** CPing round trips made and failed (AJP --ping). */
+  cpings: number;
+  cpingFailures: number;
+}
+
+export interface GroupReport {
+  name: string;
+  count: number;
+  /** Of the measured requests. */
+  share: number;
+  timeToHeadersUs: LatencyReport;
+  timeToCompleteUs: LatencyReport;
+}
+
+export interface MismatchReport {
+  kind: string;
+  count: number;
+  examples: { exchangeId: number; uri: string; expected: string | number | null; actual: string | number | null }[];
+}
+
+export interface ReplayReport {
+  /** Run settings as resolved (targets, model, limits, flags). */
+  config: Record<string, unknown>;
+  startedAt: string;
+  schedule: ScheduleStats;
+  /** Measured window: from the end of the warmup to the last result, ms. */
+  measuredMs: number;
+  requests: {
+    /** Measured requests (warmup excluded) that ended, with or without a response. */
+    total: number;
+    /**
+     * With a response (any status): headers and the end of it came. A reply cut short after its
+     * headers is an error only, never a response (failResult).
+     */
+    responses: number;
+    /** Failed (no response) or 5xx. */
+    errors: number;
+    /** Responses during the warmup (kept out of everything else; says whether the target ever answered). Absent in older results. */
+    warmupResponses?: number;
+    /** Ended responses per second over the measured window. */
+    perSecond: number;
+  };
+  latency: { unit: 'µs'; timeToHeadersUs: LatencyReport; timeToCompleteUs: LatencyReport };
+  byRoute: GroupReport[];
+  byStatusClass: GroupReport[];
+  statuses: { status: number; count: number }[];
+  errors: { total: number; byKind: { kind: ErrorKind; count: number; example: string | null }[] };
+  throughput: {
+    intervalMs: 1000;
+    /** Per second of the measured window: responses, errors, the p99 (µs) of the responses that ended in it, and requests per worker (route, else target). */
+    series: {
+      second: number;
+      responses: number;
+      errors: number;
+      p99Us: number | null;
+      workers: Record<string, number>;
+    }[];
+  };
+  bytes: { sent: number; received: number; responseBodies: number };
+  /** Share of requests per backend (route, else the target). */
+  workers: { name: string; count: number; share: number }[];
+  connections: (ConnectionStats & { target: string })[];
+  verify: null | { compared: number; matched: number; mismatched: number; byKind: MismatchReport[] };
+  warnings: string[];
+}
+
+/** The live progress line's figures, taken while a run goes on. */
+export interface ProgressSnapshot {
+  elapsedMs: number;
+  requests: number;
+  /** Over the last progress interval. */
+  perSecond: number;
+  p99Us: number | null;
+  errors: number;
+  warmup: boolean;
+}
+
+/** Whether a parsed JSON value looks like a replay results file (`replay --json`). */
+export function isReplayReport(v: unknown): v is ReplayReport {
+  if (v === null || typeof v !== 'object') return false;
+  const r = v as Partial<ReplayReport>;
+  return (
+    typeof r.startedAt === 'string' &&
+    typeof r.measuredMs === 'number' &&
+    r.requests !== undefined &&
+    r.latency !== undefined &&
+    r.throughput !== undefined &&
+    Array.isArray(r.byRoute)
+  );
+}
