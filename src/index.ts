@@ -6,3 +6,4 @@ export * from './results/index.js';
 export * from './report/index.js';
 export * from './load/index.js';
 export * from './verdict/index.js';
+export * from './host-port.js';

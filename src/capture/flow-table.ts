@@ -4,6 +4,7 @@
  * end of the capture). Each AJP connection gets a ConnectionTracer that turns its bytes into trace
  * events. A capture that starts in mid-connection resynchronises on the first plausible frame.
  */
+import { joinHostPort } from '../host-port.js';
 import { ConnectionTracer, type TracerShared } from '../trace/index.js';
 import type { Direction } from '../protocol/index.js';
 import type { TcpSegment } from './capture-types.js';
@@ -54,8 +55,8 @@ export class FlowTable {
     const direction = this.directionOf(seg);
     if (direction === undefined) return;
     const fromClient = direction === 'to-container';
-    const client = fromClient ? endpoint(seg.src, seg.srcPort) : endpoint(seg.dst, seg.dstPort);
-    const container = fromClient ? endpoint(seg.dst, seg.dstPort) : endpoint(seg.src, seg.srcPort);
+    const client = fromClient ? joinHostPort(seg.src, seg.srcPort) : joinHostPort(seg.dst, seg.dstPort);
+    const container = fromClient ? joinHostPort(seg.dst, seg.dstPort) : joinHostPort(seg.src, seg.srcPort);
     const key = `${client}>${container}`;
     let flow = this.flows.get(key);
     const isSyn = seg.flags.syn && fromClient && !seg.flags.ack;
@@ -147,8 +148,8 @@ export class FlowTable {
   }
 
   private autoDirection(seg: TcpSegment): Direction | undefined {
-    const dst = endpoint(seg.dst, seg.dstPort);
-    const src = endpoint(seg.src, seg.srcPort);
+    const dst = joinHostPort(seg.dst, seg.dstPort);
+    const src = joinHostPort(seg.src, seg.srcPort);
     if (this.containers.has(dst)) return 'to-container';
     if (this.containers.has(src)) return 'to-web-server';
     const pair = src < dst ? `${src}|${dst}` : `${dst}|${src}`;
@@ -186,10 +187,6 @@ export class FlowTable {
     held.push(seg);
     this.undecided.set(pair, held);
   }
-}
-
-function endpoint(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 function opposite(d: Direction): Direction {

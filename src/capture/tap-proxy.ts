@@ -30,19 +30,10 @@
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { formatHostPort, joinHostPort, type HostPort } from '../host-port.js';
 import { checkMaxPacketSize, type Direction } from '../protocol/index.js';
 import { ConnectionTracer, type ConnectionEvent, type TraceEvent, type TraceOptions } from '../trace/index.js';
 import { isResetError, TapListenError, type TapErrorCode } from './tap-errors.js';
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** `127.0.0.1:8009`, `[::1]:8009`. */
-export function formatHostPort(a: HostPort): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
 
 /** Wall-clock microseconds since the Unix epoch, advancing monotonically (performance.now based). */
 export function nowUs(): number {
@@ -361,7 +352,7 @@ class TapConnection {
     private readonly core: TapCore,
     private readonly client: Socket,
   ) {
-    const clientText = formatHostPort({ host: client.remoteAddress ?? '?', port: client.remotePort ?? 0 });
+    const clientText = joinHostPort(client.remoteAddress ?? '?', client.remotePort ?? 0);
     this.conn = core.trace.nextConn();
     try {
       this.tracer = new ConnectionTracer(

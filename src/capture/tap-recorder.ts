@@ -10,6 +10,7 @@
  * keep accepting and forwarding, and every event is either written or counted as lost.
  */
 import { version as nodeVersion } from 'node:process';
+import { formatHostPort, type HostPort } from '../host-port.js';
 import {
   TRACE_FORMAT,
   TRACE_MINOR_VERSION,
@@ -19,15 +20,7 @@ import {
   type TraceOptions,
   type TraceOutput,
 } from '../trace/index.js';
-import {
-  checkTimerMs,
-  formatHostPort,
-  nowUs,
-  TapProxy,
-  type HostPort,
-  type TapStats,
-  type TapTraceContext,
-} from './tap-proxy.js';
+import { checkTimerMs, nowUs, TapProxy, type TapStats, type TapTraceContext } from './tap-proxy.js';
 import type { TapErrorCode } from './tap-errors.js';
 
 export interface TapSpec {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { formatHostPortUrl } from '../host-port.js';
 import { renderFairness } from '../report/verdict-tables.js';
 import type { HtmlReportInput } from '../report/html-input.js';
 import { renderHtmlReport } from '../report/html-report.js';
@@ -123,14 +124,14 @@ export function fairnessCommand(ctx: RunContext): Command {
         if (!path.startsWith('/')) throw usageError(`--path must start with /, got ${JSON.stringify(path)}`);
         dir = mkdtempSync(join(tmpdir(), 'ajpbench-fairness-'));
         trace = join(dir, 'generated.trace.jsonl');
-        await writeGeneratedTrace(trace, { path, host: `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}` });
+        await writeGeneratedTrace(trace, { path, target: t });
         base = { ...base, trace, loop: true, targets: base.targets.map((x) => ({ ...x, prefix: '' })) };
       }
       const first = base.targets[0];
       if (flags.sticky === true && first?.protocol !== 'http')
         throw usageError('--sticky needs an http:// --target (the balancer)');
       await startAt(flags, stop.signal, 'fairness');
-      const stickyUrl = `http://${t0.host.includes(':') ? `[${t0.host}]` : t0.host}:${t0.port}${flags.stickyPath ?? path}`;
+      const stickyUrl = formatHostPortUrl('http', t0, flags.stickyPath ?? path);
       result = await runFairness({
         replay: { ...base, signal: stop.signal, onIssue: (m) => process.stderr.write(`fairness: ${m}\n`) },
         expected: flags.expect,

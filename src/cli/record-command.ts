@@ -3,12 +3,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import {
   TapListenError,
   TapRecorder,
-  type HostPort,
   type RecordProgress,
   type RecordSummary,
   type TapSpec,
 } from '../capture/index.js';
 import { RotatingTraceWriter, TraceWriter, type TraceHeader, type TraceOutput } from '../trace/index.js';
+import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
 import { cannotWrite } from './files.js';
 import type { RunContext } from './run-context.js';
@@ -37,23 +37,11 @@ const STATUS_EVERY_MS = 1000;
 const MIN_ROTATE_BYTES = 1024;
 const MAX_ROTATE_BYTES = 1024 ** 4;
 
-/** `127.0.0.1:8009`, `[::1]:8009`, `localhost:8009`, or a bare port (127.0.0.1). Port 0 only where `allowZero`. */
-export function parseHostPort(value: string, flag: string, allowZero = false): HostPort {
-  const v = value.trim();
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(v) ?? /^()()(\d{1,5})$/.exec(v);
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || !(port <= 65535) || (port === 0 && !allowZero)) {
-    throw new InvalidArgumentError(
-      `${flag} takes host:port, [ipv6]:port or a port${allowZero ? '' : ' (1-65535)'}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return { host: m[1] || m[2] || '127.0.0.1', port };
-}
-
 /** `LISTEN=UPSTREAM[@WORKER]`, e.g. `127.0.0.1:19009=127.0.0.1:18009@tomcat1`. */
 export function parseTap(value: string): TapSpec {
   const eq = value.indexOf('=');
-  if (eq < 0) throw new InvalidArgumentError(`--tap takes LISTEN=UPSTREAM[@WORKER], got ${JSON.stringify(value)}`);
+  if (eq < 0)
+    throw usageError(`--tap takes LISTEN=UPSTREAM[@WORKER], got ${JSON.stringify(value)}`, 'AJPBENCH_ERR_TARGET');
   const rest = value.slice(eq + 1);
   const at = rest.indexOf('@');
   const worker = at < 0 ? undefined : rest.slice(at + 1);
@@ -63,7 +51,7 @@ export function parseTap(value: string): TapSpec {
     );
   }
   return {
-    listen: parseHostPort(value.slice(0, eq), '--tap (listen side)', true),
+    listen: parseHostPort(value.slice(0, eq), '--tap (listen side)', { allowZeroPort: true }),
     upstream: parseHostPort(at < 0 ? rest : rest.slice(0, at), '--tap (upstream side)'),
     ...(worker === undefined ? {} : { worker }),
   };
@@ -90,7 +78,7 @@ export function recordCommand(ctx: RunContext): Command {
         'and exits 3 at the end. Exit code 3 also when a listen address is in use or the trace cannot be opened.',
     )
     .option('--listen <host:port>', 'address to accept the web server on (with --upstream)', (v) =>
-      parseHostPort(v, '--listen', true),
+      parseHostPort(v, '--listen', { allowZeroPort: true }),
     )
     .option('--upstream <host:port>', "Tomcat's AJP connector (with --listen)", (v) => parseHostPort(v, '--upstream'))
     .option('--worker <name>', 'label for the --listen tap: the mod_jk worker name pointed at it')
@@ -239,7 +227,9 @@ async function startRecorder(
 function announce(recorder: TapRecorder, taps: TapSpec[], output: string, rotated: boolean): void {
   recorder.addresses().forEach((a, i) => {
     const t = taps[i] as TapSpec;
-    process.stderr.write(`record: ${fmt(a)} -> ${fmt(t.upstream)}${t.worker === undefined ? '' : ` (${t.worker})`}\n`);
+    process.stderr.write(
+      `record: ${formatHostPort(a)} -> ${formatHostPort(t.upstream)}${t.worker === undefined ? '' : ` (${t.worker})`}\n`,
+    );
   });
   process.stderr.write(`record: writing ${output}${rotated ? ' (rotated)' : ''}; Ctrl-C to stop\n`);
 }
@@ -299,15 +289,11 @@ function tapsFrom(flags: RecordFlags): TapSpec[] {
   if (taps.length === 0) throw usageError('nothing to record: give --listen and --upstream, or one or more --tap');
   const seen = new Set<string>();
   for (const t of taps) {
-    const key = fmt(t.listen);
+    const key = formatHostPort(t.listen);
     if (t.listen.port !== 0 && seen.has(key)) throw usageError(`two taps listen on ${key}`);
     seen.add(key);
   }
   return taps;
-}
-
-function fmt(a: HostPort): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 function mb(bytes: number): string {

@@ -9,7 +9,8 @@
  */
 import { AjpConnection, AjpRequestEncoder } from './ajp-connection.js';
 import { UsageError } from '../errors.js';
-import { MAX_TIMER_MS, checkPort } from './limits.js';
+import { checkPort, formatHostPortUrl, type HostPort } from '../host-port.js';
+import { MAX_TIMER_MS } from './limits.js';
 import { checkClientOptions, emptyConnectionStats, type ClientOptions, type LoadClient } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
 import { failResult, type RequestResult } from './request-result.js';
@@ -29,9 +30,7 @@ export interface PingOptions {
   intervalMs: number;
 }
 
-export interface AjpClientOptions extends ClientOptions {
-  host: string;
-  port: number;
+export interface AjpClientOptions extends ClientOptions, HostPort {
   label?: string;
   /** Shared by every AJP target of a run (it caches encoded frames on the requests). */
   encoder: AjpRequestEncoder;
@@ -157,12 +156,12 @@ export class AjpClient implements LoadClient {
 
   constructor(opts: AjpClientOptions) {
     // net.connect would throw this from inside a send, on the hot path; say it here, once.
-    checkPort(opts.port, `ajp://${opts.host}:${opts.port}`);
+    checkPort(opts.port, formatHostPortUrl('ajp', opts));
     checkClientOptions(opts);
     if (opts.ping !== undefined && !(opts.ping.timeoutMs > 0 && opts.ping.timeoutMs <= MAX_TIMER_MS))
       throw new UsageError(`the ping timeout takes above 0 to ${MAX_TIMER_MS} ms, got ${opts.ping.timeoutMs}`);
     this.now = opts.now ?? (() => performance.now());
-    this.label = opts.label ?? `ajp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+    this.label = opts.label ?? formatHostPortUrl('ajp', opts);
     this.pool = new ConnectionPool(opts, this.now);
   }
 

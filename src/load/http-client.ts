@@ -11,16 +11,14 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
+import { checkPort, formatHostPortUrl, type HostPort } from '../host-port.js';
 import { checkClientOptions, emptyConnectionStats, type ClientOptions, type LoadClient } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
-import { checkPort } from './limits.js';
 import { errorKindOf, failResult, type RequestResult } from './request-result.js';
 import type { ConnectionStats } from '../results/replay-report.js';
 import { finishResponseHeaders, noteResponseHeader } from './response-headers.js';
 
-export interface HttpClientOptions extends ClientOptions {
-  host: string;
-  port: number;
+export interface HttpClientOptions extends ClientOptions, HostPort {
   /** Path prefix put before every URI ('' for none). */
   prefix: string;
   label?: string;
@@ -51,11 +49,10 @@ export class HttpClient implements LoadClient {
   private readonly origin: string;
 
   constructor(private readonly opts: HttpClientOptions) {
-    checkPort(opts.port, `http://${opts.host}:${opts.port}`);
+    this.origin = formatHostPortUrl('http', opts);
+    checkPort(opts.port, this.origin);
     checkClientOptions(opts);
     this.now = opts.now ?? (() => performance.now());
-    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    this.origin = `http://${host}:${opts.port}`;
     this.label = opts.label ?? `${this.origin}${opts.prefix}`;
     this.pool = new Pool(this.origin, {
       connections: opts.connections,

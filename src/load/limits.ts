@@ -22,9 +22,6 @@ export const MIN_SPEED = 0.001;
 export const MAX_SPEED = 1_000_000;
 /** The longest a Node timer waits: past 2^31-1 ms it fires after 1 ms instead (TimeoutOverflowWarning). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
-/** TCP ports a target can have. */
-export const MIN_PORT = 1;
-export const MAX_PORT = 65_535;
 
 /** A delay a timer can wait: NaN and negatives are 0, anything past the limit is the limit (the caller re-arms). */
 export function timerMs(ms: number): number {
@@ -56,14 +53,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     signal?.addEventListener('abort', onAbort, { once: true });
     arm();
   });
-}
-
-/** A TCP port a socket can connect to, or a usage error (code AJPBENCH_ERR_TARGET) naming `what`. */
-export function checkPort(port: number, what: string): number {
-  if (!Number.isInteger(port) || port < MIN_PORT || port > MAX_PORT) {
-    throw new UsageError(`${what}: port ${port} is not a TCP port (it takes 1 to 65535)`, 'AJPBENCH_ERR_TARGET');
-  }
-  return port;
 }
 
 /** A whole number from 1 to MAX_CONCURRENCY, or a usage error. */

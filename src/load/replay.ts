@@ -7,11 +7,12 @@
  * (AJPBENCH_ERR_INPUT) or is not a trace (AJPBENCH_ERR_TRACE).
  */
 import { AjpbenchError, RuntimeError, UsageError, describeFileError, errnoCode } from '../errors.js';
+import { checkPort } from '../host-port.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
 import { AjpClient, CPING_TRIES, type PingOptions } from './ajp-client.js';
 import { AjpRequestEncoder } from './ajp-connection.js';
 import { HttpClient } from './http-client.js';
-import { MAX_TIMER_MS, MAX_SPEED, MIN_SPEED, checkConcurrency, checkPort, checkRate, timerMs } from './limits.js';
+import { MAX_TIMER_MS, MAX_SPEED, MIN_SPEED, checkConcurrency, checkRate, timerMs } from './limits.js';
 import type { LoadClient } from './load-client.js';
 import { ConstantPacer, RecordedPacer } from './pacer.js';
 import type { RewriteOptions } from './replay-request.js';

@@ -21,6 +21,7 @@ import {
 } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { describeFileError, errnoCode, RuntimeError, UsageError } from '../errors.js';
+import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import {
   AjpEncoder,
   CPONG_FRAME,
@@ -40,10 +41,8 @@ import {
 
 export type StubProtocol = 'ajp' | 'http';
 
-export interface StubListen {
-  host: string;
-  /** 0 picks a free port (see `StubContainer.listeners` for the one chosen). */
-  port: number;
+/** `port` 0 picks a free port (see `StubContainer.listeners` for the one chosen). */
+export interface StubListen extends HostPort {
   /** The jvmRoute appended to new session ids (`JSESSIONID=<id>.<route>`). */
   route: string;
   protocol: StubProtocol;
@@ -198,7 +197,7 @@ export class StubContainer {
   private async listenOne(l: StubListen): Promise<void> {
     const server = l.protocol === 'ajp' ? this.ajpServer(l.route) : this.httpServer(l.route);
     this.servers.push(server);
-    const shown = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+    const shown = formatHostPort(l);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) =>
         reject(new RuntimeError(`cannot listen on ${shown}: ${listenProblem(e)}`, 'AJPBENCH_ERR_LISTEN', { cause: e })),
@@ -212,8 +211,7 @@ export class StubContainer {
     });
     const addr = server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : l.port;
-    const host = l.host.includes(':') ? `[${l.host}]` : l.host;
-    this.listeners.push({ ...l, port, address: `${host}:${port}` });
+    this.listeners.push({ ...l, port, address: formatHostPort({ host: l.host, port }) });
   }
 
   private track(socket: Socket): void {
@@ -563,9 +561,10 @@ function newSessionCookie(route: string): string {
 /**
  * Parses a listen address: `127.0.0.1:18009`, `[::1]:18009`, `18009` (loopback), and the same
  * with `ajp://` or `http://` (an HTTP listener); port 0 picks a free one. Anything else is a
- * UsageError (AJPBENCH_ERR_TARGET) that says what is wrong, before anything listens.
+ * UsageError (AJPBENCH_ERR_TARGET) that says what is wrong, before anything listens; the address
+ * after the scheme is read by parseHostPort.
  */
-export function parseListenAddress(text: string): { host: string; port: number; protocol: StubProtocol } {
+export function parseListenAddress(text: string): HostPort & { protocol: StubProtocol } {
   const bad = (why: string): UsageError =>
     new UsageError(`--listen ${JSON.stringify(text)}: ${why}`, 'AJPBENCH_ERR_TARGET');
   let rest = text.trim();
@@ -583,27 +582,7 @@ export function parseListenAddress(text: string): { host: string; port: number; 
       rest = rest.slice(0, slash);
     }
   }
-  let host = '127.0.0.1';
-  let port: string;
-  const v6 = /^\[([0-9a-f:.%a-z]+)\]:(\d+)$/i.exec(rest);
-  if (v6 !== null) {
-    host = v6[1] as string;
-    port = v6[2] as string;
-  } else if (/^\d+$/.test(rest)) port = rest;
-  else {
-    const i = rest.lastIndexOf(':');
-    host = i > 0 ? rest.slice(0, i) : '';
-    port = i > 0 ? rest.slice(i + 1) : '';
-    if (host === '' || !/^\d+$/.test(port) || host.includes('[') || host.includes(']'))
-      throw bad('expected host:port, [v6]:port or a port');
-    if (host.includes(':') || !/^[a-z0-9.-]+$/i.test(host))
-      throw bad(
-        `${JSON.stringify(host)} is not a host name or address (an IPv6 address goes in brackets: [::1]:18009)`,
-      );
-  }
-  const p = Number(port);
-  if (p > 65535) throw bad(`port ${port} is out of range: 0 to 65535 (0 picks a free port)`);
-  return { host, port: p, protocol };
+  return { ...parseHostPort(rest, '--listen', { allowZeroPort: true }), protocol };
 }
 
 /** Why a listen failed, in words. */

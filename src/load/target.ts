@@ -1,11 +1,9 @@
 /** Replay targets: `ajp://host:port` or `http://host:port[/prefix]`. */
 import { UsageError } from '../errors.js';
-import { checkPort } from './limits.js';
+import { checkPort, formatHostPortUrl, type HostPort } from '../host-port.js';
 
-export interface Target {
+export interface Target extends HostPort {
   protocol: 'ajp' | 'http';
-  host: string;
-  port: number;
   /** HTTP only: a path prefix put before every URI (no trailing slash); '' for none. */
   prefix: string;
   /** As given, normalised: ajp://127.0.0.1:8009, http://127.0.0.1:8080/app. */
@@ -36,6 +34,7 @@ export function parseTarget(text: string): Target {
   const prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
   if (protocol === 'ajp' && prefix !== '')
     throw bad(text, ": an ajp:// target takes no path (the trace's URIs are sent as recorded)");
+  // The URL keeps an IPv6 host in its brackets; a HostPort holds the bare address.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { protocol, host, port, prefix, label: `${protocol}://${url.hostname}:${port}${prefix}` };
+  return { protocol, host, port, prefix, label: formatHostPortUrl(protocol, { host, port }, prefix) };
 }

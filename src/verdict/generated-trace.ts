@@ -4,13 +4,14 @@
  * --loop it is cycled in memory).
  */
 import { createHash } from 'node:crypto';
+import { formatHost, formatHostPort, type HostPort } from '../host-port.js';
 import { TRACE_FORMAT, TRACE_MINOR_VERSION, TRACE_VERSION, TraceWriter, type ExchangeEvent } from '../trace/index.js';
 
 export interface GeneratedRequest {
   /** Path and query, e.g. /app/echo.jsp?a=1. */
   path: string;
-  /** Host header (host:port of the target). */
-  host: string;
+  /** The target: the Host header, server_name and server_port, and the trace's upstream. */
+  target: HostPort;
   method?: string;
   isSsl?: boolean;
 }
@@ -21,13 +22,13 @@ export function generatedExchange(req: GeneratedRequest): ExchangeEvent {
   const q = req.path.indexOf('?');
   const uri = q < 0 ? req.path : req.path.slice(0, q);
   const query = q < 0 ? null : req.path.slice(q + 1);
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(req.host);
+  const host = formatHostPort(req.target);
   return {
     event: 'exchange',
     id: 1,
     conn: 1,
     t: 0,
-    upstream: req.host,
+    upstream: host,
     request: {
       method: req.method ?? 'GET',
       protocol: 'HTTP/1.1',
@@ -35,11 +36,12 @@ export function generatedExchange(req: GeneratedRequest): ExchangeEvent {
       query,
       remoteAddr: '127.0.0.1',
       remoteHost: null,
-      serverName: m?.[1] ?? req.host,
-      serverPort: m?.[2] === undefined ? (req.isSsl === true ? 443 : 80) : Number(m[2]),
+      // As in the Host header: an IPv6 address in its brackets.
+      serverName: formatHost(req.target.host),
+      serverPort: req.target.port,
       isSsl: req.isSsl === true,
       headers: [
-        ['host', req.host],
+        ['host', host],
         ['user-agent', 'ajpbench'],
         ['accept', '*/*'],
       ],

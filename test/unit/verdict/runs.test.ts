@@ -301,7 +301,7 @@ describe('fairness by tap labels (--tap-trace)', () => {
         options: { redact: true, bodies: 'none', maxBody: 0 },
       });
       const ex = (id: number, tMs: number, worker: string | undefined) => ({
-        ...generatedExchange({ path: '/', host: 'x:80' }),
+        ...generatedExchange({ path: '/', target: { host: 'x', port: 80 } }),
         id,
         t: tMs * 1000,
         ...(worker === undefined ? {} : { worker }),
