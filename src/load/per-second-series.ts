@@ -6,11 +6,10 @@
  */
 import type { Histogram } from 'hdr-histogram-js';
 import { clampUs, newLatencyHistogram, percentileUs, SERIES_LATENCY_US } from '../results/latency-histogram.js';
+import { MAX_ROUTES, OTHER } from '../results/replay-report.js';
 
 /** Seconds behind the newest one whose histogram stays open for late results. */
 const OPEN_SECONDS = 3;
-/** Workers listed per second at most; the rest count under "(other)". */
-const MAX_WORKERS = 64;
 
 export class PerSecondSeries {
   private readonly open = new Map<number, Histogram>();
@@ -29,7 +28,7 @@ export class PerSecondSeries {
       this.newest = second;
       for (const s of [...this.open.keys()]) if (s <= second - OPEN_SECONDS) this.close(s);
     }
-    const name = this.workers.has(worker) || this.workers.size < MAX_WORKERS ? worker : '(other)';
+    const name = this.workers.has(worker) || this.workers.size < MAX_ROUTES ? worker : OTHER;
     let counts = this.workers.get(name);
     if (counts === undefined) this.workers.set(name, (counts = []));
     while (counts.length <= second) counts.push(0);

@@ -10,7 +10,10 @@ import type { Histogram } from 'hdr-histogram-js';
 import { ERROR_KINDS, type ErrorKind } from '../results/error-kinds.js';
 import { clampUs, latencyReport, newLatencyHistogram, percentileUs } from '../results/latency-histogram.js';
 import {
+  MAX_ROUTES,
   MISMATCH_EXAMPLES,
+  OTHER,
+  statusClass,
   type ConnectionStats,
   type GroupReport,
   type MismatchReport,
@@ -20,10 +23,6 @@ import {
 } from '../results/replay-report.js';
 import { PerSecondSeries } from './per-second-series.js';
 import { isResponse, type Mismatch, type RequestResult } from './request-result.js';
-
-/** Distinct routes (workers) kept; further ones count under OTHER. */
-export const MAX_ROUTES = 64;
-export const OTHER = '(other)';
 
 interface Group {
   count: number;
@@ -296,10 +295,6 @@ function copyHistogram(h: Histogram): Histogram {
 /** A latency in ms on the run's clock as the histograms record it (whole µs, up to one hour). */
 function toUs(ms: number): number {
   return clampUs(ms * 1000);
-}
-
-export function statusClass(status: number): string {
-  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
 }
 
 function warnings(s: ScheduleStats, total: number, responses: number): string[] {

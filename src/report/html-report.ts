@@ -1,8 +1,9 @@
 /**
  * The HTML report (`ajpbench report --html`, and `--html` on replay, compare, fairness, sweep):
- * one self-contained file that works offline. uPlot (a maintained, MIT, 50 kB canvas charting
- * library) is inlined from its dist file with its CSS; the data goes in as JSON in a
- * <script type="application/json"> (its type: page/page-data.ts, built by page/chart-data.ts);
+ * one self-contained file that works offline, drawn from an HtmlReportInput (html-input.ts).
+ * uPlot (a maintained, MIT, 50 kB canvas charting library) is inlined from its dist file with
+ * its CSS; the data goes in as JSON in a <script type="application/json"> (its type:
+ * page/page-data.ts, built by page/chart-data.ts);
  * the page script (page/report-page.ts, compiled by tsconfig.page.json) draws:
  *
  * - the latency percentile curve on a log scale (the HdrHistogram plot: x = 1/(1-p)), one line

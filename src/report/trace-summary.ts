@@ -11,6 +11,7 @@ import {
   TRACE_LATENCY_US,
   type LatencyStats,
 } from '../results/latency-histogram.js';
+import { statusClass, type StatusClass } from '../results/replay-report.js';
 import { isUsableExchange } from '../trace/exchange-shape.js';
 import { openTrace, type TraceReadOptions } from '../trace/trace-reader.js';
 import type {
@@ -286,7 +287,7 @@ export class TraceSummaryBuilder {
     this.firstRequestUs = Math.min(this.firstRequestUs, e.t);
     this.lastRequestUs = Math.max(this.lastRequestUs, e.t);
     bump(this.methods, key(request.method, bytes, '(none)'));
-    this.statusClasses[statusClass(response.status)]++;
+    this.statusClasses[classOf(response.status)]++;
     bump(this.routes, key(e.route, bytes, NONE_KEY));
     if (typeof e.worker === 'string') this.sawWorker = true;
     bump(this.workers, key(e.worker, false, NONE_KEY));
@@ -442,11 +443,8 @@ function key(s: unknown, byteStrings: boolean, missing: string): string {
   return cutKey(printable(byteStrings ? wireText(s) : s), MAX_KEY_LENGTH);
 }
 
-const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-
-function statusClass(status: unknown): keyof StatusClasses {
-  if (!finite(status) || status < 100) return 'other';
-  return STATUS_CLASSES[Math.floor(status / 100) - 1] ?? 'other';
+function classOf(status: unknown): StatusClass {
+  return finite(status) ? statusClass(status) : 'other';
 }
 
 // --- latency: an HDR histogram for percentiles, exact count, sum and max -------------------------

@@ -7,8 +7,22 @@
 import type { ErrorKind } from './error-kinds.js';
 import type { LatencyReport } from './latency-histogram.js';
 
+/** Distinct workers (routes, else targets) and mismatch kinds a report lists, overall and per second; further ones count under OTHER. */
+export const MAX_ROUTES = 64;
+/** The row that counts what fell beyond MAX_ROUTES. */
+export const OTHER = '(other)';
 /** Mismatch examples kept per kind. */
 export const MISMATCH_EXAMPLES = 3;
+
+/** The status class a response counts under in `byStatusClass`: `1xx` to `5xx`, else `other`. */
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'other';
+
+const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
+/** Looked up, not built: replay calls it once per response. */
+export function statusClass(status: number): StatusClass {
+  return status >= 100 && status < 600 ? (STATUS_CLASSES[Math.floor(status / 100) - 1] as StatusClass) : 'other';
+}
 
 export type ScheduleStopReason = 'requests' | 'duration' | 'trace-end' | 'signal';
 
