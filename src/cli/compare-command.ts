@@ -10,18 +10,47 @@ import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
 import type { RunContext } from './run-context.js';
 import { parseDuration, parseInteger } from './options.js';
-import type { ReplayFlags } from './replay-command.js';
-import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
+import { addLoadOptions, applyProfile, loadOptions, runLine, runLoad, type LoadFlags } from './load-flags.js';
 import { writeOutput } from './files.js';
 import { checkThresholds, thresholdCases } from './verdict-options.js';
 import type { VerdictDocument } from '../results/verdict-document.js';
 
-interface CompareFlags extends ReplayFlags {
+interface CompareFlags extends LoadFlags {
   rounds: number;
   pause: number;
 }
 
 export function compareCommand(ctx: RunContext): Command {
+  const cmd = compareDefinition();
+  return cmd.action(async (trace: string, flags: CompareFlags) => {
+    applyProfile(cmd, flags);
+    const { targets, ...replay } = loadOptions(trace, flags, { durationMs: 10_000 });
+    if (targets.length < 2) throw usageError('compare needs at least two --target');
+    const result = await runLoad('compare', trace, flags, (signal) =>
+      compare({
+        replay: { ...replay, onIssue: (m) => process.stderr.write(`compare: ${m}\n`) },
+        targets,
+        rounds: flags.rounds,
+        pauseMs: flags.pause,
+        signal,
+        onRun: (round, t, r) => {
+          if (flags.progress)
+            process.stderr.write(`compare: round ${round + 1}/${flags.rounds} ${t.label}: ${runLine(r)}\n`);
+        },
+      }),
+    );
+    if (result.targets.every((t) => t.rounds.every((r) => r.schedule.sent === 0)))
+      throw runtimeError('compare was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
+    const printed = printCompare(result, flags);
+    writeCompare(result, flags, trace, printed);
+    // Everything measured is out; a target that never answered fails the run.
+    const dead = deadTargets(result);
+    if (dead !== undefined) throw dead;
+    ctx.exitCode = printed.pass ? ExitCode.Ok : ExitCode.VerdictFailed;
+  });
+}
+
+function compareDefinition(): Command {
   const cmd = new Command('compare')
     .summary('run one trace against several targets in interleaved rounds and compare them side by side')
     .description(
@@ -47,47 +76,10 @@ export function compareCommand(ctx: RunContext): Command {
       (v) => parseDuration(v, '--pause', { zero: true }),
       1000,
     );
-  copyLoadOptions(cmd, ctx, ['--json', '--hgrm']);
-  cmd.option(
+  return addLoadOptions(cmd, ['--json', '--hgrm']).option(
     '--json <file>',
     'write the results (per target and round, histograms encoded) as JSON; ajpbench report reads it',
   );
-  return cmd.action(async (trace: string, flags: CompareFlags) => {
-    applyProfile(cmd, flags);
-    const base = loadOptions(trace, flags, { durationMs: 10_000 });
-    const { targets, ...rest } = base;
-    if (targets.length < 2) throw usageError('compare needs at least two --target');
-    const stop = stopOnSignal('compare');
-    let result: CompareResult;
-    try {
-      await startAt(flags, stop.signal, 'compare');
-      result = await compare({
-        replay: { ...rest, onIssue: (m) => process.stderr.write(`compare: ${m}\n`) },
-        targets,
-        rounds: flags.rounds,
-        pauseMs: flags.pause,
-        signal: stop.signal,
-        onRun: (round, t, r) => {
-          if (flags.progress)
-            process.stderr.write(
-              `compare: round ${round + 1}/${flags.rounds} ${t.label}: ${r.requests.perSecond.toFixed(1)} responses/s, p99 ${((r.latency.timeToCompleteUs.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.requests.errors} errors\n`,
-            );
-        },
-      });
-    } catch (e) {
-      throw loadError(e, trace);
-    } finally {
-      stop.done();
-    }
-    if (result.targets.every((t) => t.rounds.every((r) => r.schedule.sent === 0)))
-      throw runtimeError('compare was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
-    const printed = printCompare(result, flags);
-    writeCompare(result, flags, trace, printed);
-    // Everything measured is out; a target that never answered fails the run.
-    const dead = deadTargets(result);
-    if (dead !== undefined) throw dead;
-    ctx.exitCode = printed.pass ? ExitCode.Ok : ExitCode.VerdictFailed;
-  });
 }
 
 interface Printed {

@@ -2,26 +2,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { formatHostPortUrl } from '../host-port.js';
 import { renderFairness } from '../report/verdict-tables.js';
 import type { HtmlReportInput } from '../report/html-input.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { DEFAULT_ALPHA, DEFAULT_TOLERANCE, parseExpect, parseShare, type ExpectedWeight } from '../verdict/fairness.js';
-import { runFairness, type FairnessRunResult } from '../verdict/fairness-run.js';
-import { writeGeneratedTrace } from '../verdict/generated-trace.js';
+import { runFairness, type FairnessRunOptions, type FairnessRunResult } from '../verdict/fairness-run.js';
+import { writeGeneratedTrace, type GeneratedRequest } from '../verdict/generated-trace.js';
 import { renderJUnit, type JUnitCase } from '../verdict/junit.js';
 import { formatP } from '../verdict/fairness.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './run-context.js';
-import { parseInteger } from './options.js';
-import type { ReplayFlags } from './replay-command.js';
-import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
-import { writeOutput } from './files.js';
-import { checkThresholds, thresholdCases } from './verdict-options.js';
+import { asFlagParser, wholeNumber } from './options.js';
+import { addLoadOptions, applyProfile, loadOptions, runLoad, type LoadFlags } from './load-flags.js';
+import { cannotWrite, writeOutput } from './files.js';
+import { checkThresholds, thresholdCases, type ThresholdOutcome } from './verdict-options.js';
+import type { ReplayOptions } from '../load/replay.js';
 import type { VerdictDocument } from '../results/verdict-document.js';
 
-interface FairnessFlags extends ReplayFlags {
+interface FairnessFlags extends LoadFlags {
   expect: ExpectedWeight[];
   alpha: number;
   tolerance: number;
@@ -35,25 +35,23 @@ interface FairnessFlags extends ReplayFlags {
   tapTrace?: string;
 }
 
-const wrap =
-  <T>(f: (v: string) => T) =>
-  (v: string): T => {
-    try {
-      return f(v);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  };
-
-const atLeast1 =
-  (flag: string) =>
-  (v: string): number => {
-    const n = parseInteger(v, flag);
-    if (n < 1) throw new InvalidArgumentError(`${flag} takes at least 1`);
-    return n;
-  };
-
 export function fairnessCommand(ctx: RunContext): Command {
+  const cmd = fairnessDefinition();
+  return cmd.action(async (trace: string | undefined, flags: FairnessFlags) => {
+    applyProfile(cmd, flags);
+    if (flags.routeHeader === undefined) flags.routeHeader = 'X-Served-By';
+    const result = await measureFairness(trace, flags);
+    const name = ((result.report.config.targets as string[] | undefined) ?? []).join(' + ');
+    const th = checkThresholds(result.report, flags.threshold);
+    const text = renderFairness(result, name) + (th.text === '' ? '' : `\n${th.text}`);
+    process.stdout.write(text);
+    const pass = result.pass && th.failed === 0;
+    writeFairness(result, flags, { name, text, pass, th });
+    ctx.exitCode = pass ? ExitCode.Ok : ExitCode.VerdictFailed;
+  });
+}
+
+function fairnessDefinition(): Command {
   const cmd = new Command('fairness')
     .summary("is my balancer fair? each worker's share against the expected weights (exit 1 when not)")
     .description(
@@ -70,12 +68,12 @@ export function fairnessCommand(ctx: RunContext): Command {
     .requiredOption(
       '--expect <weights>',
       'expected weights per worker (route), e.g. tomcat1=1,tomcat2=1 or tomcat1=3,tomcat2=1',
-      wrap(parseExpect),
+      asFlagParser(parseExpect),
     )
     .option(
       '--alpha <p>',
       'significance level of the chi-square test',
-      wrap((v) => {
+      asFlagParser((v) => {
         const a = Number(v);
         if (!(a > 0 && a < 1))
           throw new RangeError(`--alpha takes a probability between 0 and 1, got ${JSON.stringify(v)}`);
@@ -86,13 +84,18 @@ export function fairnessCommand(ctx: RunContext): Command {
     .option(
       '--tolerance <share>',
       "largest relative deviation of any worker's share from its expected share (5% = 0.05)",
-      wrap((v) => parseShare(v, '--tolerance')),
+      asFlagParser((v) => parseShare(v, '--tolerance')),
       DEFAULT_TOLERANCE,
     )
     .option('--path <path>', "without a trace: the path (and query) to GET (default: the target URL's path, else /)")
     .option('--sticky', 'also check stickiness: open sessions, follow each with its cookie')
-    .option('--sessions <n>', 'with --sticky: sessions to open', atLeast1('--sessions'), 20)
-    .option('--follow-ups <n>', 'with --sticky: requests per session after the first', atLeast1('--follow-ups'), 10)
+    .option('--sessions <n>', 'with --sticky: sessions to open', wholeNumber('--sessions', { min: 1 }), 20)
+    .option(
+      '--follow-ups <n>',
+      'with --sticky: requests per session after the first',
+      wholeNumber('--follow-ups', { min: 1 }),
+      10,
+    )
     .option('--sticky-path <path>', "with --sticky: the page that creates a session (default: the load's path)")
     .option(
       '--jk-status <url>',
@@ -103,139 +106,173 @@ export function fairnessCommand(ctx: RunContext): Command {
       '--tap-trace <file>',
       'count workers by the tap labels of this trace, written by `ajpbench record --tap ...,worker=NAME` during the run',
     );
-  copyLoadOptions(cmd, ctx, ['--json', '--hgrm']);
-  cmd.option('--json <file>', 'write the numbers (shares, test, mod_jk view, stickiness, the run) as JSON');
-  return cmd.action(async (traceArg: string | undefined, flags: FairnessFlags) => {
-    applyProfile(cmd, flags);
-    if (flags.routeHeader === undefined) flags.routeHeader = 'X-Served-By';
-    let dir: string | undefined;
-    let trace = traceArg;
-    const stop = stopOnSignal('fairness');
-    let result: FairnessRunResult;
-    try {
-      // Without a trace: one GET, cycled. The target's URL path is the request's path.
-      let base = loadOptions(trace ?? '-', flags, { requests: 2000 });
-      const t0 = base.targets[0];
-      if (t0 === undefined) throw usageError('fairness needs --target');
-      // The path the load GETs without a trace, and that --sticky opens sessions on.
-      const path = flags.path ?? (t0.prefix === '' ? '/' : t0.prefix);
-      if (trace === undefined) {
-        const t = t0;
-        if (!path.startsWith('/')) throw usageError(`--path must start with /, got ${JSON.stringify(path)}`);
-        dir = mkdtempSync(join(tmpdir(), 'ajpbench-fairness-'));
-        trace = join(dir, 'generated.trace.jsonl');
-        await writeGeneratedTrace(trace, { path, target: t });
-        base = { ...base, trace, loop: true, targets: base.targets.map((x) => ({ ...x, prefix: '' })) };
-      }
-      const first = base.targets[0];
-      if (flags.sticky === true && first?.protocol !== 'http')
-        throw usageError('--sticky needs an http:// --target (the balancer)');
-      await startAt(flags, stop.signal, 'fairness');
-      const stickyUrl = formatHostPortUrl('http', t0, flags.stickyPath ?? path);
-      result = await runFairness({
-        replay: { ...base, signal: stop.signal, onIssue: (m) => process.stderr.write(`fairness: ${m}\n`) },
-        expected: flags.expect,
-        alpha: flags.alpha,
-        tolerance: flags.tolerance,
-        ...(flags.tapTrace === undefined ? {} : { tapTrace: flags.tapTrace }),
-        ...(flags.jkStatus === undefined
-          ? {}
-          : {
-              jkStatus: {
-                url: flags.jkStatus,
-                ...(flags.jkBalancer === undefined ? {} : { balancer: flags.jkBalancer }),
-              },
-            }),
-        ...(flags.sticky === true
-          ? {
-              sticky: {
-                url: stickyUrl,
-                sessions: flags.sessions,
-                followUps: flags.followUps,
-                routeHeader: flags.routeHeader.toLowerCase(),
-                concurrency: Math.min(flags.concurrency, 16),
-                timeoutMs: flags.timeout,
-                signal: stop.signal,
-              },
-            }
-          : {}),
-      });
-    } catch (e) {
-      throw loadError(e, trace ?? '-');
-    } finally {
-      stop.done();
-      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    }
-    const target = result.report.config.targets as string[] | undefined;
-    const name = (target ?? []).join(' + ');
-    let text = renderFairness(result, name);
-    const th = checkThresholds(result.report, flags.threshold);
-    if (th.text !== '') text += `\n${th.text}`;
-    process.stdout.write(text);
-    const pass = result.pass && th.failed === 0;
-    const html: HtmlReportInput = {
-      title: `ajpbench fairness: ${name}`,
-      subtitle: [
-        `expected ${flags.expect.map((e) => `${e.worker}=${e.weight}`).join(',')}`,
-        `started ${result.report.startedAt}`,
-      ],
-      runs: [{ name, report: result.report }],
-      fairness: {
-        target: name,
-        verdict: result.verdict,
-        jkStatus: result.jk === null ? null : result.jk.workers.map((w) => ({ worker: w.worker, count: w.jk })),
-        failovers: result.failovers,
-        sticky:
-          result.sticky === null
-            ? null
-            : {
-                sessions: result.sticky.opened,
-                followUps: result.sticky.followUps,
-                violations: result.sticky.byWorker
-                  .filter((w) => w.violations > 0)
-                  .map((w) => ({ worker: w.worker, count: w.violations })),
-              },
-      },
-      thresholds: th.results,
-      verdict: {
-        pass,
-        lines: pass
-          ? ['the shares follow the expected weights']
-          : [...result.failures, ...th.results.filter((r) => !r.pass).map((r) => r.message)],
-      },
-    };
-    if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport(html));
-    if (flags.junit !== undefined)
-      writeOutput(
-        flags.junit,
-        renderJUnit([
-          {
-            name: `fairness ${name}`,
-            timestamp: result.report.startedAt,
-            timeS: result.report.schedule.elapsedMs / 1000,
-            properties: {
-              expect: flags.expect.map((e) => `${e.worker}=${e.weight}`).join(','),
-              alpha: String(flags.alpha),
-              tolerance: String(flags.tolerance),
-            },
-            cases: [...fairnessCases(result), ...thresholdCases(th.results, 'ajpbench.fairness')],
-            output: text,
+  return addLoadOptions(cmd, ['--json', '--hgrm']).option(
+    '--json <file>',
+    'write the numbers (shares, test, mod_jk view, stickiness, the run) as JSON',
+  );
+}
+
+/**
+ * The run. With a trace it is replayed; without one, a GET of the target URL's path (or --path)
+ * is written to a temporary trace and cycled. Ctrl-C stops it, and what was measured still reports.
+ */
+async function measureFairness(trace: string | undefined, flags: FairnessFlags): Promise<FairnessRunResult> {
+  const base = loadOptions(trace ?? '-', flags, { requests: 2000 });
+  const t0 = base.targets[0];
+  if (t0 === undefined) throw usageError('fairness needs --target');
+  // The path the load GETs without a trace, and that --sticky opens sessions on.
+  const path = flags.path ?? (t0.prefix === '' ? '/' : t0.prefix);
+  if (trace === undefined && !path.startsWith('/'))
+    throw usageError(`--path must start with /, got ${JSON.stringify(path)}`);
+  if (flags.sticky === true && t0.protocol !== 'http')
+    throw usageError('--sticky needs an http:// --target (the balancer)');
+  const stickyUrl = formatHostPortUrl('http', t0, flags.stickyPath ?? path);
+  const generated = trace === undefined ? await generateTrace(path, t0) : undefined;
+  try {
+    // The generated trace holds the target's path already: the targets lose their prefix.
+    const replay =
+      generated === undefined
+        ? base
+        : { ...base, trace: generated.trace, targets: base.targets.map((x) => ({ ...x, prefix: '' })) };
+    return await runLoad('fairness', replay.trace, flags, (signal) =>
+      runFairness(fairnessOptions(replay, flags, stickyUrl, signal)),
+    );
+  } finally {
+    generated?.remove();
+  }
+}
+
+/** A one-GET trace in a temporary directory, and how to remove it. */
+async function generateTrace(
+  path: string,
+  target: GeneratedRequest['target'],
+): Promise<{ trace: string; remove: () => void }> {
+  let dir: string | undefined;
+  const remove = (): void => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  };
+  let trace = join(tmpdir(), 'ajpbench-fairness-*');
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'ajpbench-fairness-'));
+    trace = join(dir, 'generated.trace.jsonl');
+    await writeGeneratedTrace(trace, { path, target });
+    return { trace, remove };
+  } catch (e) {
+    remove();
+    throw cannotWrite(trace, e);
+  }
+}
+
+function fairnessOptions(
+  replay: ReplayOptions,
+  flags: FairnessFlags,
+  stickyUrl: string,
+  signal: AbortSignal,
+): FairnessRunOptions {
+  return {
+    replay: { ...replay, signal, onIssue: (m) => process.stderr.write(`fairness: ${m}\n`) },
+    expected: flags.expect,
+    alpha: flags.alpha,
+    tolerance: flags.tolerance,
+    ...(flags.tapTrace === undefined ? {} : { tapTrace: flags.tapTrace }),
+    ...(flags.jkStatus === undefined
+      ? {}
+      : {
+          jkStatus: { url: flags.jkStatus, ...(flags.jkBalancer === undefined ? {} : { balancer: flags.jkBalancer }) },
+        }),
+    ...(flags.sticky === true
+      ? {
+          sticky: {
+            url: stickyUrl,
+            sessions: flags.sessions,
+            followUps: flags.followUps,
+            routeHeader: (flags.routeHeader ?? 'X-Served-By').toLowerCase(),
+            concurrency: Math.min(flags.concurrency, 16),
+            timeoutMs: flags.timeout,
+            signal,
           },
-        ]),
-      );
-    if (flags.json !== undefined) {
-      const doc: VerdictDocument = {
-        kind: 'ajpbench-fairness',
-        version: 1,
-        pass,
-        result: { ...result, thresholds: th.results },
-        text,
-        html,
-      };
-      writeOutput(flags.json, JSON.stringify(doc) + '\n');
-    }
-    ctx.exitCode = pass ? ExitCode.Ok : ExitCode.VerdictFailed;
-  });
+        }
+      : {}),
+  };
+}
+
+interface Verdict {
+  /** The targets, as the run names them. */
+  name: string;
+  /** As printed. */
+  text: string;
+  pass: boolean;
+  th: ThresholdOutcome;
+}
+
+/** --html, --junit and --json. */
+function writeFairness(result: FairnessRunResult, flags: FairnessFlags, v: Verdict): void {
+  const html = fairnessHtml(result, flags, v);
+  if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport(html));
+  if (flags.junit !== undefined)
+    writeOutput(
+      flags.junit,
+      renderJUnit([
+        {
+          name: `fairness ${v.name}`,
+          timestamp: result.report.startedAt,
+          timeS: result.report.schedule.elapsedMs / 1000,
+          properties: {
+            expect: expectText(flags),
+            alpha: String(flags.alpha),
+            tolerance: String(flags.tolerance),
+          },
+          cases: [...fairnessCases(result), ...thresholdCases(v.th.results, 'ajpbench.fairness')],
+          output: v.text,
+        },
+      ]),
+    );
+  if (flags.json !== undefined) {
+    const doc: VerdictDocument = {
+      kind: 'ajpbench-fairness',
+      version: 1,
+      pass: v.pass,
+      result: { ...result, thresholds: v.th.results },
+      text: v.text,
+      html,
+    };
+    writeOutput(flags.json, JSON.stringify(doc) + '\n');
+  }
+}
+
+function expectText(flags: FairnessFlags): string {
+  return flags.expect.map((e) => `${e.worker}=${e.weight}`).join(',');
+}
+
+function fairnessHtml(result: FairnessRunResult, flags: FairnessFlags, { name, pass, th }: Verdict): HtmlReportInput {
+  return {
+    title: `ajpbench fairness: ${name}`,
+    subtitle: [`expected ${expectText(flags)}`, `started ${result.report.startedAt}`],
+    runs: [{ name, report: result.report }],
+    fairness: {
+      target: name,
+      verdict: result.verdict,
+      jkStatus: result.jk === null ? null : result.jk.workers.map((w) => ({ worker: w.worker, count: w.jk })),
+      failovers: result.failovers,
+      sticky:
+        result.sticky === null
+          ? null
+          : {
+              sessions: result.sticky.opened,
+              followUps: result.sticky.followUps,
+              violations: result.sticky.byWorker
+                .filter((w) => w.violations > 0)
+                .map((w) => ({ worker: w.worker, count: w.violations })),
+            },
+    },
+    thresholds: th.results,
+    verdict: {
+      pass,
+      lines: pass
+        ? ['the shares follow the expected weights']
+        : [...result.failures, ...th.results.filter((r) => !r.pass).map((r) => r.message)],
+    },
+  };
 }
 
 function fairnessCases(r: FairnessRunResult): JUnitCase[] {

@@ -1,7 +1,38 @@
 /** Parsers for command-line values; each throws a usage error naming the flag. */
 import { InvalidArgumentError } from 'commander';
+import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MAX_SPEED, MIN_SPEED } from '../load/limits.js';
 import { checkMaxPacketSize } from '../protocol/index.js';
-import { usageError } from './exit-codes.js';
+import { UsageError, usageError } from './exit-codes.js';
+
+/** A repeatable flag: every value, in order. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A repeatable flag of comma lists: every item, in order, empty ones dropped. */
+export function collectList(value: string, previous: string[] | undefined): string[] {
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  ];
+}
+
+/**
+ * A parser of the library's (it says what is wrong with a UsageError, parseThreshold with a
+ * RangeError) as a flag parser: the error becomes commander's own, reported like any bad flag value.
+ */
+export function asFlagParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (e) {
+      throw e instanceof UsageError || e instanceof RangeError ? new InvalidArgumentError(e.message) : e;
+    }
+  };
+}
 
 /** An inclusive range for a whole-number flag. */
 export interface IntegerRange {
@@ -35,6 +66,16 @@ const SIZE_UNITS: Record<string, number> = {
   gb: 1e9,
   gib: 1024 ** 3,
 };
+
+/** A flag parser for whole numbers within `range`, e.g. `wholeNumber('--requests', { min: 1 })`. */
+export function wholeNumber(flag: string, range: IntegerRange = {}): (value: string) => number {
+  return (value) => parseInteger(value, flag, range);
+}
+
+/** --concurrency (and what else counts connections): 1 to MAX_CONCURRENCY (src/load/limits.ts says why). */
+export function parseConcurrency(flag: string): (value: string) => number {
+  return wholeNumber(flag, { min: 1, max: MAX_CONCURRENCY });
+}
 
 /** A byte size: `1048576`, `64KiB`, `1MiB`, `100MB` (decimal units are powers of 1000, *iB of 1024). */
 export function parseSize(value: string, flag: string, range: IntegerRange = {}): number {
@@ -138,4 +179,31 @@ export function parseRate(value: string, flag: string): number {
       `${flag} takes a rate above zero such as 500/s or 30000/m, got ${JSON.stringify(value)}`,
     );
   return rate;
+}
+
+/** --rate: above zero, at most MAX_RATE_PER_SECOND. */
+export function parseBoundedRate(value: string, flag: string): number {
+  const rate = parseRate(value, flag);
+  if (rate > MAX_RATE_PER_SECOND)
+    throw new InvalidArgumentError(`${flag} takes at most ${MAX_RATE_PER_SECOND}/s, got ${JSON.stringify(value)}`);
+  return rate;
+}
+
+/** --speed: a factor from MIN_SPEED to MAX_SPEED, `2`, `0.5` or `2x`. */
+export function parseSpeed(value: string): number {
+  const n = Number(value.replace(/x$/i, ''));
+  if (!(n >= MIN_SPEED && n <= MAX_SPEED))
+    throw new InvalidArgumentError(
+      `--speed takes a factor from ${MIN_SPEED} to ${MAX_SPEED} such as 2 or 0.5, got ${JSON.stringify(value)}`,
+    );
+  return n;
+}
+
+/** --ping: mod_jk ping_mode letters. */
+export function parsePing(value: string): string {
+  if (!/^[CPIA]+$/.test(value))
+    throw new InvalidArgumentError(
+      `--ping takes mod_jk ping_mode letters C, P, I or A (e.g. CI), got ${JSON.stringify(value)}`,
+    );
+  return value;
 }

@@ -37,7 +37,7 @@ export function reportCommand(ctx: RunContext): Command {
     .argument('<results...>', 'results files (.json)')
     .option('--json <file>', 'write the merged results (same format as replay --json)')
     .option('--title <text>', 'title of the HTML report');
-  addVerdictOptions(cmd, { startAt: false });
+  addVerdictOptions(cmd);
   return cmd.action((files: string[], flags: ReportFlags) => {
     const runs: { name: string; report: ReplayReport }[] = [];
     const docs: { name: string; doc: VerdictDocument }[] = [];

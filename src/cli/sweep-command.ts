@@ -1,24 +1,24 @@
 /** `ajpbench sweep`: step the load up and find the knee (docs/verdicts.md "Sweep and the knee"). */
 import { Command, InvalidArgumentError } from 'commander';
-import { UsageError } from '../errors.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND } from '../load/limits.js';
 import { noResponseError } from '../load/no-response.js';
 import { renderSweep } from '../report/verdict-tables.js';
 import type { HtmlReportInput } from '../report/html-input.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { DEFAULT_LATENCY_FACTOR, DEFAULT_MIN_GAIN } from '../verdict/knee.js';
-import { parseSteps, sweep, type SweepResult } from '../verdict/sweep.js';
+import { parseSteps, sweep, type SweepMode, type SweepResult } from '../verdict/sweep.js';
 import { renderJUnit, type JUnitSuite } from '../verdict/junit.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
 import type { RunContext } from './run-context.js';
-import { parseDuration } from './options.js';
-import { parseConcurrency, type ReplayFlags } from './replay-command.js';
-import { applyProfile, copyLoadOptions, loadError, loadOptions, startAt, stopOnSignal } from './load-flags.js';
+import { asFlagParser, parseConcurrency, parseDuration } from './options.js';
+import { addLoadOptions, applyProfile, loadOptions, runLine, runLoad, type LoadFlags } from './load-flags.js';
+import type { ReplayOptions } from '../load/replay.js';
 import { writeOutput } from './files.js';
 import { checkThresholds, thresholdCases } from './verdict-options.js';
 import type { VerdictDocument } from '../results/verdict-document.js';
 
-interface SweepFlags extends Omit<ReplayFlags, 'concurrency'> {
+/** Sweep steps --concurrency itself, and has no --rate, --timing or --speed. */
+interface SweepFlags extends Omit<LoadFlags, 'concurrency' | 'rate' | 'timing' | 'speed'> {
   concurrency?: number[];
   rates?: number[];
   inFlight: number;
@@ -26,17 +26,6 @@ interface SweepFlags extends Omit<ReplayFlags, 'concurrency'> {
   minGain: number;
   latencyFactor: number;
 }
-
-/** A step list's UsageError as commander's own, so it is reported like any bad flag value. */
-const wrap =
-  <T>(f: (v: string) => T) =>
-  (v: string): T => {
-    try {
-      return f(v);
-    } catch (e) {
-      throw e instanceof UsageError ? new InvalidArgumentError(e.message) : e;
-    }
-  };
 
 function positiveNumber(flag: string) {
   return (v: string): number => {
@@ -47,6 +36,28 @@ function positiveNumber(flag: string) {
 }
 
 export function sweepCommand(ctx: RunContext): Command {
+  const cmd = sweepDefinition();
+  return cmd.action(async (trace: string, flags: SweepFlags) => {
+    applyProfile(cmd, flags);
+    const { mode, steps } = stepsFrom(flags);
+    const replay = loadOptions(trace, stepFlags(flags, mode), { durationMs: 10_000 });
+    const result = await runLoad('sweep', trace, flags, (signal) => runSweep(replay, mode, steps, flags, signal));
+    if (result.steps.every((s) => s.report.schedule.sent === 0))
+      throw runtimeError('sweep was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
+    const verdict = stepThresholds(result, mode, flags.threshold);
+    const text = renderSweep(result) + verdict.text;
+    process.stdout.write(text);
+    const name = replay.targets.map((t) => t.label).join(' + ');
+    writeSweep(result, flags, { trace, mode, steps, name, text, verdict });
+    // Everything measured is out; a sweep in which no step got a response measured nothing but the failure.
+    const failures = result.steps.map((s) => noResponseError(s.report, name));
+    const first = failures[0];
+    if (first !== undefined && failures.every((f) => f !== undefined)) throw first;
+    ctx.exitCode = verdict.pass ? ExitCode.Ok : ExitCode.VerdictFailed;
+  });
+}
+
+function sweepDefinition(): Command {
   const cmd = new Command('sweep')
     .summary('step the load up and find the knee (where throughput stops growing and p99 jumps)')
     .description(
@@ -63,12 +74,12 @@ export function sweepCommand(ctx: RunContext): Command {
     .option(
       '--concurrency <steps>',
       `closed-loop steps: 1,2,4,8 or 1,2,...,256 (doubling) or 10,20,...,100 (whole numbers, 1-${MAX_CONCURRENCY})`,
-      wrap((v) => parseSteps(v, '--concurrency', { max: MAX_CONCURRENCY, integer: true })),
+      asFlagParser((v) => parseSteps(v, '--concurrency', { max: MAX_CONCURRENCY, integer: true })),
     )
     .option(
       '--rates <steps>',
       `open-loop steps in requests/s: 100,200,...,1000 (at most ${MAX_RATE_PER_SECOND})`,
-      wrap((v) => parseSteps(v, '--rates', { max: MAX_RATE_PER_SECOND })),
+      asFlagParser((v) => parseSteps(v, '--rates', { max: MAX_RATE_PER_SECOND })),
     )
     .option(
       '--in-flight <n>',
@@ -89,112 +100,112 @@ export function sweepCommand(ctx: RunContext): Command {
       positiveNumber('--latency-factor'),
       DEFAULT_LATENCY_FACTOR,
     );
-  copyLoadOptions(cmd, ctx, ['--json', '--hgrm', '--concurrency', '--rate', '--timing', '--speed']);
-  cmd.option('--json <file>', 'write the steps (each with its full results) and the knee as JSON');
-  return cmd.action(async (trace: string, flags: SweepFlags) => {
-    applyProfile(cmd, flags as unknown as ReplayFlags);
-    if ((flags.concurrency === undefined) === (flags.rates === undefined))
-      throw usageError('sweep needs one of --concurrency 1,2,4,... or --rates 100,200,...');
-    const mode = flags.concurrency !== undefined ? 'concurrency' : 'rate';
-    const steps = (flags.concurrency ?? flags.rates) as number[];
-    const replayFlags = {
-      ...flags,
-      concurrency: mode === 'rate' ? flags.inFlight : 1,
-      timing: 'closed' as const,
-      speed: 1,
-    } as unknown as ReplayFlags;
-    delete (replayFlags as { rate?: number }).rate;
-    const base = loadOptions(trace, replayFlags, { durationMs: 10_000 });
-    const stop = stopOnSignal('sweep');
-    let result: SweepResult;
-    try {
-      await startAt(replayFlags, stop.signal, 'sweep');
-      result = await sweep({
-        replay: { ...base, onIssue: (m) => process.stderr.write(`sweep: ${m}\n`) },
-        mode,
-        steps,
-        knee: { minGain: flags.minGain, latencyFactor: flags.latencyFactor },
-        pauseMs: flags.pause,
-        signal: stop.signal,
-        onStep: (i, load, r) => {
-          if (flags.progress)
-            process.stderr.write(
-              `sweep: step ${i + 1}/${steps.length} ${mode} ${load}: ${r.requests.perSecond.toFixed(1)} responses/s, p99 ${((r.latency.timeToCompleteUs.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.requests.errors} errors\n`,
-            );
-        },
-      });
-    } catch (e) {
-      throw loadError(e, trace);
-    } finally {
-      stop.done();
-    }
-    if (result.steps.every((s) => s.report.schedule.sent === 0))
-      throw runtimeError('sweep was stopped before it measured anything', 'AJPBENCH_ERR_INTERRUPTED');
-    let text = renderSweep(result);
-    // Thresholds per step: the sweep passes when at least its first step meets them all, and the
-    // highest step that does is the load the setup carries within them.
-    const suites: JUnitSuite[] = [];
-    let pass = true;
-    if (flags.threshold !== undefined) {
-      const perStep = result.steps.map((s) => ({ s, t: checkThresholds(s.report, flags.threshold) }));
-      const ok = perStep.filter((x) => x.t.failed === 0).map((x) => x.s.load);
-      pass = perStep[0]?.t.failed === 0;
-      text += `\nThresholds per step: ${perStep
-        .map(
-          (x) =>
-            `${x.s.load} ${
-              x.t.failed === 0
-                ? 'pass'
-                : `FAIL (${x.t.results
-                    .filter((r) => !r.pass)
-                    .map((r) => r.threshold.text)
-                    .join(', ')})`
-            }`,
-        )
-        .join('; ')}\n`;
-      text +=
-        ok.length === 0
-          ? 'No step meets every threshold.\n'
-          : `Highest step meeting every threshold: ${mode} ${Math.max(...ok)}\n`;
-      for (const x of perStep)
-        suites.push({
-          name: `sweep ${mode} ${x.s.load}`,
-          timestamp: x.s.report.startedAt,
-          cases: thresholdCases(x.t.results, 'ajpbench.sweep'),
-        });
-    }
-    process.stdout.write(text);
-    const name = base.targets.map((t) => t.label).join(' + ');
-    const html: HtmlReportInput = {
-      title: `ajpbench sweep: ${name}`,
-      subtitle: [`trace ${trace}`, `${mode} ${steps.join(', ')}`],
-      runs: result.steps.map((s) => ({ name: `${mode} ${s.load}`, report: s.report })),
-      sweep: result.summary,
-      ...(flags.threshold === undefined ? {} : { verdict: { pass, lines: [] } }),
-    };
-    if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport(html));
-    if (flags.junit !== undefined) writeOutput(flags.junit, renderJUnit(suites));
-    if (flags.json !== undefined) {
-      const doc: VerdictDocument = {
-        kind: 'ajpbench-sweep',
-        version: 1,
-        pass,
-        result: {
-          mode,
-          knee: result.knee,
-          advice: result.advice,
-          stoppedEarly: result.stoppedEarly,
-          steps: result.steps,
-        },
-        text,
-        html,
-      };
-      writeOutput(flags.json, JSON.stringify(doc) + '\n');
-    }
-    // Everything measured is out; a sweep in which no step got a response measured nothing but the failure.
-    const failures = result.steps.map((s) => noResponseError(s.report, name));
-    const first = failures[0];
-    if (first !== undefined && failures.every((f) => f !== undefined)) throw first;
-    ctx.exitCode = pass ? ExitCode.Ok : ExitCode.VerdictFailed;
+  return addLoadOptions(cmd, ['--json', '--hgrm', '--concurrency', '--rate', '--timing', '--speed']).option(
+    '--json <file>',
+    'write the steps (each with its full results) and the knee as JSON',
+  );
+}
+
+/** --concurrency steps (closed loop) or --rates steps (open loop): one of the two. */
+function stepsFrom(flags: SweepFlags): { mode: SweepMode; steps: number[] } {
+  if (flags.concurrency !== undefined && flags.rates === undefined)
+    return { mode: 'concurrency', steps: flags.concurrency };
+  if (flags.rates !== undefined && flags.concurrency === undefined) return { mode: 'rate', steps: flags.rates };
+  throw usageError('sweep needs one of --concurrency 1,2,4,... or --rates 100,200,...');
+}
+
+/** Every step is a closed-loop replay; sweep() sets its concurrency, or its rate with --in-flight connections. */
+function stepFlags(flags: SweepFlags, mode: SweepMode): LoadFlags {
+  return { ...flags, concurrency: mode === 'rate' ? flags.inFlight : 1, rate: undefined, timing: 'closed', speed: 1 };
+}
+
+function runSweep(
+  replay: ReplayOptions,
+  mode: SweepMode,
+  steps: number[],
+  flags: SweepFlags,
+  signal: AbortSignal,
+): Promise<SweepResult> {
+  return sweep({
+    replay: { ...replay, onIssue: (m) => process.stderr.write(`sweep: ${m}\n`) },
+    mode,
+    steps,
+    knee: { minGain: flags.minGain, latencyFactor: flags.latencyFactor },
+    pauseMs: flags.pause,
+    signal,
+    onStep: (i, load, r) => {
+      if (flags.progress) process.stderr.write(`sweep: step ${i + 1}/${steps.length} ${mode} ${load}: ${runLine(r)}\n`);
+    },
   });
+}
+
+interface StepVerdict {
+  /** Printed after the sweep table (empty without --threshold). */
+  text: string;
+  pass: boolean;
+  suites: JUnitSuite[];
+}
+
+/**
+ * Thresholds per step: the sweep passes when at least its first step meets them all, and the
+ * highest step that does is the load the setup carries within them.
+ */
+function stepThresholds(result: SweepResult, mode: SweepMode, thresholds: SweepFlags['threshold']): StepVerdict {
+  if (thresholds === undefined) return { text: '', pass: true, suites: [] };
+  const perStep = result.steps.map((s) => ({ s, t: checkThresholds(s.report, thresholds) }));
+  const ok = perStep.filter((x) => x.t.failed === 0).map((x) => x.s.load);
+  const failedNames = (x: (typeof perStep)[number]): string =>
+    x.t.results
+      .filter((r) => !r.pass)
+      .map((r) => r.threshold.text)
+      .join(', ');
+  const line = perStep.map((x) => `${x.s.load} ${x.t.failed === 0 ? 'pass' : `FAIL (${failedNames(x)})`}`).join('; ');
+  const highest =
+    ok.length === 0
+      ? 'No step meets every threshold.\n'
+      : `Highest step meeting every threshold: ${mode} ${Math.max(...ok)}\n`;
+  return {
+    text: `\nThresholds per step: ${line}\n${highest}`,
+    pass: perStep[0]?.t.failed === 0,
+    suites: perStep.map((x) => ({
+      name: `sweep ${mode} ${x.s.load}`,
+      timestamp: x.s.report.startedAt,
+      cases: thresholdCases(x.t.results, 'ajpbench.sweep'),
+    })),
+  };
+}
+
+/** --html, --junit and --json. */
+function writeSweep(
+  result: SweepResult,
+  flags: SweepFlags,
+  run: { trace: string; mode: SweepMode; steps: number[]; name: string; text: string; verdict: StepVerdict },
+): void {
+  const { mode, verdict } = run;
+  const html: HtmlReportInput = {
+    title: `ajpbench sweep: ${run.name}`,
+    subtitle: [`trace ${run.trace}`, `${mode} ${run.steps.join(', ')}`],
+    runs: result.steps.map((s) => ({ name: `${mode} ${s.load}`, report: s.report })),
+    sweep: result.summary,
+    ...(flags.threshold === undefined ? {} : { verdict: { pass: verdict.pass, lines: [] } }),
+  };
+  if (flags.html !== undefined) writeOutput(flags.html, renderHtmlReport(html));
+  if (flags.junit !== undefined) writeOutput(flags.junit, renderJUnit(verdict.suites));
+  if (flags.json !== undefined) {
+    const doc: VerdictDocument = {
+      kind: 'ajpbench-sweep',
+      version: 1,
+      pass: verdict.pass,
+      result: {
+        mode,
+        knee: result.knee,
+        advice: result.advice,
+        stoppedEarly: result.stoppedEarly,
+        steps: result.steps,
+      },
+      text: run.text,
+      html,
+    };
+    writeOutput(flags.json, JSON.stringify(doc) + '\n');
+  }
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForStartAt } from '../../../src/cli/verdict-options.js';
+import { waitForStartAt } from '../../../src/cli/start-at.js';
 import { StubContainer } from '../../../src/load/stub-container.js';
 
 const root = join(import.meta.dirname, '../../..');

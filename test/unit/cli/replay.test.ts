@@ -162,7 +162,7 @@ describe('ajpbench replay', () => {
   });
 
   it('bundled profiles all parse', async () => {
-    const { loadProfile } = await import('../../../src/cli/replay-command.js');
+    const { loadProfile } = await import('../../../src/cli/load-profile.js');
     for (const p of ['smoke', 'steady', 'stress', 'soak', 'fairness-ci'])
       expect(Object.keys(loadProfile(p)).length).toBeGreaterThan(2);
   });
