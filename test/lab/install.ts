@@ -114,7 +114,7 @@ export function labInstall(log: Log = (line) => console.log(line)): InstallResul
   }
   if (quiet('apt-get', ['--version']) !== 0) throw new Error('lab: install needs apt-get (Debian/Ubuntu)');
 
-  const missing = labMissing();
+  const missing = labMissing({ includeBench: true });
   if (missing.length === 0) {
     log('lab: all packages present');
     stopSystemServices(log);
@@ -138,7 +138,7 @@ export function labInstall(log: Log = (line) => console.log(line)): InstallResul
   });
   stopSystemServices(log);
 
-  const still = labMissing();
+  const still = labMissing({ includeBench: true });
   if (still.length > 0) throw new Error(`lab: still missing after install: ${still.join(' ')}`);
   const durationMs = Date.now() - started;
   log(`lab: installed ${missing.join(' ')} in ${(durationMs / 1000).toFixed(1)} s`);

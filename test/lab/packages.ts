@@ -11,7 +11,7 @@ export interface LabPackage {
   /** Needed to run the lab (false: only for some tests, see `role`). */
   run: boolean;
   /** What a package that is not needed to run the lab is for. */
-  role?: 'capture' | 'browser';
+  role?: 'capture' | 'browser' | 'bench';
 }
 
 function onPath(binary: string): string | undefined {
@@ -57,6 +57,8 @@ export const LAB_PACKAGES: readonly LabPackage[] = [
   { name: 'tcpdump', files: ['/usr/bin/tcpdump'], run: false, role: 'capture' },
   // Headless browser for the HTML report test (test/e2e/html-report.test.ts, driven by playwright-core).
   { name: 'chromium', files: ['/usr/bin/chromium'], run: false, role: 'browser' },
+  // The load generator's floor in `npm run bench` (requests per CPU-second, throughput): not needed by any test.
+  { name: 'wrk', files: ['/usr/bin/wrk'], run: false, role: 'bench' },
 ];
 
 export interface MissingOptions {
@@ -64,6 +66,8 @@ export interface MissingOptions {
   includeCapture?: boolean;
   /** Also report the browser (chromium). Default: as includeCapture. */
   includeBrowser?: boolean;
+  /** Also report the benchmarks' floors (wrk). Default false: no test needs them. */
+  includeBench?: boolean;
 }
 
 /** Debian packages the lab needs that are not installed. Empty means `up` can run (and capture, if included). */
@@ -74,6 +78,8 @@ export function labMissing(opts: MissingOptions = {}): string[] {
   for (const pkg of LAB_PACKAGES) {
     if (pkg.role === 'capture' && !includeCapture) continue;
     if (pkg.role === 'browser' && !includeBrowser) continue;
+    // Benchmarks say for themselves when their floor is missing; only `install` asks for them.
+    if (pkg.role === 'bench' && opts.includeBench !== true) continue;
     if (!pkg.files.every((file) => existsSync(file))) missing.push(pkg.name);
   }
   // Tomcat needs a JVM; tomcat10 pulls one in, but a JVM removed later would only show up as a failed start.
