@@ -46,21 +46,12 @@ export class AjpRequestEncoder {
   firstFrames(req: ReplayRequest): Buffer {
     if (req.ajpFrameOwner === this && req.ajpFrame !== undefined) return req.ajpFrame;
     const e = this.encoder;
-    const fr = e.forwardRequest({
-      type: 'forward-request',
-      method: req.method,
-      ...(req.attributes.some((a) => a.name === 'stored_method') ? { methodCode: 0xff } : {}),
-      protocol: req.protocol,
-      uri: req.uri,
-      remoteAddr: req.remoteAddr,
-      remoteHost: req.remoteHost,
-      serverName: req.serverName,
-      serverPort: req.serverPort,
-      isSsl: req.isSsl,
-      headers: req.headers,
-      attributes:
-        this.secret === undefined ? req.attributes : [{ name: 'secret', value: this.secret }, ...req.attributes],
-    });
+    // A ReplayRequest is a ForwardRequest: encoded as it is, or with the secret first (§8).
+    const fr = e.forwardRequest(
+      this.secret === undefined
+        ? req
+        : { ...req, attributes: [{ name: 'secret', value: this.secret }, ...req.attributes] },
+    );
     const frame =
       req.body.length > 0 && !req.chunked
         ? Buffer.concat([fr, e.body(req.body.subarray(0, e.maxRequestBodyChunk))])

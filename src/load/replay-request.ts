@@ -5,7 +5,13 @@
  * once per exchange; clients cache their wire form (an encoded AJP frame, an HTTP header list) on
  * the object, so a looped trace is encoded once.
  */
-import { REQUEST_HEADER_CODES, type AjpAttribute, type AjpHeader } from '../protocol/index.js';
+import {
+  METHOD_STORED,
+  REQUEST_HEADER_CODES,
+  type AjpAttribute,
+  type AjpHeader,
+  type ForwardRequest,
+} from '../protocol/index.js';
 import { toWireString, type ExchangeEvent, type HeaderPair, type TraceBody } from '../trace/index.js';
 
 export interface RewriteOptions {
@@ -25,25 +31,19 @@ export interface ExpectedResponse {
   headers: HeaderPair[];
 }
 
-export interface ReplayRequest {
+/**
+ * One request to send: the codec's Forward Request itself (its strings are byte strings, one char
+ * per byte, and `attributes` are in mod_jk's order, §4.3, without the secret: the AJP client adds
+ * it), so the AJP client encodes it as it is; and beside it what the HTTP client and the reports need.
+ */
+export interface ReplayRequest extends ForwardRequest {
   exchangeId: number;
   /** Recorded Forward Request time, µs since the trace start. */
   t: number;
   /** The URI as the trace shows it (for reports). */
   displayUri: string;
-  // The Forward Request fields, as byte strings (one char per byte).
-  method: string;
-  protocol: string | null;
-  uri: string | null;
+  /** The query_string attribute's value (also among `attributes`), for the HTTP request line. */
   query: string | null;
-  remoteAddr: string | null;
-  remoteHost: string | null;
-  serverName: string | null;
-  serverPort: number;
-  isSsl: boolean;
-  headers: AjpHeader[];
-  /** In mod_jk's order (§4.3), without the secret (the client adds it). */
-  attributes: AjpAttribute[];
   /** Transfer-Encoding: chunked without Content-Length (§6.5). */
   chunked: boolean;
   body: Buffer;
@@ -130,6 +130,9 @@ export function toReplayRequest(ex: ExchangeEvent, rw: RewriteOptions = {}): Rep
   }
   for (const [k, v] of r.reqAttributes) attributes.push({ name: 'req_attribute', key: w(k), value: wn(v) });
   return {
+    type: 'forward-request',
+    // A method outside the table travels as the stored_method attribute, with method byte 0xFF (§4).
+    ...(attributes.some((a) => a.name === 'stored_method') ? { methodCode: METHOD_STORED } : {}),
     exchangeId: ex.id,
     t: ex.t,
     displayUri: r.uri ?? '',

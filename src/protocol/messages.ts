@@ -33,7 +33,12 @@ export type AjpAttribute =
   | { name: 'ssl_key_size'; value: number }
   | { name: 'req_attribute'; key: string | null; value: string | null };
 
-/** §4: WS → C, type 0x02. */
+/**
+ * §4: WS → C, type 0x02. The one Forward Request model: the trace's request (TraceRequest,
+ * src/trace/trace-types.ts) is this type with its own JSON form for the fields where that differs,
+ * and what the load clients send (ReplayRequest, src/load/replay-request.ts) is this type plus
+ * what a replay needs beside it.
+ */
 export interface ForwardRequest {
   type: 'forward-request';
   /** The effective method: the table name, or the stored_method value when `methodCode` is 0xFF. */

@@ -8,7 +8,7 @@
  * Types and ranges only, not the schema's patterns (a hash of the wrong length is still a string):
  * docs/trace-format.schema.json is the full contract.
  */
-import type { ExchangeEvent } from './trace-types.js';
+import type { ExchangeEvent, TraceRequest } from './trace-types.js';
 
 /** What is wrong with the first bad field of an exchange ("request.uri is a number, not a string or null"), or undefined when it can be used. */
 export function exchangeProblem(ev: unknown): string | undefined {
@@ -30,7 +30,23 @@ export function isUsableExchange(ev: unknown): ev is ExchangeEvent {
   return exchangeProblem(ev) === undefined;
 }
 
-const NULLABLE_STRINGS = ['protocol', 'uri', 'query', 'remoteAddr', 'remoteHost', 'serverName'] as const;
+/** The TraceRequest fields typed `string | null`: the compiler keeps NULLABLE_STRINGS to those. */
+type NullableStringField = {
+  [K in keyof TraceRequest]-?: [TraceRequest[K]] extends [string | null]
+    ? null extends TraceRequest[K]
+      ? K
+      : never
+    : never;
+}[keyof TraceRequest];
+
+const NULLABLE_STRINGS = [
+  'protocol',
+  'uri',
+  'query',
+  'remoteAddr',
+  'remoteHost',
+  'serverName',
+] as const satisfies readonly NullableStringField[];
 
 function requestProblem(r: unknown): string | undefined {
   if (!isRecord(r)) return `request is ${describeValue(r)}, not an object`;

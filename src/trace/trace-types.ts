@@ -10,6 +10,7 @@
  * `byteStrings: true`, and then every string in it is the wire bytes one character per byte
  * (ISO-8859-1), so that replay reproduces the bytes exactly either way.
  */
+import type { ForwardRequest } from '../protocol/index.js';
 
 export const TRACE_FORMAT = 'ajpbench-trace';
 export const TRACE_VERSION = 1;
@@ -55,17 +56,25 @@ export interface TraceBody {
   truncated?: boolean;
 }
 
-export interface TraceRequest {
-  method: string;
-  protocol: string | null;
-  uri: string | null;
+/**
+ * The ForwardRequest fields the trace writes in a form of its own (declared in TraceRequest), or
+ * not at all: `type` (the event says it), `methodCode` (a method outside the table travels as
+ * the stored_method attribute, and replay sends it that way again).
+ */
+type TraceRequestOwnForm = 'type' | 'methodCode' | 'headers' | 'attributes';
+
+/**
+ * A Forward Request as the trace writes it: the codec's ForwardRequest (src/protocol/messages.ts),
+ * with the same names and values for method, protocol, uri, remoteAddr, remoteHost, serverName,
+ * serverPort and isSsl, except that its strings are text (see the top of this file). Where the
+ * JSON form differs it is declared here: headers as [name, value] pairs (coded or not is told by
+ * the name, §4.2), attributes split into the single-valued ones by name, `query` (query_string)
+ * and `reqAttributes`, and the request body (§6), which the codec carries in Body messages.
+ */
+export interface TraceRequest extends Omit<ForwardRequest, TraceRequestOwnForm> {
   /** The query_string attribute, without '?'. */
   query: string | null;
-  remoteAddr: string | null;
-  remoteHost: string | null;
-  serverName: string | null;
-  serverPort: number;
-  isSsl: boolean;
+  /** In wire order; a name in the table's lowercase spelling went coded (§4.2). */
   headers: HeaderPair[];
   /** Single-valued attributes by spec name (route, remote_user, ssl_cipher, ssl_key_size, ...). Never the secret. */
   attributes: Record<string, string | number | null>;
