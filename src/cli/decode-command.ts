@@ -27,6 +27,35 @@ interface DecodeOptions {
 }
 
 export function decodeCommand(ctx: RunContext): Command {
+  return decodeDefinition().action(async (file: string, opts: DecodeOptions) => {
+    checkMaxPacketSizeFlag(opts.maxPacketSize);
+    const out = new LineWriter(process.stdout, 'stdout');
+    let summary: DecodeStreamSummary;
+    try {
+      summary = await decodeByteStream(
+        await openInput(file, opts.hex === true),
+        { direction: opts.direction, maxPacketSize: opts.maxPacketSize, strict: opts.strict },
+        (msg, info) => out.line(JSON.stringify(messageToJson(msg, info))),
+        (err) => out.line(JSON.stringify(errorToJson(err))),
+        () => out.ready(),
+      );
+      await out.close();
+    } catch (e) {
+      // `| head` took what it wanted: a quiet end, as a Unix filter's.
+      if (readerWentAway(e)) return;
+      if (e instanceof AjpbenchError || errnoCode(e) === undefined) throw e;
+      // A read that failed after the file opened (EIO, a directory found only on read).
+      throw cannotRead(file, e);
+    }
+    const empty = summary.bytes === 0 ? ' (the input is empty)' : '';
+    process.stderr.write(
+      `decode: ${summary.frames} frame(s), ${summary.errors} error(s), ${summary.bytes} byte(s), direction ${summary.direction ?? 'unknown'}${empty}\n`,
+    );
+    ctx.exitCode = ExitCode.Ok;
+  });
+}
+
+function decodeDefinition(): Command {
   return new Command('decode')
     .summary('decode a raw AJP13 byte stream into JSON Lines, one object per frame')
     .description(
@@ -55,33 +84,7 @@ export function decodeCommand(ctx: RunContext): Command {
       (v) => parseInteger(v, '--max-packet-size'),
       DEFAULT_MAX_PACKET_SIZE,
     )
-    .option('--strict', 'reject what real peers reject (unknown header codes, trailing bytes, missing pad)')
-    .action(async (file: string, opts: DecodeOptions) => {
-      checkMaxPacketSizeFlag(opts.maxPacketSize);
-      const out = new LineWriter(process.stdout, 'stdout');
-      let summary: DecodeStreamSummary;
-      try {
-        summary = await decodeByteStream(
-          await openInput(file, opts.hex === true),
-          { direction: opts.direction, maxPacketSize: opts.maxPacketSize, strict: opts.strict },
-          (msg, info) => out.line(JSON.stringify(messageToJson(msg, info))),
-          (err) => out.line(JSON.stringify(errorToJson(err))),
-          () => out.ready(),
-        );
-        await out.close();
-      } catch (e) {
-        // `| head` took what it wanted: a quiet end, as a Unix filter's.
-        if (readerWentAway(e)) return;
-        if (e instanceof AjpbenchError || errnoCode(e) === undefined) throw e;
-        // A read that failed after the file opened (EIO, a directory found only on read).
-        throw cannotRead(file, e);
-      }
-      const empty = summary.bytes === 0 ? ' (the input is empty)' : '';
-      process.stderr.write(
-        `decode: ${summary.frames} frame(s), ${summary.errors} error(s), ${summary.bytes} byte(s), direction ${summary.direction ?? 'unknown'}${empty}\n`,
-      );
-      ctx.exitCode = ExitCode.Ok;
-    });
+    .option('--strict', 'reject what real peers reject (unknown header codes, trailing bytes, missing pad)');
 }
 
 /** The input as chunks: a file or stdin as it streams, or the bytes of the hex text. */

@@ -22,6 +22,22 @@ interface ImportFlags extends TraceFlags {
 const PROGRESS_ABOVE_BYTES = 4 * 1024 * 1024;
 
 export function importCommand(ctx: RunContext): Command {
+  return importDefinition().action(async (capture: string, flags: ImportFlags) => {
+    checkMaxPacketSizeFlag(flags.maxPacketSize);
+    if (flags.output === '-') flags.output = undefined;
+    const size = capture === '-' ? 0 : statInput(capture).size;
+    const showProgress = flags.progress !== false && (capture === '-' || size > PROGRESS_ABOVE_BYTES);
+    const summary = await runImport(capture, flags, size, showProgress);
+    // `| head` took what it wanted and closed the pipe: the run ends quietly, as a Unix filter's does.
+    if (summary === undefined) return;
+    if (showProgress) process.stderr.write('\n');
+    if (summary.events === 0) throw nothingToWrite(summary, capture, flags.port ?? [8009]);
+    process.stderr.write(summaryLine(summary, flags.output));
+    ctx.exitCode = ExitCode.Ok;
+  });
+}
+
+function importDefinition(): Command {
   const cmd = new Command('import')
     .summary('decode a pcap/pcapng capture (or tcpdump on stdin) into a trace')
     .description(
@@ -47,44 +63,41 @@ export function importCommand(ctx: RunContext): Command {
       8192,
     )
     .option('--no-progress', 'no progress line on stderr');
-  addTraceOptions(cmd);
-  return cmd.action(async (capture: string, flags: ImportFlags) => {
-    checkMaxPacketSizeFlag(flags.maxPacketSize);
-    if (flags.output === '-') flags.output = undefined;
-    const size = capture === '-' ? 0 : statInput(capture).size;
-    const showProgress = flags.progress !== false && (capture === '-' || size > PROGRESS_ABOVE_BYTES);
-    const stop = new AbortController();
-    const onSignal = (): void => {
-      stop.abort();
-      if (capture === '-') process.stdin.destroy(); // a read that waits on tcpdump returns at once
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let summary: ImportSummary;
-    try {
-      summary = await importCapture(capture === '-' ? process.stdin : capture, openWriter(flags.output), {
-        ports: flags.port ?? [8009],
-        trace: traceOptionsFrom(flags),
-        sourceName: capture,
-        tool: `ajpbench ${toolVersion()}`,
-        maxPacketSize: flags.maxPacketSize,
-        signal: stop.signal,
-        onIssue: (i) => process.stderr.write(`import: ${i.code}: ${i.message}\n`),
-        ...(showProgress ? { onProgress: (p: ImportProgress) => process.stderr.write(progressLine(p, size)) } : {}),
-      });
-    } catch (e) {
-      // `| head` took what it wanted and closed the pipe: the run ends quietly, as a Unix filter's does.
-      if (flags.output === undefined && readerWentAway(e)) return;
-      throw importFailure(e, capture);
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-    if (showProgress) process.stderr.write('\n');
-    if (summary.events === 0) throw nothingToWrite(summary, capture, flags.port ?? [8009]);
-    process.stderr.write(summaryLine(summary, flags.output));
-    ctx.exitCode = ExitCode.Ok;
-  });
+  return addTraceOptions(cmd);
+}
+
+/** The import; Ctrl-C completes and flushes the trace. Undefined when the reader of stdout went away. */
+async function runImport(
+  capture: string,
+  flags: ImportFlags,
+  size: number,
+  showProgress: boolean,
+): Promise<ImportSummary | undefined> {
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    stop.abort();
+    if (capture === '-') process.stdin.destroy(); // a read that waits on tcpdump returns at once
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await importCapture(capture === '-' ? process.stdin : capture, openWriter(flags.output), {
+      ports: flags.port ?? [8009],
+      trace: traceOptionsFrom(flags),
+      sourceName: capture,
+      tool: `ajpbench ${toolVersion()}`,
+      maxPacketSize: flags.maxPacketSize,
+      signal: stop.signal,
+      onIssue: (i) => process.stderr.write(`import: ${i.code}: ${i.message}\n`),
+      ...(showProgress ? { onProgress: (p: ImportProgress) => process.stderr.write(progressLine(p, size)) } : {}),
+    });
+  } catch (e) {
+    if (flags.output === undefined && readerWentAway(e)) return undefined;
+    throw importFailure(e, capture);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 function openWriter(output: string | undefined): (header: TraceHeader) => Promise<TraceWriter> {

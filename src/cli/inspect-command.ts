@@ -59,6 +59,31 @@ Exit codes: 0 ok, 2 bad flags, 3 the trace cannot be read or is not a trace (or 
 `;
 
 export function inspectCommand(ctx: RunContext): Command {
+  return inspectDefinition().action(async (file: string, opts: InspectOptions) => {
+    const summary = await summarize(file, {
+      top: opts.top,
+      ...(opts.maxLine === undefined ? {} : { maxLineBytes: opts.maxLine }),
+    });
+    const out = new LineWriter(process.stdout, 'stdout');
+    try {
+      if (opts.json === true) out.line(JSON.stringify(summary, null, 2));
+      else
+        out.line(
+          renderSummaryTable(summary, {
+            color: process.stdout.isTTY === true,
+            title: file === '-' ? '(stdin)' : file,
+          }).trimEnd(),
+        );
+      await out.close();
+    } catch (e) {
+      // `| head` took what it wanted: a quiet end, as a Unix filter's.
+      if (!readerWentAway(e)) throw e;
+    }
+    ctx.exitCode = ExitCode.Ok;
+  });
+}
+
+function inspectDefinition(): Command {
   return new Command('inspect')
     .summary('summarize a trace: rates, methods, statuses, routes, top URIs, latency, errors')
     .description(
@@ -75,29 +100,7 @@ export function inspectCommand(ctx: RunContext): Command {
       'skip (and count as unreadable) trace lines longer than this; default 64MiB, more when the trace keeps larger bodies',
       (v) => parseSize(v, '--max-line', MAX_LINE_RANGE),
     )
-    .addHelpText('after', COLUMNS)
-    .action(async (file: string, opts: InspectOptions) => {
-      const summary = await summarize(file, {
-        top: opts.top,
-        ...(opts.maxLine === undefined ? {} : { maxLineBytes: opts.maxLine }),
-      });
-      const out = new LineWriter(process.stdout, 'stdout');
-      try {
-        if (opts.json === true) out.line(JSON.stringify(summary, null, 2));
-        else
-          out.line(
-            renderSummaryTable(summary, {
-              color: process.stdout.isTTY === true,
-              title: file === '-' ? '(stdin)' : file,
-            }).trimEnd(),
-          );
-        await out.close();
-      } catch (e) {
-        // `| head` took what it wanted: a quiet end, as a Unix filter's.
-        if (!readerWentAway(e)) throw e;
-      }
-      ctx.exitCode = ExitCode.Ok;
-    });
+    .addHelpText('after', COLUMNS);
 }
 
 async function summarize(file: string, opts: TraceSummaryOptions): Promise<TraceSummary> {

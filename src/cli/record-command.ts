@@ -58,6 +58,25 @@ export function parseTap(value: string): TapSpec {
 }
 
 export function recordCommand(ctx: RunContext): Command {
+  return recordDefinition().action(async (flags: RecordFlags) => {
+    const taps = checkFlags(flags);
+    const output = traceOutputFor(flags.output, flags.rotate);
+    const releaseStdio = holdStdioErrors();
+    try {
+      const recorder = await startRecorder(taps, flags, output.open);
+      announce(recorder, taps, output.name, flags.rotate !== undefined);
+      const summary = await untilStopped(recorder, flags);
+      process.stderr.write(summaryText(summary, output.files()));
+      if (summary.outputError !== undefined)
+        throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
+    } finally {
+      releaseStdio();
+    }
+    ctx.exitCode = ExitCode.Ok;
+  });
+}
+
+function recordDefinition(): Command {
   const cmd = new Command('record')
     .summary('sit between the web server and Tomcat as a transparent tap and record the AJP traffic')
     .description(
@@ -118,23 +137,7 @@ export function recordCommand(ctx: RunContext): Command {
       8192,
     )
     .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)');
-  addTraceOptions(cmd);
-  return cmd.action(async (flags: RecordFlags) => {
-    const taps = checkFlags(flags);
-    const output = traceOutputFor(flags.output, flags.rotate);
-    const releaseStdio = holdStdioErrors();
-    try {
-      const recorder = await startRecorder(taps, flags, output.open);
-      announce(recorder, taps, output.name, flags.rotate !== undefined);
-      const summary = await untilStopped(recorder, flags);
-      process.stderr.write(summaryText(summary, output.files()));
-      if (summary.outputError !== undefined)
-        throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
-    } finally {
-      releaseStdio();
-    }
-    ctx.exitCode = ExitCode.Ok;
-  });
+  return addTraceOptions(cmd);
 }
 
 /** The taps to run, once the flags that go together have been checked. */

@@ -6,10 +6,11 @@ import {
   parseListenAddress,
   type StubFailMode,
   type StubListen,
+  type StubOptions,
 } from '../load/stub-container.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import type { RunContext } from './run-context.js';
-import { MAX_DURATION_MS, checkMaxPacketSizeFlag, parseDuration, parseInteger, parseSize } from './options.js';
+import { MAX_DURATION_MS, checkMaxPacketSizeFlag, collect, parseDuration, parseInteger, parseSize } from './options.js';
 
 interface ServeFlags {
   listen?: string[];
@@ -24,8 +25,6 @@ interface ServeFlags {
   maxPacketSize: number;
   duration?: number;
 }
-
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 /** A share from 0 to 1, written as a decimal (0, 0.05, 1). */
 function parseShare(v: string): number {
@@ -55,6 +54,22 @@ const STATUS_RANGE = { min: 100, max: 999 };
 const PACKET_RANGE = { min: 8192, max: 65536 };
 
 export function serveCommand(ctx: RunContext): Command {
+  return serveDefinition().action(async (flags: ServeFlags) => {
+    // A listen that fails is a RuntimeError (AJPBENCH_ERR_LISTEN) naming the address, from the stub.
+    const stub = await StubContainer.start(stubOptions(flags));
+    announce(stub);
+    await untilStopped(flags.duration);
+    await stub.close();
+    const s = stub.stats;
+    process.stderr.write(
+      `serve: ${s.connections} connections, ${s.requests} requests, ${s.cpings} CPings, ${s.rejected} rejected (secret), ` +
+        `${s.failed} failed on purpose, ${s.protocolErrors} protocol errors, ${s.bodyBytes} request body bytes\n`,
+    );
+    ctx.exitCode = ExitCode.Ok;
+  });
+}
+
+function serveDefinition(): Command {
   return new Command('serve')
     .summary('run stub AJP containers that answer like a tiny Tomcat (no Java needed)')
     .description(
@@ -111,54 +126,54 @@ export function serveCommand(ctx: RunContext): Command {
     )
     .option('--duration <duration>', 'stop by itself after this long (e.g. 30s; at most 24d)', (v) =>
       parseDuration(v, '--duration'),
-    )
-    .action(async (flags: ServeFlags) => {
-      checkMaxPacketSizeFlag(flags.maxPacketSize);
-      if (flags.latency + flags.jitter > MAX_DURATION_MS)
-        throw usageError('--latency plus --jitter must be at most 24d (the longest a timer can wait)');
-      if (flags.secret === '') throw usageError('--secret must not be empty (leave it out for no secret)');
-      const addrs = flags.listen ?? ['127.0.0.1:18009'];
-      const routes = flags.route ?? [];
-      if (routes.length > addrs.length)
-        throw usageError(`${routes.length} --route for ${addrs.length} --listen: give one --route per --listen`);
-      const listen: StubListen[] = addrs.map((a, i) => ({
-        ...parseListenAddress(a),
-        route: routes[i] ?? `tomcat${i + 1}`,
-      }));
-      const secret = flags.secret ?? (process.env.AJP_SECRET || undefined);
-      // A listen that fails is a RuntimeError (AJPBENCH_ERR_LISTEN) naming the address, from the stub.
-      const stub = await StubContainer.start({
-        listen,
-        latencyMs: flags.latency,
-        jitterMs: flags.jitter,
-        status: flags.status,
-        bodySize: flags.bodySize,
-        failRate: flags.failRate,
-        failMode: flags.failMode,
-        maxPacketSize: flags.maxPacketSize,
-        ...(secret === undefined ? {} : { secret }),
-      });
-      for (const l of stub.listeners) {
-        const remote = !/^(127\.|::1$|localhost$)/.test(l.host) ? ' (not loopback: reachable from other hosts)' : '';
-        process.stderr.write(`serve: listening on ${l.protocol}://${l.address} (route ${l.route})${remote}\n`);
-      }
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          process.off('SIGINT', done);
-          process.off('SIGTERM', done);
-          if (timer !== undefined) clearTimeout(timer);
-          resolve();
-        };
-        const timer = flags.duration === undefined ? undefined : setTimeout(done, flags.duration);
-        process.once('SIGINT', done);
-        process.once('SIGTERM', done);
-      });
-      await stub.close();
-      const s = stub.stats;
-      process.stderr.write(
-        `serve: ${s.connections} connections, ${s.requests} requests, ${s.cpings} CPings, ${s.rejected} rejected (secret), ` +
-          `${s.failed} failed on purpose, ${s.protocolErrors} protocol errors, ${s.bodyBytes} request body bytes\n`,
-      );
-      ctx.exitCode = ExitCode.Ok;
-    });
+    );
+}
+
+/** The stub's options, once the flags that go together have been checked. */
+function stubOptions(flags: ServeFlags): StubOptions {
+  checkMaxPacketSizeFlag(flags.maxPacketSize);
+  if (flags.latency + flags.jitter > MAX_DURATION_MS)
+    throw usageError('--latency plus --jitter must be at most 24d (the longest a timer can wait)');
+  if (flags.secret === '') throw usageError('--secret must not be empty (leave it out for no secret)');
+  const secret = flags.secret ?? (process.env.AJP_SECRET || undefined);
+  return {
+    listen: listenersFrom(flags.listen ?? ['127.0.0.1:18009'], flags.route ?? []),
+    latencyMs: flags.latency,
+    jitterMs: flags.jitter,
+    status: flags.status,
+    bodySize: flags.bodySize,
+    failRate: flags.failRate,
+    failMode: flags.failMode,
+    maxPacketSize: flags.maxPacketSize,
+    ...(secret === undefined ? {} : { secret }),
+  };
+}
+
+/** Each --listen with its --route (the first for the first...), tomcat1, tomcat2... where none is given. */
+function listenersFrom(addrs: string[], routes: string[]): StubListen[] {
+  if (routes.length > addrs.length)
+    throw usageError(`${routes.length} --route for ${addrs.length} --listen: give one --route per --listen`);
+  return addrs.map((a, i) => ({ ...parseListenAddress(a), route: routes[i] ?? `tomcat${i + 1}` }));
+}
+
+function announce(stub: StubContainer): void {
+  for (const l of stub.listeners) {
+    const remote = !/^(127\.|::1$|localhost$)/.test(l.host) ? ' (not loopback: reachable from other hosts)' : '';
+    process.stderr.write(`serve: listening on ${l.protocol}://${l.address} (route ${l.route})${remote}\n`);
+  }
+}
+
+/** Until Ctrl-C (or SIGTERM), or --duration. */
+function untilStopped(durationMs: number | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      if (timer !== undefined) clearTimeout(timer);
+      resolve();
+    };
+    const timer = durationMs === undefined ? undefined : setTimeout(done, durationMs);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
 }
