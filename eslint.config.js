@@ -1,5 +1,35 @@
 // ESLint: typescript-eslint's type-checked recommendations, plus import-x rules that keep the
 // layers of src/ pointing one way (docs/architecture.md). `npm run lint` runs it and Prettier.
+
+/**
+ * The layers, lowest first: each may import only those before it in its line.
+ *   protocol < trace < results < load < verdict < report < cli
+ *   protocol < trace < capture < cli
+ * errors.ts and host-port.ts are leaves any layer may use; index.ts (the public entry) no layer.
+ */
+const ABOVE = {
+  protocol: ['trace', 'capture', 'results', 'load', 'verdict', 'report', 'cli'],
+  trace: ['capture', 'results', 'load', 'verdict', 'report', 'cli'],
+  capture: ['results', 'load', 'verdict', 'report', 'cli'],
+  results: ['capture', 'load', 'verdict', 'report', 'cli'],
+  load: ['capture', 'verdict', 'report', 'cli'],
+  verdict: ['capture', 'report', 'cli'],
+  report: ['capture', 'cli'],
+};
+const LAYERS = ['protocol', 'trace', 'capture', 'results', 'load', 'verdict', 'report', 'cli'];
+const layerZones = [
+  ...Object.entries(ABOVE).map(([layer, above]) => ({
+    target: `./src/${layer}`,
+    from: [...above.map((a) => `./src/${a}`), './src/index.ts'],
+    message: `${layer}/ is below these layers (docs/architecture.md): move the shared piece down instead`,
+  })),
+  {
+    target: ['./src/errors.ts', './src/host-port.ts'],
+    from: LAYERS.map((l) => `./src/${l}`),
+    message: 'errors.ts and host-port.ts are leaves every layer imports: they import no layer',
+  },
+  { target: './src/cli', from: './src/index.ts', message: 'the CLI imports the layers, not the package entry' },
+];
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
@@ -15,6 +45,7 @@ export default tseslint.config(
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
     rules: {
       'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': ['error', { zones: layerZones }],
       // Wire codes are numbers read from a buffer; comparing them with the const enum that names
       // them (switch (type) { case MessageType.SendHeaders: ... }) is the point of the enum.
       '@typescript-eslint/no-unsafe-enum-comparison': 'off',
@@ -46,7 +77,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', 'vitest.config.ts'],
     ...tseslint.configs.disableTypeChecked,
   },
 );

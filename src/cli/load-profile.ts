@@ -114,11 +114,11 @@ export function loadProfile(nameOrPath: string): Record<string, unknown> {
  * With --profile, `flags` takes the profile's values for the options of `cmd` not given on the
  * command line or from the environment (a field for an option the command lacks is ignored).
  */
-export function applyProfile(cmd: Command, flags: { profile?: string }): void {
+export function applyProfile(cmd: Command, flags: { profile?: string }, skip: readonly string[] = []): void {
   if (flags.profile === undefined) return;
   const f = flags as Record<string, unknown>;
   for (const [k, v] of Object.entries(loadProfile(flags.profile))) {
-    if (!cmd.options.some((o) => o.attributeName() === k)) continue;
+    if (skip.includes(k) || !cmd.options.some((o) => o.attributeName() === k)) continue;
     const src = cmd.getOptionValueSource(k);
     if (src !== 'cli' && src !== 'env') f[k] = v;
   }

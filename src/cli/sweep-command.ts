@@ -38,7 +38,8 @@ function positiveNumber(flag: string) {
 export function sweepCommand(ctx: RunContext): Command {
   const cmd = sweepDefinition();
   return cmd.action(async (trace: string, flags: SweepFlags) => {
-    applyProfile(cmd, flags);
+    // A profile's one concurrency is not a list of steps: sweep's --concurrency stays as given.
+    applyProfile(cmd, flags, ['concurrency']);
     const { mode, steps } = stepsFrom(flags);
     const replay = loadOptions(trace, stepFlags(flags, mode), { durationMs: 10_000 });
     const result = await runLoad('sweep', trace, flags, (signal) => runSweep(replay, mode, steps, flags, signal));

@@ -121,6 +121,30 @@ describe('flag bounds: out of range is a usage error (exit 2) that says the rang
       expect(r.stderr).not.toMatch(/internal error/);
     }
   });
+
+  it("sweep --profile: the profile's one concurrency does not become sweep's steps", async () => {
+    // steady.json sets concurrency 64; with --rates, sweep must sweep the rates (and find nobody home).
+    const r = await run([
+      'sweep',
+      trace,
+      '--profile',
+      'steady',
+      '--rates',
+      '10,20',
+      '--target',
+      DEAD,
+      '--duration',
+      '300ms',
+      '--warmup',
+      '0s',
+      '--pause',
+      '0s',
+    ]);
+    expect(r.stderr).not.toMatch(/sweep needs one of/);
+    expect(r.stdout).toMatch(/^Sweep by rate: /);
+    expect(r.stdout).toMatch(/│ +10 │/);
+    expect(r.code).toBe(3);
+  });
 });
 
 describe('a backend that never answers is a runtime failure (exit 3), after what was measured is printed and written', () => {
