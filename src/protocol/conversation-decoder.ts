@@ -10,9 +10,11 @@
  *
  * With only the web-server side at hand (`oneSided`), Get Body Chunks are invisible: the decoder
  * then counts body bytes against Content-Length, reads a chunked body until its empty packet, and
- * otherwise uses the §9 fallback (a packet whose first u16 equals its length − 2 is a body unless
- * it decodes cleanly as a message).
+ * otherwise uses the §9 fallback: a packet whose first u16 equals its length − 2 is a body unless
+ * it decodes cleanly as a message. In either mode such a packet is a body when its first byte is
+ * no web-server→container type (the empty body packet 12 34 00 02 00 00 above all).
  */
+import { MessageCode } from './constants.js';
 import { AjpProtocolError, PayloadError } from './errors.js';
 import { FrameDecoder, type FrameSink } from './frame-decoder.js';
 import { decodeBody, decodeToContainer, decodeToWebServer, type MessageDecodeOptions } from './message-decoder.js';
@@ -120,7 +122,16 @@ export class ConversationDecoder {
     if (payload.length === 0) return true; // 12 34 00 00: only ever the end of a body
     if (this.owedBodies > 0) return true;
     if (this.oneSided && this.inBody) return true;
-    if (this.knowsState) return false;
+    if (!selfConsistent(payload)) return false;
+    // A body packet whose u16 is its length − 2 and whose first byte is no web-server→container
+    // type: nothing else it can be. The empty end-of-body packet 12 34 00 02 00 00, which mod_jk
+    // and mod_proxy_ajp send after a body's last byte (answering a Get Body Chunk that one
+    // direction alone does not show), is the common case.
+    if (!TO_CONTAINER_TYPES.has(payload[0] as number)) return true;
+    // Both: a first byte that is also a type (a 514-767-byte chunk starts 02). With both directions
+    // and a known state, a body would have been owed; with one, take it as a message only if it
+    // decodes cleanly as one (§9).
+    if (this.knowsState && !this.oneSided) return false;
     return looksLikeBody(payload, this.decodeOpts);
   }
 
@@ -158,10 +169,21 @@ export class ConversationDecoder {
   }
 }
 
-/** §9 fallback when the exchange state is unknown. */
+/** Type bytes a web-server→container message can start with (§4, §7). */
+const TO_CONTAINER_TYPES: ReadonlySet<number> = new Set([
+  MessageCode.ForwardRequest,
+  MessageCode.Shutdown,
+  MessageCode.Ping,
+  MessageCode.CPing,
+]);
+
+/** §6: a body packet's payload is `u16 n` and n bytes, so its u16 is its length − 2. */
+function selfConsistent(payload: Buffer): boolean {
+  return payload.length >= 2 && (((payload[0] as number) << 8) | (payload[1] as number)) === payload.length - 2;
+}
+
+/** §9 fallback for a self-consistent payload that also starts with a message type. */
 function looksLikeBody(payload: Buffer, opts: MessageDecodeOptions): boolean {
-  if (payload.length < 2 || (((payload[0] as number) << 8) | (payload[1] as number)) !== payload.length - 2)
-    return false;
   try {
     decodeToContainer(payload, { ...opts, strict: true });
     return false; // decodes cleanly as a message, so take it as one
