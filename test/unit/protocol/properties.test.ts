@@ -171,9 +171,22 @@ describe('robustness', () => {
             expect(e.offset + e.skipped).toBeLessThanOrEqual(stream.length);
             skipped += e.skipped;
           }
-          const decodedBytes = out.messages.reduce((n, m) => n + m.info.length, 0);
-          // Every byte is either in a decoded frame, in a frame reported bad, or reported skipped.
-          expect(decodedBytes + skipped).toBeLessThanOrEqual(stream.length);
+          // Every decoded frame is a real frame of the stream, in order, none overlapping another or
+          // a range reported skipped: its magic and length field at its offset, inside the stream.
+          let end = 0;
+          for (const { info } of out.messages) {
+            expect(info.offset).toBeGreaterThanOrEqual(end);
+            expect(info.offset + info.length).toBeLessThanOrEqual(stream.length);
+            expect(stream.readUInt16BE(info.offset)).toBe(0x4142);
+            expect(stream.readUInt16BE(info.offset + 2)).toBe(info.length - 4);
+            for (const e of out.errors) {
+              if (e.skipped === 0) continue;
+              const inside = e.offset < info.offset + info.length && info.offset < e.offset + e.skipped;
+              expect(inside, `skipped ${e.offset}+${e.skipped} overlaps a frame at ${info.offset}`).toBe(false);
+            }
+            end = info.offset + info.length;
+          }
+          expect(skipped).toBeLessThanOrEqual(stream.length);
         },
       ),
       { numRuns: 500 },
