@@ -4,8 +4,9 @@
  * request, after `durationMs`, or after `maxExchanges` exchanges, draining in-flight exchanges.
  *
  * The trace never slows the forwarding: events go to the output at once while it takes them, are
- * queued while it is full (or still opening), and past `maxQueuedEvents` are dropped and counted (a
- * TAP_ERR_TRACE_BEHIND event says how many once the output catches up). A failing output (disk
+ * queued while it is full (or still opening), and past `maxQueuedEvents` are dropped and counted: a
+ * `dropped` event (how many exchanges and events, from when to when) says so in the trace once the
+ * output catches up, and the summary counts them (exchangesDropped, eventsDropped). A failing output (disk
  * full, EIO, a reader gone) stops the trace, not the traffic: it is said once (onWarning), the taps
  * keep accepting and forwarding, and every event is either written or counted as lost.
  */
@@ -15,6 +16,7 @@ import {
   TRACE_FORMAT,
   TRACE_MINOR_VERSION,
   TRACE_VERSION,
+  type DroppedEvent,
   type TraceEvent,
   type TraceHeader,
   type TraceOptions,
@@ -93,8 +95,10 @@ export interface RecordSummary extends RecordProgress {
   exchangesNotRecorded: number;
   /** Events in the trace (confirmed by the output when it can tell). */
   eventsWritten: number;
-  /** Events dropped because the output could not keep up. */
+  /** Events dropped because the output could not keep up (each run of them is told by a `dropped` event). */
   eventsDropped: number;
+  /** Of those, exchanges (`exchange` and `incomplete` events): forwarded, not in the trace. */
+  exchangesDropped: number;
   /** Events that never reached the trace because the output failed (or never opened). */
   eventsLost: number;
   /** Connections still busy at the drain deadline and cut off. */
@@ -122,7 +126,9 @@ export class TapRecorder {
   private waiting: Promise<void> | undefined;
   private readonly maxQueued: number;
   private dropped = 0;
-  private droppedUnreported = 0;
+  private exchangesDropped = 0;
+  /** Drops not yet told by a `dropped` event: counts and the span of their `t`. */
+  private unreported: { events: number; exchanges: number; from: number; to: number } | undefined;
   /** Events the output took (its write() did not throw). */
   private accepted = 0;
   /** Events not given to the output because it had failed or never opened. */
@@ -330,8 +336,7 @@ export class TapRecorder {
     }
     if (this.output === undefined || this.waiting !== undefined) {
       if (this.queue.length >= this.maxQueued) {
-        this.dropped++;
-        this.droppedUnreported++;
+        this.drop(e);
         return;
       }
       this.queue.push(e);
@@ -379,18 +384,44 @@ export class TapRecorder {
       else this.queue = q.slice(i);
       return;
     }
-    if (this.droppedUnreported > 0 && this.waiting === undefined) {
-      const n = this.droppedUnreported;
-      this.droppedUnreported = 0;
-      const message = `the trace output fell behind: ${n} event(s) dropped (forwarding is never slowed for the trace)`;
-      this.warn(message);
-      this.writeOne({
-        event: 'error',
+    const u = this.unreported;
+    if (u !== undefined && this.waiting === undefined) {
+      this.unreported = undefined;
+      const event: DroppedEvent = {
+        event: 'dropped',
         t: Math.round(this.clock() - this.startUs),
         code: 'TAP_ERR_TRACE_BEHIND' satisfies TapErrorCode,
-        message,
-      });
+        exchanges: u.exchanges,
+        events: u.events,
+        from: u.from,
+        to: u.to,
+      };
+      this.warn(
+        `the trace output fell behind: ${u.exchanges} exchange(s), ${u.events} event(s) dropped between ` +
+          `${(u.from / 1e6).toFixed(3)} s and ${(u.to / 1e6).toFixed(3)} s (forwarding is never slowed for the trace)`,
+      );
+      this.writeOne(event);
     }
+  }
+
+  /** An event past the bound: counted, and its span kept for the next `dropped` event. */
+  private drop(e: TraceEvent): void {
+    const exchange = e.event === 'exchange' || e.event === 'incomplete' ? 1 : 0;
+    this.dropped++;
+    this.exchangesDropped += exchange;
+    const u = this.unreported;
+    if (u === undefined) this.unreported = { events: 1, exchanges: exchange, from: e.t, to: e.t };
+    else {
+      u.events++;
+      u.exchanges += exchange;
+      if (e.t < u.from) u.from = e.t;
+      if (e.t > u.to) u.to = e.t;
+    }
+  }
+
+  /** Trace work dropped so far (live): what the bench reads. */
+  get dropCounts(): { exchangesDropped: number; eventsDropped: number } {
+    return { exchangesDropped: this.exchangesDropped, eventsDropped: this.dropped };
   }
 
   /** The first failure of the output: said once; what is queued and everything after is lost, the traffic is not. */
@@ -448,6 +479,7 @@ export class TapRecorder {
       exchangesNotRecorded: this.exchangesNotRecorded,
       eventsWritten: written,
       eventsDropped: this.dropped,
+      exchangesDropped: this.exchangesDropped,
       eventsLost: this.lost + this.accepted - written,
       cutOff,
       ...(this.outputError === undefined ? {} : { outputError: this.outputError }),

@@ -334,7 +334,10 @@ export function summaryText(s: RecordSummary, files: readonly string[]): string 
   if (s.exchangesNotRecorded > 0)
     notes.push(`${s.exchangesNotRecorded} exchanges after --max-exchanges forwarded but not recorded`);
   if (s.cutOff > 0) notes.push(`${s.cutOff} connections still busy at the drain deadline were closed`);
-  if (s.eventsDropped > 0) notes.push(`${s.eventsDropped} trace events dropped (the output was too slow)`);
+  if (s.eventsDropped > 0)
+    notes.push(
+      `${s.exchangesDropped} exchanges (${s.eventsDropped} trace events) forwarded but dropped from the trace (the output was too slow; see its dropped events)`,
+    );
   if (s.outputError !== undefined) notes.push(`${s.eventsLost} trace events lost: ${s.outputError}`);
   if (notes.length > 0) lines.push(`  ${notes.join('; ')}`);
   lines.push(`  ${s.eventsWritten} events -> ${files.join(', ')}`);

@@ -176,5 +176,24 @@ export interface ErrorEvent {
   skipped?: number;
 }
 
-export type TraceEvent = ExchangeEvent | CPingEvent | ConnectionEvent | IncompleteEvent | ErrorEvent;
+/**
+ * Trace work the tap shed because its output could not keep up (the traffic itself was forwarded):
+ * how many exchanges and events are missing from the trace, and the span of their `t`.
+ */
+export interface DroppedEvent {
+  event: 'dropped';
+  /** When the output caught up and this was written. */
+  t: number;
+  /** TAP_ERR_TRACE_BEHIND. */
+  code: string;
+  /** `exchange` and `incomplete` events dropped: Forward Requests forwarded but not in the trace. */
+  exchanges: number;
+  /** Every event dropped (connections, CPings and errors too). */
+  events: number;
+  /** The earliest and latest `t` of the dropped events. */
+  from: number;
+  to: number;
+}
+
+export type TraceEvent = ExchangeEvent | CPingEvent | ConnectionEvent | IncompleteEvent | ErrorEvent | DroppedEvent;
 export type TraceEventName = TraceEvent['event'];

@@ -2,9 +2,11 @@
  * TapRecorder: several labelled taps into one trace; --max-exchanges and --duration; a trace
  * output that falls behind never slows the traffic; RotatingTraceWriter numbering and validity.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TapRecorder, type TapRecorderOptions } from '../../../src/capture/index.js';
 import {
@@ -193,11 +195,69 @@ describe('TapRecorder', () => {
     const summary = await r.stop();
     expect(summary.exchanges).toBe(20);
     expect(summary.eventsDropped).toBeGreaterThan(0);
-    const behind = written.find((e) => e.event === 'error' && e.code === 'TAP_ERR_TRACE_BEHIND');
-    expect(behind).toBeDefined();
-    expect(warnings.some((w) => /fell behind/.test(w))).toBe(true);
-    // 1 (the event that filled the output) + 5 queued + the notice.
+    const dropped = written.filter((e) => e.event === 'dropped');
+    expect(dropped).toHaveLength(1);
+    const d = dropped[0] as Extract<TraceEvent, { event: 'dropped' }>;
+    expect(d.code).toBe('TAP_ERR_TRACE_BEHIND');
+    expect(d.events).toBe(summary.eventsDropped);
+    expect(d.exchanges).toBe(summary.exchangesDropped);
+    expect(d.from).toBeLessThanOrEqual(d.to);
+    // Every exchange was forwarded: either it is in the trace or the dropped event counts it.
+    const inTrace = written.filter((e) => e.event === 'exchange').length;
+    expect(inTrace + d.exchanges).toBe(20);
+    expect(warnings.some((w) => /fell behind: \d+ exchange\(s\), \d+ event\(s\) dropped between/.test(w))).toBe(true);
+    // 1 (the event that filled the output) + 5 queued + the dropped event.
     expect(written).toHaveLength(7);
+  });
+
+  it('a slow disk (every write takes 50 ms): exchanges keep being answered, trace work past the bound is dropped, counted and told', async () => {
+    const cs = await containers('tomcat1');
+    const file: string[] = [];
+    let diskWrites = 0;
+    const slowDisk = new Writable({
+      highWaterMark: 256,
+      write: (c: Buffer, _e, cb) =>
+        void setTimeout(() => {
+          diskWrites++;
+          file.push(c.toString());
+          cb();
+        }, 50),
+    });
+    const { r, ports } = await record(cs, {
+      openOutput: (h) => TraceWriter.toStream(slowDisk, h),
+      maxQueuedEvents: 10,
+      flushTimeoutMs: 10_000,
+    });
+    const client = await AjpTestClient.connect(ports[0] as number);
+    const N = 200;
+    for (let i = 0; i < N; i++) expect((await client.request(`/app/s${i}`)).status).toBe(200);
+    // Forwarding did not wait for the disk: every exchange was answered while only a few of the
+    // 600 events (open, 200 exchanges, ...) could have reached it.
+    expect(diskWrites).toBeLessThan(N / 4);
+    client.close();
+    await waitFor(() => r.progress.open === 0, 2000, 'connection closed');
+    const summary = await r.stop();
+    expect(summary.exchanges).toBe(N);
+    expect(summary.exchangesDropped).toBeGreaterThan(0);
+    const events = file
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '')
+      .slice(1)
+      .map((l) => JSON.parse(l) as TraceEvent);
+    const dropped = events.filter((e): e is Extract<TraceEvent, { event: 'dropped' }> => e.event === 'dropped');
+    expect(dropped.length).toBeGreaterThan(0);
+    // The schema in docs/ describes it.
+    const schema = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../../docs/trace-format.schema.json'), 'utf8'),
+    ) as {
+      $id: string;
+    };
+    const validate = new Ajv2020({ strict: false }).addSchema(schema).compile({ $ref: `${schema.$id}#/$defs/event` });
+    for (const e of dropped) expect(validate(e), JSON.stringify(validate.errors)).toBe(true);
+    expect(dropped.reduce((n, e) => n + e.exchanges, 0)).toBe(summary.exchangesDropped);
+    expect(dropped.reduce((n, e) => n + e.events, 0)).toBe(summary.eventsDropped);
+    expect(events.filter((e) => e.event === 'exchange').length + summary.exchangesDropped).toBe(N);
   });
 
   it('keeps forwarding and accepting when the trace output fails (a full disk): says so once, counts what was written and what was lost', async () => {
