@@ -11,11 +11,13 @@ import { checkPort } from '../host-port.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
 import { AjpClient, CPING_TRIES, type PingOptions } from './ajp-client.js';
 import { AjpRequestEncoder } from './ajp-connection.js';
+import { GeneratorMonitor } from './generator-monitor.js';
 import { HttpClient } from './http-client.js';
 import { MAX_TIMER_MS, MAX_SPEED, MIN_SPEED, checkConcurrency, checkRate, timerMs } from './limits.js';
 import type { LoadClient } from './load-client.js';
 import { ConstantPacer, RecordedPacer } from './pacer.js';
 import type { RewriteOptions } from './replay-request.js';
+import { generatorWarning, judgeGenerator } from '../results/generator-report.js';
 import type { ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
 import { ReplayResults } from './replay-results.js';
 import { TraceRequestSource } from './request-source.js';
@@ -142,10 +144,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
           Math.max(10, timerMs(opts.progressIntervalMs ?? 1000)),
         );
   progress?.unref();
+  const monitor = new GeneratorMonitor();
+  monitor.start(now());
   let schedule;
+  let sample;
   try {
     schedule = await scheduler.run();
   } finally {
+    sample = monitor.stop(now());
     if (progress !== undefined) clearInterval(progress);
     source.close();
     await Promise.all(clients.map((c) => c.close()));
@@ -159,6 +165,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   );
   const skipped = source.skipNote();
   if (skipped !== undefined) report.warnings.push(skipped);
+  report.generator = judgeGenerator(
+    sample,
+    report.latency.timeToCompleteUs.p50,
+    report.schedule.lateSends,
+    report.schedule.sent,
+  );
+  const bound = generatorWarning(report.generator);
+  if (bound !== undefined) report.warnings.unshift(bound);
   return { report, results };
 }
 

@@ -19,6 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ReplayReport } from '../results/replay-report.js';
+import { GENERATOR_BOUND } from '../results/generator-report.js';
 import type { CompareSummary } from '../verdict/compare.js';
 import { formatDeviation, formatP } from '../verdict/fairness.js';
 import type { SweepSummary } from '../verdict/sweep.js';
@@ -106,6 +107,12 @@ function table(head: string[], rows: string[][], cls = ''): string {
     .join('')}</tbody></table></div>`;
 }
 
+/** The generator's CPU share, with the generator-bound line under it when it was the bottleneck. */
+function genCell(cpu: number | null | undefined, bound: boolean | undefined): string {
+  if (cpu === null || cpu === undefined) return '–';
+  return `${(cpu * 100).toFixed(0)}%${bound === true ? `<br><small>${esc(GENERATOR_BOUND)}</small>` : ''}`;
+}
+
 function runTable(runs: HtmlRun[]): string {
   const rows = runs.map(({ name, report: r }) => {
     const l = r.latency.timeToCompleteUs;
@@ -120,10 +127,23 @@ function runTable(runs: HtmlRun[]): string {
       ms(l.max),
       `${num(r.requests.errors)}${r.requests.total > 0 ? ` (${((100 * r.requests.errors) / r.requests.total).toFixed(2)}%)` : ''}`,
       bytes(r.bytes.received),
+      genCell(r.generator?.cpuShare, r.generator?.bound),
     ];
   });
   return table(
-    ['run', 'requests', 'responses/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'received'],
+    [
+      'run',
+      'requests',
+      'responses/s',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'max ms',
+      'errors',
+      'received',
+      'generator CPU',
+    ],
     rows,
     'num',
   );
@@ -203,6 +223,7 @@ function compareBlock(c: CompareSummary): string {
     ms(t.maxUs),
     num(t.errors),
     bytes(t.bytesReceived),
+    genCell(t.generatorCpu, t.generatorBound),
   ]);
   return [
     `<h2>Compare (${c.rounds} round${c.rounds === 1 ? '' : 's'}, interleaved)</h2>`,
@@ -221,6 +242,7 @@ function compareBlock(c: CompareSummary): string {
         'max ms',
         'errors',
         'received',
+        'generator CPU',
       ],
       rows,
       'num',
@@ -236,12 +258,13 @@ function sweepBlock(s: SweepSummary): string {
     ms(x.p50Us),
     ms(x.p99Us),
     num(x.errors),
+    genCell(x.generatorCpu, x.generatorBound),
   ]);
   return [
     `<h2>Sweep (${s.loadKind})</h2>`,
     '<div class="chart" id="chart-sweep"></div>',
     table(
-      [s.loadKind === 'rate' ? 'rate /s' : 'concurrency', 'responses/s', 'p50 ms', 'p99 ms', 'errors'],
+      [s.loadKind === 'rate' ? 'rate /s' : 'concurrency', 'responses/s', 'p50 ms', 'p99 ms', 'errors', 'generator CPU'],
       rows,
       'num',
     ),

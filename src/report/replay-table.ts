@@ -4,6 +4,7 @@
  */
 import Table from 'cli-table3';
 import type { Histogram } from 'hdr-histogram-js';
+import { generatorLine } from '../results/generator-report.js';
 import type { LatencyReport } from '../results/latency-histogram.js';
 import type { GroupReport, ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
 import { bytes, int, ms, pct } from './summary-table.js';
@@ -55,6 +56,7 @@ export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {
           `${int(r.requests.total)} (${int(r.requests.responses)} responses, ${int(r.requests.errors)} errors)`,
         ],
         ['throughput', `${r.requests.perSecond.toFixed(1)} responses/s over ${(r.measuredMs / 1000).toFixed(2)} s`],
+        ...(r.generator === undefined ? [] : [['generator', generatorLine(r.generator)]]),
       ],
       ['left', 'left'],
     ),

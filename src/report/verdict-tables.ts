@@ -1,5 +1,6 @@
 /** Plain-text tables (cli-table3) for compare, fairness and sweep. Rendering only. */
 import Table from 'cli-table3';
+import { GENERATOR_BOUND } from '../results/generator-report.js';
 import { bytes, int, ms } from './summary-table.js';
 import { printable } from './uri-fold.js';
 import { formatDeviation, formatP } from '../verdict/fairness.js';
@@ -34,6 +35,7 @@ export function renderCompareTable(c: CompareSummary): string {
     ms(t.maxUs),
     int(t.errors),
     bytes(t.bytesReceived),
+    generatorCell(t.generatorCpu, t.generatorBound),
   ]);
   const out = [
     `Compare: ${c.targets.length} target${c.targets.length === 1 ? '' : 's'}, ${c.rounds} round${c.rounds === 1 ? '' : 's'} interleaved`,
@@ -52,11 +54,14 @@ export function renderCompareTable(c: CompareSummary): string {
         'max ms',
         'errors',
         'received',
+        'gen CPU',
       ],
       rows,
-      ['left', ...right(12)],
+      ['left', ...right(13)],
     ),
   ];
+  const bound = c.targets.filter((t) => t.generatorBound === true).map((t) => printable(t.name));
+  if (bound.length > 0) out.push(`${GENERATOR_BOUND}: ${bound.join(', ')} (! in gen CPU)`);
   const notes: string[] = [];
   for (const t of c.targets.slice(1)) {
     if (t.withinNoise === null) continue;
@@ -69,6 +74,12 @@ export function renderCompareTable(c: CompareSummary): string {
   if (c.rounds < 2) notes.push('  one round: no spread to judge noise by (use --rounds 3 or more)');
   out.push(`Noise (~: the min-max ranges over the rounds overlap with the first target's):\n${notes.join('\n')}`);
   return out.join('\n') + '\n';
+}
+
+/** The generator's CPU share, `!` when it was the bottleneck; `-` for results without the figures. */
+export function generatorCell(cpu: number | null | undefined, bound: boolean | undefined): string {
+  if (cpu === null || cpu === undefined) return '-';
+  return `${(cpu * 100).toFixed(0)}%${bound === true ? ' !' : ''}`;
 }
 
 export function renderFairness(r: FairnessRunResult, target: string): string {
@@ -168,6 +179,7 @@ export function renderSweep(s: SweepResult): string {
       int(x.errors),
       g === undefined || g.gain === null ? '-' : g.gain.toFixed(2),
       g === undefined || g.latencyGrowth === null ? '-' : `${g.latencyGrowth.toFixed(2)}x`,
+      generatorCell(x.generatorCpu, x.generatorBound),
     ];
   });
   const lines = [
@@ -181,9 +193,10 @@ export function renderSweep(s: SweepResult): string {
         'errors',
         'gain to next',
         'p99 to next',
+        'gen CPU',
       ],
       rows,
-      right(7),
+      right(8),
     ),
     `  gain: the share of the next step's added load that came out as throughput; the knee (>) is the first step whose gain is below ${s.knee.minGain} while p99 grows ${s.knee.latencyFactor}x or more`,
   ];

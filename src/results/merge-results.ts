@@ -13,6 +13,7 @@
  * Runs that do not overlap get each its own rate, summed, with a warning (they were not one
  * load). The throughput series is summed second by second on the wall clock of the earliest run.
  */
+import { generatorWarning, mergeGenerators, type GeneratorReport } from './generator-report.js';
 import { mergeLatencyReports, type LatencyReport } from './latency-histogram.js';
 import { MISMATCH_EXAMPLES, type GroupReport, type MismatchReport, type ReplayReport } from './replay-report.js';
 
@@ -97,8 +98,11 @@ function sumBy<T>(items: T[], key: (t: T) => string | number, value: (t: T) => n
   return m;
 }
 
-/** Merges the reports of several runs (one report is returned as it is, with its window). */
-export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
+/**
+ * Merges the reports of several runs (one report is returned as it is, with its window). `parallel`:
+ * the runs loaded side by side (their generators' threads add up), else one after another (poolReports).
+ */
+export function mergeReports(inputs: readonly NamedReport[], parallel = true): MergedReport {
   if (inputs.length === 0) throw new RangeError('nothing to merge');
   const reports = inputs.map((i) => i.report);
   const windows = reports.map(runWindow);
@@ -177,6 +181,13 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
   const latency = (pick: (r: ReplayReport) => LatencyReport): LatencyReport => mergeLatencyReports(reports.map(pick));
   const sumSchedule = (k: 'sent' | 'warmupRequests' | 'abandoned' | 'notSent' | 'lateSends' | 'queued'): number =>
     reports.reduce((s, r) => s + r.schedule[k], 0);
+  const timeToComplete = latency((r) => r.latency.timeToCompleteUs);
+  // Only when every run measured its generator: a file from before then would make the figures look better.
+  const generators = reports.map((r) => r.generator).filter((g): g is GeneratorReport => g !== undefined);
+  const generator =
+    generators.length === reports.length
+      ? mergeGenerators(generators, parallel, timeToComplete.p50, sumSchedule('lateSends'), sumSchedule('sent'))
+      : undefined;
   return {
     config: { ...first.config, merged: inputs.map((i) => i.name) },
     startedAt: new Date(Math.min(...reports.map((r) => Date.parse(r.startedAt)))).toISOString(),
@@ -197,7 +208,7 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
     latency: {
       unit: 'µs',
       timeToHeadersUs: latency((r) => r.latency.timeToHeadersUs),
-      timeToCompleteUs: latency((r) => r.latency.timeToCompleteUs),
+      timeToCompleteUs: timeToComplete,
     },
     byRoute,
     byStatusClass: mergeGroups(
@@ -239,12 +250,23 @@ export function mergeReports(inputs: readonly NamedReport[]): MergedReport {
             mismatched: verifies.reduce((s, v) => s + v.mismatched, 0),
             byKind: mergeMismatches(verifies.map((v) => v.byKind)),
           },
+    ...(generator === undefined ? {} : { generator }),
     warnings: [
+      ...mergedGeneratorWarning(generator, reports),
       ...warnings,
       ...inputs.flatMap((inp) => inp.report.warnings.map((w) => (inputs.length > 1 ? `${inp.name}: ${w}` : w))),
     ],
     merge: { runs, window: overlap ? { startMs: w0, endMs: w1 } : null },
   };
+}
+
+/**
+ * The generator-bound line of the merge, when the runs' own lines (listed after it) do not say it
+ * already: runs each below the limit whose merged figures are not.
+ */
+function mergedGeneratorWarning(g: GeneratorReport | undefined, reports: ReplayReport[]): string[] {
+  const w = generatorWarning(g);
+  return w === undefined || reports.some((r) => r.generator?.bound === true) ? [] : [w];
 }
 
 /** --verify mismatches of several runs: one row per kind, counts summed, examples kept up to the cap, most first. */
@@ -271,7 +293,7 @@ function mergeMismatches(lists: MismatchReport[][]): MismatchReport[] {
  */
 export function poolReports(inputs: readonly NamedReport[]): ReplayReport {
   if (inputs.length === 1) return (inputs[0] as NamedReport).report;
-  const { merge: _merge, ...m } = mergeReports(inputs);
+  const { merge: _merge, ...m } = mergeReports(inputs, false);
   const measuredMs = inputs.reduce((s, i) => s + i.report.measuredMs, 0);
   const series = inputs.flatMap((i) => i.report.throughput.series);
   return {

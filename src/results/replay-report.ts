@@ -5,6 +5,7 @@
  * same shape, and results-file.ts checks a file against it.
  */
 import type { ErrorKind } from './error-kinds.js';
+import type { GeneratorReport } from './generator-report.js';
 import type { LatencyReport } from './latency-histogram.js';
 
 /** Distinct workers (routes, else targets) and mismatch kinds a report lists, overall and per second; further ones count under OTHER. */
@@ -124,6 +125,8 @@ export interface ReplayReport {
   workers: { name: string; count: number; share: number }[];
   connections: (ConnectionStats & { target: string })[];
   verify: null | { compared: number; matched: number; mismatched: number; byKind: MismatchReport[] };
+  /** The generator's own CPU, event-loop delay and late sends, and whether it was the bottleneck. Absent in older results. */
+  generator?: GeneratorReport;
   warnings: string[];
 }
 

@@ -271,6 +271,19 @@ const REPLAY_REPORT: Check = object({
       ),
     }),
   ),
+  // Came with issue 12: older files lack it.
+  generator: optional(
+    object({
+      threads: count,
+      wallMs: number(0),
+      cpuMs: number(0),
+      cpuShare: number(0),
+      eventLoopDelayUs: object({ p50: number(0), p99: number(0), max: number(0) }),
+      lateShare: number(0),
+      bound: boolean,
+      reasons: list(string),
+    }),
+  ),
   warnings: list(string),
 });
 

@@ -47,6 +47,9 @@ export interface CompareTargetSummary {
   p99Ratio: number | null;
   /** Whether the difference to the first target is within the spread of the rounds. */
   withinNoise: { rps: boolean; p99: boolean } | null;
+  /** The generator's CPU share over the rounds (null: not measured), and whether any round was generator-bound. */
+  generatorCpu?: number | null;
+  generatorBound?: boolean;
 }
 
 /** The side-by-side comparison: pooled statistics, ratios to the first target, noise calls. */
@@ -181,6 +184,8 @@ export function summarize(targets: CompareTargetResult[], rounds: number): Compa
           i === 0 || rounds < 2 || t.rounds.length < 2 || (first?.rounds.length ?? 0) < 2
             ? null
             : { rps: overlaps(rps, firstRps), p99: overlaps(p99, firstP99) },
+        generatorCpu: t.pooled.generator?.cpuShare ?? null,
+        generatorBound: t.rounds.some((r) => r.generator?.bound === true) || t.pooled.generator?.bound === true,
       };
     }),
   };

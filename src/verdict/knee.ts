@@ -14,7 +14,9 @@
  * 0.1, 10%), so a one-step dip (a GC pause, a noisy neighbour) is not taken for saturation. A step
  * that got no response (no throughput, no latency: every request failed) takes no part at all: it
  * says the target broke or was unreachable, not how much it carries, so neither growth nor a knee
- * is ever read from it. No such step: no knee within the sweep.
+ * is ever read from it. Nor is a knee read from a pair with a generator-bound step (the generator,
+ * not the target, stopped the growth there: results/generator-report.ts). No such step: no knee
+ * within the sweep.
  */
 
 export interface SweepPoint {
@@ -24,6 +26,8 @@ export interface SweepPoint {
   throughput: number;
   /** p99 latency, any unit (µs in ajpbench); null when nothing was measured. */
   p99: number | null;
+  /** The generator was the bottleneck at this step: its saturation is ajpbench's, never a knee. */
+  generatorBound?: boolean;
 }
 
 export interface KneeOptions {
@@ -38,6 +42,8 @@ export interface StepGrowth {
   gain: number | null;
   latencyGrowth: number | null;
   saturated: boolean;
+  /** Either step was generator-bound: the pair is never saturated. */
+  generatorBound?: boolean;
 }
 
 export interface Knee {
@@ -80,8 +86,10 @@ export function findKnee(points: readonly SweepPoint[], opts: KneeOptions = {}):
     const latencyGrowth = (a.p99 as number) > 0 ? (b.p99 as number) / (a.p99 as number) : null;
     const later = Math.max(0, ...points.slice(i + 2).map((p) => p.throughput));
     const plateau = later <= Math.max(a.throughput, b.throughput) * (1 + maxRecovery);
-    const saturated = plateau && latencyGrowth !== null && gain < minGain && latencyGrowth >= latencyFactor;
-    growth.push({ from: i, gain, latencyGrowth, saturated });
+    const generatorBound = a.generatorBound === true || b.generatorBound === true;
+    const saturated =
+      !generatorBound && plateau && latencyGrowth !== null && gain < minGain && latencyGrowth >= latencyFactor;
+    growth.push({ from: i, gain, latencyGrowth, saturated, ...(generatorBound ? { generatorBound } : {}) });
     if (saturated && index === null) index = i;
   }
   let peak: Knee['peak'] = null;

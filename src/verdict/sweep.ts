@@ -7,6 +7,7 @@
 import { UsageError } from '../errors.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, sleep } from '../load/limits.js';
 import { replay, type ReplayOptions } from '../load/replay.js';
+import { GENERATOR_BOUND } from '../results/generator-report.js';
 import type { ReplayReport } from '../results/replay-report.js';
 import { childSignal } from './child-signal.js';
 import { answered, findKnee, type Knee, type KneeOptions, type SweepPoint } from './knee.js';
@@ -44,6 +45,9 @@ export interface SweepSummary {
     p50Us: number | null;
     errors: number;
     total: number;
+    /** The generator's CPU share at the step (null: not measured), and whether it was the bottleneck. */
+    generatorCpu?: number | null;
+    generatorBound?: boolean;
   }[];
   /** Index of the knee step, or null. */
   knee: number | null;
@@ -181,7 +185,12 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   const points: SweepPoint[] = steps.map((s) =>
     s.stopped === true
       ? { load: s.load, throughput: 0, p99: null }
-      : { load: s.load, throughput: s.report.requests.perSecond, p99: s.report.latency.timeToCompleteUs.p99 },
+      : {
+          load: s.load,
+          throughput: s.report.requests.perSecond,
+          p99: s.report.latency.timeToCompleteUs.p99,
+          ...(s.report.generator?.bound === true ? { generatorBound: true } : {}),
+        },
   );
   const knee = findKnee(points, opts.knee);
   const advice = sizingAdvice(opts.mode, steps, knee);
@@ -200,6 +209,8 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         p50Us: s.report.latency.timeToCompleteUs.p50,
         errors: s.report.requests.errors,
         total: s.report.requests.total,
+        generatorCpu: s.report.generator?.cpuShare ?? null,
+        generatorBound: s.report.generator?.bound === true,
       })),
       knee: knee.index,
       advice,
@@ -242,11 +253,21 @@ function deadSteps(steps: SweepStep[]): string[] {
   ];
 }
 
+/** Steps at which the generator was the bottleneck, said once: no knee is read from them. */
+function generatorSteps(steps: SweepStep[]): string[] {
+  const bound = steps.filter((s) => s.stopped !== true && s.report.generator?.bound === true);
+  if (bound.length === 0) return [];
+  return [
+    `${GENERATOR_BOUND} at step${bound.length > 1 ? 's' : ''} ${bound.map((s) => s.load).join(', ')}: ` +
+      "where throughput stops growing there, it is ajpbench's limit, not the target's, and no knee is read from it.",
+  ];
+}
+
 /** What the knee means for Apache, mod_jk and Tomcat sizing. Never read from steps without responses. */
 export function sizingAdvice(mode: SweepMode, steps: SweepStep[], knee: Knee): string[] {
   const unit = mode === 'rate' ? 'requests/s' : 'concurrent requests';
   if (steps.length === 0) return [];
-  const dead = deadSteps(steps);
+  const dead = [...deadSteps(steps), ...generatorSteps(steps)];
   if (knee.index === null) {
     const ok = steps.filter(answeredStep);
     const first = ok[0];

@@ -9,6 +9,8 @@
  * - `errors`: with `%` the share of measured requests, else a count (also `error_rate` = share);
  * - `rps` (`throughput`): responses per second over the measured window;
  * - `requests`: measured requests; `mismatches`: --verify mismatches, count or `%` of compared;
+ * - `generator`: the share of its cores the generator's CPU used (`generator<80%`): fails a run
+ *   that measured ajpbench rather than the target (results/generator-report.ts);
  * - OP: `<`, `<=`, `>`, `>=`.
  */
 import { decodeHistogram, percentileUs, type LatencyReport } from '../results/latency-histogram.js';
@@ -22,7 +24,8 @@ export type ThresholdMetric =
   | { kind: 'errors'; share: boolean }
   | { kind: 'mismatches'; share: boolean }
   | { kind: 'rps' }
-  | { kind: 'requests' };
+  | { kind: 'requests' }
+  | { kind: 'generator' };
 
 export interface Threshold {
   /** As written. */
@@ -85,12 +88,16 @@ export function parseThreshold(text: string): Threshold {
   } else if (name === 'rps' || name === 'throughput') {
     if (unit !== undefined && unit !== '/s') bad('rps takes requests per second');
     metric = { kind: 'rps' };
+  } else if (name === 'generator') {
+    if (unit !== '%') bad('generator takes a percentage of its cores, e.g. generator<80%');
+    value = number / 100;
+    metric = { kind: 'generator' };
   } else if (name === 'requests') {
     if (unit !== undefined) bad('requests takes a count');
     metric = { kind: 'requests' };
   } else {
     return bad(
-      `unknown metric "${m[1]}" (p50, p99, p99.9, p(N), mean, max, min, headers.p99, errors, error_rate, rps, requests, mismatches)`,
+      `unknown metric "${m[1]}" (p50, p99, p99.9, p(N), mean, max, min, headers.p99, errors, error_rate, rps, requests, mismatches, generator)`,
     );
   }
   return { text: text.trim(), metric, op, value };
@@ -131,6 +138,8 @@ export function metricValue(r: ReplayReport, m: ThresholdMetric): number | null 
       return r.requests.perSecond;
     case 'requests':
       return r.requests.total;
+    case 'generator':
+      return r.generator?.cpuShare ?? null;
   }
 }
 
@@ -148,6 +157,8 @@ export function metricName(m: ThresholdMetric): string {
       return 'rps';
     case 'requests':
       return 'requests';
+    case 'generator':
+      return 'generator CPU';
   }
 }
 
@@ -163,6 +174,8 @@ export function formatMetric(m: ThresholdMetric, v: number): string {
       return `${v.toFixed(1)}/s`;
     case 'requests':
       return String(v);
+    case 'generator':
+      return `${(v * 100).toFixed(1)}%`;
   }
 }
 
@@ -172,7 +185,12 @@ export function evaluateThresholds(report: ReplayReport, thresholds: readonly Th
     const actual = metricValue(report, t.metric);
     const name = metricName(t.metric);
     if (actual === null) {
-      const why = t.metric.kind === 'mismatches' ? 'the run did not --verify' : 'nothing measured';
+      const why =
+        t.metric.kind === 'mismatches'
+          ? 'the run did not --verify'
+          : t.metric.kind === 'generator'
+            ? 'the results do not carry generator figures (written before ajpbench measured them)'
+            : 'nothing measured';
       return { threshold: t, actual, pass: false, message: `${name}: ${why} (threshold ${t.text})` };
     }
     const pass = compare(actual, t.op, t.value);

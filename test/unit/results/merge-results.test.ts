@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../../src/results/latency-histogram.js';
-import { mergeReports } from '../../../src/results/merge-results.js';
+import { mergeReports, poolReports } from '../../../src/results/merge-results.js';
 import { isReplayReport } from '../../../src/results/replay-report.js';
 import { buildReport, steady } from '../verdict/report-fixture.js';
 
@@ -111,5 +111,46 @@ describe('mergeReports', () => {
   it('recognises results files', () => {
     expect(isReplayReport(a)).toBe(true);
     expect(isReplayReport({ kind: 'x' })).toBe(false);
+  });
+});
+
+describe('merging the generator figures', () => {
+  const gen = (cpuShare: number) => ({
+    threads: 1,
+    wallMs: 10_000,
+    cpuMs: cpuShare * 10_000,
+    cpuShare,
+    eventLoopDelayUs: { p50: 10, p99: 300, max: 900 },
+    lateShare: 0,
+    bound: cpuShare > 0.9,
+    reasons: cpuShare > 0.9 ? [`CPU ${cpuShare * 100}%`] : [],
+  });
+  const run = (startedAt: string, cpuShare: number | null) => {
+    const r = buildReport(steady(1000, 10, [5]), { startedAt, measuredMs: 10_000 });
+    return cpuShare === null ? r : { ...r, generator: gen(cpuShare) };
+  };
+  it('processes side by side add their threads; the merged report is bound when one was', () => {
+    const m = mergeReports([
+      { name: 'a', report: run('2026-01-01T00:00:00.000Z', 0.4) },
+      { name: 'b', report: run('2026-01-01T00:00:00.000Z', 0.95) },
+    ]);
+    expect(m.generator?.threads).toBe(2);
+    expect(m.generator?.cpuShare).toBeCloseTo(0.675, 10);
+    expect(m.generator?.bound).toBe(true);
+  });
+  it('pooled rounds keep one thread; a run without figures leaves the merge without them', () => {
+    const p = poolReports([
+      { name: 'r1', report: run('2026-01-01T00:00:00.000Z', 0.4) },
+      { name: 'r2', report: run('2026-01-01T00:00:20.000Z', 0.6) },
+    ]);
+    expect(p.generator?.threads).toBe(1);
+    expect(p.generator?.wallMs).toBe(20_000);
+    expect(p.generator?.cpuShare).toBeCloseTo(0.5, 10);
+    expect(p.generator?.bound).toBe(false);
+    const old = mergeReports([
+      { name: 'a', report: run('2026-01-01T00:00:00.000Z', 0.4) },
+      { name: 'b', report: run('2026-01-01T00:00:00.000Z', null) },
+    ]);
+    expect(old.generator).toBeUndefined();
   });
 });

@@ -110,3 +110,17 @@ describe('findKnee', () => {
     expect(findKnee([]).index).toBeNull();
   });
 });
+
+describe('findKnee with a generator-bound step', () => {
+  it('a saturation the generator reached is never called a knee', () => {
+    // The same curve as a real saturation, but from step 8 on the generator was at its limit.
+    const pts = closedLoop([1, 2, 4, 8, 16, 32], 400, 10).map((p) =>
+      p.load >= 8 ? { ...p, generatorBound: true } : p,
+    );
+    const k = findKnee(pts);
+    expect(k.index).toBeNull();
+    expect(k.growth[2]).toMatchObject({ gain: 0, latencyGrowth: 2, saturated: false, generatorBound: true });
+    // Without the flag it is a knee at 4: the flag alone changed the call.
+    expect(findKnee(closedLoop([1, 2, 4, 8, 16, 32], 400, 10)).index).toBe(2);
+  });
+});

@@ -66,3 +66,36 @@ describe('evaluateThresholds', () => {
     expect(r?.message).toMatch(/nothing measured/);
   });
 });
+
+describe('generator threshold', () => {
+  const report = buildReport(steady(100, 1, [5]), { measuredMs: 1000 });
+  const withGenerator = (cpuShare: number): typeof report => ({
+    ...report,
+    generator: {
+      threads: 1,
+      wallMs: 1000,
+      cpuMs: cpuShare * 1000,
+      cpuShare,
+      eventLoopDelayUs: { p50: 0, p99: 0, max: 0 },
+      lateShare: 0,
+      bound: cpuShare > 0.9,
+      reasons: [],
+    },
+  });
+  it("'generator<80%' passes below 80% of the generator's cores and fails above", () => {
+    const t = parseThreshold('generator<80%');
+    expect(t).toMatchObject({ metric: { kind: 'generator' }, op: '<', value: 0.8 });
+    const [ok] = evaluateThresholds(withGenerator(0.42), [t]);
+    expect(ok?.pass).toBe(true);
+    expect(ok?.message).toBe('generator CPU = 42.0% < 80.0%');
+    const [bad] = evaluateThresholds(withGenerator(0.97), [t]);
+    expect(bad?.pass).toBe(false);
+    expect(bad?.message).toBe('generator CPU = 97.0% not < 80.0%');
+  });
+  it('takes only a percentage; results without generator figures fail it, saying why', () => {
+    expect(() => parseThreshold('generator<0.8')).toThrow(/percentage/);
+    const [old] = evaluateThresholds(report, [parseThreshold('generator<80%')]);
+    expect(old?.pass).toBe(false);
+    expect(old?.message).toMatch(/do not carry generator figures/);
+  });
+});
