@@ -23,6 +23,9 @@ interface RecordFlags extends TraceFlags {
   tap?: TapSpec[];
   output?: string;
   rotate?: number;
+  keep?: number;
+  keepFor?: number;
+  gzip?: boolean;
   duration?: number;
   maxExchanges?: number;
   drain: number;
@@ -60,8 +63,10 @@ export function parseTap(value: string): TapSpec {
 export function recordCommand(ctx: RunContext): Command {
   return recordDefinition().action(async (flags: RecordFlags) => {
     const taps = checkFlags(flags);
-    const output = traceOutputFor(flags.output, flags.rotate);
+    const output = traceOutputFor(flags);
     const releaseStdio = holdStdioErrors();
+    const onHangUp = (): void => void output.reopen();
+    process.on('SIGHUP', onHangUp);
     try {
       const recorder = await startRecorder(taps, flags, output.open);
       announce(recorder, taps, output.name, flags.rotate !== undefined);
@@ -70,6 +75,7 @@ export function recordCommand(ctx: RunContext): Command {
       if (summary.outputError !== undefined)
         throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
     } finally {
+      process.off('SIGHUP', onHangUp);
       releaseStdio();
     }
     ctx.exitCode = ExitCode.Ok;
@@ -94,7 +100,9 @@ function recordDefinition(): Command {
         "prints a summary; a second Ctrl-C stops waiting. An upstream that is down resets the web server's " +
         'connection and is recorded as an error; the tap keeps accepting. The trace never stops the traffic: ' +
         'if it cannot be written (a full disk, a reader of stdout gone) the tap says so once, keeps forwarding, ' +
-        'and exits 3 at the end. Exit code 3 also when a listen address is in use or the trace cannot be opened.',
+        'and exits 3 at the end. Exit code 3 also when a listen address is in use or the trace cannot be opened.\n\n' +
+        'Long runs: SIGHUP reopens the output (-o FILE is created again after logrotate renamed it; with --rotate ' +
+        'the next numbered file starts); --keep and --keep-for delete old rotated files, --gzip compresses them.',
     )
     .option('--listen <host:port>', 'address to accept the web server on (with --upstream)', (v) =>
       parseHostPort(v, '--listen', { allowZeroPort: true }),
@@ -112,6 +120,17 @@ function recordDefinition(): Command {
       'start a new numbered file (trace.0001.jsonl, trace.0002.jsonl, ...) every size, e.g. 100MB; 1KiB to 1024GiB',
       (v) => parseSize(v, '--rotate', { min: MIN_ROTATE_BYTES, max: MAX_ROTATE_BYTES }),
     )
+    .option(
+      '--keep <n>',
+      'with --rotate: keep at most n files (the current one included), delete older ones; ≥ 1',
+      (v) => parseInteger(v, '--keep', { min: 1 }),
+    )
+    .option(
+      '--keep-for <duration>',
+      'with --rotate: delete rotated files this long after they were closed (e.g. 7d); above 0, up to 24d',
+      (v) => parseDuration(v, '--keep-for'),
+    )
+    .option('--gzip', 'with --rotate: compress every rotated file to FILE.gz (the last one stays plain)')
     .option('--duration <duration>', 'stop after this long (e.g. 30s, 10m, 2h); above 0, up to 24d', (v) =>
       parseDuration(v, '--duration'),
     )
@@ -146,6 +165,13 @@ function checkFlags(flags: RecordFlags): TapSpec[] {
   if (flags.output === '-') flags.output = undefined;
   if (flags.rotate !== undefined && flags.output === undefined)
     throw usageError('--rotate needs -o <file>: stdout cannot be rotated');
+  for (const [flag, given] of [
+    ['--keep', flags.keep],
+    ['--keep-for', flags.keepFor],
+    ['--gzip', flags.gzip],
+  ] as const) {
+    if (given !== undefined && flags.rotate === undefined) throw usageError(`${flag} needs --rotate`);
+  }
   return taps;
 }
 
@@ -155,29 +181,45 @@ interface OutputPlan {
   open: (header: TraceHeader) => Promise<TraceOutput>;
   /** The files written so far (for the summary). */
   files: () => readonly string[];
+  /** SIGHUP: close the current file and open the next (a failure is the output's, reported as such). */
+  reopen: () => Promise<void>;
 }
 
-function traceOutputFor(path: string | undefined, rotate: number | undefined): OutputPlan {
+function traceOutputFor(flags: RecordFlags): OutputPlan {
+  const path = flags.output;
+  const warn = (m: string): void => void process.stderr.write(`\nrecord: warning: ${m}\n`);
   if (path === undefined)
-    return { name: 'stdout', open: (h) => TraceWriter.toStream(process.stdout, h, 'stdout'), files: () => ['stdout'] };
-  let files: () => readonly string[] = () => [];
+    return {
+      name: 'stdout',
+      open: (h) => TraceWriter.toStream(process.stdout, h, 'stdout'),
+      files: () => ['stdout'],
+      reopen: () => {
+        warn('SIGHUP: the trace goes to stdout, which cannot be reopened; recording goes on');
+        return Promise.resolve();
+      },
+    };
+  let writer: RotatingTraceWriter | undefined;
   return {
     name: path,
-    files: () => files(),
+    files: () => writer?.files ?? [],
     open: async (header) => {
       try {
-        if (rotate === undefined) {
-          const w = await TraceWriter.create(path, header);
-          files = () => [path];
-          return w;
-        }
-        const w = await RotatingTraceWriter.create(path, header, rotate);
-        files = () => w.files;
-        return w;
+        writer =
+          flags.rotate === undefined
+            ? await RotatingTraceWriter.reopening(path, header)
+            : await RotatingTraceWriter.create(path, header, flags.rotate, {
+                ...(flags.keep === undefined ? {} : { keep: flags.keep }),
+                ...(flags.keepFor === undefined ? {} : { keepForMs: flags.keepFor }),
+                ...(flags.gzip === true ? { gzip: true } : {}),
+                onWarning: warn,
+              });
+        return writer;
       } catch (e) {
         throw cannotWrite(path, e);
       }
     },
+    // Not yet open: nothing to reopen. A failed reopen is the output's failure, already reported.
+    reopen: () => writer?.reopen().catch(() => undefined) ?? Promise.resolve(),
   };
 }
 

@@ -1,7 +1,7 @@
 /** `ajpbench record` through the built binary: exit codes, SIGTERM with an exchange in flight, limits, summary. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,9 @@ describe('ajpbench record', () => {
       '--bodies',
       '--no-redact',
       '--max-body',
+      '--keep',
+      '--keep-for',
+      '--gzip',
     ]) {
       expect(r.stdout).toContain(flag);
     }
@@ -120,6 +123,13 @@ describe('ajpbench record', () => {
       /--rotate takes a size from 1KiB to 1024GiB, got "100"/,
     ],
     [['--listen', '1', '--upstream', '2', '--max-body', '1GiB'], /--max-body takes a size from 0 to 16MiB, got "1GiB"/],
+    [['--listen', '1', '--upstream', '2', '-o', 'x.jsonl', '--keep', '3'], /--keep needs --rotate/],
+    [['--listen', '1', '--upstream', '2', '-o', 'x.jsonl', '--gzip'], /--gzip needs --rotate/],
+    [['--listen', '1', '--upstream', '2', '-o', 'x.jsonl', '--keep-for', '7d'], /--keep-for needs --rotate/],
+    [
+      ['--listen', '1', '--upstream', '2', '-o', 'x.jsonl', '--rotate', '1MB', '--keep', '0'],
+      /--keep takes a whole number ≥ 1, got "0"/,
+    ],
   ])('exits 2 on bad flags: %j', async (args, message) => {
     const r = await run(['record', ...args]);
     expect(r.code).toBe(2);
@@ -212,6 +222,31 @@ describe('ajpbench record', () => {
     for (const f of new Set(files))
       n += (await readTrace(join(dir, f))).events.filter((e) => e.event === 'exchange').length;
     expect(n).toBe(12);
+  });
+});
+
+describe('ajpbench record over a long run', () => {
+  it('SIGHUP after logrotate renamed the trace: the file is created again and the recording goes on, nothing lost', async () => {
+    const c = await container('tomcat1');
+    const out = join(dir, 'hup.jsonl');
+    const rec = await start(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${c.port}`, '-o', out]);
+    const client = await AjpTestClient.connect(rec.ports[0] as number);
+    for (let i = 0; i < 3; i++) expect((await client.request(`/app/before${i}`)).status).toBe(200);
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('/app/before2'), 5000, 'three exchanges');
+    renameSync(out, `${out}.1`);
+    rec.child.kill('SIGHUP');
+    await waitFor(() => existsSync(out), 5000, 'the trace created again');
+    // Still forwarding on the same connection, and now writing the new file.
+    for (let i = 0; i < 3; i++) expect((await client.request(`/app/after${i}`)).status).toBe(200);
+    client.close();
+    rec.child.kill('SIGTERM');
+    expect(await withTimeout(rec.exit, 5000, 'exit')).toBe(0);
+    const uris = async (f: string): Promise<string[]> =>
+      (await readTrace(f)).events
+        .filter((e): e is ExchangeEvent => e.event === 'exchange')
+        .map((e) => e.request.uri ?? '');
+    expect(await uris(`${out}.1`)).toEqual(['/app/before0', '/app/before1', '/app/before2']);
+    expect(await uris(out)).toEqual(['/app/after0', '/app/after1', '/app/after2']);
   });
 });
 
