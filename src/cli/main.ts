@@ -10,6 +10,7 @@ import { reportCommand } from './report-command.js';
 import { compareCommand } from './compare-command.js';
 import { fairnessCommand } from './fairness-command.js';
 import { sweepCommand } from './sweep-command.js';
+import { auditCommand } from './audit-command.js';
 import { serveCommand } from './serve-command.js';
 import type { RunContext } from './run-context.js';
 import { toolVersion } from './version.js';
@@ -34,6 +35,7 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   program.addCommand(compareCommand(ctx));
   program.addCommand(fairnessCommand(ctx));
   program.addCommand(sweepCommand(ctx));
+  program.addCommand(auditCommand(ctx));
   // Every subcommand reports usage errors through exitOverride so that main() maps them to exit 2.
   for (const cmd of [program, ...program.commands])
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)');

@@ -65,6 +65,13 @@ export interface StubOptions {
   failMode?: StubFailMode;
   /** AJP secret every Forward Request must carry (§8); none by default. */
   secret?: string;
+  /**
+   * As a fixed Tomcat (§8): a req_attribute whose name is not on Tomcat's known list and does not
+   * fully match `allowedRequestAttributesPattern` gets 403 and a close. Off by default (unlike
+   * Tomcat), so that traces carrying any attribute replay against the stub.
+   */
+  refuseUnknownAttributes?: boolean;
+  allowedRequestAttributesPattern?: RegExp;
   maxPacketSize?: number;
   /** Injected for tests; Math.random by default. */
   random?: () => number;
@@ -150,7 +157,10 @@ export class StubContainer {
   readonly listeners: StubListener[] = [];
   private readonly servers: (NetServer | HttpServer)[] = [];
   private readonly sockets = new Set<Socket>();
-  private readonly opts: Required<Omit<StubOptions, 'secret'>> & { secret: Buffer | undefined };
+  private readonly opts: Required<Omit<StubOptions, 'secret' | 'allowedRequestAttributesPattern'>> & {
+    secret: Buffer | undefined;
+    allowedRequestAttributesPattern: RegExp | undefined;
+  };
   private readonly body: StubBody;
   private stallUntil = 0;
 
@@ -164,6 +174,8 @@ export class StubContainer {
       failRate: opts.failRate ?? 0,
       failMode: opts.failMode ?? 'status',
       secret: opts.secret === undefined ? undefined : Buffer.from(opts.secret, 'latin1'),
+      refuseUnknownAttributes: opts.refuseUnknownAttributes ?? false,
+      allowedRequestAttributesPattern: opts.allowedRequestAttributesPattern,
       maxPacketSize: opts.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
       random: opts.random ?? Math.random,
     };
@@ -447,7 +459,7 @@ class AjpStubConnection implements FrameSink {
       return;
     }
     this.stub.stats.requests++;
-    if (!this.secretOk(req)) {
+    if (!this.secretOk(req) || !this.attributesOk(req)) {
       this.stub.stats.rejected++;
       this.state = 'closed';
       this.socket.end(this.responder.forbidden);
@@ -543,6 +555,19 @@ class AjpStubConnection implements FrameSink {
     return have.length === want.length && timingSafeEqual(have, want);
   }
 
+  /** §8: Tomcat's AjpProcessor refuses an unrecognised req_attribute unless the pattern matches all of its name. */
+  private attributesOk(req: ForwardRequest): boolean {
+    const o = this.stub.options;
+    if (!o.refuseUnknownAttributes) return true;
+    for (const a of req.attributes) {
+      if (a.name !== 'req_attribute' || a.key === null || KNOWN_REQUEST_ATTRIBUTES.has(a.key)) continue;
+      const p = o.allowedRequestAttributesPattern;
+      const m = p === undefined ? null : p.exec(a.key);
+      if (m === null || m.index !== 0 || m[0].length !== a.key.length) return false;
+    }
+    return true;
+  }
+
   private close(): void {
     this.state = 'closed';
     this.socket.destroy();
@@ -554,8 +579,22 @@ function hasSession(cookie: string | null, uri: string | null): boolean {
   return (cookie !== null && cookie.includes('JSESSIONID=')) || (uri !== null && /;jsessionid=/i.test(uri));
 }
 
+/** Request attribute names Tomcat's AjpProcessor recognises (set, never refused). */
+const KNOWN_REQUEST_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'AJP_LOCAL_ADDR',
+  'AJP_REMOTE_PORT',
+  'AJP_SSL_PROTOCOL',
+  'JK_LB_ACTIVATION',
+  'javax.servlet.request.cipher_suite',
+  'javax.servlet.request.key_size',
+  'javax.servlet.request.ssl_session',
+  'javax.servlet.request.X509Certificate',
+]);
+
+/** A new session id with `.route` appended, as Tomcat does with a jvmRoute; an empty route appends nothing. */
 function newSessionCookie(route: string): string {
-  return `JSESSIONID=${randomBytes(16).toString('hex').toUpperCase()}.${route}; Path=/; HttpOnly`;
+  const id = randomBytes(16).toString('hex').toUpperCase();
+  return `JSESSIONID=${route === '' ? id : `${id}.${route}`}; Path=/; HttpOnly`;
 }
 
 /**
