@@ -21,6 +21,10 @@
  * - Upstream down: a refused, unreachable or silent (connect timeout) upstream resets the
  *   client's connection, as close as a proxy gets to the refusal the web server would have seen.
  * - No idle timeout of its own: idle keep-alive connections live as long as the peers keep them.
+ * - TCP keepalive (keepAliveMs): on both sockets of every connection, so that a firewall between
+ *   the tap and either peer does not drop a pooled idle connection (mod_jk's socket_keepalive).
+ *   The web server's own setting cannot be read from the accepted socket (it is the peer's, and
+ *   Node has no getsockopt), so it is set here for both sides alike.
  * - Decoding waits for the forwarding: a chunk is stamped with its arrival time and queued, and
  *   the queue is decoded in a setImmediate, after every socket that was ready in that turn of the
  *   event loop has had its bytes passed on. With many busy connections the decode of one never
@@ -63,6 +67,8 @@ export interface TapProxyOptions {
   maxPacketSize?: number;
   /** How long an upstream connect may take before the client is reset; default 10 s. */
   connectTimeoutMs?: number;
+  /** TCP keepalive on both sockets of every connection, first probe after this idle time (ms, at least 1000). */
+  keepAliveMs?: number;
   /** Microseconds since the epoch; default nowUs. */
   clock?: () => number;
 }
@@ -109,6 +115,12 @@ export function checkTimerMs(ms: number, name: string, zero = false): number {
   }
   return ms;
 }
+/** A RangeError unless `ms` is a keepalive idle time the kernel takes: whole seconds from 1 s (TCP_KEEPIDLE), up to MAX_TIMER_MS. */
+export function checkKeepAliveMs(ms: number): number {
+  if (!(Number.isFinite(ms) && ms >= 1000 && ms <= MAX_TIMER_MS))
+    throw new RangeError(`keepAliveMs must be from 1000 up to ${MAX_TIMER_MS} ms, got ${ms}`);
+  return ms;
+}
 /** After a reset, how long the other side gets to flush what it was given before it is reset too. */
 const RESET_FLUSH_MS = 1000;
 const EMPTY = Buffer.alloc(0);
@@ -123,6 +135,7 @@ interface TapCore {
   readonly trace: TapTraceContext;
   readonly maxPacketSize: number | undefined;
   readonly connectTimeoutMs: number;
+  readonly keepAliveMs: number | undefined;
   readonly clock: () => number;
   readonly stats: TapStats;
   readonly queue: TraceQueue;
@@ -188,6 +201,7 @@ export class TapProxy {
       throw new RangeError(`upstream port must be 1-65535, got ${port}`);
     if (options.maxPacketSize !== undefined) checkMaxPacketSize(options.maxPacketSize);
     if (options.connectTimeoutMs !== undefined) checkTimerMs(options.connectTimeoutMs, 'connectTimeoutMs');
+    if (options.keepAliveMs !== undefined) checkKeepAliveMs(options.keepAliveMs);
     this.listenAt = options.listen;
     const stats: TapStats = {
       connections: 0,
@@ -211,6 +225,7 @@ export class TapProxy {
       trace,
       maxPacketSize: options.maxPacketSize,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      keepAliveMs: options.keepAliveMs,
       clock: options.clock ?? nowUs,
       stats,
       queue: new TraceQueue(),
@@ -381,11 +396,14 @@ class TapConnection {
     }
 
     client.setNoDelay(true);
+    const keepAlive = core.keepAliveMs;
+    if (keepAlive !== undefined) client.setKeepAlive(true, keepAlive);
     const upstream = connect({
       host: core.upstream.host,
       port: core.upstream.port,
       allowHalfOpen: true,
       noDelay: true,
+      ...(keepAlive === undefined ? {} : { keepAlive: true, keepAliveInitialDelay: keepAlive }),
     });
     this.upstream = upstream;
     upstream.setTimeout(core.connectTimeoutMs, this.onConnectTimeout);

@@ -47,6 +47,8 @@ export interface TapRecorderOptions {
   drainMs?: number;
   maxPacketSize?: number;
   connectTimeoutMs?: number;
+  /** TCP keepalive on both sides of every connection (TapProxyOptions.keepAliveMs). */
+  keepAliveMs?: number;
   /**
    * At stop, how long a full output (a stuck pipe) may take to take the last events and close
    * before the rest of the trace is given up as lost; default 30000.
@@ -167,6 +169,7 @@ export class TapRecorder {
           trace,
           ...(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize }),
           ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }),
+          ...(opts.keepAliveMs === undefined ? {} : { keepAliveMs: opts.keepAliveMs }),
           clock: this.clock,
         }),
     );

@@ -30,6 +30,7 @@ interface RecordFlags extends TraceFlags {
   maxExchanges?: number;
   drain: number;
   connectTimeout: number;
+  keepalive?: number;
   maxPacketSize: number;
   status?: boolean;
 }
@@ -150,6 +151,16 @@ function recordDefinition(): Command {
       10_000,
     )
     .option(
+      '--keepalive <duration>',
+      'TCP keepalive on both sides of every connection, first probe after this idle time (as socket_keepalive); 1s to 24d',
+      (v) => {
+        const ms = parseDuration(v, '--keepalive');
+        if (ms < 1000)
+          throw new InvalidArgumentError(`--keepalive takes a duration from 1s up to 24d, got ${JSON.stringify(v)}`);
+        return ms;
+      },
+    )
+    .option(
       '--max-packet-size <bytes>',
       "largest AJP packet, header included, as the connector's packetSize; 8192 to 65536",
       (v) => parseInteger(v, '--max-packet-size', { min: 8192, max: 65536 }),
@@ -258,6 +269,7 @@ async function startRecorder(
       openOutput,
       drainMs: flags.drain,
       connectTimeoutMs: flags.connectTimeout,
+      ...(flags.keepalive === undefined ? {} : { keepAliveMs: flags.keepalive }),
       maxPacketSize: flags.maxPacketSize,
       ...(flags.maxExchanges === undefined ? {} : { maxExchanges: flags.maxExchanges }),
       ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),

@@ -3,6 +3,7 @@
  * half-close and resets are passed on; back-pressure bounds the tap's memory; an upstream that
  * is down resets the client and the tap keeps accepting; stop() drains in-flight exchanges.
  */
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TapProxy } from '../../../src/capture/index.js';
 import { AjpEncoder } from '../../../src/protocol/index.js';
@@ -449,5 +450,56 @@ describe('TapProxy against what would otherwise end the process or the tap', () 
     await waitFor(() => t.tap.stats.open === 0, 2000, 'close');
     expect(ofType(t.events, 'error').map((e) => e.code)).toContain('TAP_ERR_DECODER');
     expect(ofType(t.events, 'exchange')).toHaveLength(0);
+  });
+});
+
+describe('TapProxy socket options', () => {
+  /** `ss -tno` lines of established TCP sockets matching a filter (Linux iproute2). */
+  function ssLines(filter: string): string[] {
+    return execFileSync('ss', ['-tnoH', 'state', 'established', filter], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+  }
+  const hasSs = ((): boolean => {
+    try {
+      execFileSync('ss', ['-V'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!hasSs)(
+    "keepAliveMs: TCP keepalive on both of the tap's sockets (accepted and upstream), none without it",
+    async () => {
+      const c = await container();
+      for (const keepAliveMs of [7000, undefined]) {
+        const t = await tapTo(c.port, keepAliveMs === undefined ? {} : { keepAliveMs });
+        const client = await AjpTestClient.connect(t.port);
+        expect((await client.request('/app/ka')).status).toBe(200);
+        const accepted = ssLines(`( sport = :${t.port} )`);
+        const upstream = ssLines(`( dport = :${c.port} )`);
+        expect(accepted).toHaveLength(1);
+        expect(upstream).toHaveLength(1);
+        for (const line of [...accepted, ...upstream]) {
+          if (keepAliveMs === undefined) expect(line).not.toMatch(/timer:\(keepalive/);
+          else expect(line).toMatch(/timer:\(keepalive,[0-9.]+(s|sec)?/);
+        }
+        client.close();
+        await waitFor(() => t.tap.stats.open === 0, 2000, 'close');
+        await t.tap.stop({ drainMs: 0 });
+      }
+    },
+  );
+
+  it('refuses a keepalive below 1 s (the kernel counts it in whole seconds)', () => {
+    expect(
+      () =>
+        new TapProxy({
+          listen: { host: '127.0.0.1', port: 0 },
+          upstream: { host: '127.0.0.1', port: 1 },
+          keepAliveMs: 500,
+        }),
+    ).toThrow(/keepAliveMs must be from 1000/);
   });
 });
