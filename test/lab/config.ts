@@ -13,6 +13,11 @@ export interface LabPorts {
   tomcat1AjpSecret: number;
   /** tomcat1 HTTP/1.1 connector (mod_proxy_http, nginx, warm-up). */
   tomcat1Http: number;
+  /**
+   * tomcat1 AJP connector configured insecurely on purpose, for `ajpbench audit` (test/e2e/audit.test.ts):
+   * secretRequired="false", allowedRequestAttributesPattern=".*", packetSize="65536". No front end uses it.
+   */
+  tomcat1AjpInsecure: number;
   tomcat2Ajp: number;
   tomcat2AjpSecret: number;
   tomcat2Http: number;
@@ -73,6 +78,7 @@ export const DEFAULT_PORTS: Readonly<LabPorts> = {
   tomcat1Ajp: 28009,
   tomcat1AjpSecret: 28109,
   tomcat1Http: 28080,
+  tomcat1AjpInsecure: 28209,
   tomcat2Ajp: 29009,
   tomcat2AjpSecret: 29109,
   tomcat2Http: 29080,

@@ -20,12 +20,14 @@ export interface TomcatPorts {
   ajp: number;
   ajpSecret: number;
   http: number;
+  /** tomcat1 only: the AJP connector left open on purpose for the audit e2e (LabPorts.tomcat1AjpInsecure). */
+  ajpInsecure?: number;
 }
 
 export function tomcatPorts(config: LabConfig, name: TomcatName): TomcatPorts {
   const p = config.ports;
   return name === 'tomcat1'
-    ? { ajp: p.tomcat1Ajp, ajpSecret: p.tomcat1AjpSecret, http: p.tomcat1Http }
+    ? { ajp: p.tomcat1Ajp, ajpSecret: p.tomcat1AjpSecret, http: p.tomcat1Http, ajpInsecure: p.tomcat1AjpInsecure }
     : { ajp: p.tomcat2Ajp, ajpSecret: p.tomcat2AjpSecret, http: p.tomcat2Http };
 }
 
@@ -46,7 +48,14 @@ export function serverXml(route: TomcatName, ports: TomcatPorts, secret: string)
     <!-- AJP without secret: what mod_jk and mod_proxy_ajp use by default. -->
     <Connector protocol="AJP/1.3" address="127.0.0.1" port="${ports.ajp}" secretRequired="false" />
     <!-- AJP with secret: requests without the matching 0x0C attribute get 403. -->
-    <Connector protocol="AJP/1.3" address="127.0.0.1" port="${ports.ajpSecret}" secretRequired="true" secret="${secret}" />
+    <Connector protocol="AJP/1.3" address="127.0.0.1" port="${ports.ajpSecret}" secretRequired="true" secret="${secret}" />${
+      ports.ajpInsecure === undefined
+        ? ''
+        : `
+    <!-- AJP insecure on purpose (ajpbench audit's e2e): no secret, every request attribute let through, 64 KiB packets. -->
+    <Connector protocol="AJP/1.3" address="127.0.0.1" port="${ports.ajpInsecure}" secretRequired="false"
+               allowedRequestAttributesPattern=".*" packetSize="65536" />`
+    }
     <!-- jvmRoute: Tomcat appends ".${route}" to session ids; sticky balancing needs it to equal the worker route. -->
     <Engine name="Catalina" defaultHost="localhost" jvmRoute="${route}">
       <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false" deployOnStartup="true">

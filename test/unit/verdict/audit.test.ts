@@ -132,7 +132,7 @@ describe('audit against the stub container', () => {
     expect(text).not.toContain('s3cr3t');
     expect(text).toMatch(/1\. cping\s+CPing \(5 bytes\)/);
     expect(text).toMatch(/no-secret\s+Forward Request GET \/x HTTP\/1\.1, headers host, user-agent, no attributes/);
-    expect(text).toMatch(/-> 403, End Response reuse=0/);
+    expect(text).toMatch(/-> 403, reuse=0: the connector closes/);
   });
 
   it('a connector without a secret and without an attribute check: two high findings', async () => {
@@ -256,7 +256,9 @@ describe('audit against hand-made connectors', () => {
       await new Promise<void>((r) => server.close(() => r()));
     });
     const r = await audit((server.address() as { port: number }).port);
-    expect(finding(r, 'packet-size').detail).toMatch(/refuses a 8193-byte Forward Request \(400, End Response reuse=0/);
+    expect(finding(r, 'packet-size').detail).toMatch(
+      /refuses a 8193-byte Forward Request \(400, reuse=0: the connector closes\)/,
+    );
   });
 
   it('a port that does not answer CPing: a high finding, and nothing else is asked', async () => {
