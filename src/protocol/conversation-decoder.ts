@@ -17,7 +17,13 @@
 import { MessageCode } from './constants.js';
 import { AjpProtocolError, PayloadError } from './errors.js';
 import { FrameDecoder, type FrameSink } from './frame-decoder.js';
-import { decodeBody, decodeToContainer, decodeToWebServer, type MessageDecodeOptions } from './message-decoder.js';
+import {
+  decodeBody,
+  decodePrefix,
+  decodeToContainer,
+  decodeToWebServer,
+  type MessageDecodeOptions,
+} from './message-decoder.js';
 import { findHeader, type AjpMessage, type Direction, type FrameInfo, type ToContainerMessage } from './messages.js';
 
 export interface MessageSink {
@@ -52,10 +58,12 @@ export class ConversationDecoder {
   private readonly containerFrames: FrameSink = {
     frame: (payload, offset) => this.onToContainer(payload, offset),
     error: (err) => this.sink?.error(err),
+    partial: (prefix, offset, _direction, length) => this.onPartial('to-container', prefix, offset, length),
   };
   private readonly webServerFrames: FrameSink = {
     frame: (payload, offset) => this.onToWebServer(payload, offset),
     error: (err) => this.sink?.error(err),
+    partial: (prefix, offset, _direction, length) => this.onPartial('to-web-server', prefix, offset, length),
   };
 
   constructor(opts: ConversationDecoderOptions = {}) {
@@ -72,12 +80,22 @@ export class ConversationDecoder {
     else this.toWebServer.push(chunk, this.webServerFrames);
   }
 
-  /** Bytes missing in one direction (a capture gap): resynchronise, and forget the exchange state. */
-  gap(direction: Direction, missing: number): void {
-    (direction === 'to-container' ? this.toContainer : this.toWebServer).gap(missing);
-    this.owedBodies = 0;
-    this.inBody = false;
-    this.knowsState = false;
+  /**
+   * Bytes missing in one direction (a capture gap). Inside a frame whose header arrived, the frame
+   * is decoded as far as it arrived (a message with `info.cut`, see FrameInfo) and frame sync and
+   * the exchange state are kept: returns true. Otherwise the decoder resynchronises on the next
+   * plausible frame and forgets the exchange state: returns false.
+   */
+  gap(direction: Direction, missing: number, sink?: MessageSink): boolean {
+    if (sink !== undefined) this.sink = sink;
+    const frames = direction === 'to-container' ? this.toContainer : this.toWebServer;
+    const kept = frames.gap(missing, direction === 'to-container' ? this.containerFrames : this.webServerFrames);
+    if (!kept) {
+      this.owedBodies = 0;
+      this.inBody = false;
+      this.knowsState = false;
+    }
+    return kept;
   }
 
   /** End of both streams: reports any unfinished frame. */
@@ -118,6 +136,47 @@ export class ConversationDecoder {
     }
   }
 
+  /** A frame cut by a gap: its message decoded from the prefix that arrived (decodePrefix). */
+  private onPartial(direction: Direction, prefix: Buffer, offset: number, length: number): void {
+    const payloadLength = length - 4;
+    const body = direction === 'to-container' && this.isBodyPrefix(prefix, payloadLength);
+    const decoded = decodePrefix(direction, prefix, body);
+    if (decoded === undefined) {
+      const type = prefix.length > 0 ? `type 0x${(prefix[0] as number).toString(16).padStart(2, '0')}` : 'no byte';
+      this.sink?.error(
+        new AjpProtocolError(
+          'AJP_ERR_TRUNCATED',
+          `a ${length}-byte packet (${type}) lost ${payloadLength - prefix.length} byte(s) and cannot be read in part`,
+          offset,
+          direction,
+          length,
+        ),
+      );
+      return;
+    }
+    const { msg, cutAt } = decoded;
+    const info: FrameInfo = {
+      direction,
+      offset,
+      length,
+      ...(cutAt === undefined ? {} : { cut: { captured: prefix.length + 4, cutAt } }),
+    };
+    if (msg.type === 'body') this.track(msg, Math.max(0, payloadLength - 2));
+    else if (msg.type === 'forward-request') {
+      this.track(msg);
+      // Its Content-Length may be past the cut: bodies are then told by their shape (§9).
+      if (cutAt !== undefined) this.knowsState = false;
+    }
+    this.sink?.message(msg, info);
+  }
+
+  /** isBody for a frame of which only `prefix` arrived: its length is known from its header. */
+  private isBodyPrefix(prefix: Buffer, payloadLength: number): boolean {
+    if (this.owedBodies > 0 || (this.oneSided && this.inBody)) return true;
+    if (prefix.length < 2 || (((prefix[0] as number) << 8) | (prefix[1] as number)) !== payloadLength - 2) return false;
+    return !TO_CONTAINER_TYPES.has(prefix[0] as number) || !this.knowsState;
+  }
+
   private isBody(payload: Buffer): boolean {
     if (payload.length === 0) return true; // 12 34 00 00: only ever the end of a body
     if (this.owedBodies > 0) return true;
@@ -135,7 +194,8 @@ export class ConversationDecoder {
     return looksLikeBody(payload, this.decodeOpts);
   }
 
-  private track(msg: ToContainerMessage): void {
+  /** `bodyLength`: the body packet's length on the wire, when only part of its data arrived. */
+  private track(msg: ToContainerMessage, bodyLength = msg.type === 'body' ? msg.data.length : 0): void {
     if (msg.type === 'forward-request') {
       this.knowsState = true;
       const length = findHeader(msg.headers, 'content-length');
@@ -147,9 +207,9 @@ export class ConversationDecoder {
       this.bodyRemaining = chunked ? -1 : contentLength;
     } else if (msg.type === 'body') {
       if (this.owedBodies > 0) this.owedBodies--;
-      if (msg.data.length === 0) this.inBody = false;
+      if (bodyLength === 0) this.inBody = false;
       else if (this.bodyRemaining > 0) {
-        this.bodyRemaining -= msg.data.length;
+        this.bodyRemaining -= bodyLength;
         if (this.bodyRemaining <= 0) this.inBody = false;
       }
     } else if (msg.type === 'cping') {

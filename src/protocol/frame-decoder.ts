@@ -39,6 +39,11 @@ export interface FrameSink {
   /** A whole frame. `payload` is a view (see the module comment); `offset` is where its magic starts. */
   frame(payload: Buffer, offset: number, direction: Direction): void;
   error(err: AjpProtocolError): void;
+  /**
+   * A frame the stream lost bytes of (a gap, see `gap`): `prefix` is its payload as far as it
+   * arrived (a copy), `length` its length on the wire, header included.
+   */
+  partial?(prefix: Buffer, offset: number, direction: Direction, length: number): void;
 }
 
 /** Bytes needed at a candidate position to judge it while resynchronising: header + 2 payload bytes. */
@@ -73,6 +78,8 @@ export class FrameDecoder {
   private badCode: AjpErrorCode = 'AJP_ERR_BAD_MAGIC';
   private badReason = '';
   private stopped = false;
+  /** Bytes still to come of a frame handed out in part (after a gap): dropped as they arrive. */
+  private skipping = 0;
 
   constructor(opts: FrameDecoderOptions) {
     this.direction = opts.direction === 'auto' ? undefined : opts.direction;
@@ -83,15 +90,52 @@ export class FrameDecoder {
   }
 
   /**
-   * `missing` bytes never arrived (a capture dropped them): what is held is dropped, offsets go on
-   * counting wire bytes, and decoding resumes at the next plausible frame.
+   * `missing` bytes never arrived (a capture dropped them, or its snaplen cut them off); offsets go
+   * on counting wire bytes. Inside a frame whose header arrived, the frame's length still says
+   * where the next one starts: the frame goes to `sink.partial` as far as it arrived, the rest of
+   * it is skipped when it comes, and frame sync is kept, so this returns true. A gap that runs past
+   * the frame's end, or that hides a header, loses sync: decoding resumes at the next plausible
+   * frame, and this returns false.
    */
-  gap(missing: number): void {
-    this.pieces = [];
-    this.piecesLength = 0;
+  gap(missing: number, sink?: FrameSink): boolean {
+    if (this.stopped || this.badStart >= 0) {
+      this.received += missing;
+      return false;
+    }
+    if (this.skipping > 0) {
+      // Another hole in the tail of a frame already handed out in part.
+      this.received += missing;
+      if (missing <= this.skipping) {
+        this.skipping -= missing;
+        return true;
+      }
+      this.skipping = 0;
+      this.lostSync(this.received, `${missing} byte(s) missing from the stream`);
+      return false;
+    }
+    if (this.piecesLength > 0) {
+      const whole = Buffer.concat(this.pieces, this.piecesLength);
+      const rest = this.frameLength - this.piecesLength;
+      this.pieces = [];
+      this.piecesLength = 0;
+      sink?.partial?.(
+        whole.subarray(FRAME_HEADER_SIZE),
+        this.frameOffset,
+        this.direction as Direction,
+        this.frameLength,
+      );
+      this.received += missing;
+      if (missing <= rest) {
+        this.skipping = rest - missing;
+        return true;
+      }
+      this.lostSync(this.received, `${missing} byte(s) missing from the stream`);
+      return false;
+    }
     this.head = undefined;
     this.received += missing;
-    if (this.badStart < 0 && !this.stopped) this.lostSync(this.received, `${missing} byte(s) missing from the stream`);
+    this.lostSync(this.received, `${missing} byte(s) missing from the stream`);
+    return false;
   }
 
   private lostSync(at: number, reason: string): void {
@@ -120,6 +164,10 @@ export class FrameDecoder {
     this.received += chunk.length;
     if (this.stopped || chunk.length === 0) return;
     let from = 0;
+    if (this.skipping > 0) {
+      from = Math.min(this.skipping, chunk.length);
+      this.skipping -= from;
+    }
     while (this.head !== undefined && from < chunk.length) {
       // A header or resync probe straddled chunks: join the few held bytes with a few new ones
       // (at most 12 bytes copied) and scan that; the rest of the chunk is scanned in place.

@@ -10,16 +10,19 @@ import {
   MessageCode,
   METHOD_NAMES,
   METHOD_STORED,
+  NULL_STRING_LENGTH,
   REQUEST_HEADER_NAMES,
   RESPONSE_HEADER_NAMES,
   type StringAttributeName,
 } from './constants.js';
 import { PayloadError } from './errors.js';
 import type {
-  AjpAttribute,
   AjpHeader,
+  AjpMessage,
   BodyChunk,
+  Direction,
   ForwardRequest,
+  PrefixField,
   SendBodyChunk,
   SendHeaders,
   ToContainerMessage,
@@ -113,21 +116,145 @@ export function decodeToWebServer(payload: Buffer, opts: MessageDecodeOptions = 
   return msg;
 }
 
-function readForwardRequest(r: PayloadReader, strict: boolean): ForwardRequest {
+/**
+ * Salvage (a capture that holds only the first bytes of a frame, see FrameInfo.cut): the message
+ * decoded from a prefix of its payload, with the first field the prefix does not wholly hold.
+ * Forward Request, Send Headers, Send Body Chunk and body packets can be read in part; a prefix
+ * too short for its type byte, or of another type, gives undefined. `bodyPacket`: read a
+ * web-server→container payload as a body packet (the caller knows the exchange state).
+ */
+export function decodePrefix(
+  direction: Direction,
+  payload: Buffer,
+  bodyPacket = false,
+): { msg: AjpMessage; cutAt: PrefixField | undefined } | undefined {
+  if (payload.length === 0) return undefined;
+  if (bodyPacket) {
+    // u16 n, then the n bytes the packet carries: those captured.
+    return { msg: { type: 'body', data: payload.subarray(Math.min(2, payload.length)) }, cutAt: 'data' };
+  }
+  const r = reader.reset(payload, true);
+  const code = r.u8('type');
+  const progress: Progress = { at: 'type' };
+  try {
+    // A prefix that decodes whole (the cut fell in bytes after the message): no field is missing.
+    if (direction === 'to-container') {
+      if (code !== MessageCode.ForwardRequest) return undefined;
+      return { msg: readForwardRequest(r, false, emptyForwardRequest(), progress), cutAt: undefined };
+    }
+    if (code === MessageCode.SendHeaders)
+      return { msg: readSendHeaders(r, false, undefined, progress), cutAt: undefined };
+    if (code === MessageCode.SendBodyChunk) {
+      progress.at = 'data';
+      const n = r.u16('chunk length');
+      return {
+        msg: { type: 'send-body-chunk', data: r.buf.subarray(r.pos, Math.min(r.end, r.pos + n)) },
+        cutAt: 'data',
+      };
+    }
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof PayloadError) || !PREFIX_ENDS.has(e.code)) return undefined;
+    const msg = progress.partial;
+    if (msg === undefined) return undefined;
+    const field = CUT_STRINGS[progress.at];
+    if (field !== undefined && progress.start !== undefined)
+      (msg as unknown as Record<string, unknown>)[field] = cutString(payload, progress.start);
+    return { msg, cutAt: progress.at };
+  }
+}
+
+/** Codes that mean the payload ran out: where a prefix ends. */
+const PREFIX_ENDS: ReadonlySet<string> = new Set(['AJP_ERR_TRUNCATED', 'AJP_ERR_MISSING_TERMINATOR']);
+
+/** Which field a reader is on (and where it starts), and the message filled so far (for decodePrefix). */
+interface Progress {
+  at: PrefixField;
+  start?: number;
+  partial?: ForwardRequest | SendHeaders;
+}
+
+function mark(progress: Progress, at: PrefixField, start: number): void {
+  progress.at = at;
+  progress.start = start;
+}
+
+/** The string fields a prefix may cut: they keep the characters captured. */
+const CUT_STRINGS: Partial<
+  Record<PrefixField, 'protocol' | 'uri' | 'remoteAddr' | 'remoteHost' | 'serverName' | 'message'>
+> = {
+  protocol: 'protocol',
+  uri: 'uri',
+  remoteAddr: 'remoteAddr',
+  remoteHost: 'remoteHost',
+  serverName: 'serverName',
+  message: 'message',
+};
+
+/** What a prefix holds of the §2 string at `start` (its u16 length, then the bytes): null if not even the length. */
+function cutString(buf: Buffer, start: number): string | null {
+  if (start + 2 > buf.length) return null;
+  const len = buf.readUInt16BE(start);
+  if (len === NULL_STRING_LENGTH) return null;
+  return buf.toString('latin1', start + 2, Math.min(buf.length, start + 2 + len));
+}
+
+function emptyForwardRequest(): ForwardRequest {
+  return {
+    type: 'forward-request',
+    method: '',
+    methodCode: 0,
+    protocol: null,
+    uri: null,
+    remoteAddr: null,
+    remoteHost: null,
+    serverName: null,
+    serverPort: 0,
+    isSsl: false,
+    headers: [],
+    attributes: [],
+  };
+}
+
+/**
+ * Fills `fr` field by field (its defaults are the placeholders of a prefix), naming in `progress`
+ * the field being read, so that a prefix cut anywhere keeps every field before the cut.
+ */
+function readForwardRequest(
+  r: PayloadReader,
+  strict: boolean,
+  fr: ForwardRequest = emptyForwardRequest(),
+  progress?: Progress,
+): ForwardRequest {
+  if (progress !== undefined) {
+    progress.partial = fr;
+    progress.at = 'method';
+  }
   const methodCode = r.u8('method');
   const tableMethod = METHOD_NAMES[methodCode];
   if (tableMethod === undefined && methodCode !== METHOD_STORED) {
     throw new PayloadError('AJP_ERR_BAD_METHOD', `method code ${methodCode} is not defined`, 1);
   }
-  const protocol = r.str('protocol');
-  const uri = r.str('req_uri');
-  const remoteAddr = r.str('remote_addr');
-  const remoteHost = r.str('remote_host');
-  const serverName = r.str('server_name');
-  const serverPort = r.u16('server_port');
-  const isSsl = r.u8('is_ssl') !== 0;
-  const headers = readHeaders(r, REQUEST_HEADER_NAMES, strict);
-  const attributes: AjpAttribute[] = [];
+  fr.methodCode = methodCode;
+  if (tableMethod !== undefined) fr.method = tableMethod;
+  if (progress !== undefined) mark(progress, 'protocol', r.pos);
+  fr.protocol = r.str('protocol');
+  if (progress !== undefined) mark(progress, 'uri', r.pos);
+  fr.uri = r.str('req_uri');
+  if (progress !== undefined) mark(progress, 'remoteAddr', r.pos);
+  fr.remoteAddr = r.str('remote_addr');
+  if (progress !== undefined) mark(progress, 'remoteHost', r.pos);
+  fr.remoteHost = r.str('remote_host');
+  if (progress !== undefined) mark(progress, 'serverName', r.pos);
+  fr.serverName = r.str('server_name');
+  if (progress !== undefined) mark(progress, 'serverPort', r.pos);
+  fr.serverPort = r.u16('server_port');
+  if (progress !== undefined) mark(progress, 'isSsl', r.pos);
+  fr.isSsl = r.u8('is_ssl') !== 0;
+  if (progress !== undefined) mark(progress, 'headers', r.pos);
+  readHeaders(r, REQUEST_HEADER_NAMES, strict, fr.headers);
+  if (progress !== undefined) mark(progress, 'attributes', r.pos);
+  const attributes = fr.attributes;
   let storedMethod: string | null | undefined;
   for (;;) {
     if (r.remaining === 0) {
@@ -148,35 +275,34 @@ function readForwardRequest(r: PayloadReader, strict: boolean): ForwardRequest {
         throw new PayloadError('AJP_ERR_UNKNOWN_ATTRIBUTE', `attribute code 0x${hex2(code)} is not defined`, at);
       }
       const value = r.str(name);
-      if (code === AttributeCode.StoredMethod) storedMethod = value;
+      if (code === AttributeCode.StoredMethod) {
+        storedMethod = value;
+        if (tableMethod === undefined && value !== null) fr.method = value;
+      }
       attributes.push({ name, value });
     }
   }
-  let method: string;
-  if (tableMethod !== undefined) method = tableMethod;
-  else if (storedMethod !== undefined && storedMethod !== null) method = storedMethod;
-  else throw new PayloadError('AJP_ERR_BAD_METHOD', 'method 0xFF (stored) without a stored_method attribute', 1);
-  return {
-    type: 'forward-request',
-    method,
-    methodCode,
-    protocol,
-    uri,
-    remoteAddr,
-    remoteHost,
-    serverName,
-    serverPort,
-    isSsl,
-    headers,
-    attributes,
-  };
+  if (tableMethod === undefined && (storedMethod === undefined || storedMethod === null))
+    throw new PayloadError('AJP_ERR_BAD_METHOD', 'method 0xFF (stored) without a stored_method attribute', 1);
+  return fr;
 }
 
-function readSendHeaders(r: PayloadReader, strict: boolean): SendHeaders {
-  const status = r.u16('status');
-  const message = r.str('status message');
-  const headers = readHeaders(r, RESPONSE_HEADER_NAMES, strict);
-  return { type: 'send-headers', status, message, headers };
+function readSendHeaders(
+  r: PayloadReader,
+  strict: boolean,
+  sh: SendHeaders = { type: 'send-headers', status: 0, message: null, headers: [] },
+  progress?: Progress,
+): SendHeaders {
+  if (progress !== undefined) {
+    progress.partial = sh;
+    progress.at = 'status';
+  }
+  sh.status = r.u16('status');
+  if (progress !== undefined) mark(progress, 'message', r.pos);
+  sh.message = r.str('status message');
+  if (progress !== undefined) mark(progress, 'headers', r.pos);
+  readHeaders(r, RESPONSE_HEADER_NAMES, strict, sh.headers);
+  return sh;
 }
 
 function readSendBodyChunk(r: PayloadReader, strict: boolean): SendBodyChunk {
@@ -192,9 +318,13 @@ function readSendBodyChunk(r: PayloadReader, strict: boolean): SendBodyChunk {
 }
 
 /** §4.1: num_headers, then (name, value) pairs; a name is a 0xA0nn code or a string. */
-function readHeaders(r: PayloadReader, table: readonly (string | undefined)[], strict: boolean): AjpHeader[] {
+function readHeaders(
+  r: PayloadReader,
+  table: readonly (string | undefined)[],
+  strict: boolean,
+  headers: AjpHeader[] = [],
+): AjpHeader[] {
   const count = r.u16('num_headers');
-  const headers: AjpHeader[] = [];
   for (let i = 0; i < count; i++) {
     const peek = r.peekU16();
     let name: string | null;

@@ -133,7 +133,32 @@ export interface FrameInfo {
   offset: number;
   /** Bytes on the wire, header included (payload length + 4). */
   length: number;
+  /**
+   * Salvage from a capture that lacks bytes (snaplen, a lost segment): the message was decoded from
+   * the first `captured` bytes of the frame (header included) and `cutAt` names the first field
+   * not wholly inside them. Every field before it is exact; a list (headers, attributes) holds its
+   * whole entries; a field from `cutAt` on holds a placeholder (null, 0, false, an empty list) or,
+   * for body data, the bytes captured. Absent for a whole frame.
+   */
+  cut?: { captured: number; cutAt: PrefixField };
 }
+
+/** The fields of a message in wire order, as a cut frame names the first one it lacks (FrameInfo.cut). */
+export type PrefixField =
+  | 'type'
+  | 'method'
+  | 'protocol'
+  | 'uri'
+  | 'remoteAddr'
+  | 'remoteHost'
+  | 'serverName'
+  | 'serverPort'
+  | 'isSsl'
+  | 'headers'
+  | 'attributes'
+  | 'status'
+  | 'message'
+  | 'data';
 
 /** First value of a string attribute, or undefined when absent. */
 export function findAttribute(req: ForwardRequest, name: StringAttributeName): string | null | undefined {

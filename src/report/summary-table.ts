@@ -148,6 +148,14 @@ function overviewRows(s: TraceSummary): string[][] {
   const rows: string[][] = [
     ['exchanges', int(s.exchanges)],
     ['incomplete exchanges', int(s.incomplete.count)],
+    ...(s.truncated.exchanges + s.truncated.incomplete === 0
+      ? []
+      : [
+          [
+            'truncated (capture lacks bytes)',
+            `${int(s.truncated.exchanges)} exchanges, ${int(s.truncated.incomplete)} incomplete, ${bytes(s.truncated.missingBytes)} missing`,
+          ],
+        ]),
     ['first event', s.span.firstAt ?? (s.span.firstUs === null ? '-' : `+${duration(s.span.firstUs)}`)],
     ['last event end', s.span.lastAt ?? (s.span.lastUs === null ? '-' : `+${duration(s.span.lastUs)}`)],
     ['time span', duration(s.span.durationUs)],

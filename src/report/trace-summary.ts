@@ -140,6 +140,11 @@ export interface TraceSummary {
   };
   errors: { count: number; byCode: Count[] };
   incomplete: { count: number; byReason: Count[] };
+  /**
+   * Exchanges a damaged capture holds only in part (`truncated`, trace minor 1): those that ended
+   * (counted in `exchanges` too) and those that did not (in `incomplete` too), and the bytes they lack.
+   */
+  truncated: { exchanges: number; incomplete: number; missingBytes: number };
 }
 
 /** Accumulates events one at a time; `build()` may be called at any point and again later. */
@@ -154,6 +159,7 @@ export class TraceSummaryBuilder {
   private firstUs = Infinity;
   private lastUs = -Infinity;
   private exchanges = 0;
+  private readonly truncated = { exchanges: 0, incomplete: 0, missingBytes: 0 };
   private firstRequestUs = Infinity;
   private lastRequestUs = -Infinity;
   private readonly methods = tally(MAX_DISTINCT_KEYS);
@@ -271,6 +277,7 @@ export class TraceSummaryBuilder {
       },
       errors: { count: this.errors, byCode: ranked(this.errorCodes) },
       incomplete: { count: this.incomplete, byReason: ranked(this.incompleteReasons) },
+      truncated: { ...this.truncated },
     };
   }
 
@@ -283,6 +290,7 @@ export class TraceSummaryBuilder {
     const { request, response, timing } = e;
     const bytes = e.byteStrings === true;
     this.exchanges++;
+    if (this.addTruncated(e.truncated)) this.truncated.exchanges++;
     this.seen(e.t, e.t + timing.endUs);
     this.firstRequestUs = Math.min(this.firstRequestUs, e.t);
     this.lastRequestUs = Math.max(this.lastRequestUs, e.t);
@@ -328,8 +336,17 @@ export class TraceSummaryBuilder {
   private addIncomplete(e: IncompleteEvent): void {
     this.seen(e.t, e.t);
     this.incomplete++;
+    if (this.addTruncated(e.truncated)) this.truncated.incomplete++;
     this.statusClasses.incomplete++;
     bump(this.incompleteReasons, key(e.reason, false, 'unknown'));
+  }
+
+  /** Whether the event is marked truncated; adds its missing bytes. */
+  private addTruncated(t: unknown): boolean {
+    if (typeof t !== 'object' || t === null) return false;
+    const missing = (t as { missingBytes?: unknown }).missingBytes;
+    if (finite(missing)) this.truncated.missingBytes += missing;
+    return true;
   }
 
   private addError(e: ErrorEvent): void {

@@ -56,7 +56,7 @@ export class ConnectionTracer {
       emit: (e) => shared.emit(e),
     });
     this.sink = {
-      message: (msg) => this.assembler.message(msg, this.timeUs),
+      message: (msg, info) => this.assembler.message(msg, this.timeUs, info),
       error: (err) => this.decodeError(err),
     };
   }
@@ -89,21 +89,27 @@ export class ConnectionTracer {
     this.decoder.push(direction, chunk, this.sink);
   }
 
-  /** `missing` bytes of one direction were never captured. */
+  /**
+   * `missing` bytes of one direction were never captured (a snaplen cut, lost segments). The frame
+   * they cut is decoded as far as it was captured and the exchange in progress goes on, marked
+   * truncated (salvage, see ExchangeAssembler.lost). An error event says so only when the loss
+   * cost more: frame sync (decoding resumes at the next plausible frame), or bytes no exchange holds.
+   */
   gap(direction: Direction, missing: number, timeUs: number): void {
     if (this.closed) return;
     this.timeUs = timeUs;
+    const kept = this.decoder.gap(direction, missing, this.sink);
+    const carried = this.assembler.lost(direction, missing, timeUs);
+    if (kept && carried) return;
     this.shared.emit({
       event: 'error',
       t: this.rel(timeUs),
       conn: this.info.conn,
       direction,
       code: 'CAPTURE_ERR_GAP',
-      message: `${missing} byte(s) ${direction} were not captured; the exchange in progress is incomplete`,
+      message: `${missing} byte(s) ${direction} were not captured${kept ? '' : '; resynchronising on the next frame'}${carried ? '; the exchange in progress is marked truncated' : ''}`,
       skipped: missing,
     });
-    this.assembler.cutOff('gap');
-    this.decoder.gap(direction, missing);
   }
 
   close(reason: NonNullable<ConnectionEvent['reason']>, timeUs: number): void {

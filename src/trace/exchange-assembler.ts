@@ -7,7 +7,9 @@ import {
   findAttribute,
   findHeader,
   type AjpMessage,
+  type Direction,
   type ForwardRequest,
+  type FrameInfo,
   type SendHeaders,
 } from '../protocol/index.js';
 import { BodyAccumulator } from './body-accumulator.js';
@@ -21,6 +23,7 @@ import type {
   TraceOptions,
   TraceRequest,
   TraceResponse,
+  Truncation,
 } from './trace-types.js';
 
 export interface AssemblerContext {
@@ -47,6 +50,12 @@ interface InProgress {
   responseBody: BodyAccumulator;
   bodyRequests: number;
   seen: string[];
+  /** Salvage: bytes of this exchange the capture lacks, and the first part of each side not wholly captured. */
+  missingBytes: number;
+  requestCut: Truncation['request'];
+  responseCut: Truncation['response'];
+  /** When the last of it was seen (a truncated exchange may end unseen). */
+  lastUs: number;
 }
 
 export class ExchangeAssembler {
@@ -70,15 +79,23 @@ export class ExchangeAssembler {
     return this.cpingUs !== undefined;
   }
 
-  message(msg: AjpMessage, timeUs: number): void {
+  /** `info.cut`: the message was decoded from the part of its frame a capture holds (FrameInfo). */
+  message(msg: AjpMessage, timeUs: number, info?: FrameInfo): void {
     const cur = this.current;
-    if (cur !== undefined && cur.seen.length < SEEN_LIMIT) cur.seen.push(msg.type);
+    if (cur !== undefined) {
+      if (cur.seen.length < SEEN_LIMIT) cur.seen.push(msg.type);
+      // A Forward Request or a CPing belongs to what comes next (see endUnseen).
+      if (msg.type !== 'forward-request' && msg.type !== 'cping') cur.lastUs = timeUs;
+      if (info?.cut !== undefined && msg.type !== 'forward-request') this.cutIn(cur, msg.type, info.cut.cutAt);
+    }
     switch (msg.type) {
       case 'forward-request':
-        // A new request while one is open: the old one never ended (the web server gave up on it).
-        if (cur !== undefined) this.cutOff('error');
+        // A new request while one is open: the old one never ended (the web server gave up on
+        // it), unless the capture lacks bytes of it: then its end was not captured.
+        if (cur !== undefined) this.endUnseen(cur);
         this.flushCPing();
         this.begin(msg, timeUs);
+        if (info?.cut !== undefined) this.cutIn(this.current as InProgress, msg.type, info.cut.cutAt);
         break;
       case 'body':
         cur?.requestBody.add(msg.data);
@@ -99,6 +116,8 @@ export class ExchangeAssembler {
         if (cur !== undefined) this.finish(cur, msg.reuse, timeUs);
         break;
       case 'cping':
+        // The web server sends a CPing only between requests: a truncated exchange ended unseen.
+        if (cur !== undefined && cur.missingBytes > 0) this.endUnseen(cur);
         this.flushCPing();
         this.cpingUs = timeUs;
         break;
@@ -117,6 +136,39 @@ export class ExchangeAssembler {
       case 'ping':
         break;
     }
+  }
+
+  /**
+   * `missing` bytes of one direction were not captured. An exchange in progress carries the loss
+   * (it will be written `truncated`) and goes on: returns true. With none, returns false.
+   */
+  lost(direction: Direction, missing: number, timeUs: number): boolean {
+    const cur = this.current;
+    if (cur === undefined) return false;
+    cur.missingBytes += missing;
+    cur.lastUs = timeUs;
+    if (direction === 'to-container') cur.requestCut ??= 'body';
+    else cur.responseCut ??= cur.headers === undefined ? 'status' : 'body';
+    return true;
+  }
+
+  /** A message decoded from a cut frame: the first part of its side that the capture lacks. */
+  private cutIn(cur: InProgress, type: AjpMessage['type'], cutAt: string): void {
+    if (type === 'forward-request') cur.requestCut ??= cutAt as Truncation['request'];
+    else if (type === 'body') cur.requestCut ??= 'body';
+    else if (type === 'send-headers') cur.responseCut ??= cutAt === 'status' || cutAt === 'message' ? cutAt : 'headers';
+    else if (type === 'send-body-chunk') cur.responseCut ??= 'body';
+  }
+
+  /** The next request (or a CPing) came while this one was open. */
+  private endUnseen(cur: InProgress): void {
+    if (cur.missingBytes === 0) {
+      this.cutOff('error');
+      return;
+    }
+    // AJP serves one request at a time per connection: the previous one ended, its end not captured.
+    cur.responseCut ??= 'end';
+    this.finish(cur, true, cur.lastUs);
   }
 
   /** The connection ended or lost bytes: an open exchange becomes `incomplete`. */
@@ -140,6 +192,7 @@ export class ExchangeAssembler {
       status: cur.headers?.status ?? null,
     };
     if (byteStrings) event.byteStrings = true;
+    if (cur.missingBytes > 0) event.truncated = truncation(cur);
     this.ctx.emit(event);
   }
 
@@ -155,6 +208,10 @@ export class ExchangeAssembler {
       responseBody: new BodyAccumulator(bodies === 'all', maxBody),
       bodyRequests: 0,
       seen: ['forward-request'],
+      missingBytes: 0,
+      requestCut: undefined,
+      responseCut: undefined,
+      lastUs: timeUs,
     };
   }
 
@@ -198,6 +255,7 @@ export class ExchangeAssembler {
       routeSource,
       bodyRequests: cur.bodyRequests,
       ...(text.byteStrings ? { byteStrings: true as const } : {}),
+      ...(cur.missingBytes > 0 ? { truncated: truncation(cur) } : {}),
     });
   }
 
@@ -247,6 +305,14 @@ export class ExchangeAssembler {
   private rel(timeUs: number): number {
     return Math.round(timeUs - this.ctx.startUs);
   }
+}
+
+function truncation(cur: InProgress): Truncation {
+  return {
+    missingBytes: cur.missingBytes,
+    ...(cur.requestCut === undefined ? {} : { request: cur.requestCut }),
+    ...(cur.responseCut === undefined ? {} : { response: cur.responseCut }),
+  };
 }
 
 function pairs(headers: readonly { name: string; value: string | null }[]): HeaderPair[] {

@@ -14,7 +14,8 @@ import type { ForwardRequest } from '../protocol/index.js';
 
 export const TRACE_FORMAT = 'ajpbench-trace';
 export const TRACE_VERSION = 1;
-export const TRACE_MINOR_VERSION = 0;
+/** 1: `truncated` on exchange and incomplete events (salvage from damaged captures). */
+export const TRACE_MINOR_VERSION = 1;
 
 export type BodyPolicy = 'none' | 'request' | 'all';
 
@@ -103,6 +104,33 @@ export interface TraceTiming {
 
 export type RouteSource = 'set-cookie' | 'cookie' | 'attribute';
 
+/**
+ * An exchange a capture holds only in part (minor version 1): bytes of it were on the wire but not
+ * in the capture (a snaplen that cut its packets, lost segments). What was captured is written as
+ * usual; `request` and `response` name the first part of each that was not wholly captured: every
+ * field before it is exact, `headers` then lists the headers wholly captured, and the fields from
+ * it on hold placeholders (null, 0, false, empty lists; a body its captured bytes only).
+ */
+export interface Truncation {
+  /** Bytes of this exchange on the wire that the capture lacks (both directions, as far as known). */
+  missingBytes: number;
+  /** The first Forward Request field (or the body) not wholly captured; absent: the request is whole. */
+  request?:
+    | 'method'
+    | 'protocol'
+    | 'uri'
+    | 'remoteAddr'
+    | 'remoteHost'
+    | 'serverName'
+    | 'serverPort'
+    | 'isSsl'
+    | 'headers'
+    | 'attributes'
+    | 'body';
+  /** The first part of the response not wholly captured; `end`: End Response was not seen. Absent: whole. */
+  response?: 'status' | 'message' | 'headers' | 'body' | 'end';
+}
+
 export interface ExchangeEvent {
   event: 'exchange';
   id: number;
@@ -122,6 +150,8 @@ export interface ExchangeEvent {
   /** Get Body Chunk requests the container made. */
   bodyRequests: number;
   byteStrings?: true;
+  /** The capture lacks bytes of this exchange: what is missing (minor version 1). */
+  truncated?: Truncation;
 }
 
 export interface CPingEvent {
@@ -162,6 +192,8 @@ export interface IncompleteEvent {
   request: TraceRequest | null;
   status: number | null;
   byteStrings?: true;
+  /** The capture lacks bytes of this exchange: what is missing (minor version 1). */
+  truncated?: Truncation;
 }
 
 export interface ErrorEvent {

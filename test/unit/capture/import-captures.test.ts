@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExchangeEvent, ErrorEvent } from '../../../src/trace/index.js';
 import { traceMismatches, type SentRequest } from '../../lab/traffic.js';
 import { importToEvents } from '../../fixtures/import-trace.js';
+import { salvageMismatches } from '../../fixtures/salvage-check.js';
 
 const captures = join(import.meta.dirname, '../../../captures');
 
@@ -64,6 +65,32 @@ describe('import of the lab captures', () => {
       ['CAPTURE_ERR_GAP', 5],
     ]);
     expect(summary.missingBytes).toBe(10);
+  });
+
+  it('lab-mixed-s200.pcap (the same traffic cut at snaplen 200): every request named, method and URI exact, marked truncated', async () => {
+    const want = expected('lab-mixed');
+    const { events, summary } = await importToEvents(join(captures, 'lab-mixed-s200.pcap'), want.ajpPorts);
+    const exchanges = events.filter((e): e is ExchangeEvent => e.event === 'exchange');
+    expect(salvageMismatches(exchanges, want.requests)).toEqual([]);
+    // At 200 bytes a packet (66 of them headers) every URI was wholly captured.
+    expect(exchanges.map((x) => x.request.method)).toEqual(want.requests.map((r) => r.method));
+    expect(exchanges.map((x) => x.request.uri)).toEqual(want.requests.map((r) => r.path.split('?')[0]));
+    expect(exchanges.every((x) => (x.truncated?.missingBytes ?? 0) > 0)).toBe(true);
+    expect(summary).toMatchObject({ incomplete: 0, errors: 0, exchanges: want.requests.length });
+    expect(summary.missingBytes).toBe(exchanges.reduce((n, x) => n + (x.truncated?.missingBytes ?? 0), 0));
+  });
+
+  it('lab-mixed-s96.pcap (snaplen 96: 30 bytes of AJP a packet): every request there, method, the URI as far as captured, status', async () => {
+    const want = expected('lab-mixed');
+    const { events, summary } = await importToEvents(join(captures, 'lab-mixed-s96.pcap'), want.ajpPorts);
+    const exchanges = events.filter((e): e is ExchangeEvent => e.event === 'exchange');
+    expect(salvageMismatches(exchanges, want.requests)).toEqual([]);
+    expect(exchanges.map((x) => x.response.status)).toEqual(want.requests.map((r) => r.status));
+    // PATCH travels as a stored method (an attribute, far past 30 bytes): it alone is not named.
+    expect(exchanges.filter((x) => x.request.method === '').length).toBe(
+      want.requests.filter((r) => r.method === 'PATCH').length,
+    );
+    expect(summary).toMatchObject({ incomplete: 0, errors: 0, exchanges: want.requests.length });
   });
 
   it('--port auto finds the same AJP connections as the explicit port list', async () => {

@@ -69,6 +69,18 @@ function turns(): Turn[] {
   ];
 }
 
+/** Each AJP message its own turn (a write of its own, as Tomcat sends Send Headers, each chunk and End Response). */
+function frameTurns(list: Turn[]): Turn[] {
+  const out: Turn[] = [];
+  for (const turn of list)
+    for (let at = 0; at < turn.bytes.length;) {
+      const end = at + 4 + turn.bytes.readUInt16BE(at + 2);
+      out.push({ from: turn.from, bytes: turn.bytes.subarray(at, end) });
+      at = end;
+    }
+  return out;
+}
+
 function pcap(segments: TimedSegment[], link: LinkSpec = { linkType: LINKTYPE.ETHERNET }, snaplen?: number): Buffer {
   return writePcap(
     segments.map((s) => ({ timestampUs: s.timestampUs, data: tcpFrame(s, link) })),
@@ -161,7 +173,7 @@ describe('import: hard cases', () => {
     expect(r.errors).toEqual([]);
   });
 
-  it('a dropped segment: that exchange is incomplete (gap), the others are whole, the loss is counted', async () => {
+  it('a segment lost in the middle of a request body: that exchange is kept, truncated, frame sync kept', async () => {
     const segs = conversation(turns(), { mss: 1400 });
     // Drop one data segment in the middle of the 20 000-byte POST upload (turn 2).
     const victim = segs.findIndex(
@@ -169,22 +181,123 @@ describe('import: hard cases', () => {
     );
     const dropped = segs.splice(victim, 1)[0] as TimedSegment;
     const r = await run(pcap(segs));
-    expect(r.exchanges.map((x) => x.request.uri)).toEqual(['/one', '/three']);
-    expect(r.incomplete.map((i) => [i.request?.uri, i.reason])).toEqual([['/upload', 'gap']]);
-    expect(r.errors.map((e) => e.code)).toContain('CAPTURE_ERR_GAP');
+    expect(r.exchanges.map((x) => [x.request.uri, x.response.status, x.truncated ?? null])).toEqual([
+      ['/one', 200, null],
+      ['/upload', 201, { missingBytes: 1400, request: 'body' }],
+      ['/three', 200, null],
+    ]);
+    // The body lost exactly the dropped bytes; the rest of it, the Get Body Chunks and the response are exact.
+    // What the body kept: all of it but the dropped bytes and the rest of the packet they cut (skipped to keep sync).
+    expect(r.exchanges[1]?.request.body.length).toBeLessThan(upload.length - 1400);
+    expect(r.exchanges[1]?.request.body.length).toBeGreaterThan(upload.length - 8192);
+    expect(r.exchanges[1]?.bodyRequests).toBe(2);
+    expect(r.exchanges[1]?.response.body).toMatchObject({ length: 6, sha256: sha(Buffer.from('stored')) });
+    expect(r.exchanges[2]?.response.body).toMatchObject({ length: bigResponse.length, sha256: sha(bigResponse) });
+    // Sync was kept and the exchange carries the loss: no error event, nothing incomplete.
+    expect(r.incomplete).toEqual([]);
+    expect(r.errors).toEqual([]);
     expect(r.missing).toBe(dropped.payload?.length);
   });
 
-  it('snaplen truncation: the cut-off exchange is incomplete, the others are whole', async () => {
-    // Link 14 + IPv4 20 + TCP 20 = 54 bytes of headers: payloads over 1200 bytes lose their tail.
+  it('a segment lost in the middle of a Forward Request: method, URI and the headers before the hole are kept', async () => {
+    const big: ForwardRequest = {
+      ...get('/big-headers'),
+      headers: [
+        { name: 'host', value: 'example.test' },
+        { name: 'X-Early', value: 'e'.repeat(300) },
+        { name: 'X-Middle', value: 'm'.repeat(1500) },
+        { name: 'X-Late', value: 'l'.repeat(800) },
+      ],
+    };
+    const t = turns();
+    const mixed: Turn[] = [
+      { from: 'client', bytes: Buffer.from(enc.forwardRequest(big)) },
+      t[1] as Turn, // the response to /one: 200 "first"
+      ...t.slice(8), // GET /three and its response
+    ];
+    const segs = conversation(mixed, { mss: 1000 });
+    const frSegments = segs.filter((s) => s.turn === 0 && (s.payload?.length ?? 0) > 0);
+    expect(frSegments.length).toBe(3);
+    segs.splice(segs.indexOf(frSegments[1] as TimedSegment), 1);
+    const r = await run(pcap(segs));
+    expect(r.exchanges.map((x) => [x.request.method, x.request.uri, x.response.status, x.truncated ?? null])).toEqual([
+      ['GET', '/big-headers', 200, { missingBytes: 1000, request: 'headers' }],
+      ['GET', '/three', 200, null],
+    ]);
+    const x = r.exchanges[0] as ExchangeEvent;
+    // Only the headers wholly in the first 1000 bytes; the fixed fields are all exact.
+    expect(x.request.headers).toEqual([
+      ['host', 'example.test'],
+      ['X-Early', 'e'.repeat(300)],
+    ]);
+    expect(x.request).toMatchObject({ protocol: 'HTTP/1.1', remoteAddr: '10.0.0.9', serverName: 'example.test' });
+    expect(x.response.body).toMatchObject({ length: 5, sha256: sha(Buffer.from('first')) });
+    expect(r.errors).toEqual([]);
+  });
+
+  it('a segment lost in the middle of a response: status, headers and timing kept, the body marked', async () => {
     const segs = conversation(turns(), { mss: 1400 });
-    const r = await run(pcap(segs, { linkType: LINKTYPE.ETHERNET }, 54 + 1200));
-    // Every turn longer than 1200 bytes lost bytes; /one (its request and response are short) survives.
-    expect(r.exchanges.map((x) => x.request.uri)).toContain('/one');
-    expect(r.missing).toBeGreaterThan(0);
-    const requestsSeen = r.exchanges.length + r.incomplete.length;
-    expect(requestsSeen).toBeGreaterThanOrEqual(2);
-    expect(r.incomplete.every((i) => ['gap', 'end', 'closed', 'error'].includes(i.reason))).toBe(true);
+    const last = segs.filter((s) => s.turn === 9 && (s.payload?.length ?? 0) === 1400);
+    expect(last.length).toBeGreaterThan(10);
+    // Bytes 8400-9800 of the response: inside its second Send Body Chunk (8205-16397), so the
+    // packet's length keeps frame sync.
+    const dropped = last[6] as TimedSegment;
+    segs.splice(segs.indexOf(dropped), 1);
+    const r = await run(pcap(segs));
+    expect(r.exchanges.map((x) => [x.request.uri, x.response.status, x.truncated ?? null])).toEqual([
+      ['/one', 200, null],
+      ['/upload', 201, null],
+      ['/three', 200, { missingBytes: 1400, response: 'body' }],
+    ]);
+    const x = r.exchanges[2] as ExchangeEvent;
+    expect(x.response.headers).toEqual([['Content-Type', 'text/plain']]);
+    expect(x.response.body.length).toBeLessThan(bigResponse.length - 1400);
+    expect(x.response.body.length).toBeGreaterThan(bigResponse.length - 8192);
+    expect(x.timing.headersUs).not.toBeNull();
+    expect(x.timing.endUs).toBeGreaterThan(x.timing.headersUs as number);
+    expect(r.incomplete).toEqual([]);
+  });
+
+  it('snaplen truncation: every exchange named (method, URI, status), marked truncated with the bytes missing', async () => {
+    // Link 14 + IPv4 20 + TCP 20 = 54 bytes of headers: each segment keeps its first 120 bytes of
+    // payload. Each message is a write of its own, as Tomcat and mod_jk send them.
+    const segs = conversation(frameTurns(turns()), { mss: 1400 });
+    const r = await run(pcap(segs, { linkType: LINKTYPE.ETHERNET }, 54 + 120));
+    expect(r.exchanges.map((x) => [x.request.method, x.request.uri, x.response.status])).toEqual([
+      ['GET', '/one', 200],
+      ['POST', '/upload', 201],
+      ['GET', '/three', 200],
+    ]);
+    const cut = (s: TimedSegment): number => Math.max(0, (s.payload?.length ?? 0) - 120);
+    // Which exchange each turn (one message) belongs to: a new one at each Forward Request.
+    let n = -1;
+    const exchangeOf = frameTurns(turns()).map((t) => (t.from === 'client' && t.bytes[4] === 0x02 ? ++n : n));
+    const byExchange = [0, 0, 0];
+    for (const s of segs) {
+      const x = exchangeOf[s.turn];
+      if (x !== undefined) byExchange[x] = (byExchange[x] ?? 0) + cut(s);
+    }
+    // Each exchange carries what its own messages lost: /one (short messages) nothing, /upload its body, /three its response.
+    expect([byExchange[0], (byExchange[1] as number) > 0, (byExchange[2] as number) > 0]).toEqual([0, true, true]);
+    expect(r.exchanges.map((x) => x.truncated?.missingBytes ?? 0)).toEqual(byExchange);
+    expect(r.exchanges[1]?.truncated?.request).toBe('body');
+    expect(r.exchanges[2]?.truncated?.response).toBe('body');
+    expect(r.missing).toBe(segs.reduce((n, s) => n + cut(s), 0));
+    expect(r.incomplete).toEqual([]);
+  });
+
+  it('snaplen inside the Forward Request: the URI keeps the characters captured, marked as the field cut', async () => {
+    const long = { ...get('/a/rather/long/path/that/the/snaplen/cuts'), headers: [] };
+    const t: Turn[] = [
+      { from: 'client', bytes: Buffer.from(enc.forwardRequest(long)) },
+      ...frameTurns([turns()[1] as Turn]),
+    ];
+    // 4 + 1 + 1 + 11 (protocol) + 2 + 10 of the URI's characters: 29 bytes of payload.
+    const r = await run(pcap(conversation(t), { linkType: LINKTYPE.ETHERNET }, 54 + 29));
+    expect(r.exchanges.map((x) => [x.request.method, x.request.protocol, x.request.uri, x.truncated?.request])).toEqual(
+      [['GET', 'HTTP/1.1', '/a/rather/', 'uri']],
+    );
+    expect(r.exchanges[0]?.request.remoteAddr).toBeNull();
   });
 
   it('a capture that starts in mid-connection resynchronises on the first plausible frame', async () => {

@@ -220,6 +220,34 @@ describe('TraceSummaryBuilder counts', () => {
     });
   });
 
+  it('counts truncated exchanges (trace minor 1), ended or not, and the bytes they lack', () => {
+    expect(s.truncated).toEqual({ exchanges: 0, incomplete: 0, missingBytes: 0 });
+    const t = summarize([
+      {
+        ...exchange({ t: 1_000, method: 'GET', uri: '/a', status: 200 }),
+        truncated: { missingBytes: 300, request: 'headers' },
+      },
+      exchange({ t: 2_000, method: 'GET', uri: '/b', status: 200 }),
+      {
+        event: 'incomplete',
+        id: 9,
+        conn: 1,
+        t: 3_000,
+        upstream: '10.0.0.2:8009',
+        reason: 'end',
+        seen: ['forward-request'],
+        request: null,
+        status: null,
+        truncated: { missingBytes: 20, response: 'status' },
+      },
+    ]);
+    expect(t.exchanges).toBe(2);
+    expect(t.truncated).toEqual({ exchanges: 1, incomplete: 1, missingBytes: 320 });
+    expect(renderSummaryTable(t)).toMatch(
+      /truncated \(capture lacks bytes\) +│ +1 exchanges, 1 incomplete, 320 B missing/,
+    );
+  });
+
   it('measures the time span and the request rate', () => {
     // Earliest event: the CPing at 50; latest end: the close at 20 600 (the DELETE ends at 16 000).
     expect(s.span).toEqual({

@@ -168,12 +168,38 @@ describe('ConnectionTracer', () => {
     t.gap('to-web-server', 1400, START + 5);
     t.push('to-container', enc.forwardRequest(request({ uri: '/next' })), START + 50);
     t.push('to-web-server', Buffer.concat([headers(200), enc.endResponse(true)]), START + 60);
+    // The gap hid the response's first header (sync lost: an error says so); the exchange carries
+    // the loss, and the next request shows it ended: it is written, truncated, not dropped.
     expect(events.map((e) => (e.event === 'error' ? e.code : e.event))).toEqual([
       'CAPTURE_ERR_GAP',
-      'incomplete',
+      'exchange',
       'exchange',
     ]);
+    expect(events[1]).toMatchObject({
+      request: { uri: '/app/echo.jsp' },
+      response: { status: 0 },
+      timing: { endUs: 5 },
+      truncated: { missingBytes: 1400, response: 'status' },
+    });
     expect((events[2] as ExchangeEvent).request.uri).toBe('/next');
+    expect((events[2] as ExchangeEvent).truncated).toBeUndefined();
+  });
+
+  it('a gap inside a frame keeps frame sync: the exchange goes on and ends at its End Response, truncated', () => {
+    const { t, events } = tracer();
+    const fr = enc.forwardRequest(request());
+    t.push('to-container', fr, START);
+    const sh = Buffer.concat([headers(404), enc.endResponse(true)]);
+    const cutAt = 12; // inside the Send Headers frame: its status is captured
+    t.push('to-web-server', sh.subarray(0, cutAt), START + 10);
+    t.gap('to-web-server', sh.length - 6 - cutAt, START + 11); // the rest of Send Headers, not the End Response
+    t.push('to-web-server', sh.subarray(sh.length - 6), START + 20);
+    expect(events.map((e) => (e.event === 'error' ? e.code : e.event))).toEqual(['exchange']);
+    expect(events[0]).toMatchObject({
+      response: { status: 404, reuse: true },
+      timing: { headersUs: 11, endUs: 20 },
+      truncated: { missingBytes: sh.length - 6 - cutAt, response: 'headers' },
+    });
   });
 
   it('writes UTF-8 text as text, and flags an exchange whose bytes are not UTF-8', () => {

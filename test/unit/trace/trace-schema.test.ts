@@ -22,6 +22,8 @@ describe('trace JSON Schema', () => {
     ['lab-mixed.pcap', {}],
     ['lab-mixed.pcap', { redact: false, bodies: 'all' as const, maxBody: 100 }],
     ['lab-dropped-packets.pcap', { bodies: 'none' as const }],
+    ['lab-mixed-s200.pcap', { bodies: 'all' as const }],
+    ['lab-mixed-s96.pcap', {}],
   ] as const) {
     it(`validates every line of an import of ${capture} with ${JSON.stringify(options)}`, async () => {
       const { header, events } = await importToEvents(join(root, 'captures', capture), ports, options);
