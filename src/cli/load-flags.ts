@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { PingOptions } from '../load/ajp-client.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MAX_SPEED, MIN_SPEED } from '../load/limits.js';
+import { MAX_WORKERS } from '../load/parallel-replay.js';
 import type { LoadModel, ReplayOptions } from '../load/replay.js';
 import { parseHeaderFlag } from '../load/replay-request.js';
 import { parseTarget, type Target } from '../load/target.js';
@@ -35,6 +36,7 @@ export { applyProfile } from './load-profile.js';
 export interface LoadFlags extends VerdictFlags, StartAtFlags {
   target?: string[];
   concurrency: number;
+  workers: number;
   rate?: number;
   timing: 'closed' | 'recorded';
   speed: number;
@@ -42,6 +44,7 @@ export interface LoadFlags extends VerdictFlags, StartAtFlags {
   requests?: number;
   warmup: number;
   loop?: boolean;
+  includeTruncated?: boolean;
   profile?: string;
   secret?: string;
   ping?: string | true;
@@ -85,6 +88,12 @@ function loadOptionList(): Option[] {
       .argParser(parseConcurrency('--concurrency'))
       .default(16),
     new Option(
+      '--workers <n>',
+      `threads that share the load, each with its own connections and event loop (1-${MAX_WORKERS}); results are merged exactly`,
+    )
+      .argParser(wholeNumber('--workers', { min: 1, max: MAX_WORKERS }))
+      .default(1),
+    new Option(
       '--rate <rate>',
       `open loop at a constant rate, e.g. 500/s (at most ${MAX_RATE_PER_SECOND}/s)`,
     ).argParser((v) => parseBoundedRate(v, '--rate')),
@@ -104,6 +113,10 @@ function loadOptionList(): Option[] {
       .argParser((v) => parseDuration(v, '--warmup', { zero: true }))
       .default(0, 'none'),
     new Option('--loop', 'cycle the trace until --duration or --requests (default --duration 30s)'),
+    new Option(
+      '--include-truncated',
+      'also replay exchanges a damaged capture holds only in part (trace `truncated`), as far as known',
+    ),
     new Option(
       '--profile <name|file>',
       'options from a profile (bundled: smoke, steady, stress, soak, fairness-ci); flags win',
@@ -162,10 +175,12 @@ export function toReplayOptions(trace: string, f: LoadFlags): ReplayOptions {
     targets: targetsFrom(f.target),
     model: loadModelFrom(f),
     concurrency: f.concurrency,
+    workers: f.workers,
     ...(f.rate === undefined ? {} : { rate: f.rate }),
     speed: f.speed,
     limits: { warmupMs: f.warmup, durationMs: durationMsFrom(f), requests: f.requests ?? Infinity },
     loop: f.loop === true,
+    ...(f.includeTruncated === true ? { includeTruncated: true } : {}),
     rewrite: rewriteFrom(f),
     ...(secret === undefined ? {} : { secret }),
     ...(ping === undefined ? {} : { ping }),

@@ -1,7 +1,9 @@
 /** `ajpbench replay`: replays a trace against AJP or HTTP targets as a load test (docs/replay.md). */
 import { Command } from 'commander';
 import { runFailure } from '../load/no-response.js';
-import { replay, type ReplayOptions, type ReplayOutcome } from '../load/replay.js';
+import { replayParallel, type ParallelOutcome } from '../load/parallel-replay.js';
+import type { ReplayOptions } from '../load/replay.js';
+import { decodeHistogram } from '../results/latency-histogram.js';
 import { progressLine, renderHgrm, renderReplayTable } from '../report/replay-table.js';
 import { ExitCode } from './exit-codes.js';
 import { writeOutput } from './files.js';
@@ -14,12 +16,13 @@ export function replayCommand(ctx: RunContext): Command {
   return cmd.action(async (trace: string, flags: LoadFlags) => {
     applyProfile(cmd, flags);
     const options = toReplayOptions(trace, flags);
-    const { report, results } = await runLoad('replay', trace, flags, (signal) =>
+    const { report } = await runLoad('replay', trace, flags, (signal) =>
       replayWithProgress(options, signal, flags.progress),
     );
     const name = options.targets.map((t) => t.label).join(' + ');
     if (flags.json !== undefined) writeOutput(flags.json, JSON.stringify(report, null, 2) + '\n');
-    if (flags.hgrm !== undefined) writeOutput(flags.hgrm, renderHgrm(results.completeHistogram));
+    if (flags.hgrm !== undefined)
+      writeOutput(flags.hgrm, renderHgrm(decodeHistogram(report.latency.timeToCompleteUs.histogram)));
     process.stdout.write(renderReplayTable(report, { color: process.stdout.isTTY === true }));
     // Thresholds, --html and --junit from the final report (src/cli/verdict-options.ts).
     const verdict = finishLoadVerdicts(report, flags, 'replay', name);
@@ -53,10 +56,10 @@ async function replayWithProgress(
   options: ReplayOptions,
   signal: AbortSignal,
   progress: boolean,
-): Promise<ReplayOutcome> {
+): Promise<ParallelOutcome> {
   const tty = process.stderr.isTTY === true && progress;
   // replay() throws only typed errors (UsageError, RuntimeError): main() maps them.
-  const outcome = await replay({
+  const outcome = await replayParallel({
     ...options,
     signal,
     onIssue: (m) => process.stderr.write(`replay: ${m}\n`),

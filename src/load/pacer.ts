@@ -15,19 +15,27 @@ export interface Pacer {
   readonly description: string;
 }
 
-/** A constant rate: request n is due at n / rate. */
+/**
+ * A constant rate: request n is due at n / rate. With --workers, worker `offset` of `every` sends
+ * requests offset, offset + every, ... of that one schedule: its request n is due at
+ * (n × every + offset) / rate. The workers' schedules interleave into exactly the single one, so
+ * their rates sum to the rate exactly and none drifts (each is absolute from the common start).
+ */
 export class ConstantPacer implements Pacer {
   readonly description: string;
   private readonly intervalMs: number;
 
-  constructor(readonly ratePerSecond: number) {
+  constructor(
+    readonly ratePerSecond: number,
+    private readonly stride: { every: number; offset: number } = { every: 1, offset: 0 },
+  ) {
     checkRate(ratePerSecond);
     this.intervalMs = 1000 / ratePerSecond;
     this.description = `constant ${ratePerSecond}/s`;
   }
 
   dueMs(seq: number): number {
-    return seq * this.intervalMs;
+    return (seq * this.stride.every + this.stride.offset) * this.intervalMs;
   }
 }
 

@@ -39,6 +39,8 @@ export interface ReplayOptions {
   speed?: number;
   limits: RunLimits;
   loop?: boolean;
+  /** Replay `truncated` exchanges too (as far as known); by default they are skipped and counted. */
+  includeTruncated?: boolean;
   rewrite?: RewriteOptions;
   /** AJP secret attribute (§8). */
   secret?: string;
@@ -54,6 +56,10 @@ export interface ReplayOptions {
   routeHeader?: string;
   /** Compare responses with the recorded ones; `headers`: lowercase names to compare too. */
   verify?: { headers: string[] };
+  /** --workers (load/parallel-replay.ts): threads that share the load; 1 (the default) is this thread. */
+  workers?: number;
+  /** Set by parallel-replay for each worker: its share of the requests and of the open-loop schedule. */
+  stride?: { every: number; offset: number };
   signal?: AbortSignal;
   onProgress?: (p: ProgressSnapshot) => void;
   progressIntervalMs?: number;
@@ -132,7 +138,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       ? new ClosedLoopScheduler(schedOpts)
       : new OpenLoopScheduler(
           schedOpts,
-          opts.model === 'open' ? new ConstantPacer(opts.rate as number) : new RecordedPacer(source, opts.speed ?? 1),
+          opts.model === 'open'
+            ? new ConstantPacer(opts.rate as number, opts.stride)
+            : new RecordedPacer(source, opts.speed ?? 1),
         );
   const startedAt = new Date().toISOString();
   results.begin(now(), l.warmupMs);
@@ -191,8 +199,10 @@ async function openSource(opts: ReplayOptions): Promise<TraceRequestSource> {
   try {
     return await TraceRequestSource.open(opts.trace, {
       loop: opts.loop === true,
+      ...(opts.includeTruncated === true ? { includeTruncated: true } : {}),
       ...(opts.rewrite === undefined ? {} : { rewrite: opts.rewrite }),
       orderWindow: opts.model === 'recorded' ? 4096 : 0,
+      ...(opts.stride === undefined ? {} : { stride: opts.stride }),
       ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
     });
   } catch (e) {
@@ -248,6 +258,7 @@ function describe(o: ReplayOptions, perPass: number | undefined, skipped: number
     targets: o.targets.map((t) => t.label),
     model: o.model,
     concurrency: o.concurrency,
+    workers: o.workers ?? 1,
     rate: o.rate ?? null,
     speed: o.model === 'recorded' ? (o.speed ?? 1) : null,
     warmupMs: o.limits.warmupMs,

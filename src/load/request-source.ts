@@ -51,6 +51,17 @@ export interface TraceSourceOptions {
   maxLineBytes?: number;
   /** Exchanges that could not be turned into requests and lines that could not be read, with why (the first few of each). */
   onIssue?: (message: string) => void;
+  /**
+   * Exchanges a damaged capture holds only in part (`truncated`, trace minor 1) are skipped and
+   * counted unless this is set; then they are replayed as far as known, except those whose method
+   * or URI was not wholly captured (nothing to send).
+   */
+  includeTruncated?: boolean;
+  /**
+   * --workers: this worker takes requests number offset, offset + every, offset + 2 × every ... of
+   * the stream a single thread would send, so N workers together send exactly its requests.
+   */
+  stride?: { every: number; offset: number };
 }
 
 /** What the first pass over the trace skipped (a looped trace counts once). */
@@ -70,6 +81,8 @@ export class TraceRequestSource implements RequestSource {
   perPass: number | undefined;
   /** Malformed exchanges skipped in the first pass. */
   skipped = 0;
+  /** Truncated exchanges skipped in the first pass (see TraceSourceOptions.includeTruncated). */
+  skippedTruncated = 0;
   private unreadable = 0;
   private firstUnreadable: number | null = null;
   private readonly queue: (ReplayRequest | undefined)[] = [];
@@ -84,6 +97,7 @@ export class TraceRequestSource implements RequestSource {
   private space: (() => void) | undefined;
   private readonly highWater: number;
   private readonly orderWindow: number;
+  private strideSkip: number;
 
   private constructor(
     private readonly path: string,
@@ -91,6 +105,7 @@ export class TraceRequestSource implements RequestSource {
   ) {
     this.highWater = opts.highWater ?? 2048;
     this.orderWindow = opts.orderWindow ?? 0;
+    this.strideSkip = opts.stride?.offset ?? 0;
   }
 
   /** Opens the trace and checks its header (throws TraceFormatError or a file error); reading starts at once. */
@@ -127,6 +142,10 @@ export class TraceRequestSource implements RequestSource {
       parts.push(
         `${n(this.skipped, 'malformed exchange', 'malformed exchanges')} (a field missing or of the wrong type)`,
       );
+    if (this.skippedTruncated > 0)
+      parts.push(
+        `${n(this.skippedTruncated, 'truncated exchange', 'truncated exchanges')} (the capture lacked bytes of ${this.skippedTruncated === 1 ? 'it' : 'them'}; ${this.opts.includeTruncated === true ? 'method or URI not captured' : '--include-truncated replays what is known'})`,
+      );
     if (this.unreadable > 0)
       parts.push(
         `${n(this.unreadable, 'unreadable line', 'unreadable lines')} (first: line ${this.firstUnreadable ?? '?'})`,
@@ -139,6 +158,22 @@ export class TraceRequestSource implements RequestSource {
   }
 
   next(): ReplayRequest | undefined {
+    const every = this.opts.stride?.every ?? 1;
+    if (every <= 1) return this.nextOfAll();
+    // Requests before this worker's next one: the offset at first, then every - 1 (kept across waits).
+    for (;;) {
+      const req = this.nextOfAll();
+      if (req === undefined) return undefined;
+      if (this.strideSkip > 0) {
+        this.strideSkip--;
+        continue;
+      }
+      this.strideSkip = every - 1;
+      return req;
+    }
+  }
+
+  private nextOfAll(): ReplayRequest | undefined {
     if (this.head < this.queue.length) {
       const req = this.queue[this.head];
       this.loop = this.queueLoops[this.head] as number;
@@ -189,7 +224,7 @@ export class TraceRequestSource implements RequestSource {
       let maxT = -Infinity;
       for await (const ev of events) {
         if (this.stopped) return;
-        if (ev.event !== 'exchange') continue;
+        if (ev.event !== 'exchange' || this.leaveOut(ev, pass)) continue;
         const req = this.convert(ev, pass);
         if (req === undefined) continue;
         count++;
@@ -221,6 +256,15 @@ export class TraceRequestSource implements RequestSource {
       }
     }
     this.finish();
+  }
+
+  /** A truncated exchange left out (and counted in the first pass): see TraceSourceOptions.includeTruncated. */
+  private leaveOut(ev: ExchangeEvent, pass: number): boolean {
+    const t = (ev as { truncated?: { request?: unknown } }).truncated;
+    if (t === undefined || t === null) return false;
+    if (this.opts.includeTruncated === true && sendable(t.request, ev.request?.method)) return false;
+    if (pass === 0) this.skippedTruncated++;
+    return true;
   }
 
   /** The request of an exchange, or undefined (counted, and listed while few) when a field is missing or of the wrong type. */
@@ -347,4 +391,9 @@ function heapPop(h: ReplayRequest[]): ReplayRequest {
   }
   h[i] = last;
   return top;
+}
+
+/** A truncated request can be sent when its method and URI were wholly captured. */
+function sendable(cut: unknown, method: unknown): boolean {
+  return cut !== 'method' && cut !== 'protocol' && cut !== 'uri' && typeof method === 'string' && method !== '';
 }

@@ -11,6 +11,8 @@
  *   machine, measured, reaches 1-2 ms at its p99 from the timer's jitter and other processes alone): a response then waits in the socket for the loop longer than a
  *   typical request took at the target;
  * - open loop: at least LATE_SHARE (1%) of the sends left more than 10 ms after their due time.
+ * CPU and event-loop delay are judged only over MIN_JUDGED_MS (1 s) or more: a shorter run is
+ * mostly start-up (compiling, reading the trace's first lines), not the load.
  */
 
 /** The generator's figures over one run (or runs merged). */
@@ -37,6 +39,7 @@ export const CPU_BOUND_SHARE = 0.9;
 export const EVENT_LOOP_FRACTION = 0.5;
 export const EVENT_LOOP_FLOOR_US = 5000;
 export const LATE_SHARE = 0.01;
+export const MIN_JUDGED_MS = 1000;
 /** The line every table, the JSON's warnings and the HTML report show for a generator-bound run. */
 export const GENERATOR_BOUND = 'generator-bound: these figures measure ajpbench, add --workers or machines';
 
@@ -47,12 +50,13 @@ export type GeneratorSample = Omit<GeneratorReport, 'bound' | 'reasons' | 'lateS
 export function judgeGenerator(s: GeneratorSample, p50Us: number | null, late: number, sent: number): GeneratorReport {
   const reasons: string[] = [];
   const lateShare = sent > 0 ? late / sent : 0;
-  if (s.cpuShare > CPU_BOUND_SHARE)
+  const judged = s.wallMs >= MIN_JUDGED_MS;
+  if (judged && s.cpuShare > CPU_BOUND_SHARE)
     reasons.push(
       `CPU ${pct(s.cpuShare)} of its ${s.threads} core${s.threads === 1 ? '' : 's'} (above ${pct(CPU_BOUND_SHARE)})`,
     );
   const eld = s.eventLoopDelayUs.p99;
-  if (p50Us !== null && eld >= EVENT_LOOP_FLOOR_US && eld > EVENT_LOOP_FRACTION * p50Us)
+  if (judged && p50Us !== null && eld >= EVENT_LOOP_FLOOR_US && eld > EVENT_LOOP_FRACTION * p50Us)
     reasons.push(
       `event-loop delay p99 ${msText(eld)} against a latency p50 of ${msText(p50Us)} (above ${EVENT_LOOP_FRACTION} of it)`,
     );

@@ -122,7 +122,14 @@ export function mergeHistograms(encoded: readonly string[]): Histogram {
 export function mergeLatencyReports(reports: readonly LatencyReport[]): LatencyReport {
   // One report: as it is (a decoded histogram's max is only the top of its bucket).
   if (reports.length === 1) return reports[0] as LatencyReport;
-  return latencyReport(mergeHistograms(reports.map((r) => r.histogram)));
+  const merged = latencyReport(mergeHistograms(reports.map((r) => r.histogram)));
+  // The inputs' max values are exact: the largest of them is the merge's, and no percentile lies above it,
+  // so merging the parts of one run gives that run's figures exactly (--workers).
+  const maxes = reports.map((r) => r.max).filter((m): m is number => m !== null);
+  if (maxes.length === 0 || merged.max === null) return merged;
+  const max = Math.min(merged.max, Math.max(...maxes));
+  const cap = (v: number | null): number | null => (v === null ? null : Math.min(v, max));
+  return { ...merged, max, p50: cap(merged.p50), p90: cap(merged.p90), p99: cap(merged.p99), p99_9: cap(merged.p99_9) };
 }
 
 /** Percentile curves of several histograms on one x grid. */

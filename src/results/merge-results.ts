@@ -261,6 +261,63 @@ export function mergeReports(inputs: readonly NamedReport[], parallel = true): M
 }
 
 /**
+ * The reports of one run's --workers threads (load/parallel-replay.ts) as the report one thread
+ * would have written: histograms, counts, bytes, errors, statuses and per-worker shares added
+ * exactly (as mergeReports does); the measured window is the longest worker's and the rate all
+ * responses over it (the threads started together); the per-second series are summed second by
+ * second (a second's p99 is the highest of the threads', an upper bound: separate histograms'
+ * percentiles do not add); connections are summed per target; `total` restores the run's own
+ * settings (the workers' configs hold their shares).
+ */
+export function mergeWorkerReports(
+  reports: readonly ReplayReport[],
+  total: { concurrency: number; requests: number | null; workers: number },
+): ReplayReport {
+  const { merge: _merge, ...m } = mergeReports(
+    reports.map((report, i) => ({ name: `worker ${i + 1}`, report })),
+    true,
+  );
+  const measuredMs = Math.max(...reports.map((r) => r.measuredMs));
+  const first = reports[0] as ReplayReport;
+  const connections = new Map<string, ReplayReport['connections'][number]>();
+  for (const c of reports.flatMap((r) => r.connections)) {
+    const at = connections.get(c.target);
+    if (at === undefined) connections.set(c.target, { ...c });
+    else
+      for (const k of [
+        'opened',
+        'failed',
+        'reused',
+        'closedNoReuse',
+        'closedOnError',
+        'cpings',
+        'cpingFailures',
+      ] as const)
+        at[k] += c[k];
+  }
+  return {
+    ...m,
+    config: { ...first.config, concurrency: total.concurrency, requests: total.requests, workers: total.workers },
+    schedule: {
+      ...m.schedule,
+      model: first.schedule.model
+        .replace(/^closed loop, \d+ concurrent/, `closed loop, ${total.concurrency} concurrent`)
+        .replace(/up to \d+ in flight$/, `up to ${total.concurrency} in flight`),
+      stoppedBy: reports.some((r) => r.schedule.stoppedBy === 'signal') ? 'signal' : first.schedule.stoppedBy,
+      startMs: Math.min(...reports.map((r) => r.schedule.startMs)),
+    },
+    measuredMs,
+    requests: {
+      ...m.requests,
+      perSecond: measuredMs > 0 ? (m.requests.responses * 1000) / measuredMs : 0,
+      warmupResponses: reports.reduce((s, r) => s + (r.requests.warmupResponses ?? 0), 0),
+    },
+    connections: [...connections.values()],
+    warnings: m.warnings.filter((w) => !/do not overlap|started .* apart|common window/.test(w)),
+  };
+}
+
+/**
  * The generator-bound line of the merge, when the runs' own lines (listed after it) do not say it
  * already: runs each below the limit whose merged figures are not.
  */

@@ -7,7 +7,8 @@
  */
 import { UsageError } from '../errors.js';
 import { sleep } from '../load/limits.js';
-import { replay, type ReplayOptions } from '../load/replay.js';
+import { replayParallel } from '../load/parallel-replay.js';
+import type { ReplayOptions } from '../load/replay.js';
 import type { Target } from '../load/target.js';
 import { poolReports } from '../results/merge-results.js';
 import type { ReplayReport } from '../results/replay-report.js';
@@ -23,7 +24,7 @@ export interface CompareOptions {
   signal?: AbortSignal;
   onRun?: (round: number, target: Target, report: ReplayReport) => void;
   /** For tests: the replay function. */
-  replayFn?: typeof replay;
+  replayFn?: (o: ReplayOptions) => Promise<{ report: ReplayReport }>;
 }
 
 /** One target's row of the side-by-side comparison (the table and the HTML report draw it). */
@@ -87,7 +88,7 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
   if (opts.targets.length < 2) throw new UsageError('compare needs at least two --target');
   if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1 && opts.rounds <= MAX_ROUNDS))
     throw new UsageError(`--rounds takes a whole number from 1 to ${MAX_ROUNDS}, got ${opts.rounds}`);
-  const run = opts.replayFn ?? replay;
+  const run = opts.replayFn ?? replayParallel;
   const perTarget: ReplayReport[][] = opts.targets.map(() => []);
   let rounds = 0;
   outer: for (let round = 0; round < opts.rounds; round++) {

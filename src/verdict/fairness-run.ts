@@ -5,7 +5,8 @@
  * own counters (--jk-status) and check stickiness (--sticky).
  */
 import { findFailovers, type FailoverEvent } from './failover.js';
-import { replay, type ReplayOptions } from '../load/replay.js';
+import { replayParallel } from '../load/parallel-replay.js';
+import type { ReplayOptions } from '../load/replay.js';
 import type { ReplayReport } from '../results/replay-report.js';
 import { fairnessVerdict, type ExpectedWeight, type FairnessVerdict } from './fairness.js';
 import {
@@ -41,7 +42,7 @@ export interface FairnessRunOptions {
    */
   tapTrace?: string;
   /** For tests: the replay function. */
-  replayFn?: typeof replay;
+  replayFn?: (o: ReplayOptions) => Promise<{ report: ReplayReport }>;
 }
 
 export interface JkComparison {
@@ -86,7 +87,7 @@ export function workerCounts(
 }
 
 export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRunResult> {
-  const run = opts.replayFn ?? replay;
+  const run = opts.replayFn ?? replayParallel;
   let balancers: string[] = [];
   if (opts.jkStatus !== undefined) {
     const all = await (opts.jkStatus.read ?? readJkStatus)(opts.jkStatus.url, opts.jkStatus.timeoutMs ?? 5000);

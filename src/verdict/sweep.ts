@@ -6,7 +6,8 @@
  */
 import { UsageError } from '../errors.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, sleep } from '../load/limits.js';
-import { replay, type ReplayOptions } from '../load/replay.js';
+import { replayParallel } from '../load/parallel-replay.js';
+import type { ReplayOptions } from '../load/replay.js';
 import { GENERATOR_BOUND } from '../results/generator-report.js';
 import type { ReplayReport } from '../results/replay-report.js';
 import { childSignal } from './child-signal.js';
@@ -25,7 +26,7 @@ export interface SweepOptions {
   pauseMs?: number;
   signal?: AbortSignal;
   onStep?: (index: number, load: number, report: ReplayReport) => void;
-  replayFn?: typeof replay;
+  replayFn?: (o: ReplayOptions) => Promise<{ report: ReplayReport }>;
 }
 
 export interface SweepStep {
@@ -141,7 +142,7 @@ function checkSteps(mode: SweepMode, steps: readonly number[]): void {
 
 export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   checkSteps(opts.mode, opts.steps);
-  const run = opts.replayFn ?? replay;
+  const run = opts.replayFn ?? replayParallel;
   const stopShare = opts.stopOnErrorShare ?? 0.5;
   const steps: SweepStep[] = [];
   let stoppedEarly: string | null = null;

@@ -23,7 +23,7 @@ describe('judgeGenerator', () => {
     expect(generatorWarning(g)).toBeUndefined();
   });
   it('CPU above 90% of its cores binds it', () => {
-    const g = judgeGenerator(sample({ cpuMs: 1800, cpuShare: 0.91, threads: 2, wallMs: 989 }), 1000, 0, 10);
+    const g = judgeGenerator(sample({ cpuMs: 1820, cpuShare: 0.91, threads: 2, wallMs: 1000 }), 1000, 0, 10);
     expect(g.reasons).toEqual(['CPU 91% of its 2 cores (above 90%)']);
     expect(generatorWarning(g)).toBe(`${GENERATOR_BOUND} (CPU 91% of its 2 cores (above 90%))`);
   });
@@ -34,6 +34,11 @@ describe('judgeGenerator', () => {
     // 4 ms of delay against a 0.2 ms p50: below the floor, the timer's jitter on a busy machine.
     expect(judgeGenerator(sample({ eventLoopDelayUs: { p50: 0, p99: 4000, max: 4000 } }), 200, 0, 1).bound).toBe(false);
     expect(judgeGenerator(late, null, 0, 1).bound).toBe(false);
+  });
+  it('a run shorter than 1 s is mostly start-up: its CPU and event-loop delay are not judged', () => {
+    const short = sample({ wallMs: 40, cpuMs: 40, cpuShare: 1, eventLoopDelayUs: { p50: 0, p99: 9000, max: 9000 } });
+    expect(judgeGenerator(short, 100, 0, 10).bound).toBe(false);
+    expect(judgeGenerator({ ...short, wallMs: 1000, cpuMs: 1000 }, 100, 0, 10).reasons).toHaveLength(2);
   });
   it('open loop: 1% of the sends late binds it', () => {
     expect(judgeGenerator(sample(), 1000, 10, 1000).reasons).toEqual(['1% of the sends left late']);
