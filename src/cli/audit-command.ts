@@ -54,11 +54,10 @@ export function auditCommand(ctx: RunContext): Command {
       'the one URI every Forward Request asks for (give a page that creates a session to see the jvmRoute)',
       DEFAULT_AUDIT_URI,
     )
-    .option(
-      '--timeout <duration>',
-      'deadline for each connect and each answer',
-      asFlagParser((v) => parseDuration(v, '--timeout', { maxMs: 600_000 })),
-      DEFAULT_AUDIT_TIMEOUT_MS,
+    .addOption(
+      new Option('--timeout <duration>', 'deadline for each connect and each answer')
+        .argParser(asFlagParser((v) => parseDuration(v, '--timeout', { maxMs: 600_000 })))
+        .default(DEFAULT_AUDIT_TIMEOUT_MS, '5s'),
     )
     .addOption(
       new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or above is present')

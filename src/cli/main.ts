@@ -22,7 +22,7 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 a verdict failed (threshold, fairness), 2 usage error, 3 runtime failure.\n' +
+      '\nExit codes: 0 ok, 1 a verdict failed (threshold, fairness, audit finding), 2 usage error, 3 runtime failure.\n' +
         'Add --debug (or set AJPBENCH_DEBUG=1) to print the stack of a failure.',
     );
   program.addCommand(decodeCommand(ctx));
