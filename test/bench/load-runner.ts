@@ -4,11 +4,19 @@
  * Used by load-bench.ts for ajpbench (AJP and HTTP) and for autocannon, against the same stub.
  */
 import { createRequire } from 'node:module';
-import { replay } from '../../src/load/replay.js';
+import { replayParallel } from '../../src/load/parallel-replay.js';
 import { parseTarget } from '../../src/load/target.js';
 
 export type RunnerSpec =
-  | { tool: 'ajpbench'; trace: string; target: string; connections: number; durationMs?: number; loop: boolean }
+  | {
+      tool: 'ajpbench';
+      trace: string;
+      target: string;
+      connections: number;
+      durationMs?: number;
+      loop: boolean;
+      workers?: number;
+    }
   | { tool: 'autocannon'; url: string; connections: number; durationMs: number };
 
 export interface RunnerResult {
@@ -42,11 +50,12 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
   let requests = 0;
   let errors = 0;
   if (spec.tool === 'ajpbench') {
-    const { report } = await replay({
+    const { report } = await replayParallel({
       trace: spec.trace,
       targets: [parseTarget(spec.target)],
       model: 'closed',
       concurrency: spec.connections,
+      workers: spec.workers ?? 1,
       loop: spec.loop,
       limits: { warmupMs: 0, durationMs: spec.durationMs ?? Infinity, requests: Infinity },
     });
