@@ -6,7 +6,7 @@ import { codecBenchmarks, type BenchResult } from './codec-bench.js';
 import { captureBenchmarks } from './capture-bench.js';
 import { importBenchmark } from './import-bench.js';
 import { loadBenchmarks } from './load-bench.js';
-import { tapBenchmarks, tapBenchRows } from './tap-bench.js';
+import { tapBenchmarks, tapBenchRows, tapSoak, tapSoakRows } from './tap-bench.js';
 
 const minSeconds = Number(process.env.AJPBENCH_BENCH_SECONDS ?? '2');
 const FR_TARGET = 500_000;
@@ -65,3 +65,8 @@ for (const line of (await loadBenchmarks(minSeconds)).lines) console.log(line);
 
 console.log('\ntap (record): the same load direct and through the tap, 16 connections');
 for (const line of tapBenchRows(await tapBenchmarks(minSeconds))) console.log(line);
+const soakSeconds = Number(process.env.AJPBENCH_TAP_SOAK_SECONDS ?? '0');
+if (soakSeconds > 0) {
+  console.log('\ntap soak (memory over a long run; AJPBENCH_TAP_SOAK_SECONDS=1800 for the 30-minute soak)');
+  for (const line of tapSoakRows(await tapSoak(soakSeconds))) console.log(line);
+} else console.log('\ntap soak: skipped (set AJPBENCH_TAP_SOAK_SECONDS=1800 for the 30-minute soak)');

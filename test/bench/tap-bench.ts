@@ -20,12 +20,18 @@
  * 1.2x the relay's and p99 ≤ 1.5x; closed-loop throughput ≥ 90% of the relay's; the tracer's CPU
  * (tap CPU minus relay CPU per exchange) ≤ 50 µs.
  *
+ * Soak (AJPBENCH_TAP_SOAK_SECONDS=1800, standalone or in run.ts): 2,000 exchanges/s of 1 KiB through
+ * the tap and, at the same time, the same load through the relay (the floor), RSS and heap of both
+ * sampled every SOAK_SAMPLE_MS; memory must stay flat: the last third's mean RSS within 10% of the
+ * first third's (after a warm-up sample).
+ *
  *   node dist/test/bench/tap-bench.js [seconds]     standalone; tapBenchmarks() + tapBenchRows() for run.ts
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { cpus } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TapRecorder } from '../../src/capture/index.js';
@@ -45,6 +51,10 @@ const SEQUENTIAL_EXCHANGES = 2000;
 const SLOW_WRITE_MS = 5;
 /** Events the recorder holds for the slowed output before it drops trace work. */
 const SLOW_MAX_QUEUED = 1000;
+const SOAK_RATE = 2000;
+const SOAK_SAMPLE_MS = 10_000;
+/** RSS growth allowed over a soak: the last third's mean over the first third's. */
+const SOAK_GROWTH_TARGET = 1.1;
 
 export interface LoadRun {
   requests: number;
@@ -55,6 +65,10 @@ export interface LoadRun {
   cpuUs: number;
   /** Bytes through the relay or tap, both directions; 0 direct. */
   forwardedBytes: number;
+  /** Garbage collections in the relay or tap over the run: count, total and longest pause, ms. */
+  gcCount: number;
+  gcMs: number;
+  gcMaxMs: number;
 }
 
 export interface PathRuns {
@@ -114,6 +128,13 @@ export function tapBenchRows(results: readonly TapBenchResult[]): string[] {
   const f = (n: number): string => n.toFixed(0);
   const x2 = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a');
   const met = (ok: boolean): string => (ok ? 'MET' : 'MISSED');
+  /**
+   * The tap's added latency as a multiple of the relay's. When the relay added nothing measurable
+   * (≤ 1 µs, or less than direct: a noisy run) there is no ratio (NaN), and the target reads so.
+   */
+  const ratio = (tapAdded: number, relayAdded: number): number => (relayAdded > 1 ? tapAdded / relayAdded : NaN);
+  const verdict = (r: number, target: number): string =>
+    Number.isNaN(r) ? 'NOT MEASURABLE (the relay added nothing over direct: noise)' : met(r <= target);
   const rps = (x: LoadRun): number => x.requests / x.seconds;
   const lat = (x: LoadRun): string => `p50 ${f(x.p50Us).padStart(5)} p99 ${f(x.p99Us).padStart(6)} us`;
   const rows = [
@@ -125,13 +146,14 @@ export function tapBenchRows(results: readonly TapBenchResult[]): string[] {
     const tap99 = p.tap.p99Us - p.direct.p99Us;
     const pipe50 = p.pipe.p50Us - p.direct.p50Us;
     const pipe99 = p.pipe.p99Us - p.direct.p99Us;
-    // A relay that adds nothing measurable (≤ 1 µs) makes a ratio meaningless: then any tap addition misses.
-    const r50 = pipe50 > 1 ? tap50 / pipe50 : tap50 <= 1 ? 1 : Infinity;
-    const r99 = pipe99 > 1 ? tap99 / pipe99 : tap99 <= 1 ? 1 : Infinity;
+    const r50 = ratio(tap50, pipe50);
+    const r99 = ratio(tap99, pipe99);
+    const gcs = (x: LoadRun): string =>
+      `${x.gcCount} GCs, ${x.gcMs.toFixed(1)} ms in all, longest ${x.gcMaxMs.toFixed(2)} ms`;
     rows.push(
-      `${what}: direct ${lat(p.direct)} | relay ${lat(p.pipe)} | tap ${lat(p.tap)}`,
-      `${what}: added p50 tap ${f(tap50)} us / relay ${f(pipe50)} us = ${x2(r50)} (target <= ${P50_RATIO_TARGET}x: ${met(r50 <= P50_RATIO_TARGET)}); ` +
-        `added p99 tap ${f(tap99)} us / relay ${f(pipe99)} us = ${x2(r99)} (target <= ${P99_RATIO_TARGET}x: ${met(r99 <= P99_RATIO_TARGET)})`,
+      `${what}: direct ${lat(p.direct)} | relay ${lat(p.pipe)} | tap ${lat(p.tap)} | GC relay ${gcs(p.pipe)}; tap ${gcs(p.tap)}`,
+      `${what}: added p50 tap ${f(tap50)} us / relay ${f(pipe50)} us = ${x2(r50)} (target <= ${P50_RATIO_TARGET}x: ${verdict(r50, P50_RATIO_TARGET)}); ` +
+        `added p99 tap ${f(tap99)} us / relay ${f(pipe99)} us = ${x2(r99)} (target <= ${P99_RATIO_TARGET}x: ${verdict(r99, P99_RATIO_TARGET)})`,
     );
   };
   for (const r of results) {
@@ -156,16 +178,89 @@ export function tapBenchRows(results: readonly TapBenchResult[]): string[] {
       const tap99 = slow.run.p99Us - p.direct.p99Us;
       const pipe50 = p.pipe.p50Us - p.direct.p50Us;
       const pipe99 = p.pipe.p99Us - p.direct.p99Us;
-      const r50 = pipe50 > 1 ? tap50 / pipe50 : Infinity;
-      const r99 = pipe99 > 1 ? tap99 / pipe99 : Infinity;
+      const r50 = ratio(tap50, pipe50);
+      const r99 = ratio(tap99, pipe99);
+      const measurable = !Number.isNaN(r50) && !Number.isNaN(r99);
       const ok = r50 <= P50_RATIO_TARGET && r99 <= P99_RATIO_TARGET && slow.exchangesDropped > 0;
       rows.push(
         `${what}, trace output slowed (${SLOW_WRITE_MS} ms a write, ${SLOW_MAX_QUEUED} events held): tap ${lat(slow.run)}, added p50 ${x2(r50)} and p99 ${x2(r99)} the relay's; ` +
-          `${slow.exchangesDropped} exchanges (${slow.eventsDropped} events) dropped and counted (target: latency targets hold, drop counted: ${met(ok)})`,
+          `${slow.exchangesDropped} exchanges (${slow.eventsDropped} events) dropped and counted ` +
+          `(target: latency targets hold, drop counted: ${measurable ? met(ok) : verdict(NaN, 0)})`,
       );
     }
   }
   return rows;
+}
+
+export interface SoakResult {
+  seconds: number;
+  /** Exchanges completed through the tap and through the relay. */
+  tapExchanges: number;
+  relayExchanges: number;
+  /** Samples, MB: [elapsed s, rss, heapUsed]. */
+  tap: [number, number, number][];
+  relay: [number, number, number][];
+}
+
+/** The soak: the tap and the relay under the same paced load at the same time, memory sampled. */
+export async function tapSoak(seconds: number): Promise<SoakResult> {
+  const responder = await child('responder');
+  const pipe = await child('pipe', { upstreamPort: responder.port });
+  const tap = await child('tap', { upstreamPort: responder.port });
+  try {
+    const result: SoakResult = { seconds, tapExchanges: 0, relayExchanges: 0, tap: [], relay: [] };
+    const started = Date.now();
+    const sample = async (): Promise<void> => {
+      const at = (Date.now() - started) / 1000;
+      for (const [via, into] of [
+        [tap, result.tap],
+        [pipe, result.relay],
+      ] as const) {
+        const r = (await via.ask({ cmd: 'cpu' })) as CpuReport;
+        into.push([at, (r.rss ?? 0) / 1e6, (r.heapUsed ?? 0) / 1e6]);
+      }
+    };
+    await sample();
+    const timer = setInterval(() => void sample(), SOAK_SAMPLE_MS);
+    try {
+      const [t, p] = await Promise.all([
+        load(tap.port, 1024, seconds, SOAK_RATE),
+        load(pipe.port, 1024, seconds, SOAK_RATE),
+      ]);
+      result.tapExchanges = t.requests;
+      result.relayExchanges = p.requests;
+    } finally {
+      clearInterval(timer);
+    }
+    await sample();
+    return result;
+  } finally {
+    pipe.proc.kill('SIGINT');
+    tap.proc.kill('SIGINT');
+    responder.proc.kill();
+  }
+}
+
+export function tapSoakRows(r: SoakResult): string[] {
+  /** Mean RSS of the first and last thirds of the samples after the first (warm-up) one. */
+  const thirds = (s: [number, number, number][]): [number, number] => {
+    const x = s.slice(1);
+    const n = Math.max(1, Math.floor(x.length / 3));
+    const mean = (a: [number, number, number][]): number => a.reduce((m, v) => m + v[1], 0) / Math.max(1, a.length);
+    return [mean(x.slice(0, n)), mean(x.slice(-n))];
+  };
+  const [tapEarly, tapLate] = thirds(r.tap);
+  const [relayEarly, relayLate] = thirds(r.relay);
+  const growth = tapLate / tapEarly;
+  const line = (name: string, s: [number, number, number][]): string =>
+    `${name} RSS/heap MB at s: ${s.map(([t, rss, heap]) => `${t.toFixed(0)}:${rss.toFixed(0)}/${heap.toFixed(0)}`).join(' ')}`;
+  return [
+    `soak ${r.seconds} s at ${SOAK_RATE}/s of 1 KiB through the tap and the relay at once: ${r.tapExchanges} exchanges through the tap, ${r.relayExchanges} through the relay`,
+    line('tap  ', r.tap),
+    line('relay', r.relay),
+    `RSS last third / first third: tap ${growth.toFixed(3)} (${tapEarly.toFixed(1)} -> ${tapLate.toFixed(1)} MB), relay ${(relayLate / relayEarly).toFixed(3)} ` +
+      `(target: tap <= ${SOAK_GROWTH_TARGET}: ${growth <= SOAK_GROWTH_TARGET ? 'MET' : 'MISSED'})`,
+  ];
 }
 
 // ---- the load client ----------------------------------------------------------------------
@@ -252,6 +347,9 @@ async function measured(
     ...run,
     cpuUs: after.user + after.system - before.user - before.system,
     forwardedBytes: after.bytes - before.bytes,
+    gcCount: (after.gcCount ?? 0) - (before.gcCount ?? 0),
+    gcMs: (after.gcMs ?? 0) - (before.gcMs ?? 0),
+    gcMaxMs: after.gcMaxMs ?? 0, // the child resets its maximum at every report
   };
 }
 
@@ -319,7 +417,17 @@ async function load(
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
   latencies.sort((a, b) => a - b);
   const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests, seconds: secs, p50Us: at(0.5), p99Us: at(0.99), cpuUs: 0, forwardedBytes: 0 };
+  return {
+    requests,
+    seconds: secs,
+    p50Us: at(0.5),
+    p99Us: at(0.99),
+    cpuUs: 0,
+    forwardedBytes: 0,
+    gcCount: 0,
+    gcMs: 0,
+    gcMaxMs: 0,
+  };
 }
 
 // ---- the helper processes -------------------------------------------------------------------
@@ -328,6 +436,12 @@ interface CpuReport {
   user: number;
   system: number;
   bytes: number;
+  rss?: number;
+  heapUsed?: number;
+  gcCount?: number;
+  gcMs?: number;
+  /** Longest GC pause since the last report. */
+  gcMaxMs?: number;
   exchangesDropped?: number;
   eventsDropped?: number;
 }
@@ -344,7 +458,11 @@ async function child(role: 'responder' | 'pipe' | 'tap', args: Record<string, un
     env: { ...process.env, [ROLE_ENV]: role },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // AJPBENCH_TAP_BENCH_PROFILE=dir writes a CPU profile of the tap process there.
-    execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
+    // AJPBENCH_TAP_BENCH_TRACE_GC=1 has the relays and taps print every GC (--trace-gc).
+    execArgv: [
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      ...(role !== 'responder' && process.env.AJPBENCH_TAP_BENCH_TRACE_GC === '1' ? ['--trace-gc'] : []),
+    ],
   });
   proc.send({ cmd: 'start', ...args });
   const [ready] = (await once(proc, 'message')) as [{ port: number }];
@@ -467,10 +585,31 @@ function answerCpu(
   bytes: () => number,
   drops: () => { exchangesDropped: number; eventsDropped: number } = () => ({ exchangesDropped: 0, eventsDropped: 0 }),
 ): void {
+  // GC pauses: the usual suspect for a latency tail in a process that allocates per chunk.
+  const gc = { count: 0, ms: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.ms += e.duration;
+      if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (m: { cmd: string }) => {
     if (m.cmd !== 'cpu') return;
     const cpu = process.cpuUsage();
-    process.send?.({ user: cpu.user, system: cpu.system, bytes: bytes(), ...drops() } satisfies CpuReport);
+    const mem = process.memoryUsage();
+    process.send?.({
+      user: cpu.user,
+      system: cpu.system,
+      bytes: bytes(),
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      gcCount: gc.count,
+      gcMs: gc.ms,
+      gcMaxMs: gc.maxMs,
+      ...drops(),
+    } satisfies CpuReport);
+    gc.maxMs = 0;
   });
 }
 
@@ -487,5 +626,7 @@ if (role !== undefined) {
   process.on('SIGINT', () => process.exit(0)); // a normal exit, so --cpu-prof can write its profile
 } else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const seconds = Number(process.argv[2] ?? process.env.AJPBENCH_BENCH_SECONDS ?? '2');
-  for (const row of tapBenchRows(await tapBenchmarks(seconds))) console.log(row);
+  const soak = Number(process.env.AJPBENCH_TAP_SOAK_SECONDS ?? '0');
+  if (soak > 0) for (const row of tapSoakRows(await tapSoak(soak))) console.log(row);
+  else for (const row of tapBenchRows(await tapBenchmarks(seconds))) console.log(row);
 }
