@@ -39,6 +39,8 @@ export const CPU_BOUND_SHARE = 0.9;
 export const EVENT_LOOP_FRACTION = 0.5;
 export const EVENT_LOOP_FLOOR_US = 5000;
 export const LATE_SHARE = 0.01;
+/** Below this CPU share, a late event loop waited for the machine rather than for the generator's own work. */
+export const CROWDED_CPU_SHARE = 0.5;
 export const MIN_JUDGED_MS = 1000;
 /** The line every table, the JSON's warnings and the HTML report show for a generator-bound run. */
 export const GENERATOR_BOUND = 'generator-bound: these figures measure ajpbench, add --workers or machines';
@@ -58,7 +60,11 @@ export function judgeGenerator(s: GeneratorSample, p50Us: number | null, late: n
   const eld = s.eventLoopDelayUs.p99;
   if (judged && p50Us !== null && eld >= EVENT_LOOP_FLOOR_US && eld > EVENT_LOOP_FRACTION * p50Us)
     reasons.push(
-      `event-loop delay p99 ${msText(eld)} against a latency p50 of ${msText(p50Us)} (above ${EVENT_LOOP_FRACTION} of it)`,
+      `event-loop delay p99 ${msText(eld)} against a latency p50 of ${msText(p50Us)} (above ${EVENT_LOOP_FRACTION} of it)` +
+        // A loop late with its CPU to spare waited for the machine, not for its own work: more workers will not help.
+        (s.cpuShare < CROWDED_CPU_SHARE
+          ? `, with CPU at ${pct(s.cpuShare)}: the machine held it (other processes on its cores), not its own work`
+          : ''),
     );
   if (late > 0 && lateShare >= LATE_SHARE) reasons.push(`${pct(lateShare)} of the sends left late`);
   return { ...s, lateShare, bound: reasons.length > 0, reasons };

@@ -14,8 +14,11 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function stubPort(): Promise<number> {
-  const s = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }] });
+async function stubPort(latencyMs = 0): Promise<number> {
+  const s = await StubContainer.start({
+    listen: [{ host: '127.0.0.1', port: 0, route: 'tomcat1', protocol: 'ajp' }],
+    latencyMs,
+  });
   cleanup.push(() => s.close());
   return (s.listeners[0] as { port: number }).port;
 }
@@ -32,14 +35,17 @@ function burner(everyMs: number, busyMs: number): () => void {
 }
 
 describe('generator self-measurement', () => {
-  it('an idle generator (40 requests/s) is not generator-bound, and says what it used', async () => {
-    const port = await stubPort();
+  it('an idle generator (40 requests/s to a target taking 200 ms) is not generator-bound, and says what it used', async () => {
+    // The target's 200 ms puts the event-loop bar at 100 ms: a machine crowded by other processes
+    // (load average 10 on 2 cores was seen) delays an idle loop by tens of ms, which the bar
+    // rightly ignores against a latency this long.
+    const port = await stubPort(200);
     const { report } = await replay({
       trace,
       targets: [{ protocol: 'ajp', host: '127.0.0.1', port, prefix: '', label: `ajp://127.0.0.1:${port}` }],
       model: 'open',
       rate: 40,
-      concurrency: 4,
+      concurrency: 16,
       loop: true,
       limits: { warmupMs: 0, durationMs: 1500, requests: Infinity },
     });

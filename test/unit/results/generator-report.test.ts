@@ -35,6 +35,14 @@ describe('judgeGenerator', () => {
     expect(judgeGenerator(sample({ eventLoopDelayUs: { p50: 0, p99: 4000, max: 4000 } }), 200, 0, 1).bound).toBe(false);
     expect(judgeGenerator(late, null, 0, 1).bound).toBe(false);
   });
+  it('a late loop with CPU to spare is put down to the machine, not to its own work', () => {
+    const crowded = sample({ cpuShare: 0.3, eventLoopDelayUs: { p50: 1000, p99: 40_000, max: 90_000 } });
+    expect(judgeGenerator(crowded, 400, 0, 1).reasons).toEqual([
+      'event-loop delay p99 40.0 ms against a latency p50 of 0.40 ms (above 0.5 of it), with CPU at 30%: the machine held it (other processes on its cores), not its own work',
+    ]);
+    const busy = sample({ cpuShare: 0.8, eventLoopDelayUs: { p50: 1000, p99: 40_000, max: 90_000 } });
+    expect(judgeGenerator(busy, 400, 0, 1).reasons[0]).not.toMatch(/the machine held it/);
+  });
   it('a run shorter than 1 s is mostly start-up: its CPU and event-loop delay are not judged', () => {
     const short = sample({ wallMs: 40, cpuMs: 40, cpuShare: 1, eventLoopDelayUs: { p50: 0, p99: 9000, max: 9000 } });
     expect(judgeGenerator(short, 100, 0, 10).bound).toBe(false);
