@@ -13,10 +13,16 @@ export interface Capture {
   stop(): Promise<number>;
 }
 
-export async function startCapture(file: string, ports: number[], timeoutMs = 10_000): Promise<Capture> {
+export async function startCapture(
+  file: string,
+  ports: number[],
+  timeoutMs = 10_000,
+  /** tcpdump -s: bytes kept of each packet (0: all of it). */
+  snaplen = 0,
+): Promise<Capture> {
   const filter = ports.map((p) => `tcp port ${p}`).join(' or ');
   // -B: an 8 MiB kernel buffer; with the default one, a busy 2-core machine drops packets.
-  const args = ['-i', 'lo', '--immediate-mode', '-B', '8192', '-U', '-s', '0', '-w', file, filter];
+  const args = ['-i', 'lo', '--immediate-mode', '-B', '8192', '-U', '-s', String(snaplen), '-w', file, filter];
   const child = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
@@ -56,9 +62,10 @@ export async function captureClean<T>(
   ports: number[],
   traffic: () => Promise<T>,
   attempts = 3,
+  snaplen = 0,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const capture = await startCapture(file, ports);
+    const capture = await startCapture(file, ports, 10_000, snaplen);
     let result: T | undefined;
     let failure: unknown;
     try {
