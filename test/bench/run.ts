@@ -6,7 +6,7 @@ import { codecBenchmarks, type BenchResult } from './codec-bench.js';
 import { captureBenchmarks } from './capture-bench.js';
 import { importBenchmark } from './import-bench.js';
 import { loadBenchmarks } from './load-bench.js';
-import { tapBenchmarks, tapBenchRows, tapSoak, tapSoakRows } from './tap-bench.js';
+import { tapBenchmarks, tapBenchRows, tapSoak, tapSoakRows, tracerBenchmark, tracerBenchRows } from './tap-bench.js';
 
 const minSeconds = Number(process.env.AJPBENCH_BENCH_SECONDS ?? '2');
 const FR_TARGET = 500_000;
@@ -63,7 +63,8 @@ console.log(
 );
 for (const line of (await loadBenchmarks(minSeconds)).lines) console.log(line);
 
-console.log('\ntap (record): the same load direct and through the tap, 16 connections');
+console.log('\ntap (record): the tracer alone, then the same load direct, through a relay and through the tap');
+for (const line of tracerBenchRows(await tracerBenchmark(50_000))) console.log(line);
 for (const line of tapBenchRows(await tapBenchmarks(minSeconds))) console.log(line);
 const soakSeconds = Number(process.env.AJPBENCH_TAP_SOAK_SECONDS ?? '0');
 if (soakSeconds > 0) {

@@ -28,6 +28,7 @@
  *   node dist/test/bench/tap-bench.js [seconds]     standalone; tapBenchmarks() + tapBenchRows() for run.ts
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { cpus } from 'node:os';
@@ -36,7 +37,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TapRecorder } from '../../src/capture/index.js';
 import { AjpEncoder, CPONG_FRAME, END_RESPONSE_REUSE_FRAME } from '../../src/protocol/index.js';
-import { TraceWriter } from '../../src/trace/index.js';
+import { ConnectionTracer, TraceWriter } from '../../src/trace/index.js';
 import { sampleRequest } from './codec-bench.js';
 
 const ROLE_ENV = 'AJPBENCH_TAP_BENCH_ROLE';
@@ -51,6 +52,7 @@ const SEQUENTIAL_EXCHANGES = 2000;
 const SLOW_WRITE_MS = 5;
 /** Events the recorder holds for the slowed output before it drops trace work. */
 const SLOW_MAX_QUEUED = 1000;
+const TRACER_BENCH_EXCHANGES = 50_000;
 const SOAK_RATE = 2000;
 const SOAK_SAMPLE_MS = 10_000;
 /** RSS growth allowed over a soak: the last third's mean over the first third's. */
@@ -260,6 +262,95 @@ export function tapSoakRows(r: SoakResult): string[] {
     line('relay', r.relay),
     `RSS last third / first third: tap ${growth.toFixed(3)} (${tapEarly.toFixed(1)} -> ${tapLate.toFixed(1)} MB), relay ${(relayLate / relayEarly).toFixed(3)} ` +
       `(target: tap <= ${SOAK_GROWTH_TARGET}: ${growth <= SOAK_GROWTH_TARGET ? 'MET' : 'MISSED'})`,
+  ];
+}
+
+export interface TracerBenchResult {
+  exchanges: number;
+  /** The whole tracer, one core: decode + assemble + redact + hash + JSON + write to a discarding stream. */
+  cpuUsPerExchange: number;
+  /** The floor: SHA-256 of the same bytes, what any trace with body hashes must spend. */
+  hashUsPerExchange: number;
+  /** Scavenges and mark-compacts over the run. */
+  gcCount: number;
+}
+
+/**
+ * The tracer alone, in this process, on one core: `exchanges` 1 KiB exchanges (a browser-like
+ * Forward Request, Send Headers, one body chunk, End Response) fed to one ConnectionTracer, every
+ * event serialised by a TraceWriter into a stream that discards it. Issue 13 target: ≤ 50 µs CPU
+ * per exchange (≥ 20k exchanges/s on one core).
+ */
+export async function tracerBenchmark(exchanges: number): Promise<TracerBenchResult> {
+  const enc = new AjpEncoder();
+  const request = Buffer.from(enc.forwardRequest(sampleRequest(1, 0)));
+  const response = responseFrames(1024);
+  const nothing = new Writable({ write: (_c, _e, cb) => cb() });
+  let writer: TraceWriter | undefined;
+  let id = 0;
+  const header = {
+    format: 'ajpbench-trace' as const,
+    version: 1,
+    minorVersion: 0,
+    tool: 'bench',
+    source: { kind: 'tap' as const, taps: [] },
+    startTime: new Date().toISOString(),
+    startTimeUs: Date.now() * 1000,
+    options: { redact: true, bodies: 'request' as const, maxBody: 1024 * 1024 },
+  };
+  writer = await TraceWriter.toStream(nothing, header);
+  const tracer = new ConnectionTracer(
+    {
+      options: header.options,
+      startUs: header.startTimeUs,
+      nextId: () => ++id,
+      emit: (e) => void writer?.write(e),
+    },
+    { conn: 1, client: '127.0.0.1:40000', upstream: '127.0.0.1:8009', worker: 'bench' },
+  );
+  tracer.open(header.startTimeUs);
+  const gc = { count: 0 };
+  const obs = new PerformanceObserver((list) => (gc.count += list.getEntries().length));
+  obs.observe({ entryTypes: ['gc'] });
+  // Warm up (JIT), then measure; copies of the chunks, as a socket hands over fresh buffers.
+  const run = (n: number): void => {
+    for (let i = 0; i < n; i++) {
+      const t = header.startTimeUs + i * 500;
+      tracer.push('to-container', Buffer.from(request), t);
+      tracer.push('to-web-server', Buffer.from(response), t + 100);
+      // Let the writer's callbacks run now and then, as the event loop would.
+      if (i % 256 === 255) void writer?.write({ event: 'cping', conn: 1, t, rttUs: 1 });
+    }
+  };
+  run(2000);
+  const before = process.cpuUsage();
+  const gcBefore = gc.count;
+  run(exchanges);
+  const cpu = process.cpuUsage(before);
+  await new Promise((r) => setTimeout(r, 100)); // GC entries reach the observer later
+  const gcCount = gc.count - gcBefore;
+  obs.disconnect();
+  const hashBefore = process.cpuUsage();
+  for (let i = 0; i < exchanges; i++) {
+    createHash('sha256').update(request).digest('hex');
+    createHash('sha256').update(response).digest('hex');
+  }
+  const hash = process.cpuUsage(hashBefore);
+  writer = undefined;
+  return {
+    exchanges,
+    cpuUsPerExchange: (cpu.user + cpu.system) / exchanges,
+    hashUsPerExchange: (hash.user + hash.system) / exchanges,
+    gcCount,
+  };
+}
+
+export function tracerBenchRows(r: TracerBenchResult): string[] {
+  const ok = r.cpuUsPerExchange <= TRACER_CPU_TARGET_US;
+  return [
+    `tracer alone, one core, ${r.exchanges} exchanges of 1 KiB (decode, assemble, redact, hash, JSON, write): ${r.cpuUsPerExchange.toFixed(1)} us CPU per exchange ` +
+      `(${(1e6 / r.cpuUsPerExchange / 1000).toFixed(1)}k exchanges/s), ${r.gcCount} GCs; floor SHA-256 of the same bytes ${r.hashUsPerExchange.toFixed(1)} us ` +
+      `(${(r.cpuUsPerExchange / r.hashUsPerExchange).toFixed(1)}x); target <= ${TRACER_CPU_TARGET_US} us: ${ok ? 'MET' : 'MISSED'}`,
   ];
 }
 
@@ -628,5 +719,8 @@ if (role !== undefined) {
   const seconds = Number(process.argv[2] ?? process.env.AJPBENCH_BENCH_SECONDS ?? '2');
   const soak = Number(process.env.AJPBENCH_TAP_SOAK_SECONDS ?? '0');
   if (soak > 0) for (const row of tapSoakRows(await tapSoak(soak))) console.log(row);
-  else for (const row of tapBenchRows(await tapBenchmarks(seconds))) console.log(row);
+  else {
+    for (const row of tracerBenchRows(await tracerBenchmark(TRACER_BENCH_EXCHANGES))) console.log(row);
+    for (const row of tapBenchRows(await tapBenchmarks(seconds))) console.log(row);
+  }
 }
