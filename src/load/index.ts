@@ -14,3 +14,4 @@ export * from './replay.js';
 export * from './stub-container.js';
 export { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MIN_SPEED, MAX_SPEED } from './limits.js';
 export * from './no-response.js';
+export * from './ajp-probe.js';

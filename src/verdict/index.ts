@@ -12,3 +12,5 @@ export * from './sticky.js';
 export * from './generated-trace.js';
 export * from './tap-counts.js';
 export * from './failover.js';
+export * from './audit.js';
+export * from './audit-requests.js';

@@ -226,6 +226,43 @@ describe('audit against the stub container', () => {
   });
 });
 
+describe("the stub's attribute check (refuseUnknownAttributes), as Tomcat's AjpProcessor", () => {
+  const enc = new AjpEncoder();
+  const withAttributes = (keys: string[]): Buffer =>
+    Buffer.from(
+      enc.forwardRequest({
+        type: 'forward-request',
+        method: 'GET',
+        protocol: 'HTTP/1.1',
+        uri: '/',
+        remoteAddr: '127.0.0.1',
+        remoteHost: null,
+        serverName: 'localhost',
+        serverPort: 80,
+        isSsl: false,
+        headers: [],
+        attributes: keys.map((key) => ({ name: 'req_attribute' as const, key, value: '1' })),
+      }),
+    );
+  const statusOf = async (port: number, keys: string[]): Promise<[number, boolean] | string> => {
+    const o = await probeAjp({ host: '127.0.0.1', port, timeoutMs: 3000 }, withAttributes(keys));
+    return o.kind === 'response' ? [o.status, o.reuse] : o.kind;
+  };
+
+  it('names Tomcat recognises pass, any other gets 403 and reuse=0; off by default', async () => {
+    const strict = await stub({ refuseUnknownAttributes: true });
+    expect(await statusOf(strict, ['AJP_REMOTE_PORT', 'AJP_LOCAL_ADDR', 'JK_LB_ACTIVATION'])).toEqual([200, true]);
+    expect(await statusOf(strict, ['AJP_REMOTE_PORT', 'javax.servlet.include.request_uri'])).toEqual([403, false]);
+    expect(await statusOf(await stub(), ['javax.servlet.include.request_uri'])).toEqual([200, true]);
+  });
+
+  it('allowedRequestAttributesPattern lets through only the names it matches whole', async () => {
+    const port = await stub({ refuseUnknownAttributes: true, allowedRequestAttributesPattern: /MY_.*/ });
+    expect(await statusOf(port, ['MY_VAR'])).toEqual([200, true]);
+    expect(await statusOf(port, ['X_MY_VAR'])).toEqual([403, false]);
+  });
+});
+
 describe('audit against hand-made connectors', () => {
   it('no session cookie at all: jvmRoute unknown, and the detail says to give a --uri that creates one', async () => {
     const r = await audit(await fakeConnector(response(404, true)));
