@@ -14,6 +14,8 @@ export interface FlowTableOptions {
   /** Tomcat's AJP ports, or `auto`: every flow whose first payload is an AJP frame. */
   ports: number[] | 'auto';
   maxPacketSize?: number;
+  /** `auto`: endpoint pairs remembered as not AJP, and pairs waiting for a first payload, each at most (default 65 536). */
+  autoPairLimit?: number;
 }
 
 export interface FlowStats {
@@ -34,6 +36,18 @@ interface Flow {
 /** Segments held while `auto` waits for a flow's first payload to tell which side is which. */
 const AUTO_HOLD_LIMIT = 16;
 
+/**
+ * `auto` keeps two tables of endpoint pairs that are not (or not yet) AJP connections. Both are
+ * bounded, so memory stays flat however many other flows a capture holds (a busy host's capture
+ * without a port filter): past the limit the oldest pair is forgotten. What that forgets: a non-AJP
+ * pair forgotten and seen again is judged again by its next payload (one look at two bytes; it is
+ * taken for AJP only if that payload starts with 12 34 or 41 42); a pair forgotten while waiting
+ * for its first payload loses its held handshake, so if it turns out to be AJP it is followed
+ * from its first data, as a connection joined in mid-stream. At ~100 bytes a pair, 65 536 pairs
+ * is ~6 MB per table.
+ */
+const AUTO_PAIR_LIMIT = 65_536;
+
 export class FlowTable {
   private readonly flows = new Map<string, Flow>();
   /** `auto`: flows not yet classified, by their unordered endpoint pair. */
@@ -41,6 +55,7 @@ export class FlowTable {
   /** `auto`: endpoint pairs known not to be AJP, and known AJP containers ("ip:port"). */
   private readonly notAjp = new Set<string>();
   private readonly containers = new Set<string>();
+  private readonly autoPairLimit: number;
   private nextConn = 1;
   private lastUs = 0;
   readonly stats: FlowStats = { flows: 0, ignoredSegments: 0, missingBytes: 0 };
@@ -48,7 +63,14 @@ export class FlowTable {
   constructor(
     private readonly shared: TracerShared,
     private readonly opts: FlowTableOptions,
-  ) {}
+  ) {
+    this.autoPairLimit = Math.max(1, opts.autoPairLimit ?? AUTO_PAIR_LIMIT);
+  }
+
+  /** `auto`: endpoint pairs held in its tables of non-AJP and undecided flows (bounded, see AUTO_PAIR_LIMIT). */
+  get autoPairs(): number {
+    return this.notAjp.size + this.undecided.size;
+  }
 
   segment(seg: TcpSegment): void {
     this.lastUs = seg.timestampUs;
@@ -166,7 +188,7 @@ export class FlowTable {
     if (magic === 0x1234) this.containers.add(dst);
     else if (magic === 0x4142) this.containers.add(src);
     else {
-      this.notAjp.add(pair);
+      this.rememberNotAjp(pair);
       this.stats.ignoredSegments += 1 + (this.undecided.get(pair)?.length ?? 0);
       this.undecided.delete(pair);
       return undefined;
@@ -178,14 +200,34 @@ export class FlowTable {
   }
 
   private hold(pair: string, seg: TcpSegment): void {
-    const held = this.undecided.get(pair) ?? [];
+    let held = this.undecided.get(pair);
+    if (held === undefined) {
+      if (this.undecided.size >= this.autoPairLimit) {
+        const oldest = this.undecided.entries().next();
+        if (oldest.done !== true) {
+          this.undecided.delete(oldest.value[0]);
+          this.stats.ignoredSegments += oldest.value[1].length;
+        }
+      }
+      this.undecided.set(pair, (held = []));
+    }
     if (held.length >= AUTO_HOLD_LIMIT) {
       this.stats.ignoredSegments++;
       return;
     }
-    // The payload is a view into a capture chunk: holding a few small segments is fine.
-    held.push(seg);
-    this.undecided.set(pair, held);
+    // The payload (0 or 1 byte) is copied: a view would keep its whole capture chunk alive.
+    held.push({ ...seg, payload: Buffer.from(seg.payload) });
+  }
+
+  private rememberNotAjp(pair: string): void {
+    if (this.notAjp.size >= this.autoPairLimit) this.forgetOldest(this.notAjp);
+    this.notAjp.add(pair);
+  }
+
+  /** A set iterates in insertion order: the first key is the oldest. */
+  private forgetOldest(table: Set<string>): void {
+    const oldest = table.keys().next();
+    if (oldest.done !== true) table.delete(oldest.value);
   }
 }
 
