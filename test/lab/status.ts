@@ -77,6 +77,10 @@ function components(config: LabConfig, layout: LabLayout): Array<Promise<Compone
       ['tomcat1Ajp', p.tomcat1Ajp, 'ajp'],
       ['tomcat1AjpSecret', p.tomcat1AjpSecret, 'ajp'],
       ['tomcat1Http', p.tomcat1Http, 'http'],
+      // A lab started before this port existed has none in its state.json.
+      ...(p.tomcat1AjpInsecure === undefined
+        ? []
+        : [['tomcat1AjpInsecure', p.tomcat1AjpInsecure, 'ajp'] as [string, number, 'ajp']]),
     ]),
     component('tomcat2', layout.tomcat.tomcat2.pidFile, tomcatMarker(layout.tomcat.tomcat2), [
       ['tomcat2Ajp', p.tomcat2Ajp, 'ajp'],

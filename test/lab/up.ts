@@ -155,7 +155,8 @@ async function start(config: LabConfig, log: (line: string) => void): Promise<La
           component: name,
           alive: alive(t.pid),
           logs: tomcatLogs(layout, name),
-          ports: [t.ajpPort, t.ajpSecretPort, t.httpPort],
+          // tomcat1's insecure AJP connector too (the audit e2e), so that a ready lab has every port open.
+          ports: [t.ajpPort, t.ajpSecretPort, t.httpPort, ...(name === 'tomcat1' ? [p.tomcat1AjpInsecure] : [])],
         };
       }),
       {
