@@ -113,7 +113,7 @@ export function describeOutcome(o: ProbeOutcome): string {
     case 'cpong':
       return 'CPong';
     case 'response':
-      return `${o.status}${o.ended ? (o.reuse ? ', reuse=1: connection kept' : ', reuse=0: the connector closes') : ', closed after the headers'}`;
+      return `${o.status}${o.ended ? (o.reuse ? ', reuse=1: connection kept' : ', reuse=0: the connector closes') : ', headers but no End Response'}`;
     case 'protocol-error':
       return `not an AJP answer (${o.message})`;
     default:

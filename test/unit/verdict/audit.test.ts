@@ -307,6 +307,15 @@ describe('audit against hand-made connectors', () => {
     expect(finding(r, 'address').result).toBe('pass');
   });
 
+  it('an HTTP port: the answer to the CPing is not AJP, a high finding', async () => {
+    const s = await StubContainer.start({ listen: [{ host: '127.0.0.1', port: 0, route: 'x', protocol: 'http' }] });
+    closers.push(() => s.close());
+    const r = await audit((s.listeners[0] as { port: number }).port);
+    expect(finding(r, 'cping')).toMatchObject({ result: 'fail', severity: 'high' });
+    expect(finding(r, 'cping').detail).toMatch(/no CPong: not an AJP answer \(AJP_ERR_/);
+    expect(r.probes).toHaveLength(1);
+  });
+
   it('an unreachable target is a RuntimeError AJPBENCH_ERR_BACKEND, not a finding', async () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
