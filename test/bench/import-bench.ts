@@ -1,7 +1,10 @@
 /**
  * Import throughput: a synthetic capture of many AJP connections (built with the test capture
  * builder) imported to a discarded trace, against tshark's AJP13 dissector on the same file in
- * the same run. Target: at least 20x tshark.
+ * the same run: its JSON dissection (`-T json`, the like-for-like of a trace) and its field
+ * extraction (`-T fields` with the fields a trace keeps). Targets (issue 14): >= 50x tshark's
+ * JSON, >= 10x its fields, >= 150 MB/s, peak RSS flat in the capture's size (measured in a fresh
+ * process on the capture and on one twice its size).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,53 @@ export interface ImportBenchResult {
   tsharkSeconds: number | undefined;
   /** tshark printing its whole AJP13 dissection as JSON: the like-for-like of a trace. */
   tsharkJsonSeconds: number | undefined;
+  /** A fresh process importing the capture, and one twice its size: wall time (cold JIT included) and peak RSS. */
+  fresh: { captureBytes: number; seconds: number; maxRssBytes: number }[];
+}
+
+/** The tshark fields a trace keeps: method, protocol, URI, addresses, server, port, ssl, headers, attributes, status, message, reuse, body data. */
+export const TRACE_FIELDS = [
+  'ajp13.code',
+  'ajp13.method',
+  'ajp13.ver',
+  'ajp13.uri',
+  'ajp13.raddr',
+  'ajp13.rhost',
+  'ajp13.srv',
+  'ajp13.port',
+  'ajp13.sslp',
+  'ajp13.host',
+  'ajp13.content_length',
+  'ajp13.content_type',
+  'ajp13.cookie',
+  'ajp13.user_agent',
+  'ajp13.query_string',
+  'ajp13.route',
+  'ajp13.req_attribute',
+  'ajp13.rstatus',
+  'ajp13.rmsg',
+  'ajp13.set_cookie',
+  'ajp13.reusep',
+  'ajp13.rlen',
+  'ajp13.data',
+];
+
+/** Imports `file` in a fresh node process: what a user's `ajpbench import` costs, RSS included. */
+function freshImport(file: string): { captureBytes: number; seconds: number; maxRssBytes: number } {
+  const capture = new URL('../../src/capture/index.js', import.meta.url).href;
+  const trace = new URL('../../src/trace/index.js', import.meta.url).href;
+  const script = `
+    const { Writable } = await import('node:stream');
+    const { importCapture } = await import(${JSON.stringify(capture)});
+    const { TraceWriter } = await import(${JSON.stringify(trace)});
+    const discard = () => new Writable({ write: (_c, _e, done) => done() });
+    const t0 = process.hrtime.bigint();
+    await importCapture(${JSON.stringify(file)}, (h) => TraceWriter.toStream(discard(), h), {
+      ports: [8009], trace: { redact: true, bodies: 'request', maxBody: 1 << 20 }, sourceName: 'bench', tool: 'bench' });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    process.stdout.write(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  return { captureBytes: statSync(file).size, ...(JSON.parse(out) as { seconds: number; maxRssBytes: number }) };
 }
 
 /** `connections` connections of `perConnection` exchanges each: GETs, small POSTs, 8 KB responses. */
@@ -91,8 +141,11 @@ export async function importBenchmark(targetMb = 40): Promise<ImportBenchResult>
       });
       return Number(process.hrtime.bigint() - t0) / 1e9;
     };
-    const tsharkSeconds = tshark(['-T', 'fields', '-e', 'ajp13.code', '-e', 'ajp13.uri', '-e', 'ajp13.rstatus']);
-    const tsharkJsonSeconds = tshark(['-Y', 'ajp13', '-T', 'json', '-j', 'ajp13']);
+    const tsharkSeconds = tshark(['-T', 'fields', ...TRACE_FIELDS.flatMap((f) => ['-e', f])]);
+    const tsharkJsonSeconds = tshark(['-T', 'json']);
+    const doubled = join(dir, 'bench-2x.pcap');
+    writeFileSync(doubled, syntheticCapture(connections * 2, perConnection));
+    const fresh = [freshImport(file), freshImport(doubled)];
     return {
       captureBytes: statSync(file).size,
       packets: summary.packets,
@@ -100,6 +153,7 @@ export async function importBenchmark(targetMb = 40): Promise<ImportBenchResult>
       ajpbenchSeconds,
       tsharkSeconds,
       tsharkJsonSeconds,
+      fresh,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
