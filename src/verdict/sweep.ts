@@ -278,7 +278,10 @@ export function sizingAdvice(mode: SweepMode, steps: SweepStep[], knee: Knee): s
     const at = `${last.load} ${unit} (${last.report.requests.perSecond.toFixed(1)} responses/s, p99 ${fmtMs(last.report.latency.timeToCompleteUs.p99)})`;
     const grew = last.report.requests.perSecond > first.report.requests.perSecond;
     if (ok.length === steps.length && grew)
-      return [`No knee within the sweep: throughput still grew up to ${at}. Sweep further to find where it saturates.`];
+      return [
+        `No knee within the sweep: throughput still grew up to ${at}. Sweep further to find where it saturates.`,
+        ...dead, // only generator-bound steps here: every step answered
+      ];
     return [
       `No knee among the steps that got responses, up to ${at}${grew ? '' : '; throughput did not grow with the load there either'}.`,
       ...dead,

@@ -4,6 +4,7 @@ import type { ReplayOptions, ReplayOutcome } from '../../../src/load/replay.js';
 import { ReplayResults } from '../../../src/load/replay-results.js';
 import { StubContainer } from '../../../src/load/stub-container.js';
 import { parseTarget } from '../../../src/load/target.js';
+import { judgeGenerator } from '../../../src/results/generator-report.js';
 import { compare } from '../../../src/verdict/compare.js';
 import { runFairness, workerCounts } from '../../../src/verdict/fairness-run.js';
 import { parseExpect } from '../../../src/verdict/fairness.js';
@@ -126,6 +127,30 @@ describe('sweep', () => {
       { model: 'open', concurrency: 64, rate: 50 },
       { model: 'open', concurrency: 64, rate: 100 },
     ]);
+  });
+  it('a saturation the generator reached is no knee: the advice names its steps and the summary marks them', async () => {
+    // The same 400/s curve, but from concurrency 8 on the generator's CPU was at 97% of its core.
+    const fake = async (o: ReplayOptions): Promise<ReplayOutcome> => {
+      const rps = Math.min(o.concurrency * 100, 400);
+      const r = buildReport(steady(rps, 1, [(o.concurrency / rps) * 1000]), { measuredMs: 1000 });
+      const cpuShare = o.concurrency >= 8 ? 0.97 : 0.4;
+      return outcome({
+        ...r,
+        generator: judgeGenerator(
+          { threads: 1, wallMs: 1000, cpuMs: cpuShare * 1000, cpuShare, eventLoopDelayUs: { p50: 0, p99: 0, max: 0 } },
+          r.latency.timeToCompleteUs.p50,
+          0,
+          rps,
+        ),
+      });
+    };
+    const r = await sweep({ replay: base, mode: 'concurrency', steps: [1, 2, 4, 8, 16], replayFn: fake });
+    expect(r.knee.index).toBeNull();
+    expect(r.summary.steps.map((s) => s.generatorBound)).toEqual([false, false, false, true, true]);
+    expect(r.summary.steps[3]?.generatorCpu).toBeCloseTo(0.97, 10);
+    expect(r.advice.join('\n')).toMatch(
+      /generator-bound: these figures measure ajpbench, add --workers or machines at steps 8, 16: .*no knee is read from it/,
+    );
   });
   it('stops after a step that mostly failed', async () => {
     let n = 0;
