@@ -7,6 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StubContainer } from '../../../src/load/stub-container.js';
 import type { ReplayReport } from '../../../src/results/replay-report.js';
@@ -116,6 +117,44 @@ describe('replay --workers', () => {
     expect(rep.requests.total).toBe(800);
     expect(rep.config).toMatchObject({ rate: 400, workers: 2, concurrency: 8 });
     expect(rep.schedule.model).toBe('open loop, constant 400/s, up to 8 in flight');
+  });
+
+  it('open loop on 2 workers: a 1 s stall still shows for every request due during it (no coordinated omission per worker)', async () => {
+    const out = join(dir, 'stall.json');
+    const before = stub.stats.requests;
+    const done = run([
+      'replay',
+      trace,
+      '--target',
+      target,
+      '--rate',
+      '200/s',
+      '--duration',
+      '3s',
+      '--loop',
+      '--concurrency',
+      '8',
+      '--workers',
+      '2',
+      '--no-progress',
+      '--json',
+      out,
+    ]);
+    // A fifth of the way in (100 requests served; a deadline, not a fixed sleep), the target stalls for 1 s.
+    const deadline = Date.now() + 20_000;
+    while (stub.stats.requests - before < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    stub.stall(1000);
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    const rep = json(out);
+    expect(rep.requests.total).toBe(600);
+    const h = decodeFromCompressedBase64(rep.latency.timeToCompleteUs.histogram, 32, false);
+    // ~200 requests were due in the stalled second, from both workers: their latencies (from the due
+    // time) spread over 0-1000 ms, so about a sixth of all is above 500 ms and the p90 is far above the
+    // stub's 1 ms. A worker that hid the stall would halve that share.
+    expect(h.maxValue).toBeGreaterThan(900_000);
+    expect(h.getValueAtPercentile(90)).toBeGreaterThan(300_000);
+    expect(rep.schedule.queued).toBeGreaterThan(100);
   });
 
   it('Ctrl-C with workers stops them all, and still prints and writes everything measured', async () => {
