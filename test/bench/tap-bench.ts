@@ -544,11 +544,15 @@ interface Child {
 }
 
 async function child(role: 'responder' | 'pipe' | 'tap', args: Record<string, unknown> = {}): Promise<Child> {
-  const profile = role === 'tap' && args.slowWriteMs === undefined ? process.env.AJPBENCH_TAP_BENCH_PROFILE : undefined;
+  // AJPBENCH_TAP_BENCH_PROFILE=dir profiles the tap; with AJPBENCH_TAP_BENCH_PROFILE_SLOW=1, the slowed-trace tap instead.
+  const slowed = args.slowWriteMs !== undefined;
+  const profile =
+    role === 'tap' && slowed === (process.env.AJPBENCH_TAP_BENCH_PROFILE_SLOW === '1')
+      ? process.env.AJPBENCH_TAP_BENCH_PROFILE
+      : undefined;
   const proc = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, [ROLE_ENV]: role },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    // AJPBENCH_TAP_BENCH_PROFILE=dir writes a CPU profile of the tap process there.
     // AJPBENCH_TAP_BENCH_TRACE_GC=1 has the relays and taps print every GC (--trace-gc).
     execArgv: [
       ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
