@@ -15,3 +15,5 @@ export * from './stub-container.js';
 export { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MIN_SPEED, MAX_SPEED } from './limits.js';
 export * from './no-response.js';
 export * from './ajp-probe.js';
+export { replayParallel, splitEvenly, workerOptions, MAX_WORKERS, type ParallelOutcome } from './parallel-replay.js';
+export { GeneratorMonitor } from './generator-monitor.js';

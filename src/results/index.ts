@@ -5,3 +5,4 @@ export * from './replay-report.js';
 export * from './merge-results.js';
 export * from './results-file.js';
 export * from './verdict-document.js';
+export * from './generator-report.js';
