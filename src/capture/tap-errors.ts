@@ -12,7 +12,7 @@ export const TAP_ERROR_CODES = {
   TAP_ERR_SOCKET: 'another socket error on one side; the other side was reset',
   TAP_ERR_DECODER: 'the decoder failed on this connection and stopped tracing it; the bytes kept flowing',
   TAP_ERR_TRACE_BEHIND:
-    'the trace output could not keep up: events were dropped (forwarding is never slowed down for the trace)',
+    'the trace could not keep up: events the output could not take were dropped (a `dropped` event), or a connection stopped being traced because the tracer fell behind (an `error` event); the traffic flowed on',
 } as const;
 
 export type TapErrorCode = keyof typeof TAP_ERROR_CODES;

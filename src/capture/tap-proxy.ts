@@ -28,7 +28,12 @@
  * - Decoding waits for the forwarding: a chunk is stamped with its arrival time and queued, and
  *   the queue is decoded in a setImmediate, after every socket that was ready in that turn of the
  *   event loop has had its bytes passed on. With many busy connections the decode of one never
- *   holds up the forwarding of another; the queue holds at most what one turn read.
+ *   holds up the forwarding of another. A decode pass gives the sockets a turn every
+ *   TRACE_SLICE_MS, so a tracer that falls behind delays forwarding by about that much at most.
+ * - Overload sheds trace work, never traffic: the bytes waiting to be decoded are bounded
+ *   (maxTraceBacklogBytes). A chunk that would pass the bound stops the tracing of its connection
+ *   (TAP_ERR_TRACE_BEHIND, its trace closed with reason `error` after what was queued, stats
+ *   tracesShed); its bytes, and every later one, are forwarded as before.
  * - Tracing never touches the bytes: a decoder or an event sink that throws, even while a
  *   connection is being set up, leaves that connection forwarded untraced (TAP_ERR_DECODER).
  */
@@ -69,6 +74,8 @@ export interface TapProxyOptions {
   connectTimeoutMs?: number;
   /** TCP keepalive on both sockets of every connection, first probe after this idle time (ms, at least 1000). */
   keepAliveMs?: number;
+  /** Bytes forwarded but not yet decoded, all connections, past which connections stop being traced; default 64 MiB. */
+  maxTraceBacklogBytes?: number;
   /** Microseconds since the epoch; default nowUs. */
   clock?: () => number;
 }
@@ -93,6 +100,8 @@ export interface TapStats {
   bufferedBytes: number;
   /** Largest write queue any one socket had after a forwarded chunk: the back-pressure bound in action. */
   peakQueuedBytes: number;
+  /** Connections whose tracing was given up because the tracer fell behind (their traffic flowed on). */
+  tracesShed: number;
 }
 
 export interface TapStopResult {
@@ -101,6 +110,9 @@ export interface TapStopResult {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_TRACE_BACKLOG_BYTES = 64 * 1024 * 1024;
+/** A decode pass hands the event loop back to the sockets after this long. */
+const TRACE_SLICE_MS = 4;
 
 /**
  * The longest a timer can wait: Node fires a longer one at once (after 1 ms), so a drain, duration
@@ -136,6 +148,7 @@ interface TapCore {
   readonly maxPacketSize: number | undefined;
   readonly connectTimeoutMs: number;
   readonly keepAliveMs: number | undefined;
+  readonly maxTraceBacklogBytes: number;
   readonly clock: () => number;
   readonly stats: TapStats;
   readonly queue: TraceQueue;
@@ -143,44 +156,76 @@ interface TapCore {
   closed(conn: TapConnection): void;
 }
 
+type TraceOp = Direction | 'close' | 'shed';
+
 /**
  * Tracer work, in arrival order, run once the current turn's forwarding is done. Only views of
- * chunks already forwarded are held (the tracer never writes to them), at most one turn's reads.
+ * chunks already forwarded are held (the tracer never writes to them): `pendingBytes` of them,
+ * which the connections keep under their bound by shedding.
  */
 class TraceQueue {
   private conns: TapConnection[] = [];
-  private directions: (Direction | 'close')[] = [];
+  private ops: TraceOp[] = [];
   private chunks: Buffer[] = [];
   private times: number[] = [];
+  /** Entries before this were run (a pass that ran out of time stops in the middle). */
+  private head = 0;
   private scheduled = false;
+  pendingBytes = 0;
 
-  add(conn: TapConnection, direction: Direction | 'close', chunk: Buffer, timeUs: number): void {
+  add(conn: TapConnection, op: TraceOp, chunk: Buffer, timeUs: number): void {
     this.conns.push(conn);
-    this.directions.push(direction);
+    this.ops.push(op);
     this.chunks.push(chunk);
     this.times.push(timeUs);
+    this.pendingBytes += chunk.length;
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.run);
+      setImmediate(this.slice);
     }
   }
 
+  /** One pass of at most TRACE_SLICE_MS; what is left waits for the sockets' next turn. */
+  private readonly slice = (): void => {
+    this.scheduled = false;
+    this.runFor(TRACE_SLICE_MS);
+  };
+
   /** Runs everything queued now (before a decision that needs the tracers up to date). */
   readonly run = (): void => {
-    this.scheduled = false;
+    this.runFor(Infinity);
+  };
+
+  private runFor(budgetMs: number): void {
+    const until = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
     // Work queued while running (a close reported during a decode) runs in this same pass.
-    for (let i = 0; i < this.conns.length; i++) {
-      (this.conns[i] as TapConnection).traceNow(
-        this.directions[i] as Direction | 'close',
-        this.chunks[i] as Buffer,
-        this.times[i] as number,
-      );
+    const from = this.head;
+    let i = from;
+    for (; i < this.conns.length; i++) {
+      const chunk = this.chunks[i] as Buffer;
+      this.pendingBytes -= chunk.length;
+      (this.conns[i] as TapConnection).traceNow(this.ops[i] as TraceOp, chunk, this.times[i] as number);
+      if ((i & 15) === 15 && performance.now() > until) {
+        i++;
+        break;
+      }
     }
+    if (i < this.conns.length) {
+      this.head = i;
+      // Drop the references already run, so the chunks can be collected before the rest is done.
+      this.chunks.fill(EMPTY, from, i);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.slice);
+      }
+      return;
+    }
+    this.head = 0;
     this.conns = [];
-    this.directions = [];
+    this.ops = [];
     this.chunks = [];
     this.times = [];
-  };
+  }
 }
 
 export class TapProxy {
@@ -202,6 +247,9 @@ export class TapProxy {
     if (options.maxPacketSize !== undefined) checkMaxPacketSize(options.maxPacketSize);
     if (options.connectTimeoutMs !== undefined) checkTimerMs(options.connectTimeoutMs, 'connectTimeoutMs');
     if (options.keepAliveMs !== undefined) checkKeepAliveMs(options.keepAliveMs);
+    const backlog = options.maxTraceBacklogBytes;
+    if (backlog !== undefined && !(Number.isSafeInteger(backlog) && backlog >= 0))
+      throw new RangeError(`maxTraceBacklogBytes must be a whole number ≥ 0, got ${backlog}`);
     this.listenAt = options.listen;
     const stats: TapStats = {
       connections: 0,
@@ -216,6 +264,7 @@ export class TapProxy {
       resets: 0,
       bufferedBytes: 0,
       peakQueuedBytes: 0,
+      tracesShed: 0,
     };
     const trace = options.trace ?? silentTrace(options.clock ?? nowUs);
     this.core = {
@@ -226,6 +275,7 @@ export class TapProxy {
       maxPacketSize: options.maxPacketSize,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       keepAliveMs: options.keepAliveMs,
+      maxTraceBacklogBytes: options.maxTraceBacklogBytes ?? DEFAULT_MAX_TRACE_BACKLOG_BYTES,
       clock: options.clock ?? nowUs,
       stats,
       queue: new TraceQueue(),
@@ -362,6 +412,8 @@ class TapConnection {
   private reason: CloseReason = 'fin';
   private openSockets = 2;
   private draining = false;
+  /** Chunks are queued for the tracer (false once it failed or was shed). */
+  private traced = false;
 
   constructor(
     private readonly core: TapCore,
@@ -386,6 +438,7 @@ class TapConnection {
         },
       );
       this.tracer.open(core.clock());
+      this.traced = true;
     } catch (e) {
       // A tracer that cannot start (or a sink that throws): forward untraced.
       this.tracer = undefined;
@@ -446,7 +499,7 @@ class TapConnection {
     const queued = to.writableLength;
     if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
     stats.bytesToContainer += chunk.length;
-    if (this.tracer !== undefined) this.core.queue.add(this, 'to-container', chunk, this.core.clock());
+    if (this.traced) this.hand('to-container', chunk);
     if (this.draining) this.closeIfIdle();
   };
 
@@ -461,9 +514,22 @@ class TapConnection {
     const queued = to.writableLength;
     if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
     stats.bytesToWebServer += chunk.length;
-    if (this.tracer !== undefined) this.core.queue.add(this, 'to-web-server', chunk, this.core.clock());
+    if (this.traced) this.hand('to-web-server', chunk);
     if (this.draining) this.closeIfIdle();
   };
+
+  /** Stamp and hand over to the tracer; past the backlog bound, stop tracing this connection instead. */
+  private hand(direction: Direction, chunk: Buffer): void {
+    const queue = this.core.queue;
+    if (queue.pendingBytes + chunk.length <= this.core.maxTraceBacklogBytes) {
+      queue.add(this, direction, chunk, this.core.clock());
+      return;
+    }
+    this.traced = false;
+    this.core.stats.tracesShed++;
+    // Behind what is queued already: the trace gets every byte up to here, then its end.
+    queue.add(this, 'shed', EMPTY, this.core.clock());
+  }
 
   /**
    * `from` saw the end of its input. libuv reports a reset that arrives right behind data as an end
@@ -519,20 +585,42 @@ class TapConnection {
   }
 
   /** Called by the trace queue, in arrival order: decode a chunk, or close the connection's trace. */
-  traceNow(direction: Direction | 'close', chunk: Buffer, timeUs: number): void {
-    if (direction === 'close') {
+  traceNow(op: TraceOp, chunk: Buffer, timeUs: number): void {
+    if (op === 'close') {
       this.finish(timeUs);
       return;
     }
+    if (op === 'shed') {
+      this.shed(timeUs);
+      return;
+    }
     try {
-      this.tracer?.push(direction, chunk, timeUs);
+      this.tracer?.push(op, chunk, timeUs);
     } catch (e) {
       // A decoder bug must not touch the bytes: stop tracing this connection, keep forwarding.
       this.tracer = undefined;
+      this.traced = false;
       this.tapError(
         'TAP_ERR_DECODER',
         `decoder failed (${e instanceof Error ? e.message : String(e)}); this connection is no longer traced`,
       );
+    }
+  }
+
+  /** The tracer fell behind: this connection's trace ends here (its exchange in progress as incomplete); the bytes go on. */
+  private shed(timeUs: number): void {
+    const tracer = this.tracer;
+    if (tracer === undefined) return;
+    this.tracer = undefined;
+    this.tapError(
+      'TAP_ERR_TRACE_BEHIND',
+      `the tracer fell behind (more than ${this.core.maxTraceBacklogBytes} bytes waiting to be decoded); ` +
+        'this connection is no longer traced, its bytes still flow',
+    );
+    try {
+      tracer.close('error', timeUs);
+    } catch (e) {
+      this.tapError('TAP_ERR_DECODER', `decoder failed at close (${e instanceof Error ? e.message : String(e)})`);
     }
   }
 

@@ -101,6 +101,8 @@ export interface RecordSummary extends RecordProgress {
   eventsDropped: number;
   /** Of those, exchanges (`exchange` and `incomplete` events): forwarded, not in the trace. */
   exchangesDropped: number;
+  /** Connections whose tracing was given up because the tracer fell behind (all taps). */
+  tracesShed: number;
   /** Events that never reached the trace because the output failed (or never opened). */
   eventsLost: number;
   /** Connections still busy at the drain deadline and cut off. */
@@ -483,6 +485,7 @@ export class TapRecorder {
       eventsWritten: written,
       eventsDropped: this.dropped,
       exchangesDropped: this.exchangesDropped,
+      tracesShed: 0,
       eventsLost: this.lost + this.accepted - written,
       cutOff,
       ...(this.outputError === undefined ? {} : { outputError: this.outputError }),
@@ -492,6 +495,7 @@ export class TapRecorder {
       s.cpings += t.stats.cpings;
       s.upstreamFailures += t.stats.upstreamFailures;
       s.resets += t.stats.resets;
+      s.tracesShed += t.stats.tracesShed;
       const label = t.worker ?? t.listen;
       s.exchangesByLabel[label] = (s.exchangesByLabel[label] ?? 0) + t.stats.exchanges;
     }

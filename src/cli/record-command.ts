@@ -392,6 +392,8 @@ export function summaryText(s: RecordSummary, files: readonly string[]): string 
     notes.push(
       `${s.exchangesDropped} exchanges (${s.eventsDropped} trace events) forwarded but dropped from the trace (the output was too slow; see its dropped events)`,
     );
+  if (s.tracesShed > 0)
+    notes.push(`${s.tracesShed} connections no longer traced: the tracer fell behind (their traffic flowed on)`);
   if (s.outputError !== undefined) notes.push(`${s.eventsLost} trace events lost: ${s.outputError}`);
   if (notes.length > 0) lines.push(`  ${notes.join('; ')}`);
   lines.push(`  ${s.eventsWritten} events -> ${files.join(', ')}`);

@@ -51,7 +51,11 @@ const ofType = <K extends TraceEvent['event']>(events: TraceEvent[], k: K): Extr
  * upstream learns which plan a connection follows from its first 4 bytes (an index), answers with
  * that plan's payload while still receiving, and reports a hash of what it received.
  */
-async function byteExactness(seed: number, emitHook?: (e: TraceEvent) => void): Promise<TracedTap> {
+async function byteExactness(
+  seed: number,
+  emitHook?: (e: TraceEvent) => void,
+  tapOptions: Parameters<typeof startTap>[1] = {},
+): Promise<TracedTap> {
   const rand = prng(seed);
   const CONNECTIONS = 40;
   const plans = Array.from({ length: CONNECTIONS }, (_, i) => {
@@ -83,7 +87,7 @@ async function byteExactness(seed: number, emitHook?: (e: TraceEvent) => void): 
     });
   });
   cleanups.push(() => upstream.close());
-  const t = await tapTo(upstream.port, { ...(emitHook === undefined ? {} : { emit: emitHook }) });
+  const t = await tapTo(upstream.port, { ...tapOptions, ...(emitHook === undefined ? {} : { emit: emitHook }) });
   const results = await withTimeout(
     Promise.all(
       plans.map(async (plan, i) => {
@@ -134,6 +138,30 @@ describe('TapProxy forwarding', () => {
     });
     expect(thrown).toBeGreaterThan(0);
     expect(ofType(t.events, 'error').some((e) => e.code === 'TAP_ERR_DECODER')).toBe(true);
+  }, 30_000);
+
+  it('a tracer slowed on purpose sheds trace work past the backlog bound, never traffic: every byte still passes, the shed connections are counted and said', async () => {
+    let slowed = 0;
+    const t = await byteExactness(
+      3,
+      () => {
+        // Every event costs the tracer 2 ms of CPU: far slower than 40 connections of traffic.
+        slowed++;
+        const until = performance.now() + 2;
+        while (performance.now() < until);
+      },
+      { maxTraceBacklogBytes: 256 * 1024 },
+    );
+    expect(slowed).toBeGreaterThan(0);
+    const st = t.tap.stats;
+    expect(st.tracesShed).toBeGreaterThan(0);
+    const behind = ofType(t.events, 'error').filter((e) => e.code === 'TAP_ERR_TRACE_BEHIND');
+    expect(behind).toHaveLength(st.tracesShed);
+    // A shed connection's trace is closed (reason error) where it stops; every connection's trace is closed once.
+    const closes = ofType(t.events, 'connection').filter((e) => e.state === 'close');
+    expect(closes).toHaveLength(40);
+    expect(closes.filter((e) => e.reason === 'error').length).toBe(st.tracesShed);
+    for (const b of behind) expect(closes.some((c) => c.conn === b.conn && c.reason === 'error')).toBe(true);
   }, 30_000);
 
   it('traces what went through an AJP container: exchanges with bodies, CPings and connection reuse, labelled with the worker', async () => {
