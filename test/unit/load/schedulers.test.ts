@@ -85,7 +85,12 @@ describe('ClosedLoopScheduler', () => {
     expect(stats.warmupRequests).toBe(sink.records.length - 50);
     expect(stats.warmupRequests).toBeGreaterThan(0);
     expect(stats.stoppedBy).toBe('requests');
-    expect(sink.records.every((r) => r.status === 200 && r.sentMs - r.intendedMs < 5)).toBe(true);
+    expect(sink.records.every((r) => r.status === 200)).toBe(true);
+    // Closed loop: a request is intended when its slot frees and sent at once (no schedule to fall
+    // behind). Compared by the median, which a busy machine preempting a few sends cannot move.
+    const gaps = sink.records.map((r) => r.sentMs - r.intendedMs).sort((a, b) => a - b);
+    expect(gaps[0]).toBeGreaterThanOrEqual(0);
+    expect(gaps[Math.floor(gaps.length / 2)]).toBeLessThan(1);
   });
 
   it('stops by itself after --duration, and at the end of a trace that is not looped', async () => {
