@@ -170,6 +170,12 @@ function overviewRows(s: TraceSummary): string[][] {
   ];
   if (s.malformedEvents > 0) rows.push(['malformed events (skipped)', int(s.malformedEvents)]);
   if (s.unknownEvents > 0) rows.push(['unknown event kinds (skipped)', int(s.unknownEvents)]);
+  if (s.dropped.reports > 0) {
+    rows.push([
+      'not traced (the tap fell behind)',
+      `${int(s.dropped.exchanges)} exchanges, ${int(s.dropped.events)} events, in ${int(s.dropped.reports)} gaps (forwarded all the same)`,
+    ]);
+  }
   return rows;
 }
 

@@ -84,6 +84,8 @@ export interface TraceSummary {
   malformedEvents: number;
   /** Events of a kind this version does not know (a newer 1.x writer); skipped. */
   unknownEvents: number;
+  /** Trace work the tap shed when its output fell behind (`dropped` events): forwarded, not traced. */
+  dropped: { reports: number; exchanges: number; events: number };
   span: {
     /** Earliest event time, µs since the trace start. */
     firstUs: number | null;
@@ -156,6 +158,7 @@ export class TraceSummaryBuilder {
   private firstUnreadable: number | null = null;
   private malformed = 0;
   private unknown = 0;
+  private readonly dropped = { reports: 0, exchanges: 0, events: 0 };
   private firstUs = Infinity;
   private lastUs = -Infinity;
   private exchanges = 0;
@@ -230,6 +233,15 @@ export class TraceSummaryBuilder {
         return this.addIncomplete(event);
       case 'error':
         return this.addError(event);
+      case 'dropped':
+        if (!count(event.exchanges) || !count(event.events)) {
+          this.malformed++;
+          return;
+        }
+        this.dropped.reports++;
+        this.dropped.exchanges += event.exchanges;
+        this.dropped.events += event.events;
+        return;
       default:
         this.unknown++;
     }
@@ -245,6 +257,7 @@ export class TraceSummaryBuilder {
       firstUnreadableLine: this.firstUnreadable,
       malformedEvents: this.malformed,
       unknownEvents: this.unknown,
+      dropped: { ...this.dropped },
       span: {
         firstUs: any ? this.firstUs : null,
         lastUs: any ? this.lastUs : null,
@@ -504,4 +517,9 @@ function finite(v: unknown): v is number {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A whole number of things, as a writer of ours puts it. */
+function count(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }

@@ -307,6 +307,22 @@ describe('TraceSummaryBuilder counts', () => {
     expect(r).toMatchObject({ events: 4, malformedEvents: 2, unknownEvents: 1, exchanges: 1 });
   });
 
+  it("counts the tap's dropped events as trace work shed, not as unknown kinds", () => {
+    const dropped = (exchanges: number, events: number): TraceEvent => ({
+      event: 'dropped',
+      t: 10,
+      code: 'TAP_ERR_TRACE_BEHIND',
+      exchanges,
+      events,
+      from: 1,
+      to: 9,
+    });
+    const bad = { event: 'dropped', t: 11, code: 'TAP_ERR_TRACE_BEHIND', exchanges: 'many' } as unknown as TraceEvent;
+    const r = summarize([dropped(3, 7), dropped(2, 2), bad, exchange()]);
+    expect(r).toMatchObject({ unknownEvents: 0, malformedEvents: 1, dropped: { reports: 2, exchanges: 5, events: 9 } });
+    expect(renderSummaryTable(r)).toMatch(/not traced \(the tap fell behind\).*5 exchanges, 9 events, in 2 gaps/);
+  });
+
   it('counts an exchange whose fields have the wrong type as malformed, never throws', () => {
     const bad = (path: string[], value: unknown): TraceEvent => {
       const ev = structuredClone(exchange()) as unknown as Record<string, Record<string, unknown>>;
