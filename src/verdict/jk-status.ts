@@ -24,6 +24,12 @@ export interface JkMember {
 
 export interface JkBalancer {
   name: string;
+  /**
+   * `Optimistic` (mod_jk's default) or `Pessimistic` (worker.NAME.lock=P): with the first, mod_jk
+   * updates the members' counters without a lock, and concurrent requests in several httpd
+   * processes can lose increments of `elected`; with the second they are exact.
+   */
+  lock: string;
   members: JkMember[];
 }
 
@@ -48,7 +54,7 @@ export function parseJkStatusProperties(text: string): JkBalancer[] {
   for (const [lb, member] of order) {
     let b = byName.get(lb);
     if (b === undefined) {
-      b = { name: lb, members: [] };
+      b = { name: lb, lock: props.get(`worker.${lb}.lock`) ?? '?', members: [] };
       byName.set(lb, b);
       balancers.push(b);
     }

@@ -118,6 +118,9 @@ function workers(backends: Backend[], sites: JkVhost[]): string {
       `worker.lb_${s.name}.type=lb`,
       `worker.lb_${s.name}.balance_workers=${members.join(',')}`,
       `worker.lb_${s.name}.sticky_session=true`,
+      // The status worker's counters are compared with the wire: with the default lock=O mod_jk
+      // increments them without a lock across httpd processes and loses some (CI saw 499 for 500).
+      ...(s.status === true ? [`worker.lb_${s.name}.lock=P`] : []),
     );
   }
   lines.push('worker.jkstatus.type=status', 'worker.jkstatus.read_only=false', '');

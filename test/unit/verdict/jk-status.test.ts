@@ -7,11 +7,17 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RuntimeError, UsageError } from '../../../src/errors.js';
 import { pickBalancers, readJkStatus, resetJkStatus, settleJkStatus } from '../../../src/verdict/jk-status.js';
+import { runFairness } from '../../../src/verdict/fairness-run.js';
+import { parseExpect } from '../../../src/verdict/fairness.js';
+import { parseTarget } from '../../../src/load/target.js';
+import { ReplayResults } from '../../../src/load/replay-results.js';
+import { buildReport, steady } from './report-fixture.js';
 
-function statusText(elected1: number, elected2: number): string {
+function statusText(elected1: number, elected2: number, lock = 'Optimistic'): string {
   return [
     'worker.list=balancer,jkstatus',
     'worker.balancer.type=lb',
+    `worker.balancer.lock=${lock}`,
     'worker.balancer.balance_workers=tomcat1',
     `worker.tomcat1.elected=${elected1}`,
     'worker.balancer.balance_workers=tomcat2',
@@ -115,6 +121,43 @@ describe('status worker errors are one-line runtime errors with a stable code', 
   });
 
   it('an --jk-balancer it does not list is a usage error', () => {
-    expect(() => pickBalancers([{ name: 'lb', members: [] }], 'nope')).toThrow(UsageError);
+    expect(() => pickBalancers([{ name: 'lb', lock: 'Optimistic', members: [] }], 'nope')).toThrow(UsageError);
+  });
+});
+
+describe('fairness --jk-status beside the wire', () => {
+  const report = buildReport(
+    [...steady(250, 1, [2], { route: 'tomcat1' }), ...steady(250, 1, [2], { route: 'tomcat2' })],
+    { target: 'http://lb:80' },
+  );
+  const run = (url: string) =>
+    runFairness({
+      replay: {
+        trace: 't.jsonl',
+        targets: [parseTarget('http://lb:80')],
+        model: 'closed',
+        concurrency: 1,
+        limits: { warmupMs: 0, durationMs: 1000, requests: Infinity },
+      },
+      expected: parseExpect('tomcat1=1,tomcat2=1'),
+      jkStatus: { url, settleMs: 300 },
+      replayFn: async () => ({ report, results: new ReplayResults([]) }),
+    });
+
+  it('a count lost by an unlocked (lock=Optimistic) balancer differs, and the note says why and what fixes it', async () => {
+    const url = await fakeStatus(() => ({ status: 200, body: statusText(250, 249) }));
+    const r = await run(url);
+    expect(r.jk).toMatchObject({
+      agree: false,
+      workers: expect.arrayContaining([{ worker: 'tomcat2', measured: 250, jk: 249, difference: -1 }]),
+    });
+    expect(r.jk?.note).toMatch(/lock=Optimistic \(balancer\).*lock=P makes them exact/);
+  });
+
+  it('exact counters (lock=Pessimistic) that agree need no such note', async () => {
+    const url = await fakeStatus(() => ({ status: 200, body: statusText(250, 250, 'Pessimistic') }));
+    const r = await run(url);
+    expect(r.jk?.agree).toBe(true);
+    expect(r.jk?.note).not.toMatch(/lock=/);
   });
 });
