@@ -10,7 +10,7 @@
  * `byteStrings: true`, and then every string in it is the wire bytes one character per byte
  * (ISO-8859-1), so that replay reproduces the bytes exactly either way.
  */
-import type { ForwardRequest } from '../protocol/index.js';
+import type { ForwardRequest, PrefixField } from '../protocol/index.js';
 
 export const TRACE_FORMAT = 'ajpbench-trace';
 export const TRACE_VERSION = 1;
@@ -115,18 +115,7 @@ export interface Truncation {
   /** Bytes of this exchange on the wire that the capture lacks (both directions, as far as known). */
   missingBytes: number;
   /** The first Forward Request field (or the body) not wholly captured; absent: the request is whole. */
-  request?:
-    | 'method'
-    | 'protocol'
-    | 'uri'
-    | 'remoteAddr'
-    | 'remoteHost'
-    | 'serverName'
-    | 'serverPort'
-    | 'isSsl'
-    | 'headers'
-    | 'attributes'
-    | 'body';
+  request?: Exclude<PrefixField, 'type' | 'status' | 'message' | 'data'> | 'body';
   /** The first part of the response not wholly captured; `end`: End Response was not seen. Absent: whole. */
   response?: 'status' | 'message' | 'headers' | 'body' | 'end';
 }
