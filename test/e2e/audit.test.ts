@@ -4,7 +4,6 @@
  * --secret, and the connector configured insecurely on purpose (no secret,
  * allowedRequestAttributesPattern=".*", packetSize="65536"), so that every finding shows both ways.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditCheckId, AuditFinding, AuditReport } from '../../src/verdict/audit.js';
 import { labForTests, type LabState } from '../lab/lab.js';
+import { runCli } from '../fixtures/run-cli.js';
 
 const lab = labForTests();
-const bin = join(import.meta.dirname, '../../bin/ajpbench');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-audit-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -24,17 +23,7 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, 'audit', ...args],
-      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, AJPBENCH_DEBUG: '', AJP_SECRET: '' } },
-      (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[]): Promise<Run> => runCli(['audit', ...args]);
 
 async function audit(port: number, args: string[] = []): Promise<{ r: Run; report: AuditReport }> {
   const r = await run([`ajp://127.0.0.1:${port}`, '--json', ...args]);

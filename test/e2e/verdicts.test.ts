@@ -4,7 +4,6 @@
  * mod_jk's status worker beside the wire, stickiness through the lab's real balancers and Tomcats,
  * compare and sweep on stub containers, each through the built CLI with its exit code.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,24 +14,13 @@ import type { FairnessRunResult } from '../../src/verdict/fairness-run.js';
 import type { SweepResult } from '../../src/verdict/sweep.js';
 import { labForTests } from '../lab/lab.js';
 import { startRig, type Rig } from './support/balancer-rig.js';
+import { runCli, type CliRun } from '../fixtures/run-cli.js';
 
 const root = join(import.meta.dirname, '../..');
-const bin = join(root, 'bin/ajpbench');
 const trace = join(root, 'captures/lab-mixed.trace.jsonl');
 const lab = labForTests();
 
-function run(args: string[], timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { encoding: 'utf8', timeout, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-      },
-    );
-  });
-}
+const run = (args: string[], timeoutMs = 120_000): Promise<CliRun> => runCli(args, { timeoutMs });
 
 const doc = <T>(file: string): VerdictDocument & { result: T } =>
   JSON.parse(readFileSync(file, 'utf8')) as VerdictDocument & { result: T };

@@ -1,5 +1,5 @@
 /** `ajpbench record` through the built binary: exit codes, SIGTERM with an exchange in flight, limits, summary. */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import type { ExchangeEvent } from '../../../src/trace/index.js';
 import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
 import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
 import { readTrace, waitFor, withTimeout } from '../../fixtures/tap-fixtures.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
 const bin = join(import.meta.dirname, '../../../bin/ajpbench');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-record-cli-'));
@@ -19,13 +20,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 15_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args, { timeoutMs: 15_000 });
 
 interface Running {
   child: ChildProcess;

@@ -1,5 +1,4 @@
 /** `ajpbench audit` through the built binary (run `npx tsc` first): exit codes by --fail-on, --json, --junit, usage errors, an unreachable target. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StubContainer } from '../../../src/load/stub-container.js';
 import type { AuditReport } from '../../../src/verdict/audit.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
-const bin = join(import.meta.dirname, '../../../bin/ajpbench');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-audit-'));
 const stubs: StubContainer[] = [];
 let open: string; // no secret, any attribute: two high findings
@@ -37,20 +36,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, 'audit', ...args],
-      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, AJPBENCH_DEBUG: '', AJP_SECRET: '', ...env } },
-      (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runCli(['audit', ...args], { env, timeoutMs: 30_000 });
 
 describe('ajpbench audit', () => {
   it('exit 1 on a high finding (the default --fail-on), with the table and the fixes', async () => {

@@ -3,14 +3,13 @@
  * clear line on stderr and exit 2 (usage) or 3 (runtime), never a stack trace or an "internal
  * error" (which is how main() reports a failure nobody anticipated: a bug).
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
 const root = join(import.meta.dirname, '../../..');
-const bin = join(root, 'bin/ajpbench');
 const trace = join(root, 'captures/lab-mixed.trace.jsonl');
 const pcap = join(root, 'captures/lab-mixed.pcap');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-bad-'));
@@ -161,18 +160,7 @@ const cases: Record<string, Case> = {
   },
 };
 
-function run(args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, AJPBENCH_DEBUG: '' } },
-      (err, _stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stderr });
-      },
-    );
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args, { timeoutMs: 30_000 });
 
 const STACK_FRAME = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
 

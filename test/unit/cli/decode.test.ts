@@ -1,5 +1,5 @@
 /** `ajpbench decode` end to end through the built binary: output shape, errors, exit codes. */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,17 +12,10 @@ import {
   V9_SEND_BODY_CHUNK,
   V10_END_RESPONSE,
 } from '../../fixtures/vectors.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
-const bin = join(import.meta.dirname, '../../../bin/ajpbench');
-
-function run(args: string[], input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-    child.stdin?.end(input);
-  });
-}
+// stdin is always closed: decode reads it when given `-`.
+const run = (args: string[], input?: Buffer): Promise<CliRun> => runCli(args, { input: input ?? '' });
 
 const lines = (s: string): Record<string, unknown>[] =>
   s

@@ -1,9 +1,10 @@
 /** `ajpbench import` through the built binary: files, stdin, stdout, trace options, errors and exit codes. */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
 const root = join(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/ajpbench');
@@ -11,17 +12,7 @@ const capture = join(root, 'captures/lab-mixed.pcap');
 const ports = ['--port', '28009,29009', '--port', '28109', '--port', '29109'];
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-import-cli-'));
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args);
 
 const lines = (text: string): Record<string, unknown>[] =>
   text

@@ -1,5 +1,5 @@
 /** `ajpbench inspect` end to end through the built binary (run `npx tsc` first): tables, JSON, exit codes. */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,16 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TraceSummary } from '../../../src/report/trace-summary.js';
 import { TraceWriter } from '../../../src/trace/trace-writer.js';
 import type { ExchangeEvent, TraceHeader } from '../../../src/trace/trace-types.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
-const bin = join(import.meta.dirname, '../../../bin/ajpbench');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args);
 
 const header: TraceHeader = {
   format: 'ajpbench-trace',

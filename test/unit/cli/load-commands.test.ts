@@ -2,13 +2,14 @@
  * replay, compare and sweep through the built binary: flag bounds (exit 2), a backend that never
  * answers (exit 3 after the results are printed and written), Ctrl-C (what was measured is kept).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForStartAt } from '../../../src/cli/start-at.js';
 import { StubContainer } from '../../../src/load/stub-container.js';
+import { runCli } from '../../fixtures/run-cli.js';
 
 const root = join(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/ajpbench');
@@ -23,18 +24,7 @@ interface Run {
 }
 
 /** Runs the CLI; a run that has not ended after `timeoutMs` is killed (and fails the test by its code). */
-function run(args: string[], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-      },
-    );
-  });
-}
+const run = (args: string[], timeoutMs = 30_000): Promise<Run> => runCli(args, { timeoutMs });
 
 /** Starts the CLI, sends SIGINT after `afterMs`, and waits for the exit. */
 async function interrupted(args: string[], afterMs: number): Promise<Run> {

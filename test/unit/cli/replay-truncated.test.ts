@@ -3,27 +3,20 @@
  * (every exchange truncated), inspect counts them, replay skips them and says so, and
  * --include-truncated replays them.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StubContainer } from '../../../src/load/stub-container.js';
 import type { ReplayReport } from '../../../src/results/replay-report.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
 const root = join(import.meta.dirname, '../../..');
-const bin = join(root, 'bin/ajpbench');
 const capture = join(root, 'captures/lab-mixed-s200.pcap');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-truncated-cli-'));
 const trace = join(dir, 's200.jsonl');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args);
 
 let stub: StubContainer;
 let target: string;

@@ -3,7 +3,7 @@
  * request counts and shares against one thread on the stub, the open-loop rate split, the same
  * report shape whatever N, and Ctrl-C with workers still printing and writing what was measured.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,19 +11,14 @@ import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StubContainer } from '../../../src/load/stub-container.js';
 import type { ReplayReport } from '../../../src/results/replay-report.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
 const root = join(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/ajpbench');
 const trace = join(root, 'captures/lab-mixed.trace.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-workers-'));
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args);
 
 let stub: StubContainer;
 let target: string;

@@ -1,5 +1,5 @@
 /** `ajpbench replay` and `ajpbench serve` through the built binary: output, files, profiles, exit codes, Ctrl-C. */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,24 +7,14 @@ import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayReport } from '../../../src/results/replay-report.js';
 import { StubContainer } from '../../../src/load/stub-container.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
 const root = join(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/ajpbench');
 const trace = join(root, 'captures/lab-mixed.trace.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-replay-'));
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { encoding: 'utf8', env: { ...process.env, ...env } },
-      (err, stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-      },
-    );
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCli(args, { env });
 
 let stub: StubContainer;
 let t1: string;

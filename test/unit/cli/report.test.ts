@@ -1,26 +1,14 @@
 /** `ajpbench report` through the built binary (run `npx tsc` first): damaged results files end in one line, exit 3. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport, steady } from '../verdict/report-fixture.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
-const bin = join(import.meta.dirname, '../../../bin/ajpbench');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-report-cli-'));
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { encoding: 'utf8', env: { ...process.env, AJPBENCH_DEBUG: '' } },
-      (err, stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-      },
-    );
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args);
 
 function results(name: string, change: (r: Record<string, unknown>) => void): string {
   const r = JSON.parse(JSON.stringify(buildReport(steady(100, 2, [1, 2, 3])))) as Record<string, unknown>;

@@ -1,29 +1,9 @@
 /** `ajpbench serve` through the built binary (run `npx tsc` first): every flag's range, bad addresses, a busy port. */
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
-const bin = join(import.meta.dirname, '../../../bin/ajpbench');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { encoding: 'utf8', timeout: 20_000, env: { ...process.env, AJPBENCH_DEBUG: '', AJP_SECRET: '' } },
-      (err, stdout, stderr) => {
-        resolve({
-          code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1,
-          stdout,
-          stderr,
-          ms: performance.now() - t0,
-        });
-      },
-    );
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args, { timeoutMs: 20_000 });
 
 const L = ['--listen', '127.0.0.1:0'];
 

@@ -2,7 +2,6 @@
  * Thresholds, --junit, --html and --start-at on `ajpbench replay`, and `ajpbench report` merging
  * several local runs started together, through the built binary against stub containers.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,19 +10,13 @@ import { StubContainer } from '../../../src/load/stub-container.js';
 import { decodeHistogram } from '../../../src/results/latency-histogram.js';
 import type { MergedReport } from '../../../src/results/merge-results.js';
 import type { ReplayReport } from '../../../src/results/replay-report.js';
+import { runCli, type CliRun } from '../../fixtures/run-cli.js';
 
 const root = join(import.meta.dirname, '../../..');
-const bin = join(root, 'bin/ajpbench');
 const trace = join(root, 'captures/lab-mixed.trace.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-verdicts-'));
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]): Promise<CliRun> => runCli(args);
 
 let stub: StubContainer;
 let target: string;
