@@ -143,22 +143,22 @@ export interface FrameInfo {
   cut?: { captured: number; cutAt: PrefixField };
 }
 
+/** The Forward Request's fields after its type byte, in wire order (§4). */
+export const FORWARD_REQUEST_FIELDS = [
+  'method',
+  'protocol',
+  'uri',
+  'remoteAddr',
+  'remoteHost',
+  'serverName',
+  'serverPort',
+  'isSsl',
+  'headers',
+  'attributes',
+] as const;
+
 /** The fields of a message in wire order, as a cut frame names the first one it lacks (FrameInfo.cut). */
-export type PrefixField =
-  | 'type'
-  | 'method'
-  | 'protocol'
-  | 'uri'
-  | 'remoteAddr'
-  | 'remoteHost'
-  | 'serverName'
-  | 'serverPort'
-  | 'isSsl'
-  | 'headers'
-  | 'attributes'
-  | 'status'
-  | 'message'
-  | 'data';
+export type PrefixField = 'type' | (typeof FORWARD_REQUEST_FIELDS)[number] | 'status' | 'message' | 'data';
 
 /** First value of a string attribute, or undefined when absent. */
 export function findAttribute(req: ForwardRequest, name: StringAttributeName): string | null | undefined {

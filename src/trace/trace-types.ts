@@ -10,7 +10,7 @@
  * `byteStrings: true`, and then every string in it is the wire bytes one character per byte
  * (ISO-8859-1), so that replay reproduces the bytes exactly either way.
  */
-import type { ForwardRequest, PrefixField } from '../protocol/index.js';
+import type { FORWARD_REQUEST_FIELDS, ForwardRequest } from '../protocol/index.js';
 
 export const TRACE_FORMAT = 'ajpbench-trace';
 export const TRACE_VERSION = 1;
@@ -115,7 +115,7 @@ export interface Truncation {
   /** Bytes of this exchange on the wire that the capture lacks (both directions, as far as known). */
   missingBytes: number;
   /** The first Forward Request field (or the body) not wholly captured; absent: the request is whole. */
-  request?: Exclude<PrefixField, 'type' | 'status' | 'message' | 'data'> | 'body';
+  request?: (typeof FORWARD_REQUEST_FIELDS)[number] | 'body';
   /** The first part of the response not wholly captured; `end`: End Response was not seen. Absent: whole. */
   response?: 'status' | 'message' | 'headers' | 'body' | 'end';
 }

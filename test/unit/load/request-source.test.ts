@@ -10,18 +10,10 @@ import { StubContainer } from '../../../src/load/stub-container.js';
 import { parseTarget } from '../../../src/load/target.js';
 import { TraceWriter, type ExchangeEvent, type TraceHeader } from '../../../src/trace/index.js';
 import { exchange } from './helpers.js';
+import { testTraceHeader } from '../../fixtures/trace-header.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-source-'));
-const header: TraceHeader = {
-  format: 'ajpbench-trace',
-  version: 1,
-  minorVersion: 0,
-  tool: 'test',
-  source: { kind: 'pcap', file: 'x.pcap', ports: [8009] },
-  startTime: '2026-11-23T00:00:00.000Z',
-  startTimeUs: 1795392000000000,
-  options: { redact: true, bodies: 'request', maxBody: 1024 },
-};
+const header: TraceHeader = testTraceHeader();
 
 /** An exchange event with request.uri (or another request field) replaced, as a JSON line. */
 function withRequest(id: number, field: string, value: unknown): string {

@@ -10,17 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TraceRequestSource } from '../../../src/load/request-source.js';
 import { TraceWriter, type ExchangeEvent, type TraceHeader } from '../../../src/trace/index.js';
 import { exchange } from './helpers.js';
+import { testTraceHeader } from '../../fixtures/trace-header.js';
 
-const header: TraceHeader = {
-  format: 'ajpbench-trace',
-  version: 1,
-  minorVersion: 1,
-  tool: 'test',
-  source: { kind: 'pcap', file: 'x.pcap', ports: [8009] },
-  startTime: '2026-11-23T00:00:00.000Z',
-  startTimeUs: 1795392000000000,
-  options: { redact: true, bodies: 'request', maxBody: 1024 },
-};
+const header: TraceHeader = testTraceHeader({ minorVersion: 1 });
 
 let file: string;
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AjpEncoder,
   ConversationDecoder,
+  FORWARD_REQUEST_FIELDS,
   FrameDecoder,
   type AjpMessage,
   type ForwardRequest,
@@ -39,18 +40,7 @@ const fr: ForwardRequest = {
   ],
 };
 
-const FR_ORDER: PrefixField[] = [
-  'method',
-  'protocol',
-  'uri',
-  'remoteAddr',
-  'remoteHost',
-  'serverName',
-  'serverPort',
-  'isSsl',
-  'headers',
-  'attributes',
-];
+const FR_ORDER: readonly PrefixField[] = FORWARD_REQUEST_FIELDS;
 
 describe('decodePrefix', () => {
   it('a Forward Request cut at every byte: fields before the cut exact, whole headers only, the cut string kept in part', () => {

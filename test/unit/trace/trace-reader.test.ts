@@ -14,18 +14,10 @@ import {
   type TraceFormatError,
   type TraceHeader,
 } from '../../../src/trace/index.js';
+import { testTraceHeader } from '../../fixtures/trace-header.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-reader-'));
-const header: TraceHeader = {
-  format: 'ajpbench-trace',
-  version: 1,
-  minorVersion: 0,
-  tool: 'test',
-  source: { kind: 'pcap', file: 'x.pcap', ports: [8009] },
-  startTime: '2026-11-23T00:00:00.000Z',
-  startTimeUs: 1795392000000000,
-  options: { redact: true, bodies: 'request', maxBody: 1024 },
-};
+const header: TraceHeader = testTraceHeader();
 const cping = (t: number): TraceEvent => ({ event: 'cping', conn: 1, t, rttUs: 50 });
 const MiB = 1024 * 1024;
 
