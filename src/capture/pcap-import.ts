@@ -23,6 +23,8 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   progressEveryMs?: number;
   onIssue?: (issue: CaptureIssue) => void;
+  /** Sees every event as it is decoded, before it is written (a metrics monitor of `import -`); must not throw. */
+  observe?: (event: TraceEvent) => void;
   /** Classic pcap through pcap-parser (the default) or the built-in reader (faster; see capture-reader.ts). */
   classicPcap?: 'pcap-parser' | 'builtin';
 }
@@ -82,6 +84,7 @@ export async function importCapture(
     else if (e.event === 'incomplete') summary.incomplete++;
     else if (e.event === 'error') summary.errors++;
     else if (e.event === 'cping') summary.cpings++;
+    opts.observe?.(e);
     pending.push(e);
   };
   // The output is opened with the first event, not the first packet: an input that holds no AJP

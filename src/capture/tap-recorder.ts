@@ -60,7 +60,16 @@ export interface TapRecorderOptions {
   clock?: () => number;
   /** Problems worth a line on stderr (the output failed, events dropped); a hook that throws is ignored. */
   onWarning?: (message: string) => void;
+  /**
+   * Sees every event the taps produce, as it is produced: before --max-exchanges, the output queue and
+   * its drops, so a monitor (metrics, a mirror) counts what was forwarded, not what was written. Runs on
+   * the forwarding thread: it must be cheap and must not throw (a throw is caught and said once).
+   */
+  observe?: TraceObserver;
 }
+
+/** A consumer of trace events as they are produced (TapRecorderOptions.observe, ImportOptions.observe). */
+export type TraceObserver = (event: TraceEvent) => void;
 
 export type StopReason = 'stop' | 'signal' | 'duration' | 'max-exchanges';
 
@@ -322,6 +331,7 @@ export class TapRecorder {
   }
 
   private onEvent(e: TraceEvent): void {
+    if (this.opts.observe !== undefined) this.observeEvent(this.opts.observe, e);
     if (e.event === 'exchange') {
       const max = this.opts.maxExchanges;
       if (max !== undefined && this.exchangesRecorded >= max) {
@@ -332,6 +342,19 @@ export class TapRecorder {
       if (max !== undefined && this.exchangesRecorded >= max) queueMicrotask(() => void this.stop('max-exchanges'));
     }
     this.enqueue(e);
+  }
+
+  private observerFailed = false;
+
+  private observeEvent(observe: TraceObserver, e: TraceEvent): void {
+    try {
+      observe(e);
+    } catch (err) {
+      // A monitor's bug must not touch the recording or the traffic.
+      if (this.observerFailed) return;
+      this.observerFailed = true;
+      this.warn(`an event observer failed (${err instanceof Error ? err.message : String(err)}); recording goes on`);
+    }
   }
 
   private enqueue(e: TraceEvent): void {

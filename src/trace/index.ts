@@ -4,6 +4,7 @@ export * from './trace-reader.js';
 export * from './trace-writer.js';
 export * from './body-accumulator.js';
 export * from './session-route.js';
+export * from './session-sample.js';
 export * from './redaction.js';
 export * from './trace-strings.js';
 export * from './exchange-assembler.js';

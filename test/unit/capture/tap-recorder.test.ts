@@ -141,6 +141,29 @@ describe('TapRecorder', () => {
     expect(new Set(x.map((e) => e.conn)).size).toBe(10);
   });
 
+  it('an observer sees every event as produced, and one that throws is said once and harms nothing', async () => {
+    const cs = await containers('tomcat1');
+    const seen: TraceEvent[] = [];
+    const warnings: string[] = [];
+    const { r, file, ports } = await record(cs, {
+      maxExchanges: 2,
+      observe: (e) => {
+        seen.push(e);
+        throw new Error('observer bug');
+      },
+      onWarning: (m) => warnings.push(m),
+    });
+    const client = await AjpTestClient.connect(ports[0] as number);
+    for (let i = 0; i < 2; i++) await client.request(`/app/o${i}`);
+    client.close();
+    await r.finished;
+    const { events } = await readTrace(file);
+    expect(exchanges(events)).toHaveLength(2);
+    expect(exchanges(seen)).toHaveLength(2);
+    expect(seen.filter((e) => e.event === 'connection' && e.state === 'open')).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('observer failed'))).toHaveLength(1);
+  });
+
   it('stops by itself after --max-exchanges, with exactly that many exchanges in the trace', async () => {
     const cs = await containers('tomcat1');
     const { r, file, ports } = await record(cs, { maxExchanges: 3 });
