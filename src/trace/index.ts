@@ -11,3 +11,4 @@ export * from './exchange-assembler.js';
 export * from './connection-tracer.js';
 export * from './rotating-trace-writer.js';
 export * from './uri-fold.js';
+export * from './discard-output.js';
