@@ -16,6 +16,8 @@
  */
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { AjpMetrics } from '../../src/capture/index.js';
+import type { ExchangeEvent } from '../../src/trace/index.js';
 import { child, load, measured, type Child, type CpuReport, type LoadRun } from './tap-bench.js';
 
 const SCRAPE_EVERY_MS = 100;
@@ -28,6 +30,9 @@ const P99_TARGET = 1.5;
 const GROWTH_TARGET = 1.1;
 
 export interface MetricsBenchResult {
+  /** AjpMetrics.observe() alone, one core: µs per exchange event (2 workers, 40 URI patterns), URIs repeating and every one new. */
+  observeUs: number;
+  observeFreshUs: number;
   seconds: number;
   direct: LoadRun;
   relay: LoadRun;
@@ -52,6 +57,8 @@ export async function metricsBenchmark(seconds: number, memorySeconds: number): 
   const url = `http://127.0.0.1:${scraped.metricsPort}/metrics`;
   const scraper = await child('scraper', { url, everyMs: SCRAPE_EVERY_MS });
   try {
+    const observeUs = observeCost(200_000, false);
+    const observeFreshUs = observeCost(200_000, true);
     const warm = Math.min(1, seconds / 2);
     for (const port of [responder.port, relay.port, tap.port, scraped.port]) await load(port, RESPONSE_BYTES, warm);
     const direct = await load(responder.port, RESPONSE_BYTES, seconds, RATE, CONNECTIONS);
@@ -64,6 +71,8 @@ export async function metricsBenchmark(seconds: number, memorySeconds: number): 
     const last = (await scraper.ask({ cmd: 'cpu' })) as CpuReport;
     const scrapeSize = (await (await fetch(url)).arrayBuffer()).byteLength;
     return {
+      observeUs,
+      observeFreshUs,
       seconds,
       direct,
       relay: relayRun,
@@ -81,6 +90,56 @@ export async function metricsBenchmark(seconds: number, memorySeconds: number): 
     for (const c of [scraper, scraped, tap, relay]) c.proc.kill('SIGINT');
     responder.proc.kill();
   }
+}
+
+/**
+ * The monitor's own cost per exchange, in this process: `n` exchange events with varied workers and
+ * statuses; `fresh`: every URI new (ids in paths: the raw URI cache misses and the URI is folded).
+ */
+function observeCost(n: number, fresh: boolean): number {
+  const m = new AjpMetrics({ processMetrics: false });
+  const events: ExchangeEvent[] = Array.from({ length: 1000 }, (_, i) => ({
+    event: 'exchange',
+    id: i,
+    conn: 1,
+    t: 0,
+    upstream: '127.0.0.1:18009',
+    worker: i % 2 === 0 ? 'tomcat1' : 'tomcat2',
+    request: {
+      method: i % 10 === 0 ? 'POST' : 'GET',
+      protocol: 'HTTP/1.1',
+      uri: `/app/area${i % 40}/item/${i}`, // a fresh URI per event: the raw cache misses, the fold runs
+      query: null,
+      remoteAddr: '10.0.0.9',
+      remoteHost: null,
+      serverName: 'www',
+      serverPort: 80,
+      isSsl: false,
+      headers: [],
+      attributes: {},
+      reqAttributes: [],
+      body: { length: i % 10 === 0 ? 512 : 0, sha256: '' },
+    },
+    response: {
+      status: i % 50 === 0 ? 503 : 200,
+      message: 'OK',
+      headers: [],
+      body: { length: 1024, sha256: '' },
+      reuse: true,
+    },
+    timing: { headersUs: 800 + (i % 300), endUs: 1200 + (i % 700) },
+    route: null,
+    routeSource: null,
+    bodyRequests: 0,
+  }));
+  for (let i = 0; i < 20_000; i++) m.observe(events[i % events.length] as ExchangeEvent); // warm the JIT
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const e = events[i % events.length] as ExchangeEvent;
+    if (fresh) e.request.uri = `/app/area${i % 40}/item/${i}`;
+    m.observe(e);
+  }
+  return Number(process.hrtime.bigint() - t0) / 1000 / n;
 }
 
 async function memoryOverTime(
@@ -141,6 +200,7 @@ export function metricsBenchRows(r: MetricsBenchResult): string[] {
     `${(s[0]?.[2] ?? 0).toFixed(1)} -> ${(s[s.length - 1]?.[2] ?? 0).toFixed(1)} MB heap`;
   return [
     `ajpbench metrics benchmark (node ${process.version}, ${cpus().length} CPUs; ${CONNECTIONS} connections paced ${RATE}/s of ${RESPONSE_BYTES} B for ${r.seconds} s each; /metrics scraped every ${SCRAPE_EVERY_MS} ms by its own process)`,
+    `AjpMetrics.observe() alone, one core, per exchange event (2 workers, 40 URI patterns): ${r.observeUs.toFixed(2)} us with URIs that repeat, ${r.observeFreshUs.toFixed(2)} us with a new URI every time (folded)`,
     `direct ${lat(r.direct)} | relay ${lat(r.relay)}, ${cpu(r.relay)} | tap ${lat(r.tap)}, ${cpu(r.tap)} | tap + metrics scraped ${lat(r.scrapedTap)}, ${cpu(r.scrapedTap)}`,
     `added p50: relay ${f(added(r.relay, 'p50Us'))} us, tap ${f(added(r.tap, 'p50Us'))} us, tap + metrics scraped ${f(added(r.scrapedTap, 'p50Us'))} us = ${x2(r50)} the tap's (target <= ${P50_TARGET}x: ${verdict(r50, P50_TARGET)})`,
     `added p99: relay ${f(added(r.relay, 'p99Us'))} us, tap ${f(added(r.tap, 'p99Us'))} us, tap + metrics scraped ${f(added(r.scrapedTap, 'p99Us'))} us = ${x2(r99)} the tap's (target <= ${P99_TARGET}x: ${verdict(r99, P99_TARGET)})`,

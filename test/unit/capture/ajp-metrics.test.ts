@@ -252,6 +252,14 @@ describe('AjpMetrics', () => {
     );
   });
 
+  it('scrapes, metric by metric, the same text as the registry renders in one go', async () => {
+    const m = new AjpMetrics({ processMetrics: false, uriGroups: { top: 5 } });
+    m.observe(open(1, 'tomcat1'));
+    for (let i = 0; i < 20; i++)
+      m.observe(exchange({ worker: 'tomcat1', uri: `/x${i % 3}/${i}`, status: 200 + (i % 3) * 100 }));
+    expect((await m.scrape()).body).toBe(await m.registry.metrics());
+  });
+
   it('exports the process metrics by default', async () => {
     const text = await scrape(new AjpMetrics());
     expect(text).toMatch(/^process_cpu_seconds_total /m);
