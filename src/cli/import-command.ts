@@ -59,7 +59,9 @@ function importDefinition(): Command {
         'docs/trace-format.md). Every request seen on the wire ends up as an exchange or an incomplete event.\n\n' +
         'Live, passively, with nothing in the path:\n' +
         "  tcpdump -i lo -U -w - 'tcp port 8009' | ajpbench import - -o live.jsonl\n" +
-        'Ctrl-C (or the end of input) completes and flushes the trace.',
+        'Ctrl-C (or the end of input) completes and flushes the trace.\n\n' +
+        'A passive monitor: tcpdump ... | ajpbench import - --no-trace --metrics 9464 serves Prometheus metrics of ' +
+        'the live traffic at http://127.0.0.1:9464/metrics (docs/metrics.md).',
     )
     .argument('<capture>', 'pcap or pcapng file, or - for a stream on stdin')
     .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); default: stdout')

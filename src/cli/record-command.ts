@@ -121,7 +121,10 @@ function recordDefinition(): Command {
         'if it cannot be written (a full disk, a reader of stdout gone) the tap says so once, keeps forwarding, ' +
         'and exits 3 at the end. Exit code 3 also when a listen address is in use or the trace cannot be opened.\n\n' +
         'Long runs: SIGHUP reopens the output (-o FILE is created again after logrotate renamed it; with --rotate ' +
-        'the next numbered file starts); --keep and --keep-for delete old rotated files, --gzip compresses them.',
+        'the next numbered file starts); --keep and --keep-for delete old rotated files, --gzip compresses them.\n\n' +
+        'Monitoring: --metrics 9464 serves Prometheus metrics at http://127.0.0.1:9464/metrics (exchanges, latency ' +
+        'histograms, errors, CPing, connections and bytes per worker, URI group and status class); with --no-trace ' +
+        'nothing is written and the tap is a pure monitor (docs/metrics.md).',
     )
     .option('--listen <host:port>', 'address to accept the web server on (with --upstream)', (v) =>
       parseHostPort(v, '--listen', { allowZeroPort: true }),
