@@ -36,6 +36,11 @@ export const BODY_BUCKETS_BYTES: readonly number[] = exponentialBuckets(64, 4, 1
 export const MAX_WORKER_LABELS = 64;
 export const MAX_CODE_LABELS = 64;
 export const OTHER_LABEL = 'other';
+/**
+ * Connections remembered for their worker at most: a connection whose close never comes (its
+ * decoder failed, TAP_ERR_DECODER) must not be remembered forever; past this the oldest is forgotten.
+ */
+export const MAX_TRACKED_CONNECTIONS = 65_536;
 /** Events of a connection whose open was not seen (an error before it, a capture joined late). */
 export const UNKNOWN_WORKER = 'unknown';
 
@@ -319,6 +324,7 @@ export class AjpMetrics {
   private connection(e: ConnectionEvent): void {
     if (e.state === 'open') {
       const w = this.worker(e.worker ?? e.upstream);
+      if (this.conns.size >= MAX_TRACKED_CONNECTIONS) this.conns.delete(this.conns.keys().next().value as number);
       this.conns.set(e.conn, w);
       w.opened.inc();
       w.open++;

@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AjpMetrics,
+  MAX_TRACKED_CONNECTIONS,
   MetricsServer,
   OTHER_URI,
   parseUriGroupRule,
@@ -239,6 +240,16 @@ describe('AjpMetrics', () => {
       sampleValue(s, 'ajpbench_uri_exchanges_total', { worker: 'tomcat1', uri: '/a/{n}', status_class: '2xx' }),
     ).toBe(2);
     expect(sampleValue(s, 'ajpbench_uri_groups', {})).toBe(2 + 3 + 2);
+  });
+
+  it('forgets the oldest connection past MAX_TRACKED_CONNECTIONS (one whose close never comes)', async () => {
+    const m = new AjpMetrics({ processMetrics: false });
+    for (let c = 1; c <= MAX_TRACKED_CONNECTIONS + 1; c++) m.observe(open(c, 'tomcat1'));
+    m.observe({ event: 'cping', conn: 1, t: 0, rttUs: null });
+    m.observe({ event: 'cping', conn: 2, t: 0, rttUs: null });
+    const s = parseSamples(await scrape(m));
+    expect(sampleValue(s, 'ajpbench_cpings_without_pong_total', { worker: 'unknown' })).toBe(1);
+    expect(sampleValue(s, 'ajpbench_cpings_without_pong_total', { worker: 'tomcat1' })).toBe(1);
   });
 
   it('keeps the worker label bounded', async () => {
