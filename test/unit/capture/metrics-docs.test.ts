@@ -64,6 +64,16 @@ describe('docs/grafana-dashboard.json', () => {
       'ajpbench_bytes_total',
     ])
       expect(used, wanted).toContain(wanted);
+    // No promtool here: at least every bracket closes, in order, and a rate has a range.
+    for (const e of exprs) {
+      const stack: string[] = [];
+      for (const ch of e.replace(/"(?:[^"\\]|\\.)*"/g, '""')) {
+        if ('([{'.includes(ch)) stack.push(ch);
+        else if (')]}'.includes(ch)) expect(stack.pop(), e).toBe('([{'[')]}'.indexOf(ch)]);
+      }
+      expect(stack, e).toEqual([]);
+      if (e.includes('rate(')) expect(e, e).toMatch(/\[\$__rate_interval\]/);
+    }
     // Latency panels are quantiles computed from the histograms.
     expect(exprs.filter((e) => e.startsWith('histogram_quantile(')).length).toBeGreaterThanOrEqual(5);
   });
