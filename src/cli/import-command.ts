@@ -15,7 +15,7 @@ import { cannotRead, cannotWrite, statInput } from './files.js';
 import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
-import { addTraceOptions, collectPorts, traceOptionsFrom, type TraceFlags } from './trace-options.js';
+import { addTraceOptions, NO_TRACE_OPTIONS, collectPorts, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
 
 interface ImportFlags extends TraceFlags, MetricsFlags {
@@ -126,7 +126,8 @@ async function runImport(
     const open = flags.trace ? openWriter(flags.output) : () => Promise.resolve(new DiscardTraceOutput());
     return await importCapture(capture === '-' ? process.stdin : capture, open, {
       ports: flags.port ?? [8009],
-      trace: traceOptionsFrom(flags),
+      // --no-trace: no body bytes are kept for a trace nobody writes (lengths, which the metrics read, still are).
+      trace: flags.trace ? traceOptionsFrom(flags) : NO_TRACE_OPTIONS,
       sourceName: capture,
       tool: `ajpbench ${toolVersion()}`,
       maxPacketSize: flags.maxPacketSize,

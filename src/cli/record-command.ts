@@ -27,7 +27,7 @@ import {
   type RunningMetrics,
 } from './metrics-options.js';
 import { parseDuration, parseInteger, parseSize } from './options.js';
-import { addTraceOptions, traceOptionsFrom, type TraceFlags } from './trace-options.js';
+import { addTraceOptions, NO_TRACE_OPTIONS, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
 
 interface RecordFlags extends TraceFlags, MetricsFlags {
@@ -315,7 +315,8 @@ async function startRecorder(
   try {
     const recorder = await TapRecorder.start({
       taps,
-      trace: traceOptionsFrom(flags),
+      // --no-trace: no body bytes are kept for a trace nobody writes (lengths, which the metrics read, still are).
+      trace: flags.trace ? traceOptionsFrom(flags) : NO_TRACE_OPTIONS,
       tool: `ajpbench ${toolVersion()}`,
       openOutput,
       drainMs: flags.drain,
