@@ -6,7 +6,7 @@
 import Table from 'cli-table3';
 import type { LatencyStats } from '../results/latency-histogram.js';
 import type { Count, TraceSummary } from './trace-summary.js';
-import { printable } from './uri-fold.js';
+import { printable } from '../trace/uri-fold.js';
 
 export interface SummaryTableOptions {
   /** ANSI colours for titles, headings and borders. */

@@ -25,7 +25,7 @@ import type {
   TraceOptions,
   TraceSource,
 } from '../trace/trace-types.js';
-import { cutKey, foldUri, printable, wireText } from './uri-fold.js';
+import { cutKey, foldUri, printable, wireText } from '../trace/uri-fold.js';
 
 export const DEFAULT_TOP_URIS = 10;
 export const DEFAULT_MAX_DISTINCT_URIS = 10_000;
