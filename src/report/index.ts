@@ -1,6 +1,5 @@
 export * from './trace-summary.js';
 export * from './summary-table.js';
-export * from './uri-fold.js';
 export * from './html-input.js';
 export * from './html-report.js';
 export * from './verdict-tables.js';
