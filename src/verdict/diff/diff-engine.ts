@@ -9,6 +9,7 @@
  * if (d.outcome !== 'equal') writer.write(diffEvent(d, tUs));             // the trace's `diff` event
  * engine.drop('candidate queue full');                                    // an exchange not compared
  * const summary = engine.summary();                                       // counts and groups, any time
+ * engine.counts();                                                        // the counts alone, cheap (--status)
  * ```
  *
  * `primary` must be an answer (an exchange whose primary failed is not comparable: `drop` it);
@@ -22,7 +23,13 @@ import { isFailure, type Observed, type ObservedResponse } from '../../trace/obs
 import { headerRules, type HeaderRules } from './header-rules.js';
 import { NoiseLearner } from './noise-learner.js';
 import { compareResponses } from './response-diff.js';
-import { DiffSummaryBuilder, type DiffSummary, type ExchangeDiff, type JudgedDifference } from './diff-summary.js';
+import {
+  DiffSummaryBuilder,
+  type DiffCounts,
+  type DiffSummary,
+  type ExchangeDiff,
+  type JudgedDifference,
+} from './diff-summary.js';
 
 export interface DiffEngineOptions {
   /** A secondary (a second copy of the primary's version) answers too: noise is learned from it. */
@@ -85,6 +92,11 @@ export class DiffEngine {
 
   summary(): DiffSummary {
     return this.builder.summary(this.learner.size);
+  }
+
+  /** The running counts alone (no sorting of groups): for a progress line after every exchange. */
+  counts(): DiffCounts {
+    return this.builder.counts();
   }
 }
 

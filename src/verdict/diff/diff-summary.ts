@@ -65,6 +65,15 @@ export interface DiffSummary {
   groupsLeftOut: number;
 }
 
+/** The running counts, cheap to take after every exchange (a progress line, `--status`). */
+export interface DiffCounts {
+  compared: number;
+  equal: number;
+  differing: number;
+  noiseOnly: number;
+  dropped: number;
+}
+
 export const MAX_DIFF_GROUPS = 1000;
 export const DIFF_EXAMPLES_PER_GROUP = 3;
 const MAX_DROP_REASONS = 20;
@@ -108,6 +117,11 @@ export class DiffSummaryBuilder {
     this.dropped++;
     const key = this.droppedBy.has(reason) || this.droppedBy.size < MAX_DROP_REASONS ? reason : 'other';
     this.droppedBy.set(key, (this.droppedBy.get(key) ?? 0) + 1);
+  }
+
+  counts(): DiffCounts {
+    const { compared, equal, differing, noiseOnly, dropped } = this;
+    return { compared, equal, differing, noiseOnly, dropped };
   }
 
   summary(learnedFields: number): DiffSummary {

@@ -6,3 +6,4 @@ export * from './response-diff.js';
 export * from './noise-learner.js';
 export * from './diff-summary.js';
 export * from './diff-engine.js';
+export * from './diff-run.js';
