@@ -56,6 +56,11 @@ export interface DiffRunOptions {
   /** Body bytes kept per answer for a field-level comparison. */
   maxBodyBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Once the trace is open, before anything is sent: its header, and the run's start in µs since
+   * the Unix epoch (diff events count their `t` from it). Awaited: a `-o` trace is created here.
+   */
+  onStart?: (header: TraceHeader, startUs: number) => Promise<void> | void;
   /** Each exchange that did not compare equal, as the trace's diff event (`t`: µs since the run start). */
   onDiff?: (e: DiffEvent) => void;
   /** After each exchange. */
@@ -85,6 +90,19 @@ export interface DiffRunResult {
   header: TraceHeader;
 }
 
+/** What `ajpbench diff --json` writes as its result (and `ajpbench report` reads back): the run without the trace header. */
+export interface DiffReport extends Omit<DiffRunResult, 'header'> {
+  /** The trace replayed. */
+  file: string;
+  /** The share of sessions sampled (0-1), null for all. */
+  sample: number | null;
+}
+
+export function toDiffReport(r: DiffRunResult, file: string, sample: number | null): DiffReport {
+  const { header: _header, ...rest } = r;
+  return { file, sample, ...rest };
+}
+
 export const RECORDED_PRIMARY = 'recorded responses';
 export const MAX_DIFF_CONCURRENCY = 256;
 const LISTED_ISSUES = 5;
@@ -92,8 +110,11 @@ const LISTED_ISSUES = 5;
 export async function runDiff(o: DiffRunOptions): Promise<DiffRunResult> {
   const concurrency = checkOptions(o);
   const trace = await open(o.trace);
+  const startDate = new Date();
+  const startedAt = startDate.toISOString();
+  // A failure here ends the command (the unread trace is closed with the process).
+  await o.onStart?.(trace.header, startDate.getTime() * 1000);
   const started = performance.now();
-  const startedAt = new Date().toISOString();
   const engine = new DiffEngine({
     secondary: o.secondary !== undefined,
     ...(o.headers === undefined ? {} : { headers: o.headers }),
