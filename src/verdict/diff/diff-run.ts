@@ -6,6 +6,10 @@
  * the primary: status, headers, and the body by SHA-256, or field by field when the trace kept
  * response bodies (`--bodies all`).
  *
+ * A recorded primary from a redacted trace has its cookie and credential values replaced by
+ * REDACTED: the candidate's answers are redacted the same way before the comparison, so that a
+ * cookie differs only in what redaction keeps (its name, attributes, a JSESSIONID's route).
+ *
  * Exchanges go in trace order, `concurrency` at a time. Throws only UsageError (options no run can
  * have) and RuntimeError (the trace cannot be read, AJPBENCH_ERR_INPUT; is not a trace,
  * AJPBENCH_ERR_TRACE); a target that does not answer is compared (candidate: `no-response`) or
@@ -25,6 +29,7 @@ import {
   type Observed,
   type ObservedResponse,
 } from '../../trace/observed-response.js';
+import { redactHeaders } from '../../trace/redaction.js';
 import { KeySampler, sessionOfEvent } from '../../trace/session-sample.js';
 import { TraceFormatError } from '../../trace/trace-errors.js';
 import { openTrace, type OpenTrace } from '../../trace/trace-reader.js';
@@ -140,14 +145,17 @@ export async function runDiff(o: DiffRunOptions): Promise<DiffRunResult> {
   let sent = 0;
   let stoppedBy: DiffRunResult['stoppedBy'] = 'end of trace';
   const limit = o.requests ?? Infinity;
+  const redactLive = primary === undefined && trace.header.options?.redact === true;
 
   /** One exchange: every target at once, then the comparison. */
   const one = async (ev: ExchangeEvent, req: ReplayRequest): Promise<void> => {
-    const [p, c, s] = await Promise.all([
+    const [p, fetched, s] = await Promise.all([
       primary === undefined ? recorded(ev) : primary.fetch(req),
       candidate.fetch(req),
       secondary?.fetch(req),
     ]);
+    // A redacted recording compared with a live answer: the live cookie values are redacted alike.
+    const c = redactLive && !isFailure(fetched) ? { ...fetched, headers: redactHeaders(fetched.headers) } : fetched;
     if (!isFailure(c)) answered.candidate++;
     if (s !== undefined && !isFailure(s) && answered.secondary !== null) answered.secondary++;
     if (isFailure(p)) {

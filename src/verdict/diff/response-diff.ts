@@ -83,8 +83,7 @@ export function compareHeaders(
     out.push({
       kind: 'header',
       field: `header:${name}`,
-      before: x.length === 0 ? null : short(x.join(' | ')),
-      after: y.length === 0 ? null : short(y.join(' | ')),
+      ...shortPair(x.length === 0 ? null : x.join(' | '), y.length === 0 ? null : y.join(' | ')),
     });
   }
   return out;
@@ -142,8 +141,7 @@ function jsonDifferences(a: unknown, b: unknown, max: number): Difference[] {
       kind: 'body',
       field,
       ...(path === field ? {} : { path }),
-      before: d.change === 'added' ? null : short(render(d.before)),
-      after: d.change === 'removed' ? null : short(render(d.after)),
+      ...shortPair(d.change === 'added' ? null : render(d.before), d.change === 'removed' ? null : render(d.after)),
     };
   });
   if (r.more > 0) out.push({ kind: 'body', field: 'body:$…', before: null, after: `${r.more} more fields differ` });
@@ -152,12 +150,15 @@ function jsonDifferences(a: unknown, b: unknown, max: number): Difference[] {
 
 function textDifferences(a: string, b: string, max: number): Difference[] {
   const r = diffText(a, b, { maxHunks: max });
-  const out: Difference[] = r.hunks.map((h) => ({
-    kind: 'body',
-    field: `body:line ${h.beforeLine}`,
-    before: h.removed === 0 ? null : short(h.removed > 1 ? `${h.before} (+${h.removed - 1} lines)` : h.before),
-    after: h.added === 0 ? null : short(h.added > 1 ? `${h.after} (+${h.added - 1} lines)` : h.after),
-  }));
+  const out: Difference[] = r.hunks.map((h) => {
+    const { before, after } = shortPair(h.removed === 0 ? null : h.before, h.added === 0 ? null : h.after);
+    return {
+      kind: 'body',
+      field: `body:line ${h.beforeLine}`,
+      before: before === null || h.removed <= 1 ? before : `${before} (+${h.removed - 1} lines)`,
+      after: after === null || h.added <= 1 ? after : `${after} (+${h.added - 1} lines)`,
+    };
+  });
   if (r.moreHunks > 0)
     out.push({ kind: 'body', field: 'body:lines…', before: null, after: `${r.moreHunks} more hunks` });
   return out;
@@ -215,6 +216,29 @@ function render(v: unknown): string {
   } catch {
     return '(nested too deep to show)';
   }
+}
+
+/** Characters kept before the first difference when a long pair is cut to where it differs. */
+const CONTEXT_CHARS = 24;
+
+/**
+ * Both sides short, and where they differ: two long values that share a long beginning (an HTML
+ * line, a token) are shown from a little before their first differing character, marked '…'.
+ */
+export function shortPair(
+  before: string | null,
+  after: string | null,
+): { before: string | null; after: string | null } {
+  if (before === null || after === null)
+    return { before: before === null ? null : short(before), after: after === null ? null : short(after) };
+  let p = 0;
+  while (p < before.length && p < after.length && before.charCodeAt(p) === after.charCodeAt(p)) p++;
+  const longest = Math.max(before.length, after.length);
+  if (longest <= SHORT_VALUE_CHARS || p <= CONTEXT_CHARS) return { before: short(before), after: short(after) };
+  let from = p - CONTEXT_CHARS;
+  const c = before.charCodeAt(from);
+  if (c >= 0xdc00 && c <= 0xdfff) from--; // never start inside a surrogate pair
+  return { before: short(`…${before.slice(from)}`), after: short(`…${after.slice(from)}`) };
 }
 
 /** At most SHORT_VALUE_CHARS printable characters, a cut one ending in '…'. */

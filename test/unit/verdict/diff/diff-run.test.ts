@@ -3,13 +3,18 @@
  * secondary node, a dead candidate, the recorded responses as the primary, sampling by session
  * and the request bound.
  */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StubContainer, type StubListen } from '../../../../src/load/stub-container.js';
 import { parseTarget, type Target } from '../../../../src/load/target.js';
-import type { DiffEvent } from '../../../../src/trace/trace-types.js';
+import { TraceWriter } from '../../../../src/trace/trace-writer.js';
+import type { DiffEvent, ExchangeEvent } from '../../../../src/trace/trace-types.js';
+import { testTraceHeader } from '../../../fixtures/trace-header.js';
 import { runDiff, RECORDED_PRIMARY, type DiffRunOptions } from '../../../../src/verdict/diff/diff-run.js';
 
 const root = join(import.meta.dirname, '../../../..');
@@ -98,5 +103,70 @@ describe('runDiff', () => {
     expect(b.sent).toBe(a.sent);
     const limited = await run({ primary: node(0, 'ajp'), candidate: node(1, 'ajp'), requests: 7, concurrency: 2 });
     expect(limited).toMatchObject({ sent: 7, stoppedBy: 'requests' });
+  });
+
+  it("redacts the candidate's cookies as the recording was redacted, and compares recorded JSON bodies field by field", async () => {
+    const body = '{"user":"ann","n":1}';
+    const sha = createHash('sha256').update(body).digest('hex');
+    const exchange: ExchangeEvent = {
+      event: 'exchange',
+      id: 1,
+      conn: 1,
+      t: 0,
+      upstream: '127.0.0.1:8009',
+      request: {
+        method: 'GET',
+        protocol: 'HTTP/1.1',
+        uri: '/me',
+        query: null,
+        remoteAddr: '127.0.0.1',
+        remoteHost: null,
+        serverName: 'localhost',
+        serverPort: 80,
+        isSsl: false,
+        headers: [['host', 'localhost']],
+        attributes: {},
+        reqAttributes: [],
+        body: { length: 0, sha256: createHash('sha256').digest('hex'), data: '' },
+      },
+      response: {
+        status: 200,
+        message: 'OK',
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['Set-Cookie', 'lab=REDACTED; Path=/'],
+        ],
+        body: { length: body.length, sha256: sha, data: Buffer.from(body).toString('base64') },
+        reuse: true,
+      },
+      timing: { headersUs: 1, endUs: 2 },
+      route: null,
+      routeSource: null,
+      bodyRequests: 0,
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'ajpbench-diff-run-')), 'recorded.jsonl');
+    const w = await TraceWriter.create(
+      file,
+      testTraceHeader({ options: { redact: true, bodies: 'all', maxBody: 1024 } }),
+    );
+    await w.write(exchange);
+    await w.close();
+    let answer = body;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Set-Cookie': 'lab=1; Path=/' }).end(answer);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const candidate = parseTarget(`http://127.0.0.1:${port}`);
+      expect((await runDiff({ trace: file, candidate })).summary).toMatchObject({ compared: 1, equal: 1 });
+      answer = '{"user":"bob","n":1}';
+      const r = await runDiff({ trace: file, candidate });
+      expect(r.summary.groups.map((g) => [g.field, g.examples[0]?.before, g.examples[0]?.after])).toEqual([
+        ['body:$.user', '"ann"', '"bob"'],
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -4,7 +4,12 @@ import type { ObservedResponse } from '../../../../src/trace/observed-response.j
 import type { HeaderPair } from '../../../../src/trace/trace-types.js';
 import { headerRules, maskSessionCookie } from '../../../../src/verdict/diff/header-rules.js';
 import { response } from './responses.js';
-import { bodyKindOf, compareResponses, SHORT_VALUE_CHARS } from '../../../../src/verdict/diff/response-diff.js';
+import {
+  bodyKindOf,
+  compareResponses,
+  SHORT_VALUE_CHARS,
+  shortPair,
+} from '../../../../src/verdict/diff/response-diff.js';
 
 const json: HeaderPair[] = [['Content-Type', 'application/json;charset=UTF-8']];
 
@@ -158,5 +163,14 @@ describe('compareResponses', () => {
     expect(bodyKindOf(undefined, Buffer.from(' [1,2]'))).toBe('json');
     expect(bodyKindOf(undefined, Buffer.from('plain'))).toBe('text');
     expect(bodyKindOf(undefined, Buffer.from([0, 1, 2]))).toBe('binary');
+  });
+
+  it('shows two long values from a little before where they first differ', () => {
+    const head = '<html><head><title>HTTP Status 405 – Method Not Allowed</title><style>'.repeat(2);
+    const p = shortPair(`${head}port 28080 tail`, `${head}port 29080 tail`);
+    expect(p.before).toBe(`…${head.slice(-18)}port 28080 tail`);
+    expect(p.after).toBe(`…${head.slice(-18)}port 29080 tail`);
+    expect(shortPair('short a', 'short b')).toEqual({ before: 'short a', after: 'short b' });
+    expect(shortPair(null, 'x')).toEqual({ before: null, after: 'x' });
   });
 });
