@@ -50,7 +50,7 @@ export function countsLine(s: DiffSummary): string {
 
 function groupTable(groups: DiffGroup[], which: 'differences' | 'noise'): string {
   const t = new Table({
-    head: ['pattern', 'field', which === 'differences' ? 'diffs' : 'noise', 'example: exchange, before → after'],
+    head: ['pattern', 'field', 'exchanges', 'example: exchange, before → after'],
     colAligns: ['left', 'left', 'right', 'left'],
     style: { head: [], border: [], compact: true },
     wordWrap: true,

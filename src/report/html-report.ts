@@ -319,7 +319,7 @@ function diffBlock(d: DiffReport): string {
 function diffGroupTable(groups: DiffGroup[], noise: boolean): string {
   const value = (v: string | null): string => (v === null ? '<small>(absent)</small>' : `<code>${esc(v)}</code>`);
   return table(
-    ['URI pattern', 'field', noise ? 'noise' : 'differences', 'examples: exchange, before → after'],
+    ['URI pattern', 'field', 'exchanges', 'examples: exchange, before → after'],
     groups.map((g) => [
       nameCell(g.pattern),
       `<code>${nameCell(g.field)}</code>`,

@@ -35,7 +35,7 @@ export interface DiffGroup {
   pattern: string;
   field: string;
   kind: DiffKind;
-  /** Candidate differences here that are not noise (regressions), and those that are. */
+  /** Exchanges whose candidate answer differs in this field, not as noise (regressions), and as noise. */
   differences: number;
   noise: number;
   /** The first few; a regression takes the place of a noise example once the list is full. */
@@ -102,12 +102,16 @@ export class DiffSummaryBuilder {
     else if (x.outcome === 'noise') this.noiseOnly++;
     else this.differing++;
     const kindsHere = new Set<DiffKind>();
+    // A field counts once per exchange (an array whose items all changed is one field, many paths).
+    const fieldsHere = new Set<string>();
     for (const d of x.differences) {
       if (d.noise) this.noiseDifferences++;
       else {
         kindsHere.add(d.kind);
         this.kindCount(d.kind).differences++;
       }
+      if (fieldsHere.has(d.field)) continue;
+      fieldsHere.add(d.field);
       this.group(x, d);
     }
     for (const k of kindsHere) this.kindCount(k).exchanges++;

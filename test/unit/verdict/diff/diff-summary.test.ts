@@ -86,4 +86,15 @@ describe('DiffSummaryBuilder', () => {
     expect(s.droppedBy).toHaveLength(21);
     expect(s.droppedBy[0]).toEqual({ reason: 'other', count: 10 });
   });
+
+  it('counts a field once per exchange however many paths of it differ', () => {
+    const e = new DiffEngine();
+    e.compare({ id: 1, uri: '/l', primary: json({ items: [1, 2, 3] }), candidate: json({ items: [4, 5, 6] }) });
+    e.compare({ id: 2, uri: '/l', primary: json({ items: [1] }), candidate: json({ items: [2] }) });
+    const s = e.summary();
+    expect(s.groups).toHaveLength(1);
+    expect(s.groups[0]).toMatchObject({ field: 'body:$.items[*]', differences: 2 });
+    expect(s.groups[0]?.examples.map((x) => x.path)).toEqual(['body:$.items[0]', 'body:$.items[0]']);
+    expect(s.byKind).toEqual([{ kind: 'body', exchanges: 2, differences: 4 }]);
+  });
 });
