@@ -316,13 +316,21 @@ function diffBlock(d: DiffReport): string {
   ].join('\n');
 }
 
+/** A field such as `body:$.items[*].price`: kept whole between its ':', '.' and '[' (a narrow column breaks there, not mid-name). */
+function fieldCell(field: string): string {
+  return `<code>${field
+    .split(/(?=[.[])|(?<=:)/)
+    .map(esc)
+    .join('<wbr>')}</code>`;
+}
+
 function diffGroupTable(groups: DiffGroup[], noise: boolean): string {
   const value = (v: string | null): string => (v === null ? '<small>(absent)</small>' : `<code>${esc(v)}</code>`);
   return table(
     ['URI pattern', 'field', 'exchanges', 'examples: exchange, before → after'],
     groups.map((g) => [
       nameCell(g.pattern),
-      `<code>${nameCell(g.field)}</code>`,
+      fieldCell(g.field),
       num(noise ? g.noise : g.differences),
       g.examples
         .map(
@@ -386,7 +394,7 @@ th { background: #f6f7f9; font-weight: 600; vertical-align: bottom; } small { co
 .verdict strong { font-size: 18px; display: block; } .verdict div { color: #1d2330; font-weight: 400; }
 .chart { margin: 8px 0; min-height: 40px; min-width: 0; } .row { display: flex; gap: 16px; flex-wrap: wrap; } .row .chart { flex: 1 1 440px; } .row.stack .chart { flex-basis: 100%; }
 .u-legend { text-align: left; } .u-legend .u-value { font-variant-numeric: tabular-nums; }
-table.diff td:nth-child(3) { text-align: right; } table.diff code { overflow-wrap: anywhere; } .example { margin: 2px 0; } h3 { font-size: 15px; margin: 16px 0 4px; }
+table.diff td:nth-child(3) { text-align: right; } table.diff td:nth-child(4) code { overflow-wrap: anywhere; } .example { margin: 2px 0; } h3 { font-size: 15px; margin: 16px 0 4px; }
 .advice p { margin: 4px 0; } .chart-error { color: #b3261e; font-family: monospace; }
 </style>
 </head>
