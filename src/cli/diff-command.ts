@@ -52,6 +52,7 @@ interface DiffFlags {
   dropHeader?: string[];
   rewriteHost?: string;
   ignoreHeader?: string[];
+  ignore?: string[];
   compareHeaders?: string[];
   secret?: string;
   maxPacketSize: number;
@@ -127,6 +128,11 @@ function diffDefinition(): Command {
       'response headers never compared, besides the defaults (comma list; repeatable)',
       collectList,
     )
+    .option(
+      '--ignore <field>',
+      "a field never reported, as the output names it: 'body:$.token' (and what is under it), 'header:x-request-id'; repeatable",
+      collect,
+    )
     .option('--compare-headers <names>', 'compare only these response headers (comma list; repeatable)', collectList)
     .option('--header <header>', "set a request header, 'Name: value'; repeatable", collect)
     .option('--drop-header <name>', 'remove a request header; repeatable', collect)
@@ -186,6 +192,7 @@ function diffOptions(trace: string, f: DiffFlags): DiffRunOptions {
       ...(f.compareHeaders === undefined ? {} : { compare: f.compareHeaders }),
       ...(f.ignoreHeader === undefined ? {} : { ignore: f.ignoreHeader }),
     }),
+    ...(f.ignore === undefined ? {} : { ignoreFields: f.ignore.map(ignoredField) }),
     ...(secret === undefined ? {} : { secret }),
     maxPacketSize: f.maxPacketSize,
     ...(f.forwarded === true ? { forwarded: true } : {}),
@@ -193,6 +200,17 @@ function diffOptions(trace: string, f: DiffFlags): DiffRunOptions {
     requestTimeoutMs: f.timeout,
     maxBodyBytes: f.maxBody,
   };
+}
+
+/** `--ignore`: a field as the output names it; a header's name is lowercased as the output shows it. */
+function ignoredField(text: string): string {
+  const f = text.trim();
+  if (!/^(status|no-response|body(:.+)?|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.test(f))
+    throw usageError(
+      `--ignore ${JSON.stringify(text)}: name a field as the output does: status, header:<name>, body, body:$.path, body:line N`,
+    );
+  // Grouped fields fold array indexes: body:$.items[3].at is ignored as body:$.items[*].at.
+  return f.startsWith('header:') ? f.toLowerCase() : f.replace(/\[\d+\]/g, '[*]');
 }
 
 function target(flag: string, url: string): Target {

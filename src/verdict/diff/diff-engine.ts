@@ -22,7 +22,7 @@ import { foldUri } from '../../trace/uri-fold.js';
 import { isFailure, type Observed, type ObservedResponse } from '../../trace/observed-response.js';
 import { headerRules, type HeaderRules } from './header-rules.js';
 import { NoiseLearner } from './noise-learner.js';
-import { compareResponses } from './response-diff.js';
+import { compareResponses, type Difference } from './response-diff.js';
 import {
   DiffSummaryBuilder,
   type DiffCounts,
@@ -35,6 +35,11 @@ export interface DiffEngineOptions {
   /** A secondary (a second copy of the primary's version) answers too: noise is learned from it. */
   secondary?: boolean;
   headers?: HeaderRules;
+  /**
+   * Fields never reported, as the output names them: `body:$.token` (and every path under it:
+   * `body:$.token.exp`, `body:$.token[0]`), `body:$.items[*].at`, `header:x-request-id`, `status`.
+   */
+  ignoreFields?: readonly string[];
   /** Body differences listed at most per exchange (JSON paths, text hunks); default 100. */
   maxBodyDifferences?: number;
   maxGroups?: number;
@@ -69,7 +74,7 @@ export class DiffEngine {
       headers: this.headers,
       ...(this.opts.maxBodyDifferences === undefined ? {} : { maxBodyDifferences: this.opts.maxBodyDifferences }),
     };
-    const found = compareResponses(x.primary, x.candidate, copts).differences;
+    const found = this.unignored(compareResponses(x.primary, x.candidate, copts).differences);
     if (x.secondary !== undefined && !isFailure(x.secondary)) {
       // Noise is what production disagrees with itself about, here and on earlier exchanges of the pattern.
       const noise = compareResponses(x.primary, x.secondary, copts).differences.map((d) => d.field);
@@ -85,6 +90,12 @@ export class DiffEngine {
     return diff;
   }
 
+  private unignored(differences: Difference[]): Difference[] {
+    const ignore = this.opts.ignoreFields;
+    if (ignore === undefined || ignore.length === 0) return differences;
+    return differences.filter((d) => !ignore.some((f) => coveredBy(d.field, f)));
+  }
+
   /** An exchange that could not be compared; `reason` groups the count (a short, fixed phrase). */
   drop(reason: string): void {
     this.builder.drop(reason);
@@ -98,6 +109,13 @@ export class DiffEngine {
   counts(): DiffCounts {
     return this.builder.counts();
   }
+}
+
+/** `field` is `ignored` or a path under it (`body:$.a` covers `body:$.a.b` and `body:$.a[*]`, not `body:$.ab`). */
+export function coveredBy(field: string, ignored: string): boolean {
+  if (!field.startsWith(ignored)) return false;
+  const next = field.charAt(ignored.length);
+  return next === '' || next === '.' || next === '[';
 }
 
 /** The most differences a diff event lists. */

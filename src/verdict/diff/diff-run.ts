@@ -53,6 +53,8 @@ export interface DiffRunOptions {
   concurrency?: number;
   rewrite?: RewriteOptions;
   headers?: HeaderRules;
+  /** Fields never reported (DiffEngineOptions.ignoreFields). */
+  ignoreFields?: readonly string[];
   secret?: string;
   maxPacketSize?: number;
   forwarded?: boolean;
@@ -123,6 +125,7 @@ export async function runDiff(o: DiffRunOptions): Promise<DiffRunResult> {
   const engine = new DiffEngine({
     secondary: o.secondary !== undefined,
     ...(o.headers === undefined ? {} : { headers: o.headers }),
+    ...(o.ignoreFields === undefined ? {} : { ignoreFields: o.ignoreFields }),
   });
   const fetchOpts: FetchOptions = {
     connectTimeoutMs: o.connectTimeoutMs ?? 5_000,

@@ -93,6 +93,20 @@ describe('ajpbench diff', () => {
     expect(r.stdout).toMatch(/a 50% sample of sessions/);
     expect(r.stdout).toMatch(/differing 0 /);
     expect(r.stdout).toMatch(/Noise \(primary and secondary differ here too/);
+    // The nodes differ only in their session cookie's route: ignored, nothing differs, even without a secondary.
+    const ignored = await runCli([
+      'diff',
+      trace,
+      '--primary',
+      url(0),
+      '--candidate',
+      url(1),
+      '--ignore',
+      'header:Set-Cookie',
+    ]);
+    expect(ignored.code).toBe(0);
+    expect(ignored.stdout).toMatch(/compared 44: equal 44 /);
+    expect(ignored.stdout).not.toMatch(/set-cookie/);
   });
 
   it('refuses bad usage with exit 2, and a candidate that never answers with exit 3 after printing', async () => {
@@ -102,6 +116,7 @@ describe('ajpbench diff', () => {
       ['diff', trace, '--candidate', url(0), '--secondary', url(1)],
       ['diff', trace, '--candidate', url(0), '--threshold', 'p99<5ms'],
       ['diff', trace, '--candidate', url(0), '--sample', '0%'],
+      ['diff', trace, '--candidate', url(0), '--ignore', '$.token'],
     ];
     for (const args of usage) expect((await runCli(args)).code, args.join(' ')).toBe(2);
     expect((await runCli(['diff', join(dir, 'missing.jsonl'), '--candidate', url(0)])).code).toBe(3);

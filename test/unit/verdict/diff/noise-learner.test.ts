@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KeySampler, sessionOfExchange } from '../../../../src/trace/session-sample.js';
-import { DiffEngine, diffEvent } from '../../../../src/verdict/diff/diff-engine.js';
+import { coveredBy, DiffEngine, diffEvent } from '../../../../src/verdict/diff/diff-engine.js';
 import { NoiseLearner } from '../../../../src/verdict/diff/noise-learner.js';
 import { json } from './responses.js';
 
@@ -127,6 +127,30 @@ describe('DiffEngine with a secondary', () => {
     });
     expect(e.differences).toHaveLength(32);
     expect(e.differences[0]).toEqual({ kind: 'body', field: 'body:$.k0', before: '0', after: '1', noise: false });
+  });
+});
+
+describe('ignored fields', () => {
+  it('drop a field and every path under it, and nothing else', () => {
+    expect(coveredBy('body:$.token', 'body:$.token')).toBe(true);
+    expect(coveredBy('body:$.token.exp', 'body:$.token')).toBe(true);
+    expect(coveredBy('body:$.token[*]', 'body:$.token')).toBe(true);
+    expect(coveredBy('body:$.tokens', 'body:$.token')).toBe(false);
+    const engine = new DiffEngine({ ignoreFields: ['body:$.meta', 'header:x-served-by'] });
+    const d = engine.compare({
+      id: 1,
+      uri: '/x',
+      primary: json({ meta: { at: 1, ids: [1] }, v: 1 }, [['X-Served-By', 'a']]),
+      candidate: json({ meta: { at: 2, ids: [2] }, v: 1 }, [['X-Served-By', 'b']]),
+    });
+    expect(d.outcome).toBe('equal');
+    const e = engine.compare({
+      id: 2,
+      uri: '/x',
+      primary: json({ meta: 1, v: 1 }),
+      candidate: json({ meta: 2, v: 2 }),
+    });
+    expect(e.differences.map((x) => x.field)).toEqual(['body:$.v']);
   });
 });
 
