@@ -2,12 +2,15 @@
  * One comparison of two observed responses (trace/observed-response.ts): the status, the headers
  * (header-rules.ts), and the body: SHA-256 equality first (equal bodies cost nothing more), then,
  * when both bodies are known, a field-level diff for JSON (json-diff.ts), a line diff for text
- * (text-diff.ts), and sizes only for binary. A body known only by its hash (a trace recorded
- * without `--bodies all`, or longer than the bytes kept) differs as a whole.
+ * (text-diff.ts), and sizes only for binary. A compressed body (Content-Encoding gzip, deflate,
+ * br) is compared decompressed: equal pages compressed differently are equal. A body known only
+ * by its hash (a trace recorded without `--bodies all`, or longer than the bytes kept) differs as
+ * a whole.
  *
  * Each difference has a `field`, the key it is grouped and learned as noise by (array indexes
  * folded: `body:$.items[*].price`), and, where it says more, the exact `path`.
  */
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { cutKey, printable } from '../../trace/uri-fold.js';
 import { isFailure, type Observed, type ObservedBody, type ObservedResponse } from '../../trace/observed-response.js';
 import type { HeaderPair } from '../../trace/trace-types.js';
@@ -33,7 +36,7 @@ export type BodyKind = 'json' | 'text' | 'binary' | 'hash';
 
 export interface ResponseComparison {
   differences: Difference[];
-  /** How the bodies were compared when they differed; undefined when their hashes are equal. */
+  /** How the bodies were compared when they differed; undefined when they are equal (as sent, or decompressed). */
   body?: BodyKind;
 }
 
@@ -63,6 +66,7 @@ export function compareResponses(
   differences.push(...compareHeaders(before.headers, after.headers, opts.headers ?? headerRules()));
   if (before.body.sha256 === after.body.sha256 && before.body.length === after.body.length) return { differences };
   const body = compareBodies(before, after, opts.maxBodyDifferences ?? 100);
+  if (body.differences.length === 0) return { differences };
   differences.push(...body.differences);
   return { differences, body: body.kind };
 }
@@ -94,13 +98,17 @@ function compareBodies(
   after: ObservedResponse,
   max: number,
 ): { kind: BodyKind; differences: Difference[] } {
-  const x = known(before.body);
-  const y = known(after.body);
-  if (x === undefined || y === undefined)
+  const rawX = known(before.body);
+  const rawY = known(after.body);
+  if (rawX === undefined || rawY === undefined)
     return {
       kind: 'hash',
       differences: [{ kind: 'body', field: 'body', before: hashed(before.body), after: hashed(after.body) }],
     };
+  // Compared as the application wrote them: two releases may compress the same page differently.
+  const x = decoded(before.headers, rawX);
+  const y = decoded(after.headers, rawY);
+  if (x.equals(y)) return { kind: 'binary', differences: [] };
   const kind = bodyKindOf(contentType(before.headers) ?? contentType(after.headers), x);
   if (kind === 'json') {
     const a = parseJsonBody(x);
@@ -162,6 +170,37 @@ function textDifferences(a: string, b: string, max: number): Difference[] {
   if (r.moreHunks > 0)
     out.push({ kind: 'body', field: 'body:lines…', before: null, after: `${r.moreHunks} more hunks` });
   return out;
+}
+
+/** The most bytes a compressed body is inflated to for a comparison; a larger one is compared as sent. */
+export const MAX_DECODED_BODY_BYTES = 16 * 1024 * 1024;
+
+/** A body with its Content-Encoding (gzip, deflate, br) undone; as it came when it has none, another, or does not decode. */
+export function decoded(headers: readonly HeaderPair[], data: Buffer): Buffer {
+  let coding: string | undefined;
+  for (const [n, v] of headers)
+    if (v !== null && n.toLowerCase() === 'content-encoding') coding = v.trim().toLowerCase();
+  const opts = { maxOutputLength: MAX_DECODED_BODY_BYTES };
+  try {
+    switch (coding) {
+      case 'gzip':
+      case 'x-gzip':
+        return gunzipSync(data, opts);
+      case 'deflate':
+        // RFC 9110 deflate is zlib-wrapped; some servers send it raw.
+        try {
+          return inflateSync(data, opts);
+        } catch {
+          return inflateRawSync(data, opts);
+        }
+      case 'br':
+        return brotliDecompressSync(data, opts);
+      default:
+        return data;
+    }
+  } catch {
+    return data;
+  }
 }
 
 /** The body's bytes when all of them are known. */

@@ -1,9 +1,10 @@
 /** One comparison of two observed responses: status, header rules, bodies by hash, JSON, text and size. */
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { ObservedResponse } from '../../../../src/trace/observed-response.js';
 import type { HeaderPair } from '../../../../src/trace/trace-types.js';
 import { headerRules, maskSessionCookie } from '../../../../src/verdict/diff/header-rules.js';
-import { response } from './responses.js';
+import { JSON_TYPE, response } from './responses.js';
 import {
   bodyKindOf,
   compareResponses,
@@ -172,5 +173,30 @@ describe('compareResponses', () => {
     expect(p.after).toBe(`…${head.slice(-18)}port 29080 tail`);
     expect(shortPair('short a', 'short b')).toEqual({ before: 'short a', after: 'short b' });
     expect(shortPair(null, 'x')).toEqual({ before: null, after: 'x' });
+  });
+
+  it('compares compressed bodies decompressed: another compression of the same page is equal', () => {
+    const page = JSON.stringify({ items: Array.from({ length: 50 }, (_, i) => ({ id: i, name: `item ${i}` })) });
+    const gz = (level: number, body = page): ObservedResponse =>
+      response(gzipSync(body, { level }), [...JSON_TYPE, ['Content-Encoding', 'gzip']]);
+    expect(gz(1).body.sha256).not.toBe(gz(9).body.sha256);
+    expect(compareResponses(gz(1), gz(9))).toEqual({ differences: [] });
+    // Compressed against plain: the header says so, the bodies are the same.
+    expect(compareResponses(gz(6), response(page, JSON_TYPE)).differences).toEqual([
+      { kind: 'header', field: 'header:content-encoding', before: 'gzip', after: null },
+    ]);
+    const changed = compareResponses(gz(6), gz(6, page.replace('item 7', 'item seven')));
+    expect(changed.differences).toEqual([
+      {
+        kind: 'body',
+        field: 'body:$.items[*].name',
+        path: 'body:$.items[7].name',
+        before: '"item 7"',
+        after: '"item seven"',
+      },
+    ]);
+    // A body that says gzip but is not: compared as sent.
+    const liar = response('{"a":1}', [...JSON_TYPE, ['Content-Encoding', 'gzip']]);
+    expect(compareResponses(liar, response('{"a":2}', [...JSON_TYPE, ['Content-Encoding', 'gzip']])).body).toBe('json');
   });
 });
