@@ -1,11 +1,12 @@
 /** `ajpbench diff` through the built binary, against stub containers: output, files, thresholds, exit codes. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StubContainer } from '../../../src/load/stub-container.js';
 import { readResultsFile } from '../../../src/results/results-file.js';
-import { runCli } from '../../fixtures/run-cli.js';
+import { BIN, runCli } from '../../fixtures/run-cli.js';
 
 const trace = join(import.meta.dirname, '../../../captures/lab-mixed.trace.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-diff-'));
@@ -135,5 +136,38 @@ describe('ajpbench diff', () => {
     expect(dead.stderr).toMatch(
       /AJPBENCH_ERR_BACKEND|no answer from the candidate ajp:\/\/127\.0\.0\.1:1 to 3 exchanges/,
     );
+  });
+
+  it('Ctrl-C stops sending, and what was compared is still printed and written', async () => {
+    const slow = await StubContainer.start({
+      listen: [{ host: '127.0.0.1', port: 0, route: 'slow', protocol: 'ajp' }],
+      bodySize: 32,
+      latencyMs: 150,
+    });
+    try {
+      const out = join(dir, 'stopped.json');
+      const args = [
+        'diff',
+        trace,
+        '--primary',
+        url(0),
+        '--candidate',
+        `ajp://127.0.0.1:${slow.listeners[0]?.port ?? 0}`,
+      ];
+      const child = spawn(process.execPath, [BIN, ...args, '--json', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      await new Promise((r) => setTimeout(r, 1200));
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/stopped by Ctrl-C/);
+      const doc = readResultsFile(out);
+      const sent = doc.kind === 'verdict' ? (doc.doc.result as { sent: number }).sent : 0;
+      expect(sent).toBeGreaterThan(1);
+      expect(sent).toBeLessThan(44);
+    } finally {
+      await slow.close();
+    }
   });
 });
