@@ -6,7 +6,8 @@
  * Body Chunk gets the next packet of at most the size asked, then the empty packet (§6.4).
  *
  * A kept connection the peer closed while it was idle fails its next request before any answer:
- * that request is tried once more on a fresh connection, as mod_jk does.
+ * that request is tried once more on a fresh connection, as mod_jk does. A timeout or a protocol
+ * error is the answer's own failure and is not tried again.
  */
 import { connect, type Socket } from 'node:net';
 import {
@@ -28,8 +29,8 @@ import type { Target } from './target.js';
 
 type Outcome =
   | { kind: 'response'; response: ObservedResponse; reuse: boolean }
-  /** `answered`: some of the response came before the failure (no retry then). */
-  | { kind: 'failed'; error: string; answered: boolean };
+  /** `stale`: the connection was found closed before any answer: worth one more try on a fresh one. */
+  | { kind: 'failed'; error: string; stale: boolean };
 
 export class AjpFetcher implements ResponseFetcher {
   readonly label: string;
@@ -57,7 +58,8 @@ export class AjpFetcher implements ResponseFetcher {
     const kept = this.idle.pop();
     if (kept !== undefined) {
       const o = await kept.exchange(req, first, this.frames, this.opts);
-      if (o.kind === 'response' || o.answered) return this.settle(kept, o);
+      if (o.kind === 'response' || !o.stale) return this.settle(kept, o);
+      kept.destroy();
     }
     const link = await AjpFetchLink.open(this.target, this.opts.connectTimeoutMs);
     if (typeof link === 'string') return { error: link };
@@ -105,7 +107,7 @@ class AjpFetchLink implements FrameSink {
     socket.on('close', () => {
       this.closed = true;
       const why = this.lastError === undefined ? 'the peer closed the connection' : `connection ${this.lastError}`;
-      this.end({ kind: 'failed', error: `${why} before the response ended`, answered: this.status >= 0 });
+      this.end({ kind: 'failed', error: `${why} before the response ended`, stale: this.status < 0 });
     });
   }
 
@@ -130,7 +132,7 @@ class AjpFetchLink implements FrameSink {
   }
 
   exchange(req: ReplayRequest, first: Buffer, frames: AjpRequestEncoder, opts: FetchOptions): Promise<Outcome> {
-    if (this.closed) return Promise.resolve({ kind: 'failed', error: 'connection closed', answered: false });
+    if (this.closed) return Promise.resolve({ kind: 'failed', error: 'connection closed', stale: true });
     return new Promise((resolve) => {
       const timer = setTimeout(
         () => this.fail(`no complete response within ${opts.requestTimeoutMs} ms of the send`),
@@ -212,8 +214,9 @@ class AjpFetchLink implements FrameSink {
     this.bodySent += n;
   }
 
+  /** A failure of this request itself (a timeout, a protocol error): not retried. */
   private fail(error: string): void {
-    this.end({ kind: 'failed', error, answered: this.status >= 0 });
+    this.end({ kind: 'failed', error, stale: false });
     this.destroy();
   }
 
