@@ -13,8 +13,7 @@ import { int, pct } from './summary-table.js';
 export const DIFF_GROUPS_SHOWN = 20;
 
 export function renderDiffTable(r: DiffReport): string {
-  const s = r.summary;
-  const out: string[] = [
+  const head = [
     `Diff: ${int(r.sent)} exchanges of ${printable(r.file)} sent in lockstep${r.sample === null ? '' : ` (a ${fmtShare(r.sample)} sample of sessions)`}; stopped by ${r.stoppedBy === 'requests' ? '--requests' : r.stoppedBy}, ${(r.elapsedMs / 1000).toFixed(1)} s`,
     `  primary    ${printable(r.targets.primary)}`,
     `  candidate  ${printable(r.targets.candidate)}`,
@@ -22,17 +21,27 @@ export function renderDiffTable(r: DiffReport): string {
       ? ['  secondary  none: every difference counts (give --secondary to learn noise)']
       : [`  secondary  ${printable(r.targets.secondary)} (noise: what it and the primary disagree on)`]),
     '',
-    countsLine(s),
   ];
+  const skipped = r.trace.skippedMalformed + r.trace.skippedTruncated;
+  const skips =
+    skipped > 0 || r.trace.unreadableLines > 0
+      ? `  skipped: ${int(r.trace.skippedTruncated)} truncated, ${int(r.trace.skippedMalformed)} malformed exchanges, ${int(r.trace.unreadableLines)} unreadable lines\n`
+      : '';
+  const body = renderDiffSummary(r.summary);
+  const cut = body.indexOf('\n') + 1;
+  return head.join('\n') + '\n' + body.slice(0, cut) + skips + body.slice(cut);
+}
+
+/**
+ * The counts and the grouped differences of any comparison (offline or a mirror's): the counts
+ * line first, then by kind, what was dropped, and the tables of differences and of noise.
+ */
+export function renderDiffSummary(s: DiffSummary): string {
+  const out: string[] = [countsLine(s)];
   if (s.byKind.length > 0)
     out.push(`  differing by kind: ${s.byKind.map((k) => `${k.kind} ${int(k.exchanges)}`).join(', ')}`);
   if (s.dropped > 0)
     out.push(`  dropped: ${s.droppedBy.map((d) => `${int(d.count)} ${printable(d.reason)}`).join('; ')}`);
-  const skipped = r.trace.skippedMalformed + r.trace.skippedTruncated;
-  if (skipped > 0 || r.trace.unreadableLines > 0)
-    out.push(
-      `  skipped: ${int(r.trace.skippedTruncated)} truncated, ${int(r.trace.skippedMalformed)} malformed exchanges, ${int(r.trace.unreadableLines)} unreadable lines`,
-    );
   const regressions = s.groups.filter((g) => g.differences > 0);
   const noise = s.groups.filter((g) => g.differences === 0 && g.noise > 0);
   if (regressions.length > 0)

@@ -142,8 +142,9 @@ export async function runDiff(o: DiffRunOptions): Promise<DiffRunResult> {
   const sampler = o.sample === undefined ? undefined : new KeySampler(o.sample.share, o.sample.seed);
   const counts = { exchanges: 0, sampledOut: 0, skippedMalformed: 0, skippedTruncated: 0, unreadableLines: 0 };
   const answered = { primary: 0, candidate: 0, secondary: secondary === undefined ? null : 0 };
-  const issue = (nth: number, message: string): void => {
+  const issue = (nth: number, message: string, what: string): void => {
     if (nth <= LISTED_ISSUES) o.onIssue?.(message);
+    else if (nth === LISTED_ISSUES + 1) o.onIssue?.(`more ${what} follow: counted in the summary, not listed`);
   };
   let sent = 0;
   let stoppedBy: DiffRunResult['stoppedBy'] = 'end of trace';
@@ -230,7 +231,7 @@ export async function runDiff(o: DiffRunOptions): Promise<DiffRunResult> {
       return await openTrace(file, {
         onIssue: (e) => {
           counts.unreadableLines++;
-          issue(counts.unreadableLines, e.message);
+          issue(counts.unreadableLines, e.message, 'unreadable lines');
         },
       });
     } catch (e) {
@@ -244,11 +245,15 @@ function usable(
   ev: ExchangeEvent,
   counts: DiffRunResult['trace'],
   rewrite: RewriteOptions | undefined,
-  issue: (nth: number, message: string) => void,
+  issue: (nth: number, message: string, what: string) => void,
 ): ReplayRequest | undefined {
   if ((ev as { truncated?: unknown }).truncated !== undefined) {
     counts.skippedTruncated++;
-    issue(counts.skippedTruncated, `exchange ${ev.id} skipped: the capture holds it only in part (truncated)`);
+    issue(
+      counts.skippedTruncated,
+      `exchange ${ev.id} skipped: the capture holds it only in part (truncated)`,
+      'truncated exchanges',
+    );
     return undefined;
   }
   let problem = exchangeProblem(ev);
@@ -260,7 +265,11 @@ function usable(
     }
   }
   counts.skippedMalformed++;
-  issue(counts.skippedMalformed, `exchange ${typeof ev.id === 'number' ? ev.id : '?'} skipped: ${problem}`);
+  issue(
+    counts.skippedMalformed,
+    `exchange ${typeof ev.id === 'number' ? ev.id : '?'} skipped: ${problem}`,
+    'malformed exchanges',
+  );
   return undefined;
 }
 

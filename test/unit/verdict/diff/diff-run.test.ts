@@ -108,41 +108,17 @@ describe('runDiff', () => {
   it("redacts the candidate's cookies as the recording was redacted, and compares recorded JSON bodies field by field", async () => {
     const body = '{"user":"ann","n":1}';
     const sha = createHash('sha256').update(body).digest('hex');
+    const base = recordedExchange(1);
     const exchange: ExchangeEvent = {
-      event: 'exchange',
-      id: 1,
-      conn: 1,
-      t: 0,
-      upstream: '127.0.0.1:8009',
-      request: {
-        method: 'GET',
-        protocol: 'HTTP/1.1',
-        uri: '/me',
-        query: null,
-        remoteAddr: '127.0.0.1',
-        remoteHost: null,
-        serverName: 'localhost',
-        serverPort: 80,
-        isSsl: false,
-        headers: [['host', 'localhost']],
-        attributes: {},
-        reqAttributes: [],
-        body: { length: 0, sha256: createHash('sha256').digest('hex'), data: '' },
-      },
+      ...base,
       response: {
-        status: 200,
-        message: 'OK',
+        ...base.response,
         headers: [
           ['Content-Type', 'application/json'],
           ['Set-Cookie', 'lab=REDACTED; Path=/'],
         ],
         body: { length: body.length, sha256: sha, data: Buffer.from(body).toString('base64') },
-        reuse: true,
       },
-      timing: { headersUs: 1, endUs: 2 },
-      route: null,
-      routeSource: null,
-      bodyRequests: 0,
     };
     const file = join(mkdtempSync(join(tmpdir(), 'ajpbench-diff-run-')), 'recorded.jsonl');
     const w = await TraceWriter.create(
@@ -169,4 +145,74 @@ describe('runDiff', () => {
       server.close();
     }
   });
+
+  it('skips truncated and malformed exchanges, counts them and lists the first few', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ajpbench-diff-skips-')), 'skips.jsonl');
+    const w = await TraceWriter.create(file, testTraceHeader({ minorVersion: 1 }));
+    for (let i = 1; i <= 8; i++)
+      await w.write({ ...recordedExchange(i), truncated: { missingBytes: 10, response: 'body' } });
+    await w.write({
+      ...recordedExchange(9),
+      request: { ...recordedExchange(9).request, uri: 42 },
+    } as unknown as ExchangeEvent);
+    await w.write(recordedExchange(10));
+    await w.close();
+    const issues: string[] = [];
+    const r = await runDiff({ trace: file, candidate: node(0, 'ajp'), onIssue: (m) => issues.push(m) });
+    expect(r.trace).toEqual({
+      exchanges: 10,
+      sampledOut: 0,
+      skippedMalformed: 1,
+      skippedTruncated: 8,
+      unreadableLines: 0,
+    });
+    expect(r.sent).toBe(1);
+    expect(issues).toEqual([
+      ...[1, 2, 3, 4, 5].map((i) => `exchange ${i} skipped: the capture holds it only in part (truncated)`),
+      'more truncated exchanges follow: counted in the summary, not listed',
+      expect.stringMatching(/^exchange 9 skipped: request\.uri is the number 42/),
+    ]);
+  });
 });
+
+/** A GET exchange as a trace records it, with an empty JSON answer kept whole. */
+function recordedExchange(id: number): ExchangeEvent {
+  const body = '{}';
+  return {
+    event: 'exchange',
+    id,
+    conn: 1,
+    t: id,
+    upstream: '127.0.0.1:8009',
+    request: {
+      method: 'GET',
+      protocol: 'HTTP/1.1',
+      uri: '/me',
+      query: null,
+      remoteAddr: '127.0.0.1',
+      remoteHost: null,
+      serverName: 'localhost',
+      serverPort: 80,
+      isSsl: false,
+      headers: [['host', 'localhost']],
+      attributes: {},
+      reqAttributes: [],
+      body: { length: 0, sha256: createHash('sha256').digest('hex'), data: '' },
+    },
+    response: {
+      status: 200,
+      message: 'OK',
+      headers: [['Content-Type', 'application/json']],
+      body: {
+        length: 2,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        data: Buffer.from(body).toString('base64'),
+      },
+      reuse: true,
+    },
+    timing: { headersUs: 1, endUs: 2 },
+    route: null,
+    routeSource: null,
+    bodyRequests: 0,
+  };
+}
