@@ -42,7 +42,7 @@ export function headerRules(opts: { compare?: readonly string[]; ignore?: readon
     : { ignore };
 }
 
-/** The compared headers by lowercase name: every value of a name in order, in comparable form. */
+/** The compared headers by lowercase name: every value of a name in order (Set-Cookie sorted), in comparable form. */
 export function comparableHeaders(headers: readonly HeaderPair[], rules: HeaderRules): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const name of rules.only ?? []) out.set(name, []);
@@ -55,6 +55,8 @@ export function comparableHeaders(headers: readonly HeaderPair[], rules: HeaderR
     if (list === undefined) out.set(lower, [value]);
     else list.push(value);
   }
+  // Each Set-Cookie sets its own cookie: their order carries no meaning (RFC 6265 §4.1.2), unlike a list header's.
+  out.get('set-cookie')?.sort();
   return out;
 }
 

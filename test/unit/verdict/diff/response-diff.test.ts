@@ -54,6 +54,12 @@ describe('compareResponses', () => {
     const sameNode = response('x', [['Set-Cookie', 'JSESSIONID=BBBB.tomcat1; Path=/app']]);
     const otherNode = response('x', [['Set-Cookie', 'JSESSIONID=CCCC.tomcat2; Path=/app']]);
     expect(compareResponses(a, sameNode).differences).toEqual([]);
+    const two = (x: string, y: string): ObservedResponse =>
+      response('x', [
+        ['Set-Cookie', x],
+        ['Set-Cookie', y],
+      ]);
+    expect(compareResponses(two('a=1', 'b=2'), two('b=2', 'a=1')).differences).toEqual([]);
     expect(compareResponses(a, otherNode).differences).toEqual([
       {
         kind: 'header',
