@@ -68,7 +68,9 @@ describe('the diff results document', () => {
     d.html.diff.summary.groups = 'many';
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify(d));
-    expect(() => readResultsFile(file)).toThrow(/not valid ajpbench-diff results: html\.diff\.summary\.groups is a string, not a list/);
+    expect(() => readResultsFile(file)).toThrow(
+      /not valid ajpbench-diff results: html\.diff\.summary\.groups is a string, not a list/,
+    );
     expect(validate(d)).toBe(false);
   });
 });
