@@ -376,8 +376,10 @@ function writeResults(
   }
 }
 
-/** AJPBENCH_ERR_BACKEND when a target never answered (nothing was comparable, or the candidate was silent throughout). */
+/** AJPBENCH_ERR_BACKEND when a target never answered (nothing was comparable, or the candidate was silent throughout); AJPBENCH_ERR_INTERRUPTED when stopped before anything was sent. */
 function deadTarget(r: DiffReport): Error | undefined {
+  if (r.sent === 0 && r.stoppedBy === 'Ctrl-C')
+    return runtimeError('diff was stopped before it compared anything', 'AJPBENCH_ERR_INTERRUPTED');
   if (r.sent === 0) return undefined;
   const silent: string[] = [];
   if (r.answered.primary === 0) silent.push(`the primary ${r.targets.primary}`);
