@@ -176,6 +176,12 @@ function overviewRows(s: TraceSummary): string[][] {
       `${int(s.dropped.exchanges)} exchanges, ${int(s.dropped.events)} events, in ${int(s.dropped.reports)} gaps (forwarded all the same)`,
     ]);
   }
+  if (s.diffs.events > 0) {
+    rows.push([
+      'diff events',
+      `${int(s.diffs.events)}: ${int(s.diffs.differing)} differing, ${int(s.diffs.noiseOnly)} noise only (ajpbench diff, record --mirror)`,
+    ]);
+  }
   return rows;
 }
 

@@ -12,3 +12,4 @@ export * from './connection-tracer.js';
 export * from './rotating-trace-writer.js';
 export * from './uri-fold.js';
 export * from './discard-output.js';
+export * from './observed-response.js';

@@ -14,3 +14,4 @@ export * from './tap-counts.js';
 export * from './failover.js';
 export * from './audit.js';
 export * from './audit-requests.js';
+export * from './diff/index.js';
