@@ -7,6 +7,7 @@ import { AjpbenchError, ExitCode, RuntimeError, runtimeError } from './exit-code
 import { cannotRead, cannotWrite, statInput } from './files.js';
 import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
+import { importHarFile, isHarInput } from './import-har.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
 import { addTraceOptions, collectPorts, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
@@ -25,6 +26,10 @@ export function importCommand(ctx: RunContext): Command {
   return importDefinition().action(async (capture: string, flags: ImportFlags) => {
     checkMaxPacketSizeFlag(flags.maxPacketSize);
     if (flags.output === '-') flags.output = undefined;
+    if (capture !== '-' && isHarInput(capture)) {
+      if (await importHarFile(capture, flags, flags.output)) ctx.exitCode = ExitCode.Ok;
+      return;
+    }
     const size = capture === '-' ? 0 : statInput(capture).size;
     const showProgress = flags.progress !== false && (capture === '-' || size > PROGRESS_ABOVE_BYTES);
     const summary = await runImport(capture, flags, size, showProgress);
@@ -39,7 +44,7 @@ export function importCommand(ctx: RunContext): Command {
 
 function importDefinition(): Command {
   const cmd = new Command('import')
-    .summary('decode a pcap/pcapng capture (or tcpdump on stdin) into a trace')
+    .summary('decode a pcap/pcapng capture (or tcpdump on stdin), or a HAR file, into a trace')
     .description(
       'Reads a capture made with tcpdump or Wireshark (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2, ' +
         'BSD loopback or raw IP; IPv4 and IPv6; VLAN tags), reassembles every TCP connection to the AJP ports, ' +
@@ -47,9 +52,11 @@ function importDefinition(): Command {
         'docs/trace-format.md). Every request seen on the wire ends up as an exchange or an incomplete event.\n\n' +
         'Live, passively, with nothing in the path:\n' +
         "  tcpdump -i lo -U -w - 'tcp port 8009' | ajpbench import - -o live.jsonl\n" +
-        'Ctrl-C (or the end of input) completes and flushes the trace.',
+        'Ctrl-C (or the end of input) completes and flushes the trace.\n\n' +
+        'A HAR file (a browser session saved from developer tools, or ajpbench export --har) becomes a trace too: ' +
+        'one exchange per entry, replayable over AJP (docs/trace-tools.md); --port and --max-packet-size do not apply.',
     )
-    .argument('<capture>', 'pcap or pcapng file, or - for a stream on stdin')
+    .argument('<capture>', 'pcap or pcapng file, - for a stream on stdin, or a .har file')
     .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); default: stdout')
     .option(
       '--port <ports>',
