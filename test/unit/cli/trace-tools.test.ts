@@ -57,6 +57,12 @@ describe('ajpbench filter', () => {
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const s = await inspectJson(out);
     expect(s.exchanges).toBe(36);
+    expect((s.trace as Json).derivedBy).toEqual([
+      expect.objectContaining({ options: { uri: ['/app/*'], status: ['2xx'], dropBodies: true } }),
+    ]);
+    expect((await runCli(['inspect', out])).stdout).toMatch(
+      /derived by .*filter of .*uri \/app\/\*; status 2xx; dropBodies true \(ids kept\)/,
+    );
     const json = join(dir, 'f-replay.json');
     const rep = await runCli(['replay', out, '--target', target, '--requests', '36', '--json', json]);
     expect(rep.code, rep.stderr).toBe(0);
@@ -112,6 +118,9 @@ describe('ajpbench merge', () => {
     const workers = s.workers as { name: string; count: number }[];
     expect(workers.map((w) => w.name).sort()).toEqual(['tap2', 'tomcat1']);
     expect(workers.reduce((n, w) => n + w.count, 0)).toBe(44);
+    const table = await runCli(['inspect', out]);
+    expect(table.stdout).toContain(`merge #1 ${t1} (worker tomcat1)`);
+    expect(table.stdout).toContain(`merge #2 ${t2} (worker tap2, clock +1500 ms)`);
   });
 });
 
