@@ -31,6 +31,11 @@ export function exchangeProblem(ev: unknown): string | undefined {
  */
 export function eventProblem(e: { event: string; t?: unknown; id?: unknown; request?: unknown }): string | undefined {
   const id = typeof e.id === 'number' ? String(e.id) : '(no id)';
+  // Tools that renumber connections need a number where a connection is named (the exchange check does not ask).
+  const conn = (e as { conn?: unknown }).conn;
+  const needsConn = e.event !== 'error' && e.event !== 'dropped';
+  if ((needsConn || conn !== undefined) && !isCount(conn))
+    return `${e.event} event ${id}: conn is ${describeValue(conn)}, not a whole number ≥ 0`;
   if (e.event === 'exchange') {
     const p = exchangeProblem(e);
     return p === undefined ? undefined : `exchange ${id}: ${p}`;

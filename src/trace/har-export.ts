@@ -140,6 +140,9 @@ function extrasOf(e: ExchangeEvent): HarAjpExtras {
     ...(e.truncated === undefined ? {} : { truncated: e.truncated }),
     timing: e.timing,
     request: {
+      // The URL's path and query were made URL-safe: the exact ones.
+      ...(r.uri !== null && urlSafe(r.uri) !== r.uri ? { uri: r.uri } : {}),
+      ...(r.query !== null && urlSafe(r.query) !== r.query ? { query: r.query } : {}),
       protocol: r.protocol,
       remoteAddr: r.remoteAddr,
       remoteHost: r.remoteHost,
@@ -169,7 +172,16 @@ export function urlOf(e: ExchangeEvent): string {
   const host =
     headerValue(r.headers, 'host') ??
     `${r.serverName ?? 'localhost'}${r.serverPort === defaultPort || r.serverPort === 0 ? '' : `:${r.serverPort}`}`;
-  return `${scheme}://${host}${r.uri ?? '/'}${r.query === null ? '' : `?${r.query}`}`;
+  return `${scheme}://${host}${urlSafe(r.uri ?? '/')}${r.query === null ? '' : `?${urlSafe(r.query)}`}`;
+}
+
+/**
+ * What a URL may not hold as it is (spaces, controls, quotes, non-ASCII: HAR viewers and the schema's
+ * `uri` format refuse them) percent-encoded; `%` escapes already there stay. The exact string goes
+ * into `_ajpbench` when this changed it.
+ */
+export function urlSafe(s: string): string {
+  return s.replace(/[^\x21-\x7e]|["<>\\^`{|}]/g, (c) => encodeURIComponent(c));
 }
 
 function harHeaders(headers: HeaderPair[]): HarNameValue[] {

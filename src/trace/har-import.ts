@@ -167,7 +167,7 @@ function exchangeOf(entry: HarEntry, options: TraceOptions): ExchangeEvent {
   const requestBytes = postDataBytes(entry.request.postData);
   if (x === undefined && requestBytes.length > 0 && !requestHeaders.some(([n]) => n.toLowerCase() === 'content-length'))
     requestHeaders = [...requestHeaders, ['content-length', String(requestBytes.length)]];
-  let uri = url.path;
+  let uri = x?.request.uri ?? url.path;
   if (options.redact) {
     requestHeaders = redactHeaders(requestHeaders);
     responseHeaders = redactHeaders(responseHeaders);
@@ -181,7 +181,7 @@ function exchangeOf(entry: HarEntry, options: TraceOptions): ExchangeEvent {
     method: entry.request.method,
     protocol,
     uri,
-    query: url.query,
+    query: x?.request.query ?? url.query,
     remoteAddr: x?.request.remoteAddr ?? null,
     remoteHost: x?.request.remoteHost ?? null,
     serverName: x?.request.serverName ?? url.host,

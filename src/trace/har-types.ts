@@ -95,7 +95,14 @@ export interface HarAjpExtras {
   request: Pick<
     TraceRequest,
     'protocol' | 'remoteAddr' | 'remoteHost' | 'serverName' | 'serverPort' | 'isSsl' | 'attributes' | 'reqAttributes'
-  > & { chunked?: boolean; body: Omit<TraceBody, 'data'>; headers?: HeaderPair[] };
+  > & {
+    /** The exact path and query, when the URL holds them percent-encoded (a space, a byte string). */
+    uri?: string;
+    query?: string;
+    chunked?: boolean;
+    body: Omit<TraceBody, 'data'>;
+    headers?: HeaderPair[];
+  };
   response: { message: string | null; reuse: boolean; body: Omit<TraceBody, 'data'>; headers?: HeaderPair[] };
 }
 

@@ -170,81 +170,91 @@ describe('HAR round trip: trace → HAR → trace', () => {
     expect(har.log.entries[0]?.request.headers.at(-1)).toEqual({ name: 'X-Null', value: '' });
     expect(exchanges((await fromHar(har)).events)).toEqual([x]);
   });
+
+  it('percent-encodes what a URL cannot hold, keeps the exact path and query, and still validates', async () => {
+    const x = syntheticExchange({ id: 1, conn: 1, t: 0, uri: '/a b/"q"' });
+    x.request.query = 'q=x y&z=%41';
+    x.response.body.data = '';
+    const file = await writeTraceFile(testTraceHeader({ options: ALL }), [x]);
+    const { har } = await toHar(file);
+    expect(har.log.entries[0]?.request.url).toBe('http://shop.test/a%20b/%22q%22?q=x%20y&z=%41');
+    expect(harValidator()(har)).toBe(true);
+    expect(exchanges((await fromHar(har)).events)).toEqual([x]);
+  });
 });
 
 describe('HAR import of a browser session', () => {
-  const browserHar = (): Har =>
-    ({
-      log: {
-        version: '1.2',
-        creator: { name: 'WebInspector', version: '537.36' },
-        entries: [
-          {
-            startedDateTime: '2026-11-27T10:00:00.000Z',
-            time: 50,
-            request: {
-              method: 'POST',
-              url: 'https://shop.test/cart/add?item=42&qty=1',
-              httpVersion: 'http/2.0',
-              cookies: [],
-              headers: [
-                { name: ':authority', value: 'shop.test' },
-                { name: ':method', value: 'POST' },
-                { name: 'Content-Type', value: 'application/json' },
-                { name: 'Cookie', value: 'JSESSIONID=ABC.tomcat2; theme=dark' },
-                { name: 'Authorization', value: 'Bearer secret' },
-                { name: 'X-Requested-With', value: 'fetch' },
-              ],
-              queryString: [],
-              postData: { mimeType: 'application/json', text: '{"id":42}' },
-              headersSize: -1,
-              bodySize: 9,
-            },
-            response: {
-              status: 201,
-              statusText: 'Created',
-              httpVersion: 'http/2.0',
-              cookies: [],
-              headers: [{ name: 'content-type', value: 'application/json' }],
-              content: { size: 11, mimeType: 'application/json', text: '{"ok":true}' },
-              redirectURL: '',
-              headersSize: -1,
-              bodySize: 11,
-            },
-            cache: {},
-            timings: { blocked: 3, dns: -1, connect: -1, ssl: -1, send: 0.5, wait: 30, receive: 10 },
-            serverIPAddress: '192.0.2.10',
+  const browserHar = (): Har => ({
+    log: {
+      version: '1.2',
+      creator: { name: 'WebInspector', version: '537.36' },
+      entries: [
+        {
+          startedDateTime: '2026-11-27T10:00:00.000Z',
+          time: 50,
+          request: {
+            method: 'POST',
+            url: 'https://shop.test/cart/add?item=42&qty=1',
+            httpVersion: 'http/2.0',
+            cookies: [],
+            headers: [
+              { name: ':authority', value: 'shop.test' },
+              { name: ':method', value: 'POST' },
+              { name: 'Content-Type', value: 'application/json' },
+              { name: 'Cookie', value: 'JSESSIONID=ABC.tomcat2; theme=dark' },
+              { name: 'Authorization', value: 'Bearer secret' },
+              { name: 'X-Requested-With', value: 'fetch' },
+            ],
+            queryString: [],
+            postData: { mimeType: 'application/json', text: '{"id":42}' },
+            headersSize: -1,
+            bodySize: 9,
           },
-          {
-            startedDateTime: '2026-11-27T10:00:00.020Z',
-            time: 5,
-            request: {
-              method: 'GET',
-              url: 'https://shop.test/img/logo.png',
-              httpVersion: 'http/2.0',
-              cookies: [],
-              headers: [{ name: 'Accept', value: 'image/*' }],
-              queryString: [],
-              headersSize: -1,
-              bodySize: 0,
-            },
-            response: {
-              status: 200,
-              statusText: '',
-              httpVersion: 'http/2.0',
-              cookies: [],
-              headers: [],
-              content: { size: 2048, mimeType: 'image/png' },
-              redirectURL: '',
-              headersSize: -1,
-              bodySize: 2048,
-            },
-            cache: {},
-            timings: { send: 0, wait: 4, receive: 1 },
+          response: {
+            status: 201,
+            statusText: 'Created',
+            httpVersion: 'http/2.0',
+            cookies: [],
+            headers: [{ name: 'content-type', value: 'application/json' }],
+            content: { size: 11, mimeType: 'application/json', text: '{"ok":true}' },
+            redirectURL: '',
+            headersSize: -1,
+            bodySize: 11,
           },
-        ],
-      },
-    });
+          cache: {},
+          timings: { blocked: 3, dns: -1, connect: -1, ssl: -1, send: 0.5, wait: 30, receive: 10 },
+          serverIPAddress: '192.0.2.10',
+        },
+        {
+          startedDateTime: '2026-11-27T10:00:00.020Z',
+          time: 5,
+          request: {
+            method: 'GET',
+            url: 'https://shop.test/img/logo.png',
+            httpVersion: 'http/2.0',
+            cookies: [],
+            headers: [{ name: 'Accept', value: 'image/*' }],
+            queryString: [],
+            headersSize: -1,
+            bodySize: 0,
+          },
+          response: {
+            status: 200,
+            statusText: '',
+            httpVersion: 'http/2.0',
+            cookies: [],
+            headers: [],
+            content: { size: 2048, mimeType: 'image/png' },
+            redirectURL: '',
+            headersSize: -1,
+            bodySize: 2048,
+          },
+          cache: {},
+          timings: { send: 0, wait: 4, receive: 1 },
+        },
+      ],
+    },
+  });
 
   it('gives each entry a Forward Request as mod_jk would send it', async () => {
     const t = await fromHar(browserHar(), { redact: false, bodies: 'all', maxBody: 1 << 20 });

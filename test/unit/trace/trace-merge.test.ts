@@ -125,6 +125,22 @@ describe('mergeTraces', () => {
     ]);
   });
 
+  it('skips and counts an event whose connection is not a number (it could not be renumbered)', async () => {
+    const x = await writeTraceFile(testTraceHeader(), [
+      { event: 'cping', conn: 'two' as unknown as number, t: 1, rttUs: 5 },
+      syntheticExchange({ id: 1, conn: 1, t: 2 }),
+    ]);
+    const out = toTempTrace();
+    const malformed: string[] = [];
+    const s = await mergeTraces([{ file: x }, { file: fileB }], out.open, {
+      tool: 't',
+      onMalformed: (_f, what) => malformed.push(what),
+    });
+    expect(s.inputs[0]).toMatchObject({ eventsIn: 2, malformed: 1 });
+    expect(malformed).toEqual(['cping event (no id): conn is a string, not a whole number ≥ 0']);
+    expect(s.eventsOut).toBe(1 + b.events.length);
+  });
+
   it('says which input is not a trace', async () => {
     const bad = tempPath('notes.jsonl');
     writeFileSync(bad, 'hello\n');
