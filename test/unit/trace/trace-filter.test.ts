@@ -61,6 +61,13 @@ const labExchanges = (): ExchangeEvent[] => exchanges(lab.events);
 const ids = (events: TraceEvent[]): number[] => exchanges(events).map((e) => e.id);
 
 describe('filterTrace: selectors on the lab capture', () => {
+  it('with nothing asked, passes every event through unchanged', async () => {
+    const { events, header: h } = await filter({});
+    expect(events).toEqual(lab.events);
+    expect(h.startTimeUs).toBe(lab.header.startTimeUs);
+    expect(h.derivedBy).toEqual([{ kind: 'filter', input: labFile, tool: 'ajpbench test', options: {}, ids: 'kept' }]);
+  });
+
   it('--uri glob keeps the matching paths only and drops connection and CPing events', async () => {
     const { events, summary } = await filter({ uri: ['/app/st*.jsp'] });
     const want = labExchanges().filter((e) => /^\/app\/st[^/]*\.jsp$/.test(e.request.uri ?? ''));
@@ -212,6 +219,14 @@ describe('filterTrace: sampling', () => {
     for (const [s, n] of kept) expect(n).toBe(1 + (Number(s.slice(1)) % 5)); // whole
     expect([...(await run('demo')).keys()]).toEqual([...kept.keys()]);
     expect([...(await run('other')).keys()]).not.toEqual([...kept.keys()]);
+  });
+
+  it('a larger share with the same seed keeps everything a smaller one kept', async () => {
+    const small = new Set(ids((await filter({ sample: { share: 0.2, by: 'exchange', seed: 's' } })).events));
+    const large = new Set(ids((await filter({ sample: { share: 0.6, by: 'exchange', seed: 's' } })).events));
+    expect(small.size).toBeGreaterThan(0);
+    expect(large.size).toBeGreaterThan(small.size);
+    for (const id of small) expect(large.has(id)).toBe(true);
   });
 
   it('by connection keeps whole connections, with their connection and CPing events', async () => {
