@@ -2,9 +2,10 @@
  * `ajpbench import file.har`: the import command hands a HAR file here (by its .har name, or a JSON
  * document with a "log" object at the start); the conversion is src/trace/har-import.ts.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { RuntimeError } from '../errors.js';
 import { extname } from 'node:path';
-import { importHar, looksLikeHar, parseHar } from '../trace/index.js';
+import { importHar, looksLikeHar, MAX_HAR_BYTES, parseHar } from '../trace/index.js';
 import { cannotRead } from './files.js';
 import { readerWentAway } from './reader-gone.js';
 import { openTraceOutput, outputName } from './trace-output.js';
@@ -32,9 +33,15 @@ export function isHarInput(file: string): boolean {
 export async function importHarFile(file: string, flags: TraceFlags, output: string | undefined): Promise<boolean> {
   let text: string;
   try {
+    if (statSync(file).size > MAX_HAR_BYTES)
+      throw new RuntimeError(
+        `${file}: a HAR is read whole, and this one is larger than ajpbench can hold (${MAX_HAR_BYTES} bytes); ` +
+          'export a shorter session',
+        'AJPBENCH_ERR_HAR',
+      );
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw cannotRead(file, e);
+    throw e instanceof RuntimeError ? e : cannotRead(file, e);
   }
   const har = parseHar(text, file);
   try {
@@ -43,8 +50,9 @@ export async function importHarFile(file: string, flags: TraceFlags, output: str
       tool: `ajpbench ${toolVersion()}`,
       trace: traceOptionsFrom(flags),
     });
+    const skipped = s.notHttp === 0 ? '' : ` (${s.notHttp} not http or https, skipped)`;
     process.stderr.write(
-      `import: HAR ${file}: ${s.exchanges} exchanges from ${s.entries} entries -> ${outputName(output)}\n`,
+      `import: HAR ${file}: ${s.exchanges} exchanges from ${s.entries} entries${skipped} -> ${outputName(output)}\n`,
     );
     return true;
   } catch (e) {

@@ -13,6 +13,7 @@
  *
  * HAR is one JSON document, so it is read whole (the HAR file, not the trace, bounds the memory).
  */
+import { constants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { RuntimeError } from '../errors.js';
 import { REQUEST_HEADER_CODES } from '../protocol/index.js';
@@ -40,7 +41,12 @@ export interface HarImportOptions {
 export interface HarImportSummary {
   entries: number;
   exchanges: number;
+  /** Entries whose URL is not http or https (data:, blob:, chrome-extension:, ws:): nothing AJP could carry. */
+  notHttp: number;
 }
+
+/** The largest HAR read: it is read whole into one string, and V8 holds none longer (about 512 MiB). */
+export const MAX_HAR_BYTES = constants.MAX_STRING_LENGTH;
 
 /** The hash of a body whose bytes a HAR does not hold (content without text): unknown, said as 64 zeros. */
 export const UNKNOWN_SHA256 = '0'.repeat(64);
@@ -81,7 +87,8 @@ export async function importHar(
 ): Promise<HarImportSummary> {
   const exported = har.log._ajpbench?.startTimeUs;
   const traceStartUs = typeof exported === 'number' && Number.isSafeInteger(exported) ? exported : undefined;
-  const events = harExchanges(har, opts.trace, traceStartUs);
+  const entries = har.log.entries.filter((e) => /^https?:\/\//i.test(e.request.url));
+  const events = harExchanges(entries, opts.trace, traceStartUs);
   // The trace starts with its first request, or where the trace it was exported from started.
   const first = events[0]?.startUs ?? Date.now() * 1000;
   const startUs = traceStartUs !== undefined && traceStartUs <= first ? traceStartUs : first;
@@ -114,7 +121,11 @@ export async function importHar(
   } finally {
     await writer.close();
   }
-  return { entries: har.log.entries.length, exchanges: events.length };
+  return {
+    entries: har.log.entries.length,
+    exchanges: events.length,
+    notHttp: har.log.entries.length - entries.length,
+  };
 }
 
 interface Converted {
@@ -123,13 +134,13 @@ interface Converted {
 }
 
 /** Every entry as an exchange (its `t` still to be set), in start order, with ids and connections assigned. */
-function harExchanges(har: Har, options: TraceOptions, traceStartUs: number | undefined): Converted[] {
-  const out = har.log.entries.map((entry) => ({
+function harExchanges(entries: HarEntry[], options: TraceOptions, traceStartUs: number | undefined): Converted[] {
+  const out = entries.map((entry) => ({
     startUs: startUsOf(entry, traceStartUs),
     event: exchangeOf(entry, options),
   }));
   out.sort((a, b) => a.startUs - b.startUs);
-  const extras = har.log.entries.map((e) => e._ajpbench);
+  const extras = entries.map((e) => e._ajpbench);
   const idsKnown = extras.every((x) => x !== undefined) && new Set(extras.map((x) => x?.id)).size === extras.length;
   if (!idsKnown) out.forEach((x, i) => (x.event.id = i + 1));
   if (!extras.every((x) => x !== undefined)) assignConnections(out);

@@ -291,6 +291,18 @@ describe('HAR import of a browser session', () => {
     expect(t.header.source).toEqual({ kind: 'har', file: 'x.har', creator: 'WebInspector 537.36' });
   });
 
+  it('skips entries that are not http or https (data:, blob:, ws:) and counts them', async () => {
+    const har = browserHar();
+    const data = JSON.parse(JSON.stringify(har.log.entries[1])) as Har['log']['entries'][number];
+    data.request.url = 'data:image/png;base64,iVBORw0KGgo=';
+    har.log.entries.push(data);
+    const out = toTempTrace();
+    const s = await importHar(har, out.open, { sourceName: 'x.har', tool: 't', trace: ALL });
+    expect(s).toEqual({ entries: 3, exchanges: 2, notHttp: 1 });
+    const byId = exchanges((await readTraceFile(out.path)).events).sort((a, b) => a.id - b.id);
+    expect(byId.map((e) => e.request.uri)).toEqual(['/cart/add', '/img/logo.png']);
+  });
+
   it('redacts credentials and cookies by default, keeping the JSESSIONID route', async () => {
     const t = await fromHar(browserHar(), { redact: true, bodies: 'request', maxBody: 4 });
     const post = exchanges(t.events).find((e) => e.request.method === 'POST')!;
