@@ -71,6 +71,12 @@ export async function filterTrace(
     malformed: 0,
     stoppedAtHead: false,
   };
+  // A bad pattern or time is said before the input is opened (the window is resolved once the header is read).
+  compileSelector(spec, {});
+  const transform = compileTransform(spec);
+  for (const p of [spec.from, spec.to])
+    if (p !== undefined && 'at' in p) epochUsOf(p.at, p === spec.from ? '--from' : '--to');
+  if (spec.shiftTime !== undefined && 'to' in spec.shiftTime) epochUsOf(spec.shiftTime.to, '--shift-time');
   const trace = await openTrace(input, {
     onIssue: (e) => {
       sum.unreadable++;
@@ -85,7 +91,6 @@ export async function filterTrace(
     ...(fromUs === undefined ? {} : { fromUs }),
     ...(toUs === undefined ? {} : { toUs }),
   });
-  const transform = compileTransform(spec);
   const sample = sampleDecision(spec);
   const rebaseUs = fromUs ?? 0;
   const writer = await open(derivedHeader(header, spec, opts, rebaseUs));

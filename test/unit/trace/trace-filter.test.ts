@@ -356,6 +356,19 @@ describe('filterTrace: ids, time and the derived header', () => {
     expect(s.malformedEvents).toBe(0);
   });
 
+  it('says a bad pattern or time before it opens the input or the output', async () => {
+    const out = toTempTrace();
+    let opened = false;
+    const open = (h: Parameters<typeof out.open>[0]): ReturnType<typeof out.open> => {
+      opened = true;
+      return out.open(h);
+    };
+    const nowhere = join(root, 'no-such-trace.jsonl');
+    for (const spec of [{ uriRegex: ['('] }, { rewriteUri: ['s#a#b'] }, { from: { at: 'soon' } }] as FilterSpec[])
+      await expect(filterTrace(nowhere, open, { spec, inputName: 'x', tool: 't' })).rejects.toThrow(UsageError);
+    expect(opened).toBe(false);
+  });
+
   it('skips and counts unreadable lines and malformed events, and writes the rest', async () => {
     const good = await writeTraceFile(testTraceHeader(), [
       syntheticExchange({ id: 1, conn: 1, t: 0 }),
