@@ -336,9 +336,16 @@ function splitUrl(url: string): SplitUrl {
   };
 }
 
-/** HTTP/2 and HTTP/3 as the browser names them ("h2", "http/2.0") still reach Tomcat as HTTP/1.1 through mod_jk... as sent. */
-function httpVersionOf(v: string): string {
-  return v === '' ? 'HTTP/1.1' : v.toUpperCase();
+/**
+ * The protocol string as httpd hands it to mod_jk (its r->protocol): "HTTP/1.1", "HTTP/2.0". Browsers
+ * write "http/2.0", "h2" or "h3"; an empty one is taken for HTTP/1.1.
+ */
+export function httpVersionOf(v: string): string {
+  const lower = v.trim().toLowerCase();
+  if (lower === '') return 'HTTP/1.1';
+  if (lower === 'h2' || lower === 'http/2') return 'HTTP/2.0';
+  if (lower === 'h3' || lower === 'http/3') return 'HTTP/3.0';
+  return lower.toUpperCase();
 }
 
 function pairOf(h: HarNameValue): HeaderPair {

@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../../../src/errors.js';
 import {
   exportHar,
+  httpVersionOf,
   importHar,
   parseHar,
   REDACTED,
@@ -289,6 +290,17 @@ describe('HAR import of a browser session', () => {
     expect(get?.response.message).toBe(null);
     expect(t.header.startTime).toBe('2026-11-27T10:00:00.000Z');
     expect(t.header.source).toEqual({ kind: 'har', file: 'x.har', creator: 'WebInspector 537.36' });
+  });
+
+  it('names the protocol as httpd hands it to mod_jk', () => {
+    expect(['http/1.1', 'HTTP/1.0', 'http/2.0', 'h2', 'h3', ''].map(httpVersionOf)).toEqual([
+      'HTTP/1.1',
+      'HTTP/1.0',
+      'HTTP/2.0',
+      'HTTP/2.0',
+      'HTTP/3.0',
+      'HTTP/1.1',
+    ]);
   });
 
   it('skips entries that are not http or https (data:, blob:, ws:) and counts them', async () => {
