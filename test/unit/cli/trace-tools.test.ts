@@ -121,6 +121,10 @@ describe('ajpbench merge', () => {
     const table = await runCli(['inspect', out]);
     expect(table.stdout).toContain(`merge #1 ${t1} (worker tomcat1)`);
     expect(table.stdout).toContain(`merge #2 ${t2} (worker tap2, clock +1500 ms)`);
+    const json = join(dir, 'merged-replay.json');
+    const rep = await runCli(['replay', out, '--target', target, '--requests', '44', '--json', json]);
+    expect(rep.code, rep.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(json, 'utf8')) as ReplayReport).requests).toMatchObject({ total: 44, errors: 0 });
   });
 });
 
