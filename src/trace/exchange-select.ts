@@ -13,11 +13,11 @@ import type { ExchangeEvent, IncompleteEvent, TraceEvent } from './trace-types.j
 type Check<E> = (e: E) => boolean;
 
 export interface EventSelector {
-  /** Whether the event passes; `fromUs`/`toUs` are offsets from the trace start. */
+  /** Whether the event passes every selector given. */
   keeps(e: TraceEvent): boolean;
 }
 
-/** `fromUs`, `toUs`: the time window resolved against the input's start (see trace-filter.ts). */
+/** `window`: from (inclusive) and to (exclusive), microseconds from the input's start (trace-filter.ts resolves them). */
 export function compileSelector(spec: FilterSpec, window: { fromUs?: number; toUs?: number }): EventSelector {
   const request = requestChecks(spec);
   const exchangeOnly = exchangeChecks(spec);
