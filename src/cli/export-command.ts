@@ -9,7 +9,7 @@ import { statInput } from './files.js';
 import { LineWriter } from './line-writer.js';
 import { readerWentAway } from './reader-gone.js';
 import type { RunContext } from './run-context.js';
-import { traceInputFailure } from './trace-output.js';
+import { checkOutputIsNotAnInput, traceInputFailure } from './trace-output.js';
 import { toolVersion } from './version.js';
 
 interface ExportFlags {
@@ -21,6 +21,7 @@ export function exportCommand(ctx: RunContext): Command {
     if (flags.har === undefined) throw usageError('export needs an output format: --har FILE (or --har - for stdout)');
     if (input !== '-') statInput(input);
     const output = flags.har === '-' ? undefined : flags.har;
+    checkOutputIsNotAnInput(output, [input], '--har');
     const summary = await runExport(input, output);
     if (summary === undefined) return;
     process.stderr.write(summaryLine(summary, output));

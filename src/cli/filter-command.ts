@@ -14,7 +14,7 @@ import { statInput } from './files.js';
 import { asFlagParser, collect, collectList, parseDuration, parseInteger, wholeNumber } from './options.js';
 import { readerWentAway } from './reader-gone.js';
 import type { RunContext } from './run-context.js';
-import { openTraceOutput, outputName, outputPath, traceInputFailure } from './trace-output.js';
+import { checkOutputIsNotAnInput, openTraceOutput, outputName, outputPath, traceInputFailure } from './trace-output.js';
 import { toolVersion } from './version.js';
 
 interface FilterFlags {
@@ -68,6 +68,7 @@ export function filterCommand(ctx: RunContext): Command {
     const spec = specOf(flags);
     const output = outputPath(flags.output);
     if (input !== '-') statInput(input);
+    checkOutputIsNotAnInput(output, [input]);
     const summary = await runFilter(input, output, spec);
     if (summary === undefined) return; // the reader of stdout went away: a quiet end
     process.stderr.write(summaryLine(summary, output));

@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import { importHar, looksLikeHar, MAX_HAR_BYTES, parseHar } from '../trace/index.js';
 import { cannotRead } from './files.js';
 import { readerWentAway } from './reader-gone.js';
-import { openTraceOutput, outputName } from './trace-output.js';
+import { checkOutputIsNotAnInput, openTraceOutput, outputName } from './trace-output.js';
 import { traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
 
@@ -31,6 +31,7 @@ export function isHarInput(file: string): boolean {
 
 /** Converts the HAR; false when the reader of stdout went away (a quiet end). */
 export async function importHarFile(file: string, flags: TraceFlags, output: string | undefined): Promise<boolean> {
+  checkOutputIsNotAnInput(output, [file]);
   let text: string;
   try {
     if (statSync(file).size > MAX_HAR_BYTES)

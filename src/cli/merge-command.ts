@@ -6,7 +6,7 @@ import { statInput } from './files.js';
 import { parseDuration } from './options.js';
 import { readerWentAway } from './reader-gone.js';
 import type { RunContext } from './run-context.js';
-import { openTraceOutput, outputName, outputPath, traceInputFailure } from './trace-output.js';
+import { checkOutputIsNotAnInput, openTraceOutput, outputName, outputPath, traceInputFailure } from './trace-output.js';
 import { toolVersion } from './version.js';
 
 interface MergeFlags {
@@ -34,6 +34,7 @@ export function mergeCommand(ctx: RunContext): Command {
     const specs = inputSpecs(inputs, flags);
     for (const s of specs) if (s.file !== '-') statInput(s.file);
     const output = outputPath(flags.output);
+    checkOutputIsNotAnInput(output, inputs);
     const summary = await runMerge(specs, output);
     if (summary === undefined) return;
     process.stderr.write(summaryLine(summary, output));

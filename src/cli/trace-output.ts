@@ -2,9 +2,10 @@
  * What the commands that write a trace (filter, merge, import of a HAR) share: the output (a file,
  * mode 0600, or stdout for `-o -` and no -o), and the one-line form of an input trace's failures.
  */
+import { statSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { TraceFormatError, TraceWriter, type TraceHeader } from '../trace/index.js';
-import { AjpbenchError, runtimeError } from './exit-codes.js';
+import { AjpbenchError, runtimeError, usageError } from './exit-codes.js';
 import { cannotRead, cannotWrite } from './files.js';
 
 /** `-o -` means stdout, as no -o does. */
@@ -39,4 +40,30 @@ export function traceInputFailure(e: unknown, file: string | undefined): unknown
 /** Where a summary line says the trace went. */
 export function outputName(output: string | undefined): string {
   return output === undefined ? 'stdout' : output;
+}
+
+/**
+ * Refuses an output that is one of the inputs (the same file by device and inode, whatever the path):
+ * it would be truncated before it is read, and the input lost.
+ */
+export function checkOutputIsNotAnInput(output: string | undefined, inputs: readonly string[], flag = '-o'): void {
+  if (output === undefined) return;
+  const out = statOrUndefined(output);
+  if (out === undefined) return;
+  for (const input of inputs) {
+    if (input === '-') continue;
+    const st = statOrUndefined(input);
+    if (st !== undefined && st.dev === out.dev && st.ino === out.ino)
+      throw usageError(
+        `${flag} ${output} is also the input ${input}: it would be emptied before it is read; write another file`,
+      );
+  }
+}
+
+function statOrUndefined(path: string): { dev: number; ino: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }

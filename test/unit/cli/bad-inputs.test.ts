@@ -3,7 +3,7 @@
  * clear line on stderr and exit 2 (usage) or 3 (runtime), never a stack trace or an "internal
  * error" (which is how main() reports a failure nobody anticipated: a bug).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,10 @@ const header = JSON.stringify({
   startTime: '2026-01-01T00:00:00Z',
   source: { kind: 'import' },
 });
+// Copies of the lab trace for the cases that name an input as the output (never the repository's own file).
+const selfA = file('self-a.jsonl', readFileSync(trace));
+const selfB = file('self-b.jsonl', readFileSync(trace));
+const selfC = file('self-c.jsonl', readFileSync(trace));
 const results = (over: Record<string, unknown>): string =>
   file(`results-${Object.keys(over).join('-')}.json`, JSON.stringify({ kind: 'ajpbench-replay', ...over }));
 
@@ -182,6 +186,13 @@ const cases: Record<string, Case> = {
     exit: 3,
     says: /cannot write/,
   },
+  'filter: -o the input itself': {
+    args: ['filter', selfA, '-o', join(dir, '.', 'self-a.jsonl')],
+    exit: 2,
+    says: /also the input/,
+  },
+  'merge: -o one of the inputs': { args: ['merge', trace, selfB, '-o', selfB], exit: 2, says: /also the input/ },
+  'export: --har the trace itself': { args: ['export', selfC, '--har', selfC], exit: 2, says: /also the input/ },
   'merge: --offset names no input': {
     args: ['merge', trace, trace.replace('lab-mixed', 'nope'), '--offset', 'x.jsonl=1s'],
     exit: 2,
