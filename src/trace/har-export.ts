@@ -11,6 +11,7 @@ import { exchangeProblem } from './exchange-shape.js';
 import type { Har, HarAjpExtras, HarContent, HarCookie, HarEntry, HarNameValue, HarPostData } from './har-types.js';
 import type { TraceFormatError } from './trace-errors.js';
 import { openTrace } from './trace-reader.js';
+import { StartOrder } from './start-order.js';
 import type { ExchangeEvent, HeaderPair, TraceBody, TraceHeader } from './trace-types.js';
 
 /** Where the HAR text goes, a line at a time (the sink ends each); a returned promise is awaited (back-pressure). */
@@ -287,50 +288,4 @@ function serverAddress(endpoint: string): string | undefined {
   if (v6 !== null) return v6[1];
   const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(endpoint);
   return v4?.[1];
-}
-
-/** A min-heap of exchanges by start time: puts a completion-ordered stream back in start order. */
-class StartOrder {
-  private readonly heap: ExchangeEvent[] = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  push(e: ExchangeEvent): void {
-    const h = this.heap;
-    h.push(e);
-    for (let i = h.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1;
-      if (before(h[parent] as ExchangeEvent, e)) break;
-      h[i] = h[parent] as ExchangeEvent;
-      h[parent] = e;
-      i = parent;
-    }
-  }
-
-  pop(): ExchangeEvent {
-    const h = this.heap;
-    const top = h[0] as ExchangeEvent;
-    const last = h.pop() as ExchangeEvent;
-    if (h.length > 0) {
-      h[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l] as ExchangeEvent, h[m] as ExchangeEvent)) m = l;
-        if (r < h.length && before(h[r] as ExchangeEvent, h[m] as ExchangeEvent)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m] as ExchangeEvent, h[i] as ExchangeEvent];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-/** By start time, then by id (ties keep the order the requests started in). */
-function before(a: ExchangeEvent, b: ExchangeEvent): boolean {
-  return a.t < b.t || (a.t === b.t && a.id <= b.id);
 }

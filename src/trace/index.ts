@@ -19,3 +19,4 @@ export * from './har-import.js';
 export * from './uri-match.js';
 export * from './exchange-select.js';
 export * from './exchange-transform.js';
+export * from './har-parse.js';
