@@ -139,6 +139,27 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
       `  mod_jk status (${printable(jk.url)}, lb ${jk.balancers.join(', ')}): ${jk.agree ? 'agrees with the wire' : 'DIFFERS from the wire'}; ${jk.note}`,
     );
   }
+  const rec = r.sessionSticky ?? null;
+  if (rec !== null) {
+    lines.push(
+      `Sticky (the trace's sessions): ${int(rec.started)} sessions replayed, ${int(rec.completed)} completed, ${int(rec.kept)} kept on one worker, ${int(rec.broken)} moved to another, ${int(rec.unknown)} unknown: ${rec.pass ? 'PASS' : 'FAIL'}`,
+    );
+    if (rec.byWorker.length > 0)
+      lines.push(
+        table(
+          ['first worker', 'sessions', 'moved', 'moved to'],
+          rec.byWorker.map((w) => [
+            printable(w.worker),
+            int(w.sessions),
+            int(w.broken),
+            Object.entries(w.movedTo)
+              .map(([k, n]) => `${printable(k)} ${n}`)
+              .join(', ') || '-',
+          ]),
+          ['left', ...right(2), 'left'],
+        ),
+      );
+  }
   if (r.sticky !== null) {
     const s = r.sticky;
     lines.push(
