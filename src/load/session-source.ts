@@ -140,6 +140,11 @@ export class SessionRequestSource implements RequestSource {
         `${redacted} exchange${redacted === 1 ? '' : 's'} carry a redacted session id (${REDACTED}): sessions cannot be told apart, ` +
           'so they are replayed as exchanges without a session',
       );
+    if (bySession.size === 0 && n > 0 && redacted < n)
+      opts.onIssue?.(
+        'no exchange of the trace belongs to a session (no JSESSIONID in a Cookie, a ;jsessionid= parameter or a ' +
+          'Set-Cookie): --sessions replays it as without',
+      );
     // A trace lists exchanges as they completed: a session's in the order they were sent, and the
     // sessions in the order they began (Array.prototype.sort is stable).
     for (const u of bySession.values()) u.requests.sort((a, b) => a.t - b.t);
