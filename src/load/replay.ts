@@ -18,7 +18,7 @@ import type { LoadClient } from './load-client.js';
 import { ConstantPacer, RecordedPacer } from './pacer.js';
 import type { RewriteOptions } from './replay-request.js';
 import { generatorWarning, judgeGenerator } from '../results/generator-report.js';
-import type { ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
+import { sessionsWarning, type ProgressSnapshot, type ReplayReport } from '../results/replay-report.js';
 import { ReplayResults } from './replay-results.js';
 import { TraceRequestSource } from './request-source.js';
 import { SessionRequestSource } from './session-source.js';
@@ -187,6 +187,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     report.schedule.lateSends,
     report.schedule.sent,
   );
+  const moved = sessionsWarning(report.sessions);
+  if (moved !== undefined) report.warnings.push(moved);
   const bound = generatorWarning(report.generator);
   if (bound !== undefined) report.warnings.unshift(bound);
   return { report, results };

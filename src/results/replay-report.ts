@@ -134,6 +134,15 @@ export interface SessionsReport {
   unlisted: number;
 }
 
+/** The words of the warning sessionsWarning gives (parallel-replay drops the workers' own). */
+export const SESSIONS_MOVED = 'replayed sessions were served by more than one worker';
+
+/** A run's warning when the target's balancer moved replayed sessions between workers. */
+export function sessionsWarning(s: SessionsReport | undefined): string | undefined {
+  if (s === undefined || s.broken === 0) return undefined;
+  return `${s.broken} of ${s.started} ${SESSIONS_MOVED}: the balancer did not keep them (not sticky, a failover, or a route that names no worker); see Sessions`;
+}
+
 export interface ReplayReport {
   /** Run settings as resolved (targets, model, limits, flags). */
   config: Record<string, unknown>;

@@ -66,7 +66,7 @@ describe('replay --sessions', () => {
     expect(readFileSync(html, 'utf8')).toContain('<h2>Sessions</h2>');
   });
 
-  it('a target that does not keep sessions: the moved sessions are listed in the table and the HTML', async () => {
+  it('a target that does not keep sessions (--workers 2): the moved sessions are listed and warned of once', async () => {
     const out = join(dir, 'forget.json');
     const html = join(dir, 'forget.html');
     const r = await runCli([
@@ -75,6 +75,8 @@ describe('replay --sessions', () => {
       '--target',
       forgets.url,
       '--sessions',
+      '--workers',
+      '2',
       '--no-progress',
       '--json',
       out,
@@ -84,6 +86,10 @@ describe('replay --sessions', () => {
     expect(r.code).toBe(0);
     const s = json<ReplayReport>(out).sessions;
     expect(s).toMatchObject({ started: 8, kept: 0, broken: 8, renewed: 8 });
+    // Said once, for the whole run, not per --workers thread.
+    expect(json<ReplayReport>(out).warnings.filter((w) => w.includes('sessions were served by more than one'))).toEqual(
+      [expect.stringMatching(/^8 of 8 replayed sessions/)],
+    );
     expect(r.stdout).toMatch(/moved \(a stickiness break\):\n\s+REC0000ABCDEF0123456789: tomcat\d -> tomcat\d, 3 of 3/);
     expect(readFileSync(html, 'utf8')).toMatch(/Sessions served by more than one worker.*REC0000ABCDEF0123456789/s);
   });

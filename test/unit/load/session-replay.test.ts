@@ -313,6 +313,9 @@ describe('replay --sessions against a server that keeps sessions', () => {
       const s = report.sessions as SessionsReport;
       expect(s).toMatchObject({ started: 6, completed: 6, kept: 0, broken: 6, renewed: 6 });
       expect(s.list.every((x) => x.routes.length === 2 && x.targetSessions === 4)).toBe(true);
+      expect(report.warnings).toContainEqual(
+        expect.stringMatching(/^6 of 6 replayed sessions were served by more than one worker/),
+      );
     } finally {
       await rr.close();
     }
