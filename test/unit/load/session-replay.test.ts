@@ -18,7 +18,14 @@ import { parseTarget } from '../../../src/load/target.js';
 import type { SessionsReport } from '../../../src/results/replay-report.js';
 import { mergeSessions } from '../../../src/results/merge-results.js';
 import { startSessionServer, type SessionServer } from '../../fixtures/session-server.js';
-import { recordedSessionId, writeSessionTrace, type SessionTraceOptions } from '../../fixtures/session-trace.js';
+import {
+  recordedSessionId,
+  sessionTraceEvents,
+  writeSessionTrace,
+  type SessionTraceOptions,
+} from '../../fixtures/session-trace.js';
+import { testTraceHeader } from '../../fixtures/trace-header.js';
+import { TraceWriter } from '../../../src/trace/index.js';
 import { exchange } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-sessions-'));
@@ -258,10 +265,11 @@ describe('replay --sessions against a server that keeps sessions', () => {
     }
   });
 
-  it('recorded timing: a session’s request is not due before its previous one ended, and goes in recorded order', async () => {
-    const slow = await startSessionServer({ route: 'r1', delayMs: 40 });
+  it('recorded timing: a session’s request is not due before its previous one ended (latency counts from then)', async () => {
+    const slow = await startSessionServer({ route: 'r1', delayMs: 60 });
     try {
-      // Recorded 1 ms apart, served in 40 ms: the steps wait for each other, not for the recording.
+      // Recorded 1 ms apart, served in 60 ms: a session's third request is due by the recording at
+      // 4 ms but can go only at about 120 ms; counted from the recording it would take 180 ms.
       const { report } = await replay(
         options(await traceFile('slow', { ...SHAPE, sessions: 2, steps: 3, sessionless: 0 }), [slow.url], {
           model: 'recorded',
@@ -269,12 +277,30 @@ describe('replay --sessions against a server that keeps sessions', () => {
       );
       expect(slow.seen.every((r) => r.concurrent === 1)).toBe(true);
       expect(report.sessions).toMatchObject({ started: 2, completed: 2 });
-      // Latency counts from the later of the recorded time and the previous end: never the session's own wait.
-      expect(report.latency.timeToCompleteUs.max ?? 0).toBeLessThan(400_000);
-      expect(report.schedule.elapsedMs).toBeGreaterThanOrEqual(3 * 40);
+      expect(report.latency.timeToCompleteUs.max ?? 0).toBeLessThan(150_000);
+      expect(report.schedule.elapsedMs).toBeGreaterThanOrEqual(3 * 60);
     } finally {
       await slow.close();
     }
+  });
+
+  it('recorded timing: a request taken before it was due goes back, so a session ready meanwhile is not held up', async () => {
+    // Session A at 0 and 20 ms, an exchange without a session at 600 ms. When A's first request is
+    // out, the next ready one is the 600 ms exchange; A's second, ready at about 5 ms, must not wait for it.
+    const file = join(dir, 'put-back.trace.jsonl');
+    const events = sessionTraceEvents({ ...SHAPE, sessions: 1, steps: 2, sessionless: 1 });
+    for (const e of events) {
+      const plain = e.request.uri === '/app/echo.jsp';
+      const second = e.request.headers.some(([n]) => n === 'cookie');
+      e.t = plain ? 600_000 : second ? 20_000 : 0;
+    }
+    const w = await TraceWriter.create(file, testTraceHeader());
+    for (const e of events) await w.write(e);
+    await w.close();
+    const { report } = await replay(options(file, [a.url], { model: 'recorded' }));
+    expect(a.seen.map((r) => r.url)).toEqual(['/app/session.jsp', '/app/session.jsp', '/app/echo.jsp']);
+    expect(report.latency.timeToCompleteUs.max ?? 0).toBeLessThan(300_000);
+    expect(report.sessions).toMatchObject({ started: 1, completed: 1 });
   });
 
   it('--requests ends the run mid-session: those sessions are started, not completed', async () => {
