@@ -189,6 +189,7 @@ function sessionsBlock(runs: HtmlRun[]): string[] {
       ]),
   );
   const runCol = withSessions.length > 1 ? ['run'] : [];
+  const movedTotal = withSessions.reduce((n, r) => n + (r.report.sessions as SessionsReport).broken, 0);
   return [
     '<h2>Sessions</h2>',
     table(
@@ -212,7 +213,7 @@ function sessionsBlock(runs: HtmlRun[]): string[] {
     ...(broken.length === 0
       ? []
       : [
-          `<p>Sessions served by more than one worker${broken.length > HTML_BROKEN_SESSIONS ? ` (the first ${HTML_BROKEN_SESSIONS} of ${broken.length} listed)` : ''}:</p>`,
+          `<p>Sessions served by more than one worker${movedTotal > Math.min(broken.length, HTML_BROKEN_SESSIONS) ? ` (the first ${Math.min(broken.length, HTML_BROKEN_SESSIONS)} of ${num(movedTotal)})` : ''}:</p>`,
           table([...runCol, 'recorded session', 'requests', 'workers'], broken.slice(0, HTML_BROKEN_SESSIONS)),
         ]),
   ];

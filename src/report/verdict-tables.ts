@@ -140,6 +140,11 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
     );
   }
   const rec = r.sessionSticky ?? null;
+  const replayed = r.report.sessions;
+  if (rec === null && replayed !== undefined)
+    lines.push(
+      `Sessions (the trace's, not judged: add --sticky): ${int(replayed.started)} replayed, ${int(replayed.kept)} kept on one worker, ${int(replayed.broken)} moved to another, ${int(replayed.unknown)} unknown`,
+    );
   if (rec !== null) {
     lines.push(
       `Sticky (the trace's sessions): ${int(rec.started)} sessions replayed, ${int(rec.completed)} completed, ${int(rec.kept)} kept on one worker, ${int(rec.broken)} moved to another, ${int(rec.unknown)} unknown: ${rec.pass ? 'PASS' : 'FAIL'}`,

@@ -201,6 +201,31 @@ describe('fairness --sticky --recorded-sessions', () => {
     expect(readFileSync(junit, 'utf8')).toMatch(/sticky sessions \(the trace sessions\)[\s\S]*<failure/);
   });
 
+  it('without --sticky the sessions are replayed and shown, not judged', async () => {
+    const r = await runCli([
+      'fairness',
+      trace,
+      '--target',
+      forgets.url,
+      '--expect',
+      'tomcat1=1,tomcat2=1',
+      '--tolerance',
+      '100%',
+      '--alpha',
+      '0.000001',
+      '--recorded-sessions',
+      '--concurrency',
+      '2',
+      '--requests',
+      '28',
+      '--no-progress',
+    ]);
+    expect(r.stdout).toMatch(
+      /Sessions \(the trace's, not judged: add --sticky\): \d+ replayed, \d+ kept on one worker, [1-9]\d* moved/,
+    );
+    expect(r.code).toBe(0);
+  });
+
   it('without a trace there are no recorded sessions: a usage error', async () => {
     const r = await runCli([
       'fairness',
