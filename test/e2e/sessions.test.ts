@@ -5,16 +5,21 @@
  * both workers used and exactly one session id handed out per session (the cookie jar carried
  * Tomcat's id); nginx round robin moves them, and the run says so; AJP direct to both Tomcats
  * keeps each session with its target. fairness --sticky --recorded-sessions passes and fails
- * accordingly. Everything through the built CLI, bounded in requests and time.
+ * accordingly. And a trace recorded through taps (a private mod_jk over taps in front of both
+ * Tomcats, browsing users with real session cookies and one `;jsessionid=` user), replayed through
+ * the lab's mod_jk and nginx. Everything through the built CLI, bounded in requests and time.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TapRecorder } from '../../src/capture/index.js';
 import type { ReplayReport, SessionsReport } from '../../src/results/replay-report.js';
-import { labForTests } from '../lab/lab.js';
+import { TraceWriter } from '../../src/trace/index.js';
+import { labForTests, type LabState } from '../lab/lab.js';
 import { runCli, type CliRun } from '../fixtures/run-cli.js';
 import { writeSessionTrace } from '../fixtures/session-trace.js';
+import { freePort, startRig } from './support/balancer-rig.js';
 
 const lab = labForTests();
 const SESSIONS = 12;
@@ -150,4 +155,109 @@ describe.skipIf(lab === undefined)('replay --sessions through real balancers and
     expect(r.stdout).toMatch(text);
     expect(r.code).toBe(code);
   });
+});
+
+describe.skipIf(lab === undefined)('replay --sessions of a trace recorded through taps (mod_jk to Tomcat)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ajpbench-e2e-recorded-sessions-'));
+  const trace = join(dir, 'recorded.trace.jsonl');
+  const USERS = 8;
+  const CLICKS = 4;
+
+  /** One user: a first request that gets a session, then clicks with its cookie (user 0 by path parameter). */
+  async function browse(base: string, user: number): Promise<void> {
+    const page = `${base}${(lab as LabState).paths.session}`;
+    const first = await fetch(page);
+    await first.text();
+    const id = /JSESSIONID=([^;]+)/.exec(first.headers.get('set-cookie') ?? '')?.[1];
+    if (id === undefined) throw new Error('session.jsp set no JSESSIONID');
+    for (let i = 0; i < CLICKS - 1; i++) {
+      const r =
+        user === 0
+          ? await fetch(`${page};jsessionid=${id}`)
+          : await fetch(page, { headers: { cookie: `theme=dark; JSESSIONID=${id}` } });
+      await r.text();
+    }
+  }
+
+  beforeAll(async () => {
+    const state = lab as LabState;
+    // Taps on free ports (the lab's own tap ports may be in use by record.test.ts elsewhere) in front
+    // of both Tomcats, and a private mod_jk balancer (sticky) over the taps.
+    const taps = [await freePort(), await freePort()];
+    const recorder = await TapRecorder.start({
+      taps: [
+        {
+          listen: { host: '127.0.0.1', port: taps[0] as number },
+          upstream: { host: '127.0.0.1', port: state.tomcats.tomcat1.ajpPort },
+          worker: 'tomcat1',
+        },
+        {
+          listen: { host: '127.0.0.1', port: taps[1] as number },
+          upstream: { host: '127.0.0.1', port: state.tomcats.tomcat2.ajpPort },
+          worker: 'tomcat2',
+        },
+      ],
+      // Not redacted: a redacted trace keeps only the route of a session id.
+      trace: { redact: false, bodies: 'request', maxBody: 1024 },
+      tool: 'ajpbench e2e',
+      openOutput: (h) => TraceWriter.create(trace, h),
+    });
+    const rig = await startRig({
+      dir,
+      backends: [
+        { route: 'tomcat1', ajpPort: taps[0] as number, httpPort: state.tomcats.tomcat1.httpPort },
+        { route: 'tomcat2', ajpPort: taps[1] as number, httpPort: state.tomcats.tomcat2.httpPort },
+      ],
+      sites: [{ kind: 'jk', name: 'rec', weights: [1, 1] }],
+    });
+    try {
+      const base = rig.urls.rec as string;
+      await Promise.all(Array.from({ length: USERS }, (_, u) => browse(base, u)));
+    } finally {
+      await rig.stop();
+      await recorder.stop();
+    }
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['mod_jk', 'jk', true],
+    ['nginx', 'nginx', false],
+  ] as const)(
+    'through %s (%s): every recorded session found and replayed; kept on one worker: %s',
+    async (_name, frontend, sticky) => {
+      const out = join(dir, `${frontend}.json`);
+      const r = await runCli(
+        [
+          'replay',
+          trace,
+          '--target',
+          (lab as LabState).frontends[frontend].baseUrl,
+          '--sessions',
+          '--concurrency',
+          '4',
+          '--route-header',
+          'X-Served-By',
+          '--duration',
+          '60s',
+          '--no-progress',
+          '--json',
+          out,
+        ],
+        { timeoutMs: 90_000 },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(readFileSync(out, 'utf8')) as ReplayReport;
+      const s = report.sessions as SessionsReport;
+      expect(s).toMatchObject({ started: USERS, completed: USERS, requests: USERS * CLICKS, sessionless: 0 });
+      expect(report.errors.total).toBe(0);
+      if (sticky) {
+        expect(s).toMatchObject({ kept: USERS, broken: 0, renewed: 0 });
+        expect(s.byRoute.map((b) => b.route).sort()).toEqual(['tomcat1', 'tomcat2']);
+      } else {
+        expect(s.broken).toBeGreaterThan(0);
+        expect(s.renewed).toBeGreaterThan(0);
+      }
+    },
+  );
 });
