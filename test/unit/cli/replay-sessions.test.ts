@@ -90,8 +90,10 @@ describe('replay --sessions', () => {
     expect(json<ReplayReport>(out).warnings.filter((w) => w.includes('sessions were served by more than one'))).toEqual(
       [expect.stringMatching(/^8 of 8 replayed sessions/)],
     );
-    expect(r.stdout).toMatch(/moved \(a stickiness break\):\n\s+REC0000ABCDEF0123456789: tomcat\d -> tomcat\d, 3 of 3/);
-    expect(readFileSync(html, 'utf8')).toMatch(/Sessions served by more than one worker.*REC0000ABCDEF0123456789/s);
+    expect(r.stdout).toMatch(
+      /moved \(a stickiness break\):\n\s+REC\d{4}ABCDEF0123456789: tomcat\d -> tomcat\d, 3 of 3 requests/,
+    );
+    expect(readFileSync(html, 'utf8')).toMatch(/Sessions served by more than one worker.*REC\d{4}ABCDEF0123456789/s);
   });
 
   it('Ctrl-C mid-session prints and writes the sessions so far, the cut ones not completed', async () => {
@@ -160,7 +162,12 @@ describe('fairness --sticky --recorded-sessions', () => {
       '--no-progress',
       '--json',
       out,
+      '--html',
+      join(dir, 'fair-keep.html'),
     ]);
+    expect(readFileSync(join(dir, 'fair-keep.html'), 'utf8')).toMatch(
+      /Stickiness \(the trace's sessions\): \d+ sessions replayed, \d+ kept on one worker, 0 moved to another/,
+    );
     expect(r.stdout).toMatch(
       /Sticky \(the trace's sessions\): \d+ sessions replayed, \d+ completed, \d+ kept on one worker, 0 moved to another, 0 unknown: PASS/,
     );
