@@ -48,6 +48,7 @@ describe.skipIf(lab === undefined)('replay --sessions through real balancers and
     name: string,
     targets: string[],
     extra: string[] = [],
+    concurrency = 4,
   ): Promise<[CliRun, SessionsReport]> {
     const out = join(dir, `${name}.json`);
     const r = await runCli(
@@ -57,7 +58,7 @@ describe.skipIf(lab === undefined)('replay --sessions through real balancers and
         ...targets.flatMap((t) => ['--target', t]),
         '--sessions',
         '--concurrency',
-        '4',
+        String(concurrency),
         '--route-header',
         'X-Served-By',
         '--duration',
@@ -91,12 +92,12 @@ describe.skipIf(lab === undefined)('replay --sessions through real balancers and
   });
 
   it('nginx round robin (not sticky) moves sessions between the workers, and the run reports them', async () => {
-    const [r, s] = await replaySessions('nginx', [state.frontends.nginx.baseUrl]);
-    expect(s).toMatchObject({ started: SESSIONS, completed: SESSIONS });
-    expect(s.broken).toBeGreaterThan(0);
-    expect(s.kept + s.broken).toBe(SESSIONS);
+    // One session at a time, so round robin alternates inside every session. (With an even number
+    // of sessions going in step, each one's next request can come round to the same worker by chance.)
+    const [r, s] = await replaySessions('nginx', [state.frontends.nginx.baseUrl], [], 1);
+    expect(s).toMatchObject({ started: SESSIONS, completed: SESSIONS, kept: 0, broken: SESSIONS });
     // The worker that did not know the session started a new one: the target lost it.
-    expect(s.renewed).toBeGreaterThan(0);
+    expect(s.renewed).toBe(SESSIONS);
     expect(s.list.filter((x) => x.routes.length > 1).every((x) => x.targetSessions > 1)).toBe(true);
     expect(r.stdout).toMatch(/moved \(a stickiness break\)[^\n]*:\n\s+REC\d{4}ABCDEF0123456789: tomcat\d -> tomcat\d/);
   });
@@ -144,8 +145,9 @@ describe.skipIf(lab === undefined)('replay --sessions through real balancers and
         '0.000001',
         '--sticky',
         '--recorded-sessions',
+        // One session at a time through nginx (see above): round robin alternates inside each.
         '--concurrency',
-        '4',
+        frontend === 'nginx' ? '1' : '4',
         '--requests',
         String(SESSIONS * STEPS + PLAIN),
         '--no-progress',
@@ -235,7 +237,7 @@ describe.skipIf(lab === undefined)('replay --sessions of a trace recorded throug
           (lab as LabState).frontends[frontend].baseUrl,
           '--sessions',
           '--concurrency',
-          '4',
+          sticky ? '4' : '1',
           '--route-header',
           'X-Served-By',
           '--duration',
@@ -255,8 +257,7 @@ describe.skipIf(lab === undefined)('replay --sessions of a trace recorded throug
         expect(s).toMatchObject({ kept: USERS, broken: 0, renewed: 0 });
         expect(s.byRoute.map((b) => b.route).sort()).toEqual(['tomcat1', 'tomcat2']);
       } else {
-        expect(s.broken).toBeGreaterThan(0);
-        expect(s.renewed).toBeGreaterThan(0);
+        expect(s).toMatchObject({ kept: 0, broken: USERS, renewed: USERS });
       }
     },
   );
