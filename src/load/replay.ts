@@ -176,7 +176,11 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const report = results.report(
     schedule,
     connections,
-    { ...describe(opts, trace.perPass, trace.skipped), ...trace.skips() },
+    {
+      ...describe(opts, trace.perPass, trace.skipped),
+      ...trace.skips(),
+      ...(source instanceof SessionRequestSource ? { sessionsInTrace: source.inTrace } : {}),
+    },
     startedAt,
   );
   const skipped = trace.skipNote();

@@ -69,6 +69,8 @@ export class SessionRequestSource implements RequestSource {
   /** Units this thread replays (sessions and single exchanges), and sessions among them. */
   readonly units: number;
   readonly sessions: number;
+  /** What the whole trace holds (every thread's share): sessions, their exchanges, and exchanges without one. */
+  readonly inTrace: { sessions: number; exchanges: number; sessionless: number };
   private readonly list: Unit[];
   private nextUnit = 0;
   private instances = 0;
@@ -92,6 +94,12 @@ export class SessionRequestSource implements RequestSource {
     this.list = units.filter((_, i) => i % stride.every === stride.offset);
     this.units = this.list.length;
     this.sessions = this.list.filter((u) => u.key !== null).length;
+    const withKey = units.filter((u) => u.key !== null);
+    this.inTrace = {
+      sessions: withKey.length,
+      exchanges: withKey.reduce((n, u) => n + u.requests.length, 0),
+      sessionless: units.length - withKey.length,
+    };
   }
 
   /**

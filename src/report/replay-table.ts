@@ -18,6 +18,7 @@ const LISTED_BROKEN = 10;
 /** `--sessions`: counts, per first worker, and the first few sessions that moved. */
 function sessionsSection(
   x: SessionsReport,
+  trace: string | undefined,
   section: (heading: string, body: string) => void,
   table: (head: string[], rows: (string | number)[][], aligns: Align[]) => string,
 ): void {
@@ -58,7 +59,17 @@ function sessionsSection(
           )
           .join('\n'),
     );
+  if (trace !== undefined) lines.unshift(`  ${trace}`);
   section('Sessions (--sessions: a session served by more than one worker moved)', lines.join('\n'));
+}
+
+/** `config.sessionsInTrace` in words, when the report has it. */
+function inTrace(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const t = v as { sessions?: unknown; exchanges?: unknown; sessionless?: unknown };
+  if (typeof t.sessions !== 'number' || typeof t.exchanges !== 'number' || typeof t.sessionless !== 'number')
+    return undefined;
+  return `the trace holds ${int(t.sessions)} sessions (${int(t.exchanges)} exchanges) and ${int(t.sessionless)} exchanges without a session`;
 }
 
 export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {}): string {
@@ -153,7 +164,7 @@ export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {
       table(['worker', 'requests', 'share', 'p50 ms', 'p99 ms', 'max ms'], groupRows(r.byRoute), ['left', ...right(5)]),
     );
   }
-  if (r.sessions !== undefined) sessionsSection(r.sessions, section, table);
+  if (r.sessions !== undefined) sessionsSection(r.sessions, inTrace(c.sessionsInTrace), section, table);
   if (r.errors.byKind.length === 0) section('Errors', '  none');
   else
     section(

@@ -58,7 +58,9 @@ describe('replay --sessions', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Sessions \(--sessions/);
+    expect(r.stdout).toMatch(
+      /Sessions \(--sessions.*\n {2}the trace holds 8 sessions \(24 exchanges\) and 4 exchanges without a session/,
+    );
     const s = json<ReplayReport>(out).sessions;
     expect(s).toMatchObject({ started: 8, completed: 8, kept: 8, broken: 0, requests: 24, sessionless: 4 });
     expect(json<ReplayReport>(out).config.workers).toBe(2);

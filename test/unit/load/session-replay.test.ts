@@ -236,6 +236,7 @@ describe('replay --sessions against a server that keeps sessions', () => {
     expect(s.byRoute).toEqual([{ route: 'r1', sessions: 6, broken: 0 }]);
     expect(s.list.every((x) => x.targetSessions === 1 && x.completed && x.routes.join() === 'r1')).toBe(true);
     expect(report.config.sessions).toBe(true);
+    expect(report.config.sessionsInTrace).toEqual({ sessions: 6, exchanges: 24, sessionless: 3 });
   });
 
   it('several targets: each session stays with one, the sessions dealt between them', async () => {
