@@ -73,6 +73,16 @@ export function renderCompareTable(c: CompareSummary): string {
   }
   if (c.rounds < 2) notes.push('  one round: no spread to judge noise by (use --rounds 3 or more)');
   out.push(`Noise (~: the min-max ranges over the rounds overlap with the first target's):\n${notes.join('\n')}`);
+  const sessions = c.targets.filter((t) => t.sessions !== undefined);
+  if (sessions.length > 0)
+    out.push(
+      `Sessions (--sessions, over the rounds):\n${sessions
+        .map((t) => {
+          const x = t.sessions as NonNullable<typeof t.sessions>;
+          return `  ${printable(t.name)}: ${int(x.started)} started, ${int(x.kept)} kept on one worker, ${int(x.broken)} moved, ${int(x.renewed)} given a new id again`;
+        })
+        .join('\n')}`,
+    );
   return out.join('\n') + '\n';
 }
 

@@ -138,6 +138,32 @@ describe('replay --sessions', () => {
   });
 });
 
+describe('compare --sessions', () => {
+  it('says per target how many sessions it kept and moved', async () => {
+    const r = await runCli([
+      'compare',
+      trace,
+      '--target',
+      keeps.url,
+      '--target',
+      forgets.url,
+      '--sessions',
+      '--rounds',
+      '1',
+      '--concurrency',
+      '1',
+      '--requests',
+      '28',
+      '--no-progress',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `Sessions (--sessions, over the rounds):\n  ${keeps.url}: 8 started, 8 kept on one worker, 0 moved, 0 given a new id again\n` +
+        `  ${forgets.url}: 8 started, 0 kept on one worker, 8 moved, 8 given a new id again`,
+    );
+  });
+});
+
 describe('fairness --sticky --recorded-sessions', () => {
   it("judges the trace's own sessions: kept on one worker passes", async () => {
     // Two workers that keep their sessions; each replayed session stays with the target it began on.
