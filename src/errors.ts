@@ -13,6 +13,7 @@ export const USAGE_ERROR_CODES = {
 export const RUNTIME_ERROR_CODES = {
   AJPBENCH_ERR_INPUT: 'an input file cannot be read (missing, a directory, no permission, an I/O error)',
   AJPBENCH_ERR_TRACE: 'a trace file is not a trace, or is from a newer ajpbench',
+  AJPBENCH_ERR_SESSIONS: 'replay --sessions: the trace holds more exchanges than a session replay keeps in memory',
   AJPBENCH_ERR_CAPTURE: 'a capture is not pcap or pcapng, is empty, or holds no AJP traffic',
   AJPBENCH_ERR_HAR:
     'a HAR file is not valid JSON or lacks a field HAR 1.2 requires; the message names the entry and field',

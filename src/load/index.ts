@@ -7,6 +7,9 @@ export { AjpClient, ConnectionPool, type AjpClientOptions, type PingOptions } fr
 export { HttpClient, type HttpClientOptions } from './http-client.js';
 export * from './pacer.js';
 export * from './request-source.js';
+export * from './session-source.js';
+export * from './session-jar.js';
+export * from './session-tally.js';
 export * from './schedulers.js';
 export * from './response-verifier.js';
 export * from './replay-results.js';
