@@ -195,7 +195,7 @@ export class Http1Connection implements Http1ResponseSink {
   private onData(buf: Buffer, n: number): void {
     if (this.state === 'closed') return;
     try {
-      this.parser.push(n === buf.length ? buf : buf.subarray(0, n));
+      this.parser.push(buf, n);
     } catch (e) {
       if (!(e instanceof Http1ParseError)) throw e;
       return this.fail('protocol', e.message);

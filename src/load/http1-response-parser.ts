@@ -73,14 +73,16 @@ export class Http1ResponseParser {
     return this.state !== State.Head || this.pending !== null;
   }
 
-  /** Feeds bytes; throws Http1ParseError on anything that is not a response. */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds `chunk[0, end)` (the client's reused read buffer is not cut to a view first); throws
+   * Http1ParseError on anything that is not a response.
+   */
+  push(chunk: Buffer, end = chunk.length): void {
     let i = 0;
-    const end = chunk.length;
     while (i < end && !this.halted) {
       switch (this.state) {
         case State.Head:
-          i = this.head(chunk, i);
+          i = this.head(chunk, i, end);
           break;
         case State.Length: {
           const n = Math.min(this.remaining, end - i);
@@ -137,24 +139,26 @@ export class Http1ResponseParser {
   }
 
   /** Reads the head once all of it is here; returns the index after what it consumed. */
-  private head(chunk: Buffer, start: number): number {
+  private head(chunk: Buffer, start: number, chunkEnd: number): number {
     const pending = this.pending;
-    const buf = pending === null ? chunk : Buffer.concat([pending, chunk.subarray(start)]);
+    const buf = pending === null ? chunk : Buffer.concat([pending, chunk.subarray(start, chunkEnd)]);
     const from = pending === null ? start : 0;
+    const end = pending === null ? chunkEnd : buf.length;
     // Garbage is refused at once rather than after MAX_HEAD_BYTES of it.
-    const seen = Math.min(buf.length - from, PREFIX.length);
+    const seen = Math.min(end - from, PREFIX.length);
     for (let k = 0; k < seen; k++) {
       if (buf[from + k] !== PREFIX.charCodeAt(k))
         throw new Http1ParseError(
           `not an HTTP/1.x response: ${JSON.stringify(buf.toString('latin1', from, from + 16))}`,
         );
     }
-    const headEnd = findHeadEnd(buf, from);
+    const headEnd = findHeadEnd(buf, from, end);
     if (headEnd < 0) {
-      if (buf.length - from > MAX_HEAD_BYTES)
+      if (end - from > MAX_HEAD_BYTES)
         throw new Http1ParseError(`the response head is longer than ${MAX_HEAD_BYTES} bytes`);
-      this.pending = pending === null ? Buffer.from(chunk.subarray(start)) : buf;
-      return chunk.length;
+      // A copy: the caller's chunk may be its reused read buffer.
+      this.pending = pending === null ? Buffer.from(chunk.subarray(start, chunkEnd)) : buf;
+      return chunkEnd;
     }
     if (headEnd - from > MAX_HEAD_BYTES)
       throw new Http1ParseError(`the response head is longer than ${MAX_HEAD_BYTES} bytes`);
@@ -332,13 +336,16 @@ export class Http1ResponseParser {
 }
 
 /** Index just past the empty line that ends the head (LF LF or LF CR LF), or -1. */
-function findHeadEnd(buf: Buffer, from: number): number {
+function findHeadEnd(buf: Buffer, from: number, end: number): number {
   let i = buf.indexOf(LF, from);
-  while (i >= 0) {
+  while (i >= 0 && i < end) {
+    if (i + 1 >= end) return -1;
     const next = buf[i + 1];
     if (next === LF) return i + 2;
-    if (next === CR && buf[i + 2] === LF) return i + 3;
-    if (next === undefined || (next === CR && i + 2 >= buf.length)) return -1;
+    if (next === CR) {
+      if (i + 2 >= end) return -1;
+      if (buf[i + 2] === LF) return i + 3;
+    }
     i = buf.indexOf(LF, i + 1);
   }
   return -1;

@@ -280,7 +280,7 @@ function runWrk(url: string, durationMs: number): Promise<RunnerResult | undefin
 }
 
 /** A synthetic trace: GETs as mod_jk sends them (coded and string headers, route and req_attributes). */
-async function writeTrace(file: string, n: number): Promise<void> {
+export async function writeTrace(file: string, n: number): Promise<void> {
   const out = createWriteStream(file);
   const write = (s: string): Promise<void> | undefined =>
     out.write(s) ? undefined : new Promise((r) => out.once('drain', r));

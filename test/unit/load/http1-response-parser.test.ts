@@ -38,7 +38,10 @@ class Recorder implements Http1ResponseSink {
   }
 }
 
-/** Parses `wire` in pieces cut at `cuts`; each piece is a fresh Buffer overwritten after the push (as the shared read buffer is). */
+/**
+ * Parses `wire` in pieces cut at `cuts`. Each piece is pushed as the client's shared read buffer
+ * is: the bytes at its start, stale bytes after `end`, and overwritten after the push.
+ */
 function parse(
   wire: string,
   cuts: number[] = [],
@@ -49,8 +52,9 @@ function parse(
   let from = 0;
   for (const at of [...cuts, wire.length]) {
     if (at <= from && at !== wire.length) continue;
-    const piece = Buffer.from(wire.slice(from, at), 'latin1');
-    p.push(piece);
+    const piece = Buffer.alloc(at - from + 8, 0x0a); // stale LFs past the end would end any head
+    piece.write(wire.slice(from, at), 'latin1');
+    p.push(piece, at - from);
     piece.fill(0x58); // anything kept as a view would now read 'XXX'
     from = at;
   }
@@ -139,8 +143,9 @@ describe('Http1ResponseParser', () => {
     expect(one('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n')).toBe(false);
     expect(one('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n')).toBe(true);
     expect(one('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')).toBe(false);
-    // Bare LF line ends are read (RFC 9112 §2.2).
+    // Bare LF line ends are read (RFC 9112 §2.2), and a status line may have no reason phrase.
     expect(parse('HTTP/1.1 200 OK\nContent-Length: 1\n\nx')[0]).toMatchObject({ body: 'x', keepAlive: true });
+    expect(parse('HTTP/1.1 302\r\nContent-Length: 0\r\n\r\n')[0]).toMatchObject({ status: 302, keepAlive: true });
   });
 
   it('stops at halt(): bytes after a closing response belong to nothing', () => {
@@ -165,6 +170,8 @@ describe('Http1ResponseParser', () => {
     ['garbage instead of a status line', 'SSH-2.0-OpenSSH_9.6\r\n', /not an HTTP\/1.x response/],
     ['an AJP frame on an HTTP port', '\x41\x42\x00\x02\x05\x01', /not an HTTP\/1.x response/],
     ['a bad status line', 'HTTP/1.1 2000 OK\r\n\r\n', /bad status line/],
+    ['a status below 100', 'HTTP/1.1 099 Odd\r\n\r\n', /bad status 99/],
+    ['HTTP/1.2', 'HTTP/1.2 200 OK\r\n\r\n', /bad status line/],
     ['HTTP/2 preface answer', 'HTTP/2 200\r\n\r\n', /bad status line/],
     ['a header without a colon', 'HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n', /bad header line/],
     ['obsolete line folding', 'HTTP/1.1 200 OK\r\nA: b\r\n  folded\r\n\r\n', /bad header line/],
