@@ -3,7 +3,9 @@
  * (more than one only with --pipelining), and the response parser. Requests are written as the
  * pre-encoded bytes of Http1RequestEncoder, responses read from one buffer shared by the client's
  * connections (net's `onread`: no Buffer allocated per read; every byte is consumed or copied
- * during the call).
+ * during the call). Measured against 'data' events, alternating, 6 rounds of 3 s, 16 connections
+ * on 2 busy cores: 62.0/68.7/70.1/64.1/54.5/55.8k against 49.8/57.3/65.5/44.5/53.1/57.5k requests
+ * per CPU-second (medians ~63k and ~55k: better in 5 rounds of 6).
  *
  * A request's `done` is called only after the chunk that ended its response is all parsed, so the
  * next request the scheduler sends on this connection never sees bytes that came before it (a
