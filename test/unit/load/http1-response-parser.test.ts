@@ -1,4 +1,5 @@
 /** Http1ResponseParser: framing by Content-Length, chunked (+ trailers), until close; 1xx, HEAD, 204/304; every fixture split at every byte. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   Http1ParseError,
@@ -211,5 +212,98 @@ describe('Http1ResponseParser', () => {
     expect(cut('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n')).toThrow(/chunked/);
     // Between responses, a close is no error.
     expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx', [], { close: true })).toHaveLength(1);
+  });
+});
+
+interface GenResponse {
+  status: number;
+  framing: 'length' | 'chunked' | 'close';
+  body: Uint8Array;
+  chunks: number[];
+  trailers: boolean;
+  interim: boolean;
+  nameCase: 'lower' | 'title' | 'upper';
+}
+
+const genResponse = fc.record({
+  status: fc.constantFrom(200, 201, 204, 302, 304, 404, 500, 503),
+  framing: fc.constantFrom('length' as const, 'chunked' as const, 'close' as const),
+  body: fc.uint8Array({ maxLength: 300 }),
+  chunks: fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 8 }),
+  trailers: fc.boolean(),
+  interim: fc.boolean(),
+  nameCase: fc.constantFrom('lower' as const, 'title' as const, 'upper' as const),
+});
+
+/** The wire form of a response, and what the parser should report for it. */
+function wireOf(r: GenResponse, last: boolean): { wire: string; expected: Seen } {
+  const framing = r.framing === 'close' && !last ? 'length' : r.framing;
+  const noBody = r.status === 204 || r.status === 304;
+  const body = noBody ? '' : Buffer.from(r.body).toString('latin1');
+  const name = (n: string): string =>
+    r.nameCase === 'lower' ? n.toLowerCase() : r.nameCase === 'upper' ? n.toUpperCase() : n;
+  const headers: [string, string][] = [[name('Content-Type'), 'application/octet-stream']];
+  let payload = '';
+  if (framing === 'length') headers.push([name('Content-Length'), String(body.length)]);
+  if (framing === 'chunked') {
+    headers.push([name('Transfer-Encoding'), 'chunked']);
+    if (!noBody) {
+      let at = 0;
+      for (const size of [...r.chunks, Infinity]) {
+        const piece = body.slice(at, at + size);
+        if (piece === '') break;
+        payload += `${piece.length.toString(16)}${size % 2 === 0 ? ';ext=1' : ''}\r\n${piece}\r\n`;
+        at += piece.length;
+      }
+      payload += `0\r\n${r.trailers ? 'X-Digest: abc\r\nX-Other: 1\r\n' : ''}\r\n`;
+    }
+  } else if (!noBody) payload = body;
+  const interim = r.interim ? 'HTTP/1.1 100 Continue\r\n\r\n' : '';
+  const head = `HTTP/1.1 ${r.status} Reason\r\n${headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`;
+  return {
+    wire: interim + head + payload,
+    expected: {
+      status: r.status,
+      headers: headers.map(([n, v]) => [n.toLowerCase(), v]),
+      body,
+      keepAlive: framing !== 'close' || noBody,
+    },
+  };
+}
+
+describe('Http1ResponseParser properties', () => {
+  it('any sequence of responses, split anywhere, parses to the same responses and bodies', () => {
+    fc.assert(
+      fc.property(
+        fc.array(genResponse, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (responses, rawCuts) => {
+          const parts = responses.map((r, i) => wireOf(r, i === responses.length - 1));
+          const wire = parts.map((p) => p.wire).join('');
+          const cuts = [...new Set(rawCuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+          const seen = parse(wire, cuts, { close: true });
+          expect(seen).toEqual(parts.map((p) => p.expected));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('random or mutated bytes end in Http1ParseError or in responses, never another exception', () => {
+    const mutated = fc.tuple(genResponse, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([r, at, byte]) => {
+      const w = Buffer.from(wireOf(r, true).wire, 'latin1');
+      if (w.length > 0) w[at % w.length] = byte;
+      return w.toString('latin1');
+    });
+    fc.assert(
+      fc.property(fc.oneof(mutated, fc.string({ maxLength: 200 })), fc.nat(), (wire, cut) => {
+        try {
+          parse(wire, [cut % (wire.length + 1)], { close: true });
+        } catch (e) {
+          expect(e).toBeInstanceOf(Http1ParseError);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
