@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { StubContainer } from '../../../src/load/stub-container.js';
@@ -41,6 +42,32 @@ function validate(doc: unknown): IJob {
   return job;
 }
 
+/**
+ * The schema validators ignore unknown field names (a typo such as `completion` would pass), as
+ * kubectl's strict field validation would not: the document as a TypeScript object literal typed
+ * IJob gets TypeScript's excess property check, against the same models' types. Returns the errors.
+ */
+function unknownFields(doc: unknown): string[] {
+  const file = join(root, 'test/unit/cli/manifest-check.virtual.ts');
+  const text = `import type { IJob } from 'kubernetes-models/batch/v1/Job';\nexport const job: IJob = ${JSON.stringify(doc)};\n`;
+  const opts: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    types: [],
+  };
+  const host = ts.createCompilerHost(opts);
+  const read = host.getSourceFile.bind(host);
+  const exists = host.fileExists.bind(host);
+  host.getSourceFile = (f, lang, ...rest) => (f === file ? ts.createSourceFile(f, text, lang) : read(f, lang, ...rest));
+  host.fileExists = (f) => f === file || exists(f);
+  const program = ts.createProgram([file], opts, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+}
+
 function theJob(): IJob {
   const docs = manifestDocs();
   expect(docs).toHaveLength(1);
@@ -67,6 +94,14 @@ describe('docs/distributed/ajpbench-job.yaml', () => {
     expect(() => validate(noImage)).toThrow(/args\/0 must be string/);
     expect(job.spec?.template.spec?.restartPolicy).toBe('Never');
   });
+
+  it("has no field name Kubernetes' types do not know (a misspelt one is caught)", () => {
+    const doc = manifestDocs()[0] as IJob;
+    expect(unknownFields(doc)).toEqual([]);
+    const typo = structuredClone(doc) as unknown as { spec: { template: { spec: Record<string, unknown> } } };
+    typo.spec.template.spec.restartpolicy = 'Never';
+    expect(unknownFields(typo).join('\n')).toMatch(/'"restartpolicy"' does not exist/);
+  }, 30_000);
 
   it('runs N generators at once, each a replay with --workers on as many CPUs, --start-at and its own --json', () => {
     const job = theJob();
