@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import type { PingOptions } from '../load/ajp-client.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MAX_SPEED, MIN_SPEED } from '../load/limits.js';
 import { MAX_WORKERS } from '../load/parallel-replay.js';
-import type { LoadModel, ReplayOptions } from '../load/replay.js';
+import { HTTP_CLIENT_KINDS, type HttpClientKind, type LoadModel, type ReplayOptions } from '../load/replay.js';
 import { parseHeaderFlag } from '../load/replay-request.js';
 import { parseTarget, type Target } from '../load/target.js';
 import type { ReplayReport } from '../results/replay-report.js';
@@ -59,6 +59,7 @@ export interface LoadFlags extends VerdictFlags, StartAtFlags {
   dropHeader?: string[];
   forwarded?: boolean;
   pipelining: number;
+  httpClient: HttpClientKind;
   routeHeader?: string;
   verify?: boolean;
   verifyHeaders?: string[];
@@ -157,6 +158,12 @@ function loadOptionList(): Option[] {
       .argParser(wholeNumber('--pipelining', { min: 1 }))
       .default(1),
     new Option(
+      '--http-client <client>',
+      'http:// targets: net (lean HTTP/1.1 on sockets, pre-encoded requests) or undici',
+    )
+      .choices(HTTP_CLIENT_KINDS)
+      .default('net'),
+    new Option(
       '--route-header <name>',
       'response header naming the backend (e.g. X-Served-By), when Set-Cookie names none',
     ),
@@ -195,6 +202,7 @@ export function toReplayOptions(trace: string, f: LoadFlags): ReplayOptions {
     requestTimeoutMs: f.timeout,
     forwarded: f.forwarded === true,
     pipelining: f.pipelining,
+    httpClient: f.httpClient,
     ...(f.routeHeader === undefined ? {} : { routeHeader: f.routeHeader }),
     ...(f.verify === true || (f.verifyHeaders?.length ?? 0) > 0 ? { verify: { headers: f.verifyHeaders ?? [] } } : {}),
   };

@@ -62,6 +62,9 @@ export interface ReplayRequest extends ForwardRequest {
   ajpFrameOwner?: object;
   httpHeaders?: string[];
   httpHeadersForwarded?: boolean;
+  /** The HTTP/1.1 request bytes (Http1RequestEncoder) and the settings they were encoded for. */
+  http1Bytes?: Buffer;
+  http1Key?: string;
 }
 
 /** mod_jk/httpd attribute order (§4.3); query_string comes from TraceRequest.query. */

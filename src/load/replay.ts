@@ -13,6 +13,7 @@ import { AjpClient, CPING_TRIES, type PingOptions } from './ajp-client.js';
 import { AjpRequestEncoder } from './ajp-connection.js';
 import { GeneratorMonitor } from './generator-monitor.js';
 import { HttpClient } from './http-client.js';
+import { Http1Client } from './http1-client.js';
 import { MAX_TIMER_MS, MAX_SPEED, MIN_SPEED, checkConcurrency, checkRate, timerMs } from './limits.js';
 import type { LoadClient } from './load-client.js';
 import { ConstantPacer, RecordedPacer } from './pacer.js';
@@ -27,6 +28,10 @@ import { ClosedLoopScheduler, OpenLoopScheduler, type RunLimits, type SchedulerO
 import type { Target } from './target.js';
 
 export type LoadModel = 'closed' | 'open' | 'recorded';
+
+/** `net`: Http1Client (pre-encoded requests, its own parser); `undici`: HttpClient on undici's dispatch(). */
+export const HTTP_CLIENT_KINDS = ['net', 'undici'] as const;
+export type HttpClientKind = (typeof HTTP_CLIENT_KINDS)[number];
 
 export interface ReplayOptions {
   trace: string;
@@ -53,6 +58,8 @@ export interface ReplayOptions {
   forwarded?: boolean;
   /** HTTP targets: requests per connection in flight (1: no pipelining). */
   pipelining?: number;
+  /** HTTP targets: the lean client on net (the default) or undici's (HttpClient). */
+  httpClient?: HttpClientKind;
   /** Lowercase name of a header naming the backend (X-Served-By). */
   routeHeader?: string;
   /** Compare responses with the recorded ones; `headers`: lowercase names to compare too. */
@@ -114,7 +121,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
         ...(opts.ping === undefined ? {} : { ping: opts.ping }),
       });
     }
-    return new HttpClient({
+    const http = {
       ...common,
       host: t.host,
       port: t.port,
@@ -122,7 +129,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       label: t.label,
       forwarded: opts.forwarded === true,
       pipelining: opts.pipelining ?? 1,
-    });
+    };
+    return opts.httpClient === 'undici' ? new HttpClient(http) : new Http1Client(http);
   });
   const results = new ReplayResults(
     opts.targets.map((t) => t.label),
@@ -280,6 +288,8 @@ function checkOptions(o: ReplayOptions): void {
   }
   if (o.pipelining !== undefined && !(Number.isInteger(o.pipelining) && o.pipelining >= 1))
     throw new UsageError(`pipelining takes a whole number of at least 1, got ${o.pipelining}`);
+  if (o.httpClient !== undefined && !HTTP_CLIENT_KINDS.includes(o.httpClient))
+    throw new UsageError(`the HTTP client is one of ${HTTP_CLIENT_KINDS.join(', ')}, got ${String(o.httpClient)}`);
 }
 
 /** The settings as they go into the JSON report (never the secret itself). */
@@ -304,6 +314,7 @@ function describe(o: ReplayOptions, perPass: number | undefined, skipped: number
     ping: o.ping ?? null,
     forwarded: o.forwarded === true,
     pipelining: o.pipelining ?? 1,
+    httpClient: o.targets.some((t) => t.protocol !== 'ajp') ? (o.httpClient ?? 'net') : null,
     routeHeader: o.routeHeader ?? null,
     verify: o.verify ?? null,
     // Header names only: a --header value may be a credential.
