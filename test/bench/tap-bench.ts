@@ -450,7 +450,7 @@ async function measured(
  * requests go out on a fixed schedule (spread over the connections), latency from the actual send.
  * Runs for `seconds`, or until `exchanges` exchanges per connection when given.
  */
-async function load(
+export async function load(
   port: number,
   responseBytes: number,
   seconds: number,
@@ -523,7 +523,7 @@ async function load(
 
 // ---- the helper processes -------------------------------------------------------------------
 
-interface CpuReport {
+export interface CpuReport {
   user: number;
   system: number;
   bytes: number;
@@ -537,13 +537,13 @@ interface CpuReport {
   eventsDropped?: number;
 }
 
-interface Child {
+export interface Child {
   proc: ChildProcess;
   port: number;
   ask(msg: Record<string, unknown>): Promise<unknown>;
 }
 
-async function child(role: 'responder' | 'pipe' | 'tap', args: Record<string, unknown> = {}): Promise<Child> {
+export async function child(role: 'responder' | 'pipe' | 'tap', args: Record<string, unknown> = {}): Promise<Child> {
   // AJPBENCH_TAP_BENCH_PROFILE=dir profiles the tap; with AJPBENCH_TAP_BENCH_PROFILE_SLOW=1, the slowed-trace tap instead.
   const slowed = args.slowWriteMs !== undefined;
   const profile =
