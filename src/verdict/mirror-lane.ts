@@ -55,8 +55,6 @@ export interface MirrorLaneOptions {
   /** A copy answered (or failed) by the candidate, with the secondary's answer when there is one. */
   onAnswered(copy: MirrorCopy, candidate: RequestResult, secondary: RequestResult | undefined): void;
   onDropped(copy: MirrorCopy, reason: MirrorDropReason): void;
-  /** A copy was sent to the candidate. */
-  onSent?(copy: MirrorCopy): void;
   /** The candidate was found down (the message says why) or answers again. */
   onCandidateState?(up: boolean, message: string): void;
 }
@@ -197,7 +195,6 @@ export class MirrorLane {
   private send(copy: MirrorCopy): void {
     const req = replayRequestFromWire(copy.detail.request, copy.detail.requestBody, copy.event);
     this.inFlight++;
-    this.opts.onSent?.(copy);
     let waiting = this.secondary === undefined ? 1 : 2;
     const candidate = this.start(this.candidate, req, () => {
       if (--waiting === 0) this.settle(copy, candidate, secondary);

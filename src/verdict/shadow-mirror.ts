@@ -68,7 +68,7 @@ export interface MirrorStats {
   sampledOut: number;
   /** Not mirrored: the request body was larger than the bytes held for it. */
   tooLarge: number;
-  /** Sent to the candidate. */
+  /** Sent to the candidate over a connection it accepted (answered, or failed after connecting). */
   mirrored: number;
   /** Compared with production's answer (a candidate failure included: a `no-response` difference). */
   compared: number;
@@ -149,7 +149,6 @@ export class ShadowMirror {
           keepBodyBytes: this.maxBodyBytes,
           backoffMs: opts.backoffMs ?? 1000,
           maxBackoffMs: opts.maxBackoffMs ?? 30_000,
-          onSent: () => void this.stats.mirrored++,
           onAnswered: (copy, candidate, secondary) => this.compare(copy, candidate, secondary),
           onDropped: (_copy, reason) => this.dropped(reason),
           onCandidateState: (up, message) =>
@@ -225,6 +224,7 @@ export class ShadowMirror {
 
   private compare(copy: MirrorCopy, candidate: RequestResult, secondary: RequestResult | undefined): void {
     const s = this.stats;
+    s.mirrored++;
     if (candidate.error !== null && candidate.error !== 'status-5xx') s.candidateErrors++;
     if (secondary !== undefined && secondary.error !== null && secondary.error !== 'status-5xx') s.secondaryErrors++;
     const e = copy.event;
