@@ -3,7 +3,8 @@
  * so that nothing the candidate does reaches production. The tap only offers copies (an O(1) push);
  * sending happens later, on the event loop's next turn, never on the forwarding path.
  *
- * - Bounded: past `maxQueued` copies waiting, a new copy is dropped and counted (`queue-full`). The
+ * - Bounded: past `maxQueued` copies or `maxQueuedBytes` of their bodies waiting, a new copy is
+ *   dropped and counted (`queue-full`), so large bodies cannot make the queue hold gigabytes. The
  *   clients keep at most `connections` requests in flight; a slow candidate fills the queue, never
  *   production's sockets.
  * - Down: a candidate that refuses, cannot be reached or does not accept in time is left alone for a
@@ -43,6 +44,8 @@ export interface MirrorLaneOptions {
   connections: number;
   /** Copies waiting at most; a copy past it is dropped. */
   maxQueued: number;
+  /** Body bytes (request and production response) held by waiting copies at most; a copy past it is dropped. */
+  maxQueuedBytes: number;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   /** Response body bytes kept for a field-level comparison (length and SHA-256 always). */
@@ -73,6 +76,7 @@ export class MirrorLane {
   /** Taken from the head by index (no shift per copy); the taken part is cut off now and then. */
   private queue: (MirrorCopy | undefined)[] = [];
   private head = 0;
+  private queuedBytes = 0;
   private inFlight = 0;
   private pumpScheduled = false;
   /** While the candidate is down: no copy is sent before this (monotonic ms). */
@@ -119,8 +123,11 @@ export class MirrorLane {
   offer(copy: MirrorCopy): void {
     if (this.stopped) return this.opts.onDropped(copy, 'stopped');
     if (this.down && this.now() < this.retryAt) return this.opts.onDropped(copy, 'candidate-down');
-    if (this.queued >= this.opts.maxQueued) return this.opts.onDropped(copy, 'queue-full');
+    const bytes = copyBytes(copy);
+    if (this.queued >= this.opts.maxQueued || this.queuedBytes + bytes > this.opts.maxQueuedBytes)
+      return this.opts.onDropped(copy, 'queue-full');
     this.queue.push(copy);
+    this.queuedBytes += bytes;
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
       // After the current turn: the tap has forwarded and traced what was ready before a copy goes out.
@@ -180,6 +187,7 @@ export class MirrorLane {
     if (this.head >= this.queue.length) return undefined;
     const copy = this.queue[this.head];
     this.queue[this.head++] = undefined; // let it go now
+    if (copy !== undefined) this.queuedBytes -= copyBytes(copy);
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
@@ -254,4 +262,9 @@ export class MirrorLane {
       idle();
     }
   }
+}
+
+/** The body bytes a waiting copy holds. */
+function copyBytes(copy: MirrorCopy): number {
+  return copy.detail.requestBody.length + copy.detail.responseBody.length;
 }

@@ -44,6 +44,8 @@ export interface ShadowMirrorOptions {
   connections?: number;
   /** Copies waiting at most per candidate; default 1000. */
   maxQueued?: number;
+  /** Body bytes held by the copies waiting for one candidate at most; default 64 MiB. */
+  maxQueuedBytes?: number;
   connectTimeoutMs?: number;
   /** A candidate answer that takes longer is a failure (`no-response`); default 10 s. */
   requestTimeoutMs?: number;
@@ -102,6 +104,7 @@ export interface MirrorOutput {
 }
 
 export const DEFAULT_MIRROR_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MIRROR_QUEUE_BYTES = 64 * 1024 * 1024;
 /** Diff events held while no output is attached yet (the recorder still starting). */
 const MAX_HELD_EVENTS = 10_000;
 
@@ -144,6 +147,7 @@ export class ShadowMirror {
           ...(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize }),
           connections: opts.connections ?? 8,
           maxQueued: opts.maxQueued ?? 1000,
+          maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MIRROR_QUEUE_BYTES,
           connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
           requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
           keepBodyBytes: this.maxBodyBytes,

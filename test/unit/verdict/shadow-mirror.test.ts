@@ -236,6 +236,25 @@ describe('record --mirror', () => {
     expect(end.compared).toBeGreaterThanOrEqual(1);
   });
 
+  it('the queue is bounded in body bytes too: a copy that would pass maxQueuedBytes is dropped and counted', async () => {
+    const production = await container('tomcat1');
+    const slow = await StubContainer.start({
+      listen: [{ host: LOOPBACK, port: 0, route: 'slow', protocol: 'ajp' }],
+      latencyMs: 1000,
+    });
+    cleanups.push(() => slow.close());
+    const m = await mirrored(production, (slow.listeners[0] as { port: number }).port, {
+      connections: 1,
+      maxQueued: 100,
+      maxQueuedBytes: 10_000,
+    });
+    // Each copy holds a 4000-byte request body and a 64-byte response: one in flight, two fit the queue.
+    for (let i = 0; i < 6; i++) await m.client.request(`/b?i=${i}`, { body: Buffer.alloc(4000, i) });
+    await waitFor(() => m.mirror.summary.seen === 6, 2000, 'six seen');
+    expect(m.mirror.summary.queued).toBe(2);
+    expect(m.mirror.summary.droppedBy['queue-full']).toBe(3);
+  });
+
   it('copies still queued at the stop deadline are dropped as stopped, and the stop does not wait longer', async () => {
     const production = await container('tomcat1');
     const slow = await StubContainer.start({
