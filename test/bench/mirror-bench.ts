@@ -31,11 +31,14 @@ const MIRROR_QUEUE = 1000;
 const PACED_RATE = 1000;
 const CONNECTIONS = 16;
 const P99_RATIO_TARGET = 1.5;
+const ROUNDS = 3;
 /** Below this, a difference in added p99 is scheduling noise on a shared machine, whatever the ratio. */
 const P99_SLACK_US = 200;
 
 export interface MirrorBenchResult {
+  /** Each run's length, and the rounds of the three runs. */
   seconds: number;
+  rounds: number;
   direct: LoadRun;
   tap: LoadRun;
   mirrored: LoadRun;
@@ -52,12 +55,23 @@ export async function mirrorBenchmark(seconds: number): Promise<MirrorBenchResul
     const warm = Math.min(1, seconds / 2);
     for (const port of [responder.port, tap.port, mirrored.port]) await load(port, 1024, warm, PACED_RATE, CONNECTIONS);
     const before = (await mirrored.ask({ cmd: 'mirror' })) as MirrorStats;
-    // Interleaved, so that a burst of load from elsewhere on the machine hits all three alike.
-    const direct = await load(responder.port, 1024, seconds, PACED_RATE, CONNECTIONS);
-    const plain = await load(tap.port, 1024, seconds, PACED_RATE, CONNECTIONS);
-    const withMirror = await load(mirrored.port, 1024, seconds, PACED_RATE, CONNECTIONS);
+    // Rounds of the three, interleaved, so that a burst of load from elsewhere on the machine hits all
+    // three alike; each figure is the median of its rounds.
+    const runs: { direct: LoadRun[]; tap: LoadRun[]; mirrored: LoadRun[] } = { direct: [], tap: [], mirrored: [] };
+    for (let i = 0; i < ROUNDS; i++) {
+      runs.direct.push(await load(responder.port, 1024, seconds, PACED_RATE, CONNECTIONS));
+      runs.tap.push(await load(tap.port, 1024, seconds, PACED_RATE, CONNECTIONS));
+      runs.mirrored.push(await load(mirrored.port, 1024, seconds, PACED_RATE, CONNECTIONS));
+    }
     const after = (await mirrored.ask({ cmd: 'mirror' })) as MirrorStats;
-    return { seconds, direct, tap: plain, mirrored: withMirror, mirror: difference(after, before) };
+    return {
+      seconds,
+      rounds: ROUNDS,
+      direct: median(runs.direct),
+      tap: median(runs.tap),
+      mirrored: median(runs.mirrored),
+      mirror: difference(after, before),
+    };
   } finally {
     for (const c of [responder, tap, mirrored, candidate]) c.proc.kill('SIGINT');
   }
@@ -74,7 +88,7 @@ export function mirrorBenchRows(r: MirrorBenchResult): string[] {
   const ok = (mir99 <= tap99 * P99_RATIO_TARGET || mir99 - tap99 <= P99_SLACK_US) && r.mirror.dropped > 0;
   const m = r.mirror;
   return [
-    `ajpbench mirror benchmark (node ${process.version}, ${cpus().length} CPUs; ${CONNECTIONS} connections paced ${PACED_RATE}/s of 1 KiB, ${r.seconds} s each; ` +
+    `ajpbench mirror benchmark (node ${process.version}, ${cpus().length} CPUs; ${CONNECTIONS} connections paced ${PACED_RATE}/s of 1 KiB, ${r.rounds} interleaved rounds of ${r.seconds} s, medians; ` +
       `candidate: stub container, latency ${MIRROR_LATENCY_MS} ms, ${MIRROR_CONNECTIONS} mirror connections, queue ${MIRROR_QUEUE})`,
     `direct ${lat(r.direct)} | tap ${lat(r.tap)} | tap + mirror ${lat(r.mirrored)}`,
     `added over direct: tap p50 ${f(tap50)} p99 ${f(tap99)} us; tap + slow mirror p50 ${f(mir50)} p99 ${f(mir99)} us ` +
@@ -82,6 +96,21 @@ export function mirrorBenchRows(r: MirrorBenchResult): string[] {
     `mirror: ${m.seen} exchanges, ${m.mirrored} mirrored, ${m.compared} compared, ${m.dropped} dropped (queue full ${m.droppedBy['queue-full']}, ` +
       `candidate down ${m.droppedBy['candidate-down']}); target: added p99 <= ${P99_RATIO_TARGET}x the tap's (or within ${P99_SLACK_US} us), drops counted: ${ok ? 'MET' : 'MISSED'}`,
   ];
+}
+
+/** The median round's p50 and p99 (each taken apart), requests and time summed. */
+function median(runs: LoadRun[]): LoadRun {
+  const mid = <T>(xs: T[], key: (x: T) => number): number => {
+    const sorted = xs.map(key).sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  };
+  return {
+    ...(runs[0] as LoadRun),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    seconds: runs.reduce((n, r) => n + r.seconds, 0),
+    p50Us: mid(runs, (r) => r.p50Us),
+    p99Us: mid(runs, (r) => r.p99Us),
+  };
 }
 
 function difference(a: MirrorStats, b: MirrorStats): MirrorStats {
