@@ -280,6 +280,44 @@ describe('record --mirror', () => {
   });
 });
 
+describe('one candidate per tap', () => {
+  it("an exchange goes to its own tap's candidate (matched by worker and upstream)", async () => {
+    const [p1, p2, c1, c2] = await Promise.all(['tomcat1', 'tomcat2', 'cand1', 'cand2'].map((r) => container(r)));
+    const taps = [p1, p2].map((p, i) => ({
+      listen: { host: LOOPBACK, port: 0 },
+      upstream: { host: LOOPBACK, port: (p as AjpTestContainer).port },
+      worker: `tomcat${i + 1}`,
+    }));
+    const mirror = new ShadowMirror({
+      targets: [c1, c2].map((c, i) => ({
+        candidate: { host: LOOPBACK, port: (c as AjpTestContainer).port },
+        matches: (e: ExchangeEvent) => e.worker === `tomcat${i + 1}`,
+      })),
+      comparator: recordingComparator(),
+      redact: true,
+    });
+    const recorder = await TapRecorder.start({
+      taps,
+      trace: { redact: true, bodies: 'none', maxBody: 0 },
+      tool: 'ajpbench test',
+      openOutput: (h) => TraceWriter.create(join(dir, 'per-tap.jsonl'), h),
+      observe: mirror.observe,
+      detailBytes: 1 << 20,
+      beforeClose: () => mirror.finish(Date.now() + 2000),
+    });
+    cleanups.push(() => recorder.stop());
+    for (const [i, a] of recorder.addresses().entries()) {
+      const client = await AjpTestClient.connect(a.port);
+      for (let n = 0; n <= i; n++) await client.request(`/via-tap${i + 1}`);
+      client.close();
+    }
+    await recorder.stop();
+    expect(c1?.received.map((r) => r.uri)).toEqual(['/via-tap1']);
+    expect(c2?.received.map((r) => r.uri)).toEqual(['/via-tap2', '/via-tap2']);
+    expect(mirror.summary).toMatchObject({ seen: 3, compared: 3, dropped: 0 });
+  });
+});
+
 describe('TapRecorder.append and the exchange detail', () => {
   it('appended events reach the trace and are counted; after the close they are lost and counted', async () => {
     const production = await container('tomcat1');
