@@ -735,7 +735,8 @@ function resetAfterFlush(socket: Socket): void {
   else socket.write(EMPTY, done); // its callback runs after every earlier write has gone out
 }
 
-function listenProblem(err: NodeJS.ErrnoException): string {
+/** Why a listen failed, in words (the tap's and the metrics endpoint's). */
+export function listenProblem(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'EADDRINUSE':
       return 'address already in use (EADDRINUSE): another process (Tomcat, httpd, another tap) listens there';

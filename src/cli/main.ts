@@ -12,6 +12,7 @@ import { fairnessCommand } from './fairness-command.js';
 import { sweepCommand } from './sweep-command.js';
 import { auditCommand } from './audit-command.js';
 import { serveCommand } from './serve-command.js';
+import { diffCommand } from './diff-command.js';
 import type { RunContext } from './run-context.js';
 import { toolVersion } from './version.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   program.addCommand(fairnessCommand(ctx));
   program.addCommand(sweepCommand(ctx));
   program.addCommand(auditCommand(ctx));
+  program.addCommand(diffCommand(ctx));
   // Every subcommand reports usage errors through exitOverride so that main() maps them to exit 2.
   for (const cmd of [program, ...program.commands])
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)');

@@ -17,3 +17,4 @@ export * from './no-response.js';
 export * from './ajp-probe.js';
 export { replayParallel, splitEvenly, workerOptions, MAX_WORKERS, type ParallelOutcome } from './parallel-replay.js';
 export { GeneratorMonitor } from './generator-monitor.js';
+export * from './response-fetcher.js';

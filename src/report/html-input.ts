@@ -6,6 +6,7 @@
  */
 import type { ReplayReport } from '../results/replay-report.js';
 import type { CompareSummary } from '../verdict/compare.js';
+import type { DiffReport } from '../verdict/diff/diff-run.js';
 import type { FairnessVerdict } from '../verdict/fairness.js';
 import type { SweepSummary } from '../verdict/sweep.js';
 import type { ThresholdResult } from '../verdict/threshold.js';
@@ -52,6 +53,8 @@ export interface HtmlReportInput {
   fairness?: HtmlFairness;
   compare?: CompareSummary;
   sweep?: SweepSummary;
+  /** `ajpbench diff`: the comparison, its differences grouped by URI pattern and field. */
+  diff?: DiffReport;
   thresholds?: ThresholdResult[];
   /** The overall verdict, when the command has one. */
   verdict?: { pass: boolean; lines: string[] };

@@ -8,7 +8,7 @@ import { generatorLine } from '../results/generator-report.js';
 import type { LatencyReport } from '../results/latency-histogram.js';
 import type { GroupReport, ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
 import { bytes, int, ms, pct } from './summary-table.js';
-import { printable } from './uri-fold.js';
+import { printable } from '../trace/uri-fold.js';
 
 type Align = 'left' | 'right';
 

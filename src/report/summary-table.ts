@@ -6,7 +6,7 @@
 import Table from 'cli-table3';
 import type { LatencyStats } from '../results/latency-histogram.js';
 import type { Count, TraceSummary } from './trace-summary.js';
-import { printable } from './uri-fold.js';
+import { printable } from '../trace/uri-fold.js';
 
 export interface SummaryTableOptions {
   /** ANSI colours for titles, headings and borders. */
@@ -174,6 +174,12 @@ function overviewRows(s: TraceSummary): string[][] {
     rows.push([
       'not traced (the tap fell behind)',
       `${int(s.dropped.exchanges)} exchanges, ${int(s.dropped.events)} events, in ${int(s.dropped.reports)} gaps (forwarded all the same)`,
+    ]);
+  }
+  if (s.diffs.events > 0) {
+    rows.push([
+      'diff events',
+      `${int(s.diffs.events)}: ${int(s.diffs.differing)} differing, ${int(s.diffs.noiseOnly)} noise only (ajpbench diff, record --mirror)`,
     ]);
   }
   return rows;

@@ -25,7 +25,7 @@ import type {
   TraceOptions,
   TraceSource,
 } from '../trace/trace-types.js';
-import { cutKey, foldUri, printable, wireText } from './uri-fold.js';
+import { cutKey, foldUri, printable, wireText } from '../trace/uri-fold.js';
 
 export const DEFAULT_TOP_URIS = 10;
 export const DEFAULT_MAX_DISTINCT_URIS = 10_000;
@@ -86,6 +86,8 @@ export interface TraceSummary {
   unknownEvents: number;
   /** Trace work the tap shed when its output fell behind (`dropped` events): forwarded, not traced. */
   dropped: { reports: number; exchanges: number; events: number };
+  /** `diff` events (record --mirror, diff -o): exchanges whose candidate answer differed, and of them those where every difference was noise. */
+  diffs: { events: number; differing: number; noiseOnly: number };
   span: {
     /** Earliest event time, µs since the trace start. */
     firstUs: number | null;
@@ -159,6 +161,7 @@ export class TraceSummaryBuilder {
   private malformed = 0;
   private unknown = 0;
   private readonly dropped = { reports: 0, exchanges: 0, events: 0 };
+  private readonly diffs = { events: 0, differing: 0, noiseOnly: 0 };
   private firstUs = Infinity;
   private lastUs = -Infinity;
   private exchanges = 0;
@@ -242,6 +245,15 @@ export class TraceSummaryBuilder {
         this.dropped.exchanges += event.exchanges;
         this.dropped.events += event.events;
         return;
+      case 'diff':
+        if ((event.outcome !== 'differs' && event.outcome !== 'noise') || !Array.isArray(event.differences)) {
+          this.malformed++;
+          return;
+        }
+        this.diffs.events++;
+        if (event.outcome === 'noise') this.diffs.noiseOnly++;
+        else this.diffs.differing++;
+        return;
       default:
         this.unknown++;
     }
@@ -258,6 +270,7 @@ export class TraceSummaryBuilder {
       malformedEvents: this.malformed,
       unknownEvents: this.unknown,
       dropped: { ...this.dropped },
+      diffs: { ...this.diffs },
       span: {
         firstUs: any ? this.firstUs : null,
         lastUs: any ? this.lastUs : null,

@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import { GENERATOR_BOUND } from '../results/generator-report.js';
 import { bytes, int, ms } from './summary-table.js';
-import { printable } from './uri-fold.js';
+import { printable } from '../trace/uri-fold.js';
 import { formatDeviation, formatP } from '../verdict/fairness.js';
 import type { FairnessRunResult } from '../verdict/fairness-run.js';
 import type { SweepResult } from '../verdict/sweep.js';

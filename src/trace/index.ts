@@ -10,3 +10,6 @@ export * from './trace-strings.js';
 export * from './exchange-assembler.js';
 export * from './connection-tracer.js';
 export * from './rotating-trace-writer.js';
+export * from './uri-fold.js';
+export * from './discard-output.js';
+export * from './observed-response.js';

@@ -14,8 +14,8 @@ import type { FORWARD_REQUEST_FIELDS, ForwardRequest } from '../protocol/index.j
 
 export const TRACE_FORMAT = 'ajpbench-trace';
 export const TRACE_VERSION = 1;
-/** 1: `truncated` on exchange and incomplete events (salvage from damaged captures). */
-export const TRACE_MINOR_VERSION = 1;
+/** 1: `truncated` on exchange and incomplete events (salvage from damaged captures); 2: the `diff` event. */
+export const TRACE_MINOR_VERSION = 2;
 
 export type BodyPolicy = 'none' | 'request' | 'all';
 
@@ -216,5 +216,41 @@ export interface DroppedEvent {
   to: number;
 }
 
-export type TraceEvent = ExchangeEvent | CPingEvent | ConnectionEvent | IncompleteEvent | ErrorEvent | DroppedEvent;
+/** What a diff event says of one difference (src/verdict/diff/response-diff.ts makes them). */
+export interface DiffEntry {
+  kind: 'status' | 'header' | 'body' | 'no-response';
+  /** The key it is grouped and learned as noise by: `status`, `header:x-served-by`, `body:$.items[*].id`, `body:line 12`, `body`. */
+  field: string;
+  /** The exact place when it says more than `field` (`body:$.items[3].id`). */
+  path?: string;
+  /** Short renderings (at most 120 characters); null where the side has nothing (a header or key absent). */
+  before: string | null;
+  after: string | null;
+  /** Primary and secondary differ here too (learned for this URI pattern): not counted as a difference of the candidate. */
+  noise: boolean;
+}
+
+/**
+ * (minor version 2) An exchange whose candidate answer differed from the primary's (`record --mirror`,
+ * `diff -o`): the differences, noise or not. Exchanges that compared equal write no event.
+ */
+export interface DiffEvent {
+  event: 'diff';
+  /** When the comparison was made. */
+  t: number;
+  /** The exchange compared: its `id` in this trace (record --mirror) or in the trace replayed (diff). */
+  id: number;
+  uri: string | null;
+  /** The URI folded as the differences are grouped (`/orders/{n}`). */
+  pattern: string;
+  /** differs: at least one difference is not noise; noise: all of them are. */
+  outcome: 'differs' | 'noise';
+  /** In the order found, at most 32. */
+  differences: DiffEntry[];
+  /** Differences beyond those listed. */
+  more?: number;
+}
+
+export type TraceEvent =
+  ExchangeEvent | CPingEvent | ConnectionEvent | IncompleteEvent | ErrorEvent | DroppedEvent | DiffEvent;
 export type TraceEventName = TraceEvent['event'];

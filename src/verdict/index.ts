@@ -17,3 +17,4 @@ export * from './audit-requests.js';
 export * from './mirror-comparator.js';
 export * from './mirror-lane.js';
 export * from './shadow-mirror.js';
+export * from './diff/index.js';
