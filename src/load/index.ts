@@ -2,7 +2,7 @@ export * from './request-result.js';
 export * from './replay-request.js';
 export * from './target.js';
 export * from './load-client.js';
-export { AjpConnection, AjpRequestEncoder, type ConnectionState } from './ajp-connection.js';
+export { AjpConnection, AjpRequestEncoder, type AjpConnectionOptions, type ConnectionState } from './ajp-connection.js';
 export { AjpClient, ConnectionPool, type AjpClientOptions, type PingOptions } from './ajp-client.js';
 export { HttpClient, type HttpClientOptions } from './http-client.js';
 export { Http1Client, type Http1ClientOptions } from './http1-client.js';

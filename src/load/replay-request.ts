@@ -169,6 +169,34 @@ export function toReplayRequest(ex: ExchangeEvent, rw: RewriteOptions = {}): Rep
   };
 }
 
+/**
+ * A Forward Request as decoded live (a mirror's copy of what a tap forwarded): sent again as it came,
+ * in its wire strings and attribute order, with its body bytes. The production secret is not in it
+ * (ExchangeDetail drops it): the client's encoder adds its own (§8). `ex` gives id, time and the
+ * recorded response, as for a trace exchange.
+ */
+export function replayRequestFromWire(fr: ForwardRequest, body: Buffer, ex: ExchangeEvent): ReplayRequest {
+  let query: string | null = null;
+  for (const a of fr.attributes) if (a.name === 'query_string') query = a.value;
+  let contentLength: string | null | undefined;
+  let transferEncoding: string | null | undefined;
+  for (const h of fr.headers) {
+    const lower = h.name.toLowerCase();
+    if (lower === 'content-length') contentLength ??= h.value;
+    else if (lower === 'transfer-encoding') transferEncoding ??= h.value;
+  }
+  return {
+    ...fr,
+    exchangeId: ex.id,
+    t: ex.t,
+    displayUri: ex.request.uri ?? '',
+    query,
+    chunked: contentLength === undefined && /chunked/i.test(transferEncoding ?? ''),
+    body,
+    expected: { status: ex.response.status, bodySha256: ex.response.body.sha256, headers: [] },
+  };
+}
+
 /** Replaces the first header of this name in place (dropping later ones), or appends it. */
 function setHeader(headers: AjpHeader[], name: string, value: string): AjpHeader[] {
   const lower = name.toLowerCase();

@@ -7,6 +7,15 @@
  * what it keeps before returning. That keeps the hot path free of per-request allocation.
  */
 import type { ErrorKind } from '../results/error-kinds.js';
+import type { BodyAccumulator, HeaderPair } from '../trace/index.js';
+
+/** A response as received, kept for a comparison (AjpConnectionOptions.keepResponseBytes). */
+export interface KeptResponse {
+  /** [name, value] wire strings in the order received. */
+  headers: HeaderPair[];
+  /** Length and SHA-256 of the whole body; its bytes up to the bound (`retained()`). */
+  body: BodyAccumulator;
+}
 
 export interface Mismatch {
   /** `status`, `body`, or `header:<name>` (lowercase). */
@@ -70,6 +79,8 @@ export interface RequestResult {
   mismatches: Mismatch[] | null;
   /** Sent during --warmup: counted apart, kept out of the results. */
   warmup: boolean;
+  /** Only when the client was asked to keep responses (a mirror): headers and body as received. */
+  response?: KeptResponse | undefined;
 }
 
 export function newResult(): RequestResult {
@@ -116,6 +127,7 @@ export function resetResult(r: RequestResult): void {
   r.verifyHeaders = null;
   r.mismatches = null;
   r.warmup = false;
+  r.response = undefined;
 }
 
 /**

@@ -15,4 +15,7 @@ export * from './tap-counts.js';
 export * from './failover.js';
 export * from './audit.js';
 export * from './audit-requests.js';
+export * from './mirror-comparator.js';
+export * from './mirror-lane.js';
+export * from './shadow-mirror.js';
 export * from './diff/index.js';
