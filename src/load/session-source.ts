@@ -146,7 +146,8 @@ export class SessionRequestSource implements RequestSource {
     if (redacted > 0)
       opts.onIssue?.(
         `${redacted} exchange${redacted === 1 ? '' : 's'} carry a redacted session id (${REDACTED}): sessions cannot be told apart, ` +
-          'so they are replayed as exchanges without a session (record or import with --no-redact to replay sessions)',
+          'so they are replayed as exchanges without a session (a trace redacted before format 1.2; one recorded or ' +
+          'imported now keeps a pseudonym per session)',
       );
     if (bySession.size === 0 && n > 0 && redacted < n)
       opts.onIssue?.(

@@ -173,15 +173,16 @@ function epochUsOf(iso: string, flag: string): number {
 }
 
 /**
- * Redaction keeps only the route of a JSESSIONID (`REDACTED.tomcat1`): every session of a redacted
- * trace looks the same, so sampling by session would keep all or nothing. Said before anything is written.
+ * Redaction before minor version 2 kept only the route of a JSESSIONID (`REDACTED.tomcat1`): every
+ * session of such a trace looks the same, so sampling by session would keep all or nothing. Since
+ * 2 a session keeps a pseudonym of its own. Said before anything is written.
  */
 function checkSampling(spec: FilterSpec, header: TraceHeader): void {
   if (spec.sample?.by !== 'session' || spec.sample.share >= 1) return;
-  if ((header.options as Partial<TraceHeader['options']> | undefined)?.redact === true)
+  if ((header.options as Partial<TraceHeader['options']> | undefined)?.redact === true && header.minorVersion < 2)
     throw new UsageError(
-      'cannot sample by session: the trace was recorded with redaction, so every session id reads REDACTED; ' +
-        'sample by connection or exchange (--sample-by), or record or import with --no-redact',
+      'cannot sample by session: the trace was recorded with redaction by an ajpbench before trace minor version 2, so every session id reads REDACTED; ' +
+        'sample by connection or exchange (--sample-by), or import the capture again (sessions keep pseudonyms now)',
     );
 }
 
