@@ -192,7 +192,7 @@ describe('grouping a trace into sessions', () => {
     });
     expect(src.sessions).toBe(0);
     expect(src.units).toBe(24);
-    expect(notes.join('\n')).toMatch(/24 exchanges carry a redacted session id.*--no-redact/);
+    expect(notes.join('\n')).toMatch(/24 exchanges carry a redacted session id.*before format 1.2/);
     src.close();
   });
 });
