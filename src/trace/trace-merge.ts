@@ -17,6 +17,7 @@ import { basename } from 'node:path';
 import { eventProblem } from './exchange-shape.js';
 import { TraceFormatError } from './trace-errors.js';
 import { openTrace, type OpenTrace } from './trace-reader.js';
+import { traceStartUs } from './trace-start.js';
 import {
   TRACE_MINOR_VERSION,
   type BodyPolicy,
@@ -103,7 +104,7 @@ export async function mergeTraces(
     throw e;
   }
   const labels = labelsFor(specs);
-  const starts = traces.map((t, i) => t.header.startTimeUs + (specs[i]?.offsetUs ?? 0));
+  const starts = traces.map((t, i) => traceStartUs(t.header) + (specs[i]?.offsetUs ?? 0));
   const startUs = Math.min(...starts);
   for (const [i, input] of inputs.entries()) {
     input.label = labels[i] as string;
@@ -195,7 +196,7 @@ function mergedHeader(
       index: input.index,
       source: h.source,
       ...(Array.isArray(h.derivedBy) && h.derivedBy.length > 0 ? { derivedBy: h.derivedBy } : {}),
-      startTimeUs: h.startTimeUs,
+      startTimeUs: traceStartUs(h),
       offsetUs: specs[i]?.offsetUs ?? 0,
       label: input.label,
       options: h.options,
