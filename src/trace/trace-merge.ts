@@ -210,7 +210,7 @@ function mergedHeader(
     source: { kind: 'merge', inputs: mergeInputs, ids: 'interleaved' },
     startTime: new Date(Math.floor(startUs / 1000)).toISOString(),
     startTimeUs: startUs,
-    options: mergedOptions(headers.map((h) => h.options)),
+    options: mergedOptions(headers.map((h) => (h as Partial<TraceHeader>).options)),
   };
 }
 
@@ -218,7 +218,11 @@ function mergedHeader(
  * What the merged trace may hold: redacted only if every input was, the widest body policy and the
  * largest maxBody of any input (readers size their line bound by it). Each input's own is in the source.
  */
-export function mergedOptions(all: TraceOptions[]): TraceOptions {
+export function mergedOptions(given: (TraceOptions | undefined)[]): TraceOptions {
+  // A header without options (hand-made) is taken to be unredacted and to keep every body.
+  const all = given.map((o) =>
+    o !== null && typeof o === 'object' ? o : { redact: false, bodies: 'all' as const, maxBody: 0 },
+  );
   const bodies = all.reduce<BodyPolicy>(
     (w, o) => (BODY_ORDER.indexOf(o.bodies) > BODY_ORDER.indexOf(w) ? o.bodies : w),
     'none',
