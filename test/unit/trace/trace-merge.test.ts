@@ -153,6 +153,21 @@ describe('mergeTraces', () => {
     expect(exchanges(m.events).map((e) => e.t)).toEqual([0, 1_000_000]);
   });
 
+  it('a missing input rejects with its system error, wherever it is in the list', async () => {
+    const nope = join(root, 'no-such-trace.jsonl');
+    for (const files of [
+      [fileA, nope],
+      [nope, fileA],
+    ]) {
+      const err = await mergeTraces(
+        files.map((file) => ({ file })),
+        toTempTrace().open,
+        { tool: 't' },
+      ).catch((e: unknown) => e);
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+    }
+  });
+
   it('says which input is not a trace', async () => {
     const bad = tempPath('notes.jsonl');
     writeFileSync(bad, 'hello\n');
