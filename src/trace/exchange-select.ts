@@ -41,15 +41,17 @@ export function compileSelector(spec: FilterSpec, window: { fromUs?: number; toU
 /** Checks that judge an exchange or an incomplete event by its request (a null request fails them). */
 function requestChecks(spec: FilterSpec): Check<ExchangeEvent | IncompleteEvent>[] {
   const checks: Check<ExchangeEvent | IncompleteEvent>[] = [];
-  const path = (e: ExchangeEvent | IncompleteEvent): string | null => e.request?.uri ?? null;
+  const uri = (e: ExchangeEvent | IncompleteEvent): string | null => e.request?.uri ?? null;
+  // Globs see the path as Tomcat maps it, without `;name=value` path parameters (`;jsessionid=`);
+  // regular expressions see the URI as it travelled.
+  const path = (e: ExchangeEvent | IncompleteEvent): string | null => uri(e)?.replace(/;[^/]*/g, '') ?? null;
   if (spec.uri !== undefined || spec.uriRegex !== undefined) {
-    const res = [
-      ...(spec.uri ?? []).map(globToRegExp),
-      ...(spec.uriRegex ?? []).map((r) => userRegExp(r, '--uri-regex')),
-    ];
+    const globs = (spec.uri ?? []).map(globToRegExp);
+    const res = (spec.uriRegex ?? []).map((r) => userRegExp(r, '--uri-regex'));
     checks.push((e) => {
       const p = path(e);
-      return p !== null && res.some((re) => re.test(p));
+      const u = uri(e);
+      return (p !== null && globs.some((re) => re.test(p))) || (u !== null && res.some((re) => re.test(u)));
     });
   }
   if (spec.notUri !== undefined) {

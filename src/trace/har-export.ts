@@ -11,6 +11,7 @@ import { exchangeProblem } from './exchange-shape.js';
 import type { Har, HarAjpExtras, HarContent, HarCookie, HarEntry, HarNameValue, HarPostData } from './har-types.js';
 import type { TraceFormatError } from './trace-errors.js';
 import { openTrace } from './trace-reader.js';
+import { traceStartUs } from './trace-start.js';
 import { StartOrder } from './start-order.js';
 import type { ExchangeEvent, HeaderPair, TraceBody, TraceHeader } from './trace-types.js';
 
@@ -92,7 +93,7 @@ export function harEntryOf(e: ExchangeEvent, header: TraceHeader): HarEntry {
   const receiveMs = headersUs === null ? 0 : Math.max(0, e.timing.endUs - headersUs) / 1000;
   const host = serverAddress(e.upstream);
   return {
-    startedDateTime: new Date(Math.floor((header.startTimeUs + e.t) / 1000)).toISOString(),
+    startedDateTime: new Date(Math.floor((traceStartUs(header) + e.t) / 1000)).toISOString(),
     time: waitMs + receiveMs,
     request: {
       method: r.method,

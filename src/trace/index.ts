@@ -23,3 +23,4 @@ export * from './uri-match.js';
 export * from './exchange-select.js';
 export * from './exchange-transform.js';
 export * from './har-parse.js';
+export * from './trace-start.js';

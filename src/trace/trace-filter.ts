@@ -17,6 +17,7 @@ import { sessionOfExchange, KeySampler } from './session-sample.js';
 import { REDACTED } from './redaction.js';
 import type { TraceFormatError } from './trace-errors.js';
 import { openTrace } from './trace-reader.js';
+import { traceStartUs } from './trace-start.js';
 import {
   TRACE_MINOR_VERSION,
   type ExchangeEvent,
@@ -129,7 +130,8 @@ export function derivedHeader(
   opts: Pick<FilterOptions, 'inputName' | 'tool'>,
   rebaseUs = 0,
 ): TraceHeader {
-  const startTimeUs = input.startTimeUs + rebaseUs + clockShiftUs(spec, input.startTimeUs + rebaseUs);
+  const inputStartUs = traceStartUs(input);
+  const startTimeUs = inputStartUs + rebaseUs + clockShiftUs(spec, inputStartUs + rebaseUs);
   return {
     ...input,
     minorVersion: Math.max(TRACE_MINOR_VERSION, typeof input.minorVersion === 'number' ? input.minorVersion : 0),
@@ -160,7 +162,7 @@ function clockShiftUs(spec: FilterSpec, startUs: number): number {
 
 /** A time point as microseconds from the trace start. */
 function offsetOf(p: TimePoint, header: TraceHeader, flag: string): number {
-  return 'offsetUs' in p ? p.offsetUs : epochUsOf(p.at, flag) - header.startTimeUs;
+  return 'offsetUs' in p ? p.offsetUs : epochUsOf(p.at, flag) - traceStartUs(header);
 }
 
 function epochUsOf(iso: string, flag: string): number {

@@ -13,10 +13,12 @@
  *
  * k is a handful of taps: the earliest head is found by a scan, cheaper than a heap at that size.
  */
+import { createReadStream, type ReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { eventProblem } from './exchange-shape.js';
 import { TraceFormatError } from './trace-errors.js';
 import { openTrace, type OpenTrace } from './trace-reader.js';
+import { traceStartUs } from './trace-start.js';
 import {
   TRACE_MINOR_VERSION,
   type BodyPolicy,
@@ -66,53 +68,29 @@ interface Input {
 }
 
 const BODY_ORDER: BodyPolicy[] = ['none', 'request', 'all'];
+/** Read size per input, as the trace reader's own. */
+const READ_CHUNK = 256 * 1024;
 
 export async function mergeTraces(
   specs: readonly MergeInputSpec[],
   open: (header: TraceHeader) => Promise<TraceWriter>,
   opts: MergeOptions,
 ): Promise<MergeSummary> {
-  const traces: OpenTrace[] = [];
-  const inputs: Input[] = [];
-  try {
-    for (const s of specs) {
-      const stats = { file: s.file, label: '', offsetUs: s.offsetUs ?? 0, eventsIn: 0, malformed: 0, unreadable: 0 };
-      traces.push(
-        await openTrace(s.stream ?? s.file, {
-          onIssue: (e) => {
-            stats.unreadable++;
-            opts.onIssue?.(s.file, e);
-          },
-        }).catch((e: unknown) => {
-          // Which of the inputs is not a trace: the message names it.
-          throw e instanceof TraceFormatError ? new TraceFormatError(e.code, `${s.file}: ${e.message}`, e.line) : e;
-        }),
-      );
-      inputs.push({
-        index: inputs.length + 1,
-        file: s.file,
-        label: '',
-        shiftUs: 0,
-        events: emptyIterator(),
-        head: undefined,
-        stats,
-      });
-    }
-  } catch (e) {
-    await Promise.all(traces.map((t) => closeEvents(t.events)));
-    throw e;
-  }
+  const traces = await openInputs(specs, opts);
   const labels = labelsFor(specs);
-  const starts = traces.map((t, i) => t.header.startTimeUs + (specs[i]?.offsetUs ?? 0));
+  const starts = traces.map((t, i) => traceStartUs(t.trace.header) + (specs[i]?.offsetUs ?? 0));
   const startUs = Math.min(...starts);
-  for (const [i, input] of inputs.entries()) {
-    input.label = labels[i] as string;
-    input.stats.label = input.label;
-    input.shiftUs = (starts[i] as number) - startUs;
-    input.events = (traces[i] as OpenTrace).events[Symbol.asyncIterator]();
-  }
+  const inputs: Input[] = traces.map((t, i) => ({
+    index: i + 1,
+    file: t.stats.file,
+    label: labels[i] as string,
+    shiftUs: (starts[i] as number) - startUs,
+    events: t.trace.events[Symbol.asyncIterator](),
+    head: undefined,
+    stats: { ...t.stats, label: labels[i] as string },
+  }));
   const header = mergedHeader(
-    traces.map((t) => t.header),
+    traces.map((t) => t.trace.header),
     inputs,
     specs,
     startUs,
@@ -138,6 +116,7 @@ export async function mergeTraces(
     }
   } finally {
     await Promise.all(inputs.map((i) => i.events.return?.() ?? Promise.resolve()));
+    for (const t of traces) t.stream?.destroy(); // an input never read (the output failed to open) too
     await writer?.close();
   }
   return summary;
@@ -197,7 +176,7 @@ function mergedHeader(
       index: input.index,
       source: h.source,
       ...(Array.isArray(h.derivedBy) && h.derivedBy.length > 0 ? { derivedBy: h.derivedBy } : {}),
-      startTimeUs: h.startTimeUs,
+      startTimeUs: traceStartUs(h),
       offsetUs: specs[i]?.offsetUs ?? 0,
       label: input.label,
       options: h.options,
@@ -211,7 +190,7 @@ function mergedHeader(
     source: { kind: 'merge', inputs: mergeInputs, ids: 'interleaved' },
     startTime: new Date(Math.floor(startUs / 1000)).toISOString(),
     startTimeUs: startUs,
-    options: mergedOptions(headers.map((h) => h.options)),
+    options: mergedOptions(headers.map((h) => (h as Partial<TraceHeader>).options)),
   };
 }
 
@@ -219,7 +198,11 @@ function mergedHeader(
  * What the merged trace may hold: redacted only if every input was, the widest body policy and the
  * largest maxBody of any input (readers size their line bound by it). Each input's own is in the source.
  */
-export function mergedOptions(all: TraceOptions[]): TraceOptions {
+export function mergedOptions(given: (TraceOptions | undefined)[]): TraceOptions {
+  // A header without options (hand-made) is taken to be unredacted and to keep every body.
+  const all = given.map((o) =>
+    o !== null && typeof o === 'object' ? o : { redact: false, bodies: 'all' as const, maxBody: 0 },
+  );
   const bodies = all.reduce<BodyPolicy>(
     (w, o) => (BODY_ORDER.indexOf(o.bodies) > BODY_ORDER.indexOf(w) ? o.bodies : w),
     'none',
@@ -241,10 +224,44 @@ function labelsFor(specs: readonly MergeInputSpec[]): string[] {
   });
 }
 
-function emptyIterator(): AsyncIterator<TraceEvent> {
-  return { next: () => Promise.resolve({ done: true, value: undefined }) };
+interface OpenedInput {
+  trace: OpenTrace;
+  stats: MergeSummary['inputs'][number];
+  /** The file stream opened here (none for a stream the caller gave). */
+  stream?: ReadStream;
 }
 
-async function closeEvents(events: AsyncIterable<TraceEvent>): Promise<void> {
-  await events[Symbol.asyncIterator]().return?.();
+/**
+ * Every input opened and its header read. The streams are ours (files opened here), so that when one
+ * input is not a trace, those already open are closed at once, not left to the garbage collector.
+ */
+async function openInputs(specs: readonly MergeInputSpec[], opts: MergeOptions): Promise<OpenedInput[]> {
+  const ours: ReadStream[] = [];
+  const opened: OpenedInput[] = [];
+  try {
+    for (const s of specs) {
+      const stats = { file: s.file, label: '', offsetUs: s.offsetUs ?? 0, eventsIn: 0, malformed: 0, unreadable: 0 };
+      // Each file is opened just before it is read: one that failed to open with no reader listening would end the process.
+      let stream = s.stream;
+      if (stream === undefined) {
+        const file = createReadStream(s.file, { highWaterMark: READ_CHUNK });
+        ours.push(file);
+        stream = file;
+      }
+      const trace = await openTrace(stream, {
+        onIssue: (e) => {
+          stats.unreadable++;
+          opts.onIssue?.(s.file, e);
+        },
+      }).catch((e: unknown) => {
+        // Which of the inputs is not a trace: the message names it.
+        throw e instanceof TraceFormatError ? new TraceFormatError(e.code, `${s.file}: ${e.message}`, e.line) : e;
+      });
+      opened.push({ trace, stats, ...(s.stream === undefined ? { stream: ours.at(-1) } : {}) });
+    }
+    return opened;
+  } catch (e) {
+    for (const stream of ours) stream.destroy();
+    throw e;
+  }
 }

@@ -128,6 +128,32 @@ describe('ajpbench merge', () => {
   });
 });
 
+describe('a hand-made header (no startTimeUs, no options, an unknown source)', () => {
+  it('filter, merge and export still work on it', async () => {
+    const exchange = readFileSync(trace, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"event":"exchange"'))!;
+    const header = {
+      format: 'ajpbench-trace',
+      version: 1,
+      tool: 't',
+      startTime: '2026-01-01T00:00:00Z',
+      source: { kind: 'x' },
+    };
+    const handMade = join(dir, 'hand-made.jsonl');
+    writeFileSync(handMade, `${JSON.stringify(header)}\n${exchange}\n`);
+    for (const args of [
+      ['filter', handMade, '--drop-bodies'],
+      ['merge', handMade, trace],
+      ['export', handMade, '--har', '-'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).not.toMatch(/internal error/);
+    }
+  });
+});
+
 describe('ajpbench export --har and import file.har', () => {
   it('round trip through the CLI: the same exchanges come back, and replay runs them', async () => {
     const har = join(dir, 'lab.har');

@@ -105,6 +105,14 @@ describe('HAR export', () => {
     expect(har.log.creator).toEqual({ name: 'ajpbench', version: '0.0.0-test' });
   });
 
+  it('takes the start from startTime when the header has no startTimeUs (a trace from before the field)', async () => {
+    const old = testTraceHeader({ startTime: '2026-11-23T00:00:01.000Z' });
+    delete (old as Partial<typeof old>).startTimeUs;
+    const file = await writeTraceFile(old, [syntheticExchange({ id: 1, conn: 1, t: 2500 })]);
+    const { har } = await toHar(file);
+    expect(har.log.entries[0]?.startedDateTime).toBe('2026-11-23T00:00:01.002Z');
+  });
+
   it('says a body it does not hold is not recorded, and marks a binary body base64', async () => {
     const bin = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80]);
     const x = syntheticExchange({ id: 1, conn: 1, t: 0 });

@@ -149,6 +149,17 @@ describe('filterTrace: selectors on the lab capture', () => {
     expect(a.header.startTimeUs).toBe(b.header.startTimeUs);
   });
 
+  it('--uri globs ignore ;jsessionid= path parameters, --uri-regex sees them', async () => {
+    const file = await writeTraceFile(testTraceHeader(), [
+      syntheticExchange({ id: 1, conn: 1, t: 0, uri: '/app/cart.jsp;jsessionid=ABC.tomcat1' }),
+      syntheticExchange({ id: 2, conn: 1, t: 10, uri: '/app/cart.jsp' }),
+      syntheticExchange({ id: 3, conn: 1, t: 20, uri: '/app;x=1/other.jsp' }),
+    ]);
+    expect(ids((await filter({ uri: ['/app/*.jsp'] }, file)).events)).toEqual([1, 2, 3]);
+    expect(ids((await filter({ notUri: ['/app/cart.jsp'] }, file)).events)).toEqual([3]);
+    expect(ids((await filter({ uriRegex: [';jsessionid='] }, file)).events)).toEqual([1]);
+  });
+
   it('--worker keeps the events of those tap workers', async () => {
     const events = [
       syntheticExchange({ id: 1, conn: 1, t: 0, worker: 'tomcat1' }),

@@ -141,6 +141,33 @@ describe('mergeTraces', () => {
     expect(s.eventsOut).toBe(1 + b.events.length);
   });
 
+  it('takes an input start from startTime when its header has no startTimeUs', async () => {
+    const old = testTraceHeader({ startTime: '2026-11-23T00:00:01.000Z' });
+    delete (old as Partial<typeof old>).startTimeUs;
+    const x = await writeTraceFile(old, [syntheticExchange({ id: 1, conn: 1, t: 0 })]);
+    const y = await writeTraceFile(testTraceHeader(), [syntheticExchange({ id: 1, conn: 1, t: 0 })]);
+    const out = toTempTrace();
+    await mergeTraces([{ file: x }, { file: y }], out.open, { tool: 't' });
+    const m = await readTraceFile(out.path);
+    expect(m.header.startTimeUs).toBe(testTraceHeader().startTimeUs);
+    expect(exchanges(m.events).map((e) => e.t)).toEqual([0, 1_000_000]);
+  });
+
+  it('a missing input rejects with its system error, wherever it is in the list', async () => {
+    const nope = join(root, 'no-such-trace.jsonl');
+    for (const files of [
+      [fileA, nope],
+      [nope, fileA],
+    ]) {
+      const err = await mergeTraces(
+        files.map((file) => ({ file })),
+        toTempTrace().open,
+        { tool: 't' },
+      ).catch((e: unknown) => e);
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+    }
+  });
+
   it('says which input is not a trace', async () => {
     const bad = tempPath('notes.jsonl');
     writeFileSync(bad, 'hello\n');
