@@ -7,3 +7,4 @@ export * from './pcap-import.js';
 export * from './tap-errors.js';
 export * from './tap-proxy.js';
 export * from './tap-recorder.js';
+export * from './metrics/index.js';

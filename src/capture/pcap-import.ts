@@ -3,7 +3,7 @@
  * AJP messages → trace events, streamed, in constant memory per open connection.
  */
 import { version as nodeVersion } from 'node:process';
-import type { TraceHeader, TraceEvent, TraceOptions, TraceWriter } from '../trace/index.js';
+import type { TraceHeader, TraceEvent, TraceOptions, TraceOutput } from '../trace/index.js';
 import { TRACE_FORMAT, TRACE_MINOR_VERSION, TRACE_VERSION } from '../trace/index.js';
 import { readCaptureBatches } from './capture-reader.js';
 import type { CaptureIssue } from './capture-types.js';
@@ -56,7 +56,7 @@ export interface ImportSummary extends ImportProgress {
 
 export async function importCapture(
   input: string | NodeJS.ReadableStream,
-  openWriter: (header: TraceHeader) => Promise<TraceWriter>,
+  openWriter: (header: TraceHeader) => Promise<TraceOutput>,
   opts: ImportOptions,
 ): Promise<ImportSummary> {
   const started = Date.now();
@@ -90,8 +90,8 @@ export async function importCapture(
   // The output is opened with the first event, not the first packet: an input that holds no AJP
   // traffic (or no packet at all, or is not a capture) leaves no output behind, not even a
   // header-only trace that would read as a valid, empty one.
-  let writer: TraceWriter | undefined;
-  let opening: Promise<TraceWriter> | undefined;
+  let writer: TraceOutput | undefined;
+  let opening: Promise<TraceOutput> | undefined;
   let table: FlowTable | undefined;
   let startUs = 0;
   let nextId = 0;

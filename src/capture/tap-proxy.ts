@@ -41,7 +41,13 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { performance } from 'node:perf_hooks';
 import { formatHostPort, joinHostPort, type HostPort } from '../host-port.js';
 import { checkMaxPacketSize, type Direction } from '../protocol/index.js';
-import { ConnectionTracer, type ConnectionEvent, type TraceEvent, type TraceOptions } from '../trace/index.js';
+import {
+  ConnectionTracer,
+  type ConnectionEvent,
+  type ExchangeDetail,
+  type TraceEvent,
+  type TraceOptions,
+} from '../trace/index.js';
 import { isResetError, TapListenError, type TapErrorCode } from './tap-errors.js';
 
 /** Wall-clock microseconds since the Unix epoch, advancing monotonically (performance.now based). */
@@ -58,7 +64,9 @@ export interface TapTraceContext {
   nextId(): number;
   /** Connection numbers. */
   nextConn(): number;
-  emit(event: TraceEvent): void;
+  emit(event: TraceEvent, detail?: ExchangeDetail): void;
+  /** Exchanges come with their ExchangeDetail, bodies held up to this many bytes (TracerShared.detailBytes). */
+  detailBytes?: number;
 }
 
 export interface TapProxyOptions {
@@ -152,7 +160,7 @@ interface TapCore {
   readonly clock: () => number;
   readonly stats: TapStats;
   readonly queue: TraceQueue;
-  emit(event: TraceEvent): void;
+  emit(event: TraceEvent, detail?: ExchangeDetail): void;
   closed(conn: TapConnection): void;
 }
 
@@ -279,12 +287,12 @@ export class TapProxy {
       clock: options.clock ?? nowUs,
       stats,
       queue: new TraceQueue(),
-      emit: (e) => {
+      emit: (e, detail) => {
         if (e.event === 'exchange') stats.exchanges++;
         else if (e.event === 'incomplete') stats.incomplete++;
         else if (e.event === 'cping') stats.cpings++;
         else if (e.event === 'error') stats.errors++;
-        trace.emit(e);
+        trace.emit(e, detail);
       },
       closed: (conn) => {
         this.connections.delete(conn);
@@ -427,7 +435,8 @@ class TapConnection {
           options: core.trace.options,
           startUs: core.trace.startUs,
           nextId: () => core.trace.nextId(),
-          emit: (e) => core.emit(e),
+          emit: (e, detail) => core.emit(e, detail),
+          ...(core.trace.detailBytes === undefined ? {} : { detailBytes: core.trace.detailBytes }),
         },
         {
           conn: this.conn,
@@ -726,7 +735,8 @@ function resetAfterFlush(socket: Socket): void {
   else socket.write(EMPTY, done); // its callback runs after every earlier write has gone out
 }
 
-function listenProblem(err: NodeJS.ErrnoException): string {
+/** Why a listen failed, in words (the tap's and the metrics endpoint's). */
+export function listenProblem(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'EADDRINUSE':
       return 'address already in use (EADDRINUSE): another process (Tomcat, httpd, another tap) listens there';

@@ -17,6 +17,7 @@ import {
   TRACE_MINOR_VERSION,
   TRACE_VERSION,
   type DroppedEvent,
+  type ExchangeDetail,
   type TraceEvent,
   type TraceHeader,
   type TraceOptions,
@@ -66,10 +67,23 @@ export interface TapRecorderOptions {
    * the forwarding thread: it must be cheap and must not throw (a throw is caught and said once).
    */
   observe?: TraceObserver;
+  /**
+   * With `observe`: every exchange event comes with its ExchangeDetail (the unredacted request, both
+   * bodies held up to this many bytes), whatever the trace itself keeps. What a mirror needs.
+   */
+  detailBytes?: number;
+  /**
+   * Awaited at stop once the taps have drained and before the last events are written and the output
+   * closed (within `flushTimeoutMs`): a mirror finishing its copies and `append`ing their events.
+   */
+  beforeClose?: () => Promise<void>;
 }
 
-/** A consumer of trace events as they are produced (TapRecorderOptions.observe, ImportOptions.observe). */
-export type TraceObserver = (event: TraceEvent) => void;
+/**
+ * A consumer of trace events as they are produced (TapRecorderOptions.observe, ImportOptions.observe).
+ * `detail` comes with exchange events when the recorder was asked for it (detailBytes).
+ */
+export type TraceObserver = (event: TraceEvent, detail?: ExchangeDetail) => void;
 
 export type StopReason = 'stop' | 'signal' | 'duration' | 'max-exchanges';
 
@@ -114,6 +128,8 @@ export interface RecordSummary extends RecordProgress {
   tracesShed: number;
   /** Events that never reached the trace because the output failed (or never opened). */
   eventsLost: number;
+  /** Events added beside the taps' (`append`: a mirror's diffs); counted in written, dropped and lost like the rest. */
+  eventsAppended: number;
   /** Connections still busy at the drain deadline and cut off. */
   cutOff: number;
   /** Why the output stopped taking events, if it did (the traffic kept flowing). */
@@ -148,6 +164,9 @@ export class TapRecorder {
   private lost = 0;
   private exchangesRecorded = 0;
   private exchangesNotRecorded = 0;
+  private appended = 0;
+  /** The output is closing or closed: appended events can no longer be written. */
+  private closed = false;
   private outputError: string | undefined;
   private stopping: Promise<RecordSummary> | undefined;
   private stopReason: StopReason = 'stop';
@@ -169,7 +188,8 @@ export class TapRecorder {
       startUs: this.startUs,
       nextId: () => ++id,
       nextConn: () => ++conn,
-      emit: (e) => this.onEvent(e),
+      emit: (e, detail) => this.onEvent(e, detail),
+      ...(opts.observe !== undefined && opts.detailBytes !== undefined ? { detailBytes: opts.detailBytes } : {}),
     };
     this.proxies = opts.taps.map(
       (t) =>
@@ -234,6 +254,11 @@ export class TapRecorder {
     await Promise.all(this.proxies.map((p) => p.stop({ drainMs: 0 })));
   }
 
+  /** The trace's start (the header's startTimeUs): every event's `t` counts from it. */
+  get startTimeUs(): number {
+    return this.startUs;
+  }
+
   /** The bound address of each tap, in the order given. */
   addresses(): HostPort[] {
     return this.proxies.map((p) => p.address());
@@ -296,7 +321,16 @@ export class TapRecorder {
     await this.starting.catch(() => undefined); // the output may still be opening
     const flushMs = this.opts.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
     const deadline = Date.now() + flushMs;
+    if (this.opts.beforeClose !== undefined) {
+      // What it has not appended by the deadline is not waited for: the trace must close.
+      const settling = this.opts.beforeClose();
+      settling.catch(() => undefined);
+      await beforeDeadline(settling, deadline).catch((e: unknown) =>
+        this.warn(`finishing before the close failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
     await this.flushQueue(deadline, flushMs);
+    this.closed = true;
     if (this.output !== undefined) {
       // Closed even after a failure (a failed file still holds a descriptor), but never waited on
       // past the deadline: a stuck pipe must not hold the stop forever.
@@ -330,8 +364,22 @@ export class TapRecorder {
     }
   }
 
-  private onEvent(e: TraceEvent): void {
-    if (this.opts.observe !== undefined) this.observeEvent(this.opts.observe, e);
+  /**
+   * Adds an event made beside the taps (a mirror's `diff`) to the trace, through the same queue and
+   * bounds as the taps' own: written, dropped (output too slow) or lost (output failed, or closed
+   * already) and counted as such. It is not shown to `observe`.
+   */
+  append(e: TraceEvent): void {
+    this.appended++;
+    if (this.closed) {
+      this.lost++;
+      return;
+    }
+    this.enqueue(e);
+  }
+
+  private onEvent(e: TraceEvent, detail?: ExchangeDetail): void {
+    if (this.opts.observe !== undefined) this.observeEvent(this.opts.observe, e, detail);
     if (e.event === 'exchange') {
       const max = this.opts.maxExchanges;
       if (max !== undefined && this.exchangesRecorded >= max) {
@@ -346,9 +394,9 @@ export class TapRecorder {
 
   private observerFailed = false;
 
-  private observeEvent(observe: TraceObserver, e: TraceEvent): void {
+  private observeEvent(observe: TraceObserver, e: TraceEvent, detail: ExchangeDetail | undefined): void {
     try {
-      observe(e);
+      observe(e, detail);
     } catch (err) {
       // A monitor's bug must not touch the recording or the traffic.
       if (this.observerFailed) return;
@@ -510,6 +558,7 @@ export class TapRecorder {
       exchangesDropped: this.exchangesDropped,
       tracesShed: 0,
       eventsLost: this.lost + this.accepted - written,
+      eventsAppended: this.appended,
       cutOff,
       ...(this.outputError === undefined ? {} : { outputError: this.outputError }),
     };

@@ -44,6 +44,7 @@ export interface LoadFlags extends VerdictFlags, StartAtFlags {
   requests?: number;
   warmup: number;
   loop?: boolean;
+  sessions?: boolean;
   includeTruncated?: boolean;
   profile?: string;
   secret?: string;
@@ -114,6 +115,10 @@ function loadOptionList(): Option[] {
       .argParser((v) => parseDuration(v, '--warmup', { zero: true }))
       .default(0, 'none'),
     new Option('--loop', 'cycle the trace until --duration or --requests (default --duration 30s)'),
+    new Option(
+      '--sessions',
+      "replay session by session: each recorded JSESSIONID's exchanges in order, one at a time, with the target's own session cookie",
+    ),
     new Option(
       '--include-truncated',
       'also replay exchanges a damaged capture holds only in part (trace `truncated`), as far as known',
@@ -187,6 +192,7 @@ export function toReplayOptions(trace: string, f: LoadFlags): ReplayOptions {
     speed: f.speed,
     limits: { warmupMs: f.warmup, durationMs: durationMsFrom(f), requests: f.requests ?? Infinity },
     loop: f.loop === true,
+    ...(f.sessions === true ? { sessions: true } : {}),
     ...(f.includeTruncated === true ? { includeTruncated: true } : {}),
     rewrite: rewriteFrom(f),
     ...(secret === undefined ? {} : { secret }),

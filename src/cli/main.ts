@@ -12,6 +12,10 @@ import { fairnessCommand } from './fairness-command.js';
 import { sweepCommand } from './sweep-command.js';
 import { auditCommand } from './audit-command.js';
 import { serveCommand } from './serve-command.js';
+import { diffCommand } from './diff-command.js';
+import { filterCommand } from './filter-command.js';
+import { mergeCommand } from './merge-command.js';
+import { exportCommand } from './export-command.js';
 import type { RunContext } from './run-context.js';
 import { toolVersion } from './version.js';
 
@@ -28,6 +32,9 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   program.addCommand(decodeCommand(ctx));
   program.addCommand(importCommand(ctx));
   program.addCommand(inspectCommand(ctx));
+  program.addCommand(filterCommand(ctx));
+  program.addCommand(mergeCommand(ctx));
+  program.addCommand(exportCommand(ctx));
   program.addCommand(recordCommand(ctx));
   program.addCommand(replayCommand(ctx));
   program.addCommand(serveCommand(ctx));
@@ -36,6 +43,7 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   program.addCommand(fairnessCommand(ctx));
   program.addCommand(sweepCommand(ctx));
   program.addCommand(auditCommand(ctx));
+  program.addCommand(diffCommand(ctx));
   // Every subcommand reports usage errors through exitOverride so that main() maps them to exit 2.
   for (const cmd of [program, ...program.commands])
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)');

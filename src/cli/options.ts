@@ -207,3 +207,14 @@ export function parsePing(value: string): string {
     );
   return value;
 }
+
+/** A share: `10%`, `0.5%` or `0.1` (a fraction); above 0, at most 1 (100%). */
+export function parseShare(value: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%)?\s*$/.exec(value);
+  const share = m === null ? NaN : Number(m[1]) / (m[2] === '%' ? 100 : 1);
+  if (!(share > 0 && share <= 1))
+    throw new InvalidArgumentError(
+      `${flag} takes a share above 0 and at most 100%, such as 10% or 0.1, got ${JSON.stringify(value)}`,
+    );
+  return share;
+}

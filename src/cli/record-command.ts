@@ -3,20 +3,36 @@ import { Command, InvalidArgumentError } from 'commander';
 import {
   TapListenError,
   TapRecorder,
+  recorderFigures,
   type RecordProgress,
   type RecordSummary,
   type TapSpec,
 } from '../capture/index.js';
-import { RotatingTraceWriter, TraceWriter, type TraceHeader, type TraceOutput } from '../trace/index.js';
+import {
+  DiscardTraceOutput,
+  RotatingTraceWriter,
+  TraceWriter,
+  type TraceHeader,
+  type TraceOutput,
+} from '../trace/index.js';
 import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
 import { cannotWrite } from './files.js';
 import type { RunContext } from './run-context.js';
+import {
+  addMetricsOptions,
+  metricsFlagWithout,
+  startMetrics,
+  type MetricsFlags,
+  type RunningMetrics,
+} from './metrics-options.js';
 import { parseDuration, parseInteger, parseSize } from './options.js';
-import { addTraceOptions, traceOptionsFrom, type TraceFlags } from './trace-options.js';
+import { addTraceOptions, NO_TRACE_OPTIONS, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
 
-interface RecordFlags extends TraceFlags {
+interface RecordFlags extends TraceFlags, MetricsFlags {
+  /** false: --no-trace, nothing written (the metrics monitor alone). */
+  trace: boolean;
   listen?: HostPort;
   upstream?: HostPort;
   worker?: string;
@@ -62,22 +78,24 @@ export function parseTap(value: string): TapSpec {
 }
 
 export function recordCommand(ctx: RunContext): Command {
-  return recordDefinition().action(async (flags: RecordFlags) => {
-    const taps = checkFlags(flags);
-    const output = traceOutputFor(flags);
+  return recordDefinition().action(async (flags: RecordFlags, cmd: Command) => {
+    const taps = checkFlags(flags, cmd);
+    const output = flags.trace ? traceOutputFor(flags) : discardOutput();
+    const monitor = await startMetrics(flags);
     const releaseStdio = holdStdioErrors();
     const onHangUp = (): void => void output.reopen();
     process.on('SIGHUP', onHangUp);
     try {
-      const recorder = await startRecorder(taps, flags, output.open);
-      announce(recorder, taps, output.name, flags.rotate !== undefined);
+      const recorder = await startRecorder(taps, flags, output.open, monitor);
+      announce(recorder, taps, flags.trace ? output.name : undefined, flags.rotate !== undefined, monitor);
       const summary = await untilStopped(recorder, flags);
-      process.stderr.write(summaryText(summary, output.files()));
+      process.stderr.write(summaryText(summary, flags.trace ? output.files() : undefined));
       if (summary.outputError !== undefined)
         throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
     } finally {
       process.off('SIGHUP', onHangUp);
       releaseStdio();
+      await monitor?.server.close();
     }
     ctx.exitCode = ExitCode.Ok;
   });
@@ -103,7 +121,10 @@ function recordDefinition(): Command {
         'if it cannot be written (a full disk, a reader of stdout gone) the tap says so once, keeps forwarding, ' +
         'and exits 3 at the end. Exit code 3 also when a listen address is in use or the trace cannot be opened.\n\n' +
         'Long runs: SIGHUP reopens the output (-o FILE is created again after logrotate renamed it; with --rotate ' +
-        'the next numbered file starts); --keep and --keep-for delete old rotated files, --gzip compresses them.',
+        'the next numbered file starts); --keep and --keep-for delete old rotated files, --gzip compresses them.\n\n' +
+        'Monitoring: --metrics 9464 serves Prometheus metrics at http://127.0.0.1:9464/metrics (exchanges, latency ' +
+        'histograms, errors, CPing, connections and bytes per worker, URI group and status class); with --no-trace ' +
+        'nothing is written and the tap is a pure monitor (docs/metrics.md).',
     )
     .option('--listen <host:port>', 'address to accept the web server on (with --upstream)', (v) =>
       parseHostPort(v, '--listen', { allowZeroPort: true }),
@@ -166,13 +187,32 @@ function recordDefinition(): Command {
       (v) => parseInteger(v, '--max-packet-size', { min: 8192, max: 65536 }),
       8192,
     )
-    .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)');
-  return addTraceOptions(cmd);
+    .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)')
+    .option('--no-trace', 'write no trace (no -o): forward and count only, e.g. as a pure --metrics monitor');
+  return addMetricsOptions(addTraceOptions(cmd));
 }
 
+/** Flags about what the trace holds or where it goes: meaningless with --no-trace. */
+const TRACE_ONLY_FLAGS = [
+  ['output', '-o'],
+  ['rotate', '--rotate'],
+  ['keep', '--keep'],
+  ['keepFor', '--keep-for'],
+  ['gzip', '--gzip'],
+  ['redact', '--no-redact'],
+  ['bodies', '--bodies'],
+  ['maxBody', '--max-body'],
+] as const;
+
 /** The taps to run, once the flags that go together have been checked. */
-function checkFlags(flags: RecordFlags): TapSpec[] {
+function checkFlags(flags: RecordFlags, cmd: Command): TapSpec[] {
   const taps = tapsFrom(flags);
+  const orphan = metricsFlagWithout(flags);
+  if (orphan !== undefined) throw usageError(`${orphan} needs --metrics`);
+  if (!flags.trace) {
+    const given = TRACE_ONLY_FLAGS.find(([key]) => cmd.getOptionValueSource(key) === 'cli');
+    if (given !== undefined) throw usageError(`${given[1]} says what to do with the trace, and --no-trace writes none`);
+  }
   if (flags.output === '-') flags.output = undefined;
   if (flags.rotate !== undefined && flags.output === undefined)
     throw usageError('--rotate needs -o <file>: stdout cannot be rotated');
@@ -194,6 +234,16 @@ interface OutputPlan {
   files: () => readonly string[];
   /** SIGHUP: close the current file and open the next (a failure is the output's, reported as such). */
   reopen: () => Promise<void>;
+}
+
+/** --no-trace: the events are counted and let go. */
+function discardOutput(): OutputPlan {
+  return {
+    name: 'nothing',
+    open: () => Promise.resolve(new DiscardTraceOutput()),
+    files: () => [],
+    reopen: () => Promise.resolve(),
+  };
 }
 
 function traceOutputFor(flags: RecordFlags): OutputPlan {
@@ -260,11 +310,13 @@ async function startRecorder(
   taps: TapSpec[],
   flags: RecordFlags,
   openOutput: (h: TraceHeader) => Promise<TraceOutput>,
+  monitor: RunningMetrics | undefined,
 ): Promise<TapRecorder> {
   try {
-    return await TapRecorder.start({
+    const recorder = await TapRecorder.start({
       taps,
-      trace: traceOptionsFrom(flags),
+      // --no-trace: no body bytes are kept for a trace nobody writes (lengths, which the metrics read, still are).
+      trace: flags.trace ? traceOptionsFrom(flags) : NO_TRACE_OPTIONS,
       tool: `ajpbench ${toolVersion()}`,
       openOutput,
       drainMs: flags.drain,
@@ -274,21 +326,34 @@ async function startRecorder(
       ...(flags.maxExchanges === undefined ? {} : { maxExchanges: flags.maxExchanges }),
       ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
       onWarning: (m) => process.stderr.write(`\nrecord: warning: ${m}\n`),
+      ...(monitor === undefined ? {} : { observe: monitor.metrics.observe }),
     });
+    monitor?.metrics.readLiveFrom(() => recorderFigures(recorder));
+    return recorder;
   } catch (e) {
     if (e instanceof TapListenError) throw runtimeError(e.message, 'AJPBENCH_ERR_LISTEN');
     throw e;
   }
 }
 
-function announce(recorder: TapRecorder, taps: TapSpec[], output: string, rotated: boolean): void {
+function announce(
+  recorder: TapRecorder,
+  taps: TapSpec[],
+  /** Undefined: --no-trace. */
+  output: string | undefined,
+  rotated: boolean,
+  monitor: RunningMetrics | undefined,
+): void {
   recorder.addresses().forEach((a, i) => {
     const t = taps[i] as TapSpec;
     process.stderr.write(
       `record: ${formatHostPort(a)} -> ${formatHostPort(t.upstream)}${t.worker === undefined ? '' : ` (${t.worker})`}\n`,
     );
   });
-  process.stderr.write(`record: writing ${output}${rotated ? ' (rotated)' : ''}; Ctrl-C to stop\n`);
+  if (monitor !== undefined) process.stderr.write(`record: metrics at ${monitor.server.url}\n`);
+  process.stderr.write(
+    `record: ${output === undefined ? 'no trace (--no-trace)' : `writing ${output}${rotated ? ' (rotated)' : ''}`}; Ctrl-C to stop\n`,
+  );
 }
 
 /** Waits for the recording to stop (a signal, --duration, --max-exchanges), with the status line meanwhile. */
@@ -367,7 +432,8 @@ function statusLine(now: RecordProgress, last: RecordProgress): string {
   );
 }
 
-export function summaryText(s: RecordSummary, files: readonly string[]): string {
+/** `files` undefined: --no-trace. */
+export function summaryText(s: RecordSummary, files: readonly string[] | undefined): string {
   const labels = Object.entries(s.exchangesByLabel)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
@@ -396,6 +462,8 @@ export function summaryText(s: RecordSummary, files: readonly string[]): string 
     notes.push(`${s.tracesShed} connections no longer traced: the tracer fell behind (their traffic flowed on)`);
   if (s.outputError !== undefined) notes.push(`${s.eventsLost} trace events lost: ${s.outputError}`);
   if (notes.length > 0) lines.push(`  ${notes.join('; ')}`);
-  lines.push(`  ${s.eventsWritten} events -> ${files.join(', ')}`);
+  lines.push(
+    files === undefined ? '  no trace written (--no-trace)' : `  ${s.eventsWritten} events -> ${files.join(', ')}`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -32,6 +32,9 @@ export function addTraceOptions(cmd: Command): Command {
  */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+/** --no-trace: nothing is written, so no body bytes are kept (lengths and SHA-256 still are). */
+export const NO_TRACE_OPTIONS: TraceOptions = { redact: true, bodies: 'none', maxBody: 0 };
+
 export function traceOptionsFrom(flags: TraceFlags): TraceOptions {
   return { redact: flags.redact, bodies: flags.bodies, maxBody: flags.maxBody };
 }

@@ -7,11 +7,11 @@
  * A failed CPing closes that connection and the request goes to a fresh one, as mod_jk's
  * ajp_service does (its `retries`, default 2: a request gets two tries in all).
  */
-import { AjpConnection, AjpRequestEncoder } from './ajp-connection.js';
+import { AjpConnection, AjpRequestEncoder, type AjpConnectionOptions } from './ajp-connection.js';
 import { UsageError } from '../errors.js';
 import { checkPort, formatHostPortUrl, type HostPort } from '../host-port.js';
 import { MAX_TIMER_MS } from './limits.js';
-import { checkClientOptions, emptyConnectionStats, type ClientOptions, type LoadClient } from './load-client.js';
+import { checkClientOptions, emptyConnectionStats, type LoadClient } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
 import { failResult, type RequestResult } from './request-result.js';
 import type { ErrorKind } from '../results/error-kinds.js';
@@ -30,7 +30,7 @@ export interface PingOptions {
   intervalMs: number;
 }
 
-export interface AjpClientOptions extends ClientOptions, HostPort {
+export interface AjpClientOptions extends AjpConnectionOptions, HostPort {
   label?: string;
   /** Shared by every AJP target of a run (it caches encoded frames on the requests). */
   encoder: AjpRequestEncoder;

@@ -22,6 +22,7 @@ import {
   type FrameSink,
   type SendHeaders,
 } from '../protocol/index.js';
+import { BodyAccumulator } from '../trace/index.js';
 import type { ClientOptions } from './load-client.js';
 import type { ReplayRequest } from './replay-request.js';
 import { errorKindOf, failResult, type RequestResult } from './request-result.js';
@@ -62,6 +63,14 @@ export class AjpRequestEncoder {
   }
 }
 
+export interface AjpConnectionOptions extends ClientOptions {
+  /**
+   * Keep every response's headers and body (the body's bytes up to this many; length and SHA-256
+   * always) on its result (`RequestResult.response`): a mirror compares them. Unset: nothing kept.
+   */
+  keepResponseBytes?: number;
+}
+
 export type ConnectionState = 'connecting' | 'idle' | 'cping' | 'busy' | 'closed';
 
 export interface ConnectionEvents {
@@ -96,7 +105,7 @@ export class AjpConnection implements FrameSink {
     host: string,
     port: number,
     private readonly frames: AjpRequestEncoder,
-    private readonly opts: ClientOptions,
+    private readonly opts: AjpConnectionOptions,
     private readonly events: ConnectionEvents,
     private readonly now: () => number,
     onConnect: ReadyCallback,
@@ -153,6 +162,8 @@ export class AjpConnection implements FrameSink {
     this.rec = rec;
     this.done = cb;
     this.hash = this.opts.verify === undefined ? undefined : createHash('sha256');
+    const keep = this.opts.keepResponseBytes;
+    rec.response = keep === undefined ? undefined : { headers: [], body: new BodyAccumulator(false, 0, keep) };
     this.bodySent =
       req.body.length > 0 && !req.chunked ? Math.min(req.body.length, this.frames.encoder.maxRequestBodyChunk) : 0;
     this.deadline = rec.sentMs + this.opts.requestTimeoutMs;
@@ -197,6 +208,7 @@ export class AjpConnection implements FrameSink {
           return this.fail('protocol', `Send Body Chunk says ${n} bytes, packet holds ${payload.length - 3}`);
         rec.bodyBytes += n;
         if (this.hash !== undefined && n > 0) this.hash.update(payload.subarray(3, 3 + n));
+        rec.response?.body.add(payload.subarray(3, 3 + n));
         return;
       }
       case MessageCode.SendHeaders:
@@ -229,6 +241,7 @@ export class AjpConnection implements FrameSink {
     rec.headersMs = this.now();
     rec.status = msg.status;
     for (const h of msg.headers) noteResponseHeader(rec, h.name.toLowerCase(), h.value, this.opts);
+    if (rec.response !== undefined) for (const h of msg.headers) rec.response.headers.push([h.name, h.value]);
     finishResponseHeaders(rec, this.opts);
   }
 

@@ -13,6 +13,7 @@ import {
   type ForwardRequest,
 } from '../protocol/index.js';
 import { toWireString, type ExchangeEvent, type HeaderPair, type TraceBody } from '../trace/index.js';
+import type { SessionTag } from './request-result.js';
 
 export interface RewriteOptions {
   /** New Host header value (host or host:port); also server_name (and server_port) for AJP. */
@@ -48,6 +49,14 @@ export interface ReplayRequest extends ForwardRequest {
   chunked: boolean;
   body: Buffer;
   expected: ExpectedResponse;
+  /**
+   * `--sessions` (load/session-source.ts): the session this request is step `sessionStep` of, and
+   * when the session's previous request ended (run clock, ms): it is not due before then. Set on
+   * the fresh copy made for each send of a session's request, never on the trace's own request.
+   */
+  session?: SessionTag;
+  sessionStep?: number;
+  sessionReadyMs?: number;
   /** Client caches (the owner is the encoder that made it). */
   ajpFrame?: Buffer;
   ajpFrameOwner?: object;
@@ -157,6 +166,34 @@ export function toReplayRequest(ex: ExchangeEvent, rw: RewriteOptions = {}): Rep
       bodySha256: ex.response.body.sha256,
       headers: ex.response.headers.map(([n, v]) => [w(n), wn(v)]),
     },
+  };
+}
+
+/**
+ * A Forward Request as decoded live (a mirror's copy of what a tap forwarded): sent again as it came,
+ * in its wire strings and attribute order, with its body bytes. The production secret is not in it
+ * (ExchangeDetail drops it): the client's encoder adds its own (§8). `ex` gives id, time and the
+ * recorded response, as for a trace exchange.
+ */
+export function replayRequestFromWire(fr: ForwardRequest, body: Buffer, ex: ExchangeEvent): ReplayRequest {
+  let query: string | null = null;
+  for (const a of fr.attributes) if (a.name === 'query_string') query = a.value;
+  let contentLength: string | null | undefined;
+  let transferEncoding: string | null | undefined;
+  for (const h of fr.headers) {
+    const lower = h.name.toLowerCase();
+    if (lower === 'content-length') contentLength ??= h.value;
+    else if (lower === 'transfer-encoding') transferEncoding ??= h.value;
+  }
+  return {
+    ...fr,
+    exchangeId: ex.id,
+    t: ex.t,
+    displayUri: ex.request.uri ?? '',
+    query,
+    chunked: contentLength === undefined && /chunked/i.test(transferEncoding ?? ''),
+    body,
+    expected: { status: ex.response.status, bodySha256: ex.response.body.sha256, headers: [] },
   };
 }
 

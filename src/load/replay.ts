@@ -19,9 +19,10 @@ import type { LoadClient } from './load-client.js';
 import { ConstantPacer, RecordedPacer } from './pacer.js';
 import type { RewriteOptions } from './replay-request.js';
 import { generatorWarning, judgeGenerator } from '../results/generator-report.js';
-import type { ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
+import { sessionsWarning, type ProgressSnapshot, type ReplayReport } from '../results/replay-report.js';
 import { ReplayResults } from './replay-results.js';
 import { TraceRequestSource } from './request-source.js';
+import { SessionRequestSource } from './session-source.js';
 import { responseVerifier } from './response-verifier.js';
 import { ClosedLoopScheduler, OpenLoopScheduler, type RunLimits, type SchedulerOptions } from './schedulers.js';
 import type { Target } from './target.js';
@@ -65,6 +66,11 @@ export interface ReplayOptions {
   verify?: { headers: string[] };
   /** --workers (load/parallel-replay.ts): threads that share the load; 1 (the default) is this thread. */
   workers?: number;
+  /**
+   * Replay the trace session by session (load/session-source.ts): each recorded JSESSIONID's
+   * exchanges in order, one at a time, with a cookie jar that carries the target's own session id.
+   */
+  sessions?: boolean;
   /** Set by parallel-replay for each worker: its share of the requests and of the open-loop schedule. */
   stride?: { every: number; offset: number };
   signal?: AbortSignal;
@@ -87,7 +93,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   checkOptions(opts);
   const l = opts.limits;
   const now = opts.now ?? (() => performance.now());
-  const source = await openSource(opts);
+  const trace = await openSource(opts);
+  const source = opts.sessions === true ? await sessionSource(trace, opts) : trace;
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const common = {
@@ -128,6 +135,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const results = new ReplayResults(
     opts.targets.map((t) => t.label),
     opts.verify !== undefined,
+    opts.sessions === true,
   );
   const schedOpts: SchedulerOptions = {
     clients,
@@ -176,10 +184,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const report = results.report(
     schedule,
     connections,
-    { ...describe(opts, source.perPass, source.skipped), ...source.skips() },
+    {
+      ...describe(opts, trace.perPass, trace.skipped),
+      ...trace.skips(),
+      ...(source instanceof SessionRequestSource ? { sessionsInTrace: source.inTrace } : {}),
+    },
     startedAt,
   );
-  const skipped = source.skipNote();
+  const skipped = trace.skipNote();
   if (skipped !== undefined) report.warnings.push(skipped);
   report.generator = judgeGenerator(
     sample,
@@ -187,6 +199,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     report.schedule.lateSends,
     report.schedule.sent,
   );
+  const moved = sessionsWarning(report.sessions);
+  if (moved !== undefined) report.warnings.push(moved);
   const bound = generatorWarning(report.generator);
   if (bound !== undefined) report.warnings.unshift(bound);
   return { report, results };
@@ -202,15 +216,35 @@ function drainMs(connectMs: number, requestMs: number, ping: PingOptions | undef
   return Math.max(acquire, requestMs) + connectMs + 1000;
 }
 
+/**
+ * --sessions: the whole trace read and grouped into sessions, before the clock starts. A --workers
+ * thread takes whole sessions (the stride applies to them, not to requests).
+ */
+async function sessionSource(trace: TraceRequestSource, opts: ReplayOptions): Promise<SessionRequestSource> {
+  try {
+    return await SessionRequestSource.load(trace, {
+      order: opts.model === 'recorded' ? 'recorded' : 'continuing',
+      loop: opts.loop === true,
+      ...(opts.stride === undefined ? {} : { stride: opts.stride }),
+      ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
+    });
+  } catch (e) {
+    trace.close();
+    throw e;
+  }
+}
+
 /** The trace as a request source; a file that cannot be read or is not a trace is a RuntimeError. */
 async function openSource(opts: ReplayOptions): Promise<TraceRequestSource> {
+  // --sessions reads the trace once, in file order, and does its own ordering, looping and striding.
+  const sessions = opts.sessions === true;
   try {
     return await TraceRequestSource.open(opts.trace, {
-      loop: opts.loop === true,
+      loop: opts.loop === true && !sessions,
       ...(opts.includeTruncated === true ? { includeTruncated: true } : {}),
       ...(opts.rewrite === undefined ? {} : { rewrite: opts.rewrite }),
-      orderWindow: opts.model === 'recorded' ? 4096 : 0,
-      ...(opts.stride === undefined ? {} : { stride: opts.stride }),
+      orderWindow: opts.model === 'recorded' && !sessions ? 4096 : 0,
+      ...(opts.stride === undefined || sessions ? {} : { stride: opts.stride }),
       ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
     });
   } catch (e) {
@@ -275,6 +309,7 @@ function describe(o: ReplayOptions, perPass: number | undefined, skipped: number
     durationMs: lim(o.limits.durationMs),
     requests: lim(o.limits.requests),
     loop: o.loop === true,
+    sessions: o.sessions === true,
     secret: o.secret === undefined ? false : true,
     ping: o.ping ?? null,
     forwarded: o.forwarded === true,

@@ -7,12 +7,36 @@
  * what it keeps before returning. That keeps the hot path free of per-request allocation.
  */
 import type { ErrorKind } from '../results/error-kinds.js';
+import type { BodyAccumulator, HeaderPair } from '../trace/index.js';
+
+/** A response as received, kept for a comparison (AjpConnectionOptions.keepResponseBytes). */
+export interface KeptResponse {
+  /** [name, value] wire strings in the order received. */
+  headers: HeaderPair[];
+  /** Length and SHA-256 of the whole body; its bytes up to the bound (`retained()`). */
+  body: BodyAccumulator;
+}
 
 export interface Mismatch {
   /** `status`, `body`, or `header:<name>` (lowercase). */
   kind: string;
   expected: string | number | null;
   actual: string | number | null;
+}
+
+/**
+ * One replayed session (`--sessions`): a recorded session (its JSESSIONID without the route) in one
+ * pass over the trace. One object per session, shared by its requests and their records.
+ */
+export interface SessionTag {
+  /** Numbered in the order sessions start in this thread (0-based). */
+  instance: number;
+  /** The recorded session (JSESSIONID without its route). */
+  key: string;
+  /** The pass over the trace (0 = first). */
+  pass: number;
+  /** Exchanges the session has in the trace. */
+  steps: number;
 }
 
 export interface RequestResult {
@@ -43,6 +67,11 @@ export interface RequestResult {
   bodyBytes: number;
   /** Backend route: JSESSIONID suffix in Set-Cookie, else the --route-header value; null otherwise. */
   route: string | null;
+  /** The JSESSIONID value a Set-Cookie of the response set ('' when it cleared it); null when none did. */
+  sessionCookie: string | null;
+  /** `--sessions`: the replayed session this request belongs to, and its place in it; null outside sessions. */
+  session: SessionTag | null;
+  sessionStep: number;
   /** With --verify: the response body's SHA-256 (hex) and the values of --verify-headers. */
   bodySha256: string | null;
   verifyHeaders: (string | null)[] | null;
@@ -50,6 +79,8 @@ export interface RequestResult {
   mismatches: Mismatch[] | null;
   /** Sent during --warmup: counted apart, kept out of the results. */
   warmup: boolean;
+  /** Only when the client was asked to keep responses (a mirror): headers and body as received. */
+  response?: KeptResponse | undefined;
 }
 
 export function newResult(): RequestResult {
@@ -69,6 +100,9 @@ export function newResult(): RequestResult {
     bytesReceived: 0,
     bodyBytes: 0,
     route: null,
+    sessionCookie: null,
+    session: null,
+    sessionStep: 0,
     bodySha256: null,
     verifyHeaders: null,
     mismatches: null,
@@ -86,10 +120,14 @@ export function resetResult(r: RequestResult): void {
   r.bytesReceived = 0;
   r.bodyBytes = 0;
   r.route = null;
+  r.sessionCookie = null;
+  r.session = null;
+  r.sessionStep = 0;
   r.bodySha256 = null;
   r.verifyHeaders = null;
   r.mismatches = null;
   r.warmup = false;
+  r.response = undefined;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { ReplayReport } from '../results/replay-report.js';
 import type { CompareSummary } from '../verdict/compare.js';
+import type { DiffReport } from '../verdict/diff/diff-run.js';
 import type { FairnessVerdict } from '../verdict/fairness.js';
 import type { SweepSummary } from '../verdict/sweep.js';
 import type { ThresholdResult } from '../verdict/threshold.js';
@@ -33,7 +34,17 @@ export interface HtmlFairness {
   verdict: FairnessVerdict;
   /** mod_jk status worker's own request counts per member (--jk-status). */
   jkStatus?: { worker: string; count: number }[] | null;
-  sticky?: { sessions: number; followUps: number; violations: { worker: string; count: number }[] } | null;
+  /**
+   * --sticky: synthetic sessions (follow-ups, and those that landed elsewhere per worker), or with
+   * `recorded` the trace's sessions (`followUps`: those kept on one worker; `violations`: those
+   * that moved, by the worker that served them first).
+   */
+  sticky?: {
+    recorded?: boolean;
+    sessions: number;
+    followUps: number;
+    violations: { worker: string; count: number }[];
+  } | null;
   /** Workers that stopped answering during the run (src/verdict/failover.ts). */
   failovers?: {
     worker: string;
@@ -52,6 +63,8 @@ export interface HtmlReportInput {
   fairness?: HtmlFairness;
   compare?: CompareSummary;
   sweep?: SweepSummary;
+  /** `ajpbench diff`: the comparison, its differences grouped by URI pattern and field. */
+  diff?: DiffReport;
   thresholds?: ThresholdResult[];
   /** The overall verdict, when the command has one. */
   verdict?: { pass: boolean; lines: string[] };

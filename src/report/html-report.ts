@@ -11,18 +11,22 @@
  * - throughput (and errors) per second over time, and p99 per second when the results carry it;
  * - per-worker shares against the expected ones (fairness), with mod_jk's own count beside;
  * - compare side by side (throughput with its spread over rounds, p50/p99);
- * - the sweep curve (throughput and p99 against load) with the knee marked.
+ * - the sweep curve (throughput and p99 against load) with the knee marked;
+ * - a comparison (`ajpbench diff`): its counts, then the differences grouped by URI pattern and
+ *   field with examples, regressions and noise apart (tables only).
  *
  * Tables beside the charts carry the exact numbers, so the file is useful without JavaScript.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { ReplayReport } from '../results/replay-report.js';
+import type { ReplayReport, SessionsReport } from '../results/replay-report.js';
 import { GENERATOR_BOUND } from '../results/generator-report.js';
 import type { CompareSummary } from '../verdict/compare.js';
 import { formatDeviation, formatP } from '../verdict/fairness.js';
 import type { SweepSummary } from '../verdict/sweep.js';
+import type { DiffGroup } from '../verdict/diff/diff-summary.js';
+import type { DiffReport } from '../verdict/diff/diff-run.js';
 import type { HtmlFairness, HtmlReportInput, HtmlRun, HtmlSegment } from './html-input.js';
 import { chartData } from './page/chart-data.js';
 
@@ -149,6 +153,80 @@ function runTable(runs: HtmlRun[]): string {
   );
 }
 
+/** Broken sessions listed by name in the HTML report (the JSON lists up to MAX_LISTED_SESSIONS). */
+const HTML_BROKEN_SESSIONS = 20;
+
+/** `--sessions`: per run, sessions started, completed, kept on one worker or moved; the moved ones by name. */
+function sessionsBlock(runs: HtmlRun[]): string[] {
+  const withSessions = runs.filter((r) => r.report.sessions !== undefined);
+  if (withSessions.length === 0) return [];
+  const rows = withSessions.map(({ name, report }) => {
+    const x = report.sessions as SessionsReport;
+    return [
+      nameCell(name),
+      num(x.started),
+      num(x.completed),
+      num(x.kept),
+      x.broken > 0 ? `<span class="fail">${num(x.broken)}</span>` : '0',
+      num(x.unknown),
+      num(x.withErrors),
+      num(x.renewed),
+      num(x.sessionless),
+    ];
+  });
+  const routes = withSessions.flatMap(({ name, report }) =>
+    (report.sessions as SessionsReport).byRoute.map((r) => [
+      ...(withSessions.length > 1 ? [nameCell(name)] : []),
+      esc(r.route),
+      num(r.sessions),
+      num(r.broken),
+    ]),
+  );
+  const broken = withSessions.flatMap(({ name, report }) =>
+    (report.sessions as SessionsReport).list
+      .filter((x) => x.routes.length > 1)
+      .map((x) => [
+        ...(withSessions.length > 1 ? [nameCell(name)] : []),
+        `<code>${esc(x.id)}</code>${x.pass > 0 ? ` <small>pass ${x.pass + 1}</small>` : ''}`,
+        `${num(x.requests)} of ${num(x.steps)}`,
+        esc(x.routes.join(' → ')),
+      ]),
+  );
+  const runCol = withSessions.length > 1 ? ['run'] : [];
+  const movedTotal = withSessions.reduce((n, r) => n + (r.report.sessions as SessionsReport).broken, 0);
+  return [
+    '<h2>Sessions</h2>',
+    table(
+      [
+        'run',
+        'started',
+        'completed',
+        'kept on one worker',
+        'moved',
+        'unknown worker',
+        'with errors',
+        'target set a new id again',
+        'requests without a session',
+      ],
+      rows,
+      'num',
+    ),
+    ...(routes.length === 0
+      ? []
+      : [table([...runCol, 'first worker', 'sessions', 'moved'], routes, withSessions.length > 1 ? '' : 'num')]),
+    ...(broken.length === 0
+      ? []
+      : [
+          `<p>Sessions served by more than one worker${movedTotal > Math.min(broken.length, HTML_BROKEN_SESSIONS) ? ` (the first ${Math.min(broken.length, HTML_BROKEN_SESSIONS)} of ${num(movedTotal)})` : ''}:</p>`,
+          table([...runCol, 'recorded session', 'requests', 'workers'], broken.slice(0, HTML_BROKEN_SESSIONS)),
+        ]),
+  ];
+}
+
+function violations(list: { worker: string; count: number }[]): string {
+  return list.length === 0 ? '' : ` (${list.map((x) => `${esc(x.worker)}: ${x.count}`).join(', ')})`;
+}
+
 function verdictBlock(input: HtmlReportInput): string {
   const parts: string[] = [];
   if (input.verdict !== undefined) {
@@ -199,7 +277,9 @@ function fairnessBlock(f: HtmlFairness): string {
     ...(sticky === null || sticky === undefined
       ? []
       : [
-          `<p>Stickiness: ${num(sticky.sessions)} sessions, ${num(sticky.followUps)} follow-ups, ${num(sticky.violations.reduce((s, x) => s + x.count, 0))} landed on another worker${sticky.violations.length === 0 ? '' : ` (${sticky.violations.map((x) => `${esc(x.worker)}: ${x.count}`).join(', ')})`}.</p>`,
+          sticky.recorded === true
+            ? `<p>Stickiness (the trace's sessions): ${num(sticky.sessions)} sessions replayed, ${num(sticky.followUps)} kept on one worker, ${num(sticky.violations.reduce((s, x) => s + x.count, 0))} moved to another${violations(sticky.violations)}.</p>`
+            : `<p>Stickiness: ${num(sticky.sessions)} sessions, ${num(sticky.followUps)} follow-ups, ${num(sticky.violations.reduce((s, x) => s + x.count, 0))} landed on another worker${violations(sticky.violations)}.</p>`,
         ]),
     ...(f.failovers ?? []).map(
       (x) =>
@@ -272,6 +352,73 @@ function sweepBlock(s: SweepSummary): string {
   ].join('\n');
 }
 
+function diffBlock(d: DiffReport): string {
+  const s = d.summary;
+  const share = (n: number): string => (s.compared === 0 ? '–' : `${((100 * n) / s.compared).toFixed(1)}%`);
+  const counts = table(
+    ['', 'exchanges', 'share'],
+    [
+      ['compared', num(s.compared), ''],
+      ['equal', num(s.equal), share(s.equal)],
+      ['<strong>differing</strong>', `<strong>${num(s.differing)}</strong>`, share(s.differing)],
+      ['noise only', num(s.noiseOnly), share(s.noiseOnly)],
+      ['dropped (not compared)', num(s.dropped), ''],
+      ...s.byKind.map((k) => [`differing in ${esc(k.kind)}`, num(k.exchanges), share(k.exchanges)]),
+    ],
+    'num',
+  );
+  const regressions = s.groups.filter((g) => g.differences > 0);
+  const noise = s.groups.filter((g) => g.differences === 0 && g.noise > 0);
+  return [
+    '<h2>Differences: candidate against primary</h2>',
+    `<p>primary <code>${esc(d.targets.primary)}</code>, candidate <code>${esc(d.targets.candidate)}</code>, ` +
+      (d.targets.secondary === null
+        ? 'no secondary: every difference counts.'
+        : `secondary <code>${esc(d.targets.secondary)}</code>: what it and the primary disagree on is noise, reported apart.`) +
+      ` ${num(d.sent)} exchanges of <code>${esc(d.file)}</code>${d.sample === null ? '' : ` (a ${(d.sample * 100).toPrecision(3)}% sample of sessions)`}, stopped by ${esc(d.stoppedBy)}.</p>`,
+    counts,
+    ...(s.droppedBy.length === 0
+      ? []
+      : [`<p>Dropped: ${s.droppedBy.map((x) => `${num(x.count)} ${esc(x.reason)}`).join('; ')}</p>`]),
+    ...(regressions.length === 0
+      ? ['<p class="pass">No difference outside the noise.</p>']
+      : ['<h3>By URI pattern and field</h3>', diffGroupTable(regressions, false)]),
+    ...(noise.length === 0 ? [] : ['<h3>Noise (not counted)</h3>', diffGroupTable(noise, true)]),
+    ...(s.groupsLeftOut > 0
+      ? [
+          `<p><small>${num(s.groupsLeftOut)} more differences fell in groups past the bound: counted, not grouped.</small></p>`,
+        ]
+      : []),
+  ].join('\n');
+}
+
+/** A field such as `body:$.items[*].price`: kept whole between its ':', '.' and '[' (a narrow column breaks there, not mid-name). */
+function fieldCell(field: string): string {
+  return `<code>${field
+    .split(/(?=[.[])|(?<=:)/)
+    .map(esc)
+    .join('<wbr>')}</code>`;
+}
+
+function diffGroupTable(groups: DiffGroup[], noise: boolean): string {
+  const value = (v: string | null): string => (v === null ? '<small>(absent)</small>' : `<code>${esc(v)}</code>`);
+  return table(
+    ['URI pattern', 'field', 'exchanges', 'examples: exchange, before → after'],
+    groups.map((g) => [
+      nameCell(g.pattern),
+      fieldCell(g.field),
+      num(noise ? g.noise : g.differences),
+      g.examples
+        .map(
+          (e) =>
+            `<div class="example">#${e.id}${e.path === undefined ? '' : ` <small>${esc(e.path)}</small>`}${e.noise && !noise ? ' <small>(noise)</small>' : ''}: ${value(e.before)} → ${value(e.after)}</div>`,
+        )
+        .join(''),
+    ]),
+    'diff',
+  );
+}
+
 /** The whole page. */
 export function renderHtmlReport(input: HtmlReportInput): string {
   const { js, css } = uplot();
@@ -282,12 +429,14 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   if (input.fairness !== undefined) sections.push(fairnessBlock(input.fairness));
   if (input.compare !== undefined) sections.push(compareBlock(input.compare));
   if (input.sweep !== undefined) sections.push(sweepBlock(input.sweep));
+  if (input.diff !== undefined) sections.push(diffBlock(input.diff));
   if (input.runs.length > 0) {
     sections.push(
       '<h2>Latency distribution (time to complete)</h2>',
       '<div class="chart" id="chart-latency"></div>',
       '<p><small>The HdrHistogram percentile plot: x is the percentile on a log scale (90%, 99%, 99.9% ...), y the latency in ms on a log scale. Each line ends at its max.</small></p>',
       runTable(input.runs),
+      ...sessionsBlock(input.runs),
       '<h2>Over time</h2>',
       '<div class="chart" id="chart-time"></div>',
       '<div class="chart" id="chart-time-latency"></div>',
@@ -322,6 +471,7 @@ th { background: #f6f7f9; font-weight: 600; vertical-align: bottom; } small { co
 .verdict strong { font-size: 18px; display: block; } .verdict div { color: #1d2330; font-weight: 400; }
 .chart { margin: 8px 0; min-height: 40px; min-width: 0; } .row { display: flex; gap: 16px; flex-wrap: wrap; } .row .chart { flex: 1 1 440px; } .row.stack .chart { flex-basis: 100%; }
 .u-legend { text-align: left; } .u-legend .u-value { font-variant-numeric: tabular-nums; }
+table.diff td:nth-child(3) { text-align: right; } table.diff td:nth-child(4) code { overflow-wrap: anywhere; } .example { margin: 2px 0; } h3 { font-size: 15px; margin: 16px 0 4px; }
 .advice p { margin: 4px 0; } .chart-error { color: #b3261e; font-family: monospace; }
 </style>
 </head>

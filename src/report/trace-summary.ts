@@ -20,12 +20,14 @@ import type {
   ErrorEvent,
   ExchangeEvent,
   IncompleteEvent,
+  MergeInput,
+  TraceDerivation,
   TraceEvent,
   TraceHeader,
   TraceOptions,
   TraceSource,
 } from '../trace/trace-types.js';
-import { cutKey, foldUri, printable, wireText } from './uri-fold.js';
+import { cutKey, foldUri, printable, wireText } from '../trace/uri-fold.js';
 
 export const DEFAULT_TOP_URIS = 10;
 export const DEFAULT_MAX_DISTINCT_URIS = 10_000;
@@ -74,6 +76,8 @@ export interface TraceSummary {
     /** The start in µs since the Unix epoch; null in a trace written before the field existed. */
     startTimeUs: number | null;
     options: TraceOptions | null;
+    /** What a derived trace went through after its source (minor 2: filter); absent when nothing. */
+    derivedBy?: TraceDerivation[];
   };
   /** Events read (every line after the header that parsed as an event). */
   events: number;
@@ -86,6 +90,8 @@ export interface TraceSummary {
   unknownEvents: number;
   /** Trace work the tap shed when its output fell behind (`dropped` events): forwarded, not traced. */
   dropped: { reports: number; exchanges: number; events: number };
+  /** `diff` events (record --mirror, diff -o): exchanges whose candidate answer differed, and of them those where every difference was noise. */
+  diffs: { events: number; differing: number; noiseOnly: number };
   span: {
     /** Earliest event time, µs since the trace start. */
     firstUs: number | null;
@@ -159,6 +165,7 @@ export class TraceSummaryBuilder {
   private malformed = 0;
   private unknown = 0;
   private readonly dropped = { reports: 0, exchanges: 0, events: 0 };
+  private readonly diffs = { events: 0, differing: 0, noiseOnly: 0 };
   private firstUs = Infinity;
   private lastUs = -Infinity;
   private exchanges = 0;
@@ -242,6 +249,15 @@ export class TraceSummaryBuilder {
         this.dropped.exchanges += event.exchanges;
         this.dropped.events += event.events;
         return;
+      case 'diff':
+        if ((event.outcome !== 'differs' && event.outcome !== 'noise') || !Array.isArray(event.differences)) {
+          this.malformed++;
+          return;
+        }
+        this.diffs.events++;
+        if (event.outcome === 'noise') this.diffs.noiseOnly++;
+        else this.diffs.differing++;
+        return;
       default:
         this.unknown++;
     }
@@ -258,6 +274,7 @@ export class TraceSummaryBuilder {
       malformedEvents: this.malformed,
       unknownEvents: this.unknown,
       dropped: { ...this.dropped },
+      diffs: { ...this.diffs },
       span: {
         firstUs: any ? this.firstUs : null,
         lastUs: any ? this.lastUs : null,
@@ -412,7 +429,26 @@ function headerFacts(header: TraceHeader): TraceSummary['trace'] {
     startTime: typeof h.startTime === 'string' ? h.startTime : '',
     startTimeUs: finite(h.startTimeUs) ? h.startTimeUs : null,
     options: optionsFacts(h.options),
+    ...derivationFacts(h.derivedBy),
   };
+}
+
+function derivationFacts(v: unknown): { derivedBy?: TraceDerivation[] } {
+  if (!Array.isArray(v)) return {};
+  const steps = v.filter(isRecord).flatMap((d): TraceDerivation[] =>
+    d.kind === 'filter' && typeof d.input === 'string' && isRecord(d.options)
+      ? [
+          {
+            kind: 'filter',
+            input: d.input,
+            tool: typeof d.tool === 'string' ? d.tool : '?',
+            options: d.options,
+            ids: d.ids === 'renumbered' ? 'renumbered' : 'kept',
+          },
+        ]
+      : [],
+  );
+  return steps.length === 0 ? {} : { derivedBy: steps };
 }
 
 function sourceFacts(v: unknown): TraceSource | null {
@@ -428,6 +464,30 @@ function sourceFacts(v: unknown): TraceSource | null {
       ...(typeof t.worker === 'string' ? { worker: t.worker } : {}),
     }));
     return { kind: 'tap', taps };
+  }
+  if (v.kind === 'har' && typeof v.file === 'string')
+    return { kind: 'har', file: v.file, ...(typeof v.creator === 'string' ? { creator: v.creator } : {}) };
+  if (v.kind === 'merge' && Array.isArray(v.inputs)) {
+    const inputs = v.inputs.filter(isRecord).flatMap((i): MergeInput[] => {
+      const source = sourceFacts(i.source);
+      const options = optionsFacts(i.options);
+      if (source === null || options === null || typeof i.file !== 'string' || typeof i.label !== 'string') return [];
+      if (!finite(i.index) || !finite(i.offsetUs) || !finite(i.startTimeUs)) return [];
+      const { derivedBy } = derivationFacts(i.derivedBy);
+      return [
+        {
+          file: i.file,
+          index: i.index,
+          source,
+          ...(derivedBy === undefined ? {} : { derivedBy }),
+          startTimeUs: i.startTimeUs,
+          offsetUs: i.offsetUs,
+          label: i.label,
+          options,
+        },
+      ];
+    });
+    return { kind: 'merge', inputs, ids: 'interleaved' };
   }
   return null;
 }

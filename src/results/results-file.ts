@@ -284,13 +284,83 @@ const REPLAY_REPORT: Check = object({
       reasons: list(string),
     }),
   ),
+  // Came with replay --sessions: older files and runs without it lack it.
+  sessions: optional(
+    object({
+      started: count,
+      completed: count,
+      kept: count,
+      broken: count,
+      unknown: count,
+      withErrors: count,
+      renewed: count,
+      requests: count,
+      sessionless: count,
+      byRoute: list(object({ route: string, sessions: count, broken: count })),
+      list: list(
+        object({
+          id: string,
+          pass: count,
+          steps: count,
+          requests: count,
+          completed: boolean,
+          errors: count,
+          targetSessions: count,
+          routes: list(string),
+        }),
+      ),
+      unlisted: count,
+    }),
+  ),
   warnings: list(string),
 });
 
-/** A compare/fairness/sweep document: what `report` prints and draws, and the replay runs it carries. */
+const nullableString = nullable(string);
+
+/** A diff's results as its HTML section reads them (verdict/diff/diff-run.ts DiffReport). */
+const DIFF_REPORT = object({
+  file: string,
+  sample: nullable(number(0)),
+  sent: count,
+  stoppedBy: string,
+  targets: object({ primary: string, candidate: string, secondary: nullableString }),
+  summary: object({
+    compared: count,
+    equal: count,
+    differing: count,
+    noiseOnly: count,
+    dropped: count,
+    droppedBy: list(object({ reason: string, count })),
+    byKind: list(object({ kind: string, exchanges: count, differences: count })),
+    groups: list(
+      object({
+        pattern: string,
+        field: string,
+        differences: count,
+        noise: count,
+        examples: list(
+          object({
+            id: number(),
+            path: optional(string),
+            before: nullableString,
+            after: nullableString,
+            noise: boolean,
+          }),
+        ),
+      }),
+    ),
+    groupsLeftOut: count,
+  }),
+});
+
+/** A compare/fairness/sweep/diff document: what `report` prints and draws, and the replay runs it carries. */
 const VERDICT_DOCUMENT: Check = object({
   kind: string,
   pass: boolean,
   text: string,
-  html: object({ title: string, runs: optional(list(object({ name: string, report: REPLAY_REPORT }))) }),
+  html: object({
+    title: string,
+    runs: optional(list(object({ name: string, report: REPLAY_REPORT }))),
+    diff: optional(DIFF_REPORT),
+  }),
 });

@@ -1,10 +1,10 @@
 /**
- * What compare, fairness and sweep write with --json: the numbers, the printed text, and what the
+ * What compare, fairness, sweep and diff write with --json: the numbers, the printed text, and what the
  * HTML report draws, so that `ajpbench report` can print and draw the file again later.
  */
 import type { ReplayReport } from './replay-report.js';
 
-export const VERDICT_KINDS = ['ajpbench-compare', 'ajpbench-fairness', 'ajpbench-sweep'] as const;
+export const VERDICT_KINDS = ['ajpbench-compare', 'ajpbench-fairness', 'ajpbench-sweep', 'ajpbench-diff'] as const;
 export type VerdictKind = (typeof VERDICT_KINDS)[number];
 
 /**

@@ -4,14 +4,16 @@
  * decode errors and any bytes a capture lost. The tap and the pcap importer drive one per connection.
  */
 import { ConversationDecoder, type AjpProtocolError, type Direction, type MessageSink } from '../protocol/index.js';
-import { ExchangeAssembler } from './exchange-assembler.js';
+import { ExchangeAssembler, type ExchangeDetail } from './exchange-assembler.js';
 import type { ConnectionEvent, IncompleteEvent, TraceEvent, TraceOptions } from './trace-types.js';
 
 export interface TracerShared {
   options: TraceOptions;
   startUs: number;
   nextId(): number;
-  emit(event: TraceEvent): void;
+  emit(event: TraceEvent, detail?: ExchangeDetail): void;
+  /** AssemblerContext.detailBytes: exchanges come with their ExchangeDetail. */
+  detailBytes?: number;
 }
 
 export interface ConnectionInfo {
@@ -53,7 +55,8 @@ export class ConnectionTracer {
       options: shared.options,
       startUs: shared.startUs,
       nextId: () => shared.nextId(),
-      emit: (e) => shared.emit(e),
+      emit: (e, detail) => shared.emit(e, detail),
+      ...(shared.detailBytes === undefined ? {} : { detailBytes: shared.detailBytes }),
     });
     this.sink = {
       message: (msg, info) => this.assembler.message(msg, this.timeUs, info),

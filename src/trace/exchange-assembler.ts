@@ -17,6 +17,7 @@ import { redactHeaders, redactUri } from './redaction.js';
 import { findRoute } from './session-route.js';
 import { toTraceStrings } from './trace-strings.js';
 import type {
+  ExchangeEvent,
   HeaderPair,
   IncompleteEvent,
   TraceEvent,
@@ -34,7 +35,29 @@ export interface AssemblerContext {
   /** Absolute time of the trace start, µs; event times count from it. */
   startUs: number;
   nextId(): number;
-  emit(event: TraceEvent): void;
+  /** `detail` comes with an `exchange` event when `detailBytes` is set, never otherwise. */
+  emit(event: TraceEvent, detail?: ExchangeDetail): void;
+  /**
+   * Hand every exchange's ExchangeDetail to `emit`, holding each body's bytes up to this many
+   * (whatever `options.bodies` keeps in the trace). Unset: no detail, no bytes held beyond the trace's.
+   */
+  detailBytes?: number;
+}
+
+/**
+ * What a live observer (the mirror) gets beside an `exchange` event and the trace never holds: the
+ * request as it went to the container, before redaction, and the bytes of both bodies. Every field
+ * is the observer's to keep: the bodies are copies, the request is the decoder's object.
+ */
+export interface ExchangeDetail {
+  /** The Forward Request as decoded (wire strings, one char per byte), unredacted, without the secret attribute. */
+  request: ForwardRequest;
+  /** Request body bytes, the first `detailBytes` of `event.request.body.length`. */
+  requestBody: Buffer;
+  /** Response headers as received (wire strings), unredacted. */
+  responseHeaders: HeaderPair[];
+  /** Response body bytes, the first `detailBytes` of `event.response.body.length`. */
+  responseBody: Buffer;
 }
 
 /** `seen` keeps the first message types of an exchange; a long upload need not list every packet. */
@@ -198,14 +221,15 @@ export class ExchangeAssembler {
 
   private begin(request: ForwardRequest, timeUs: number): void {
     const { bodies, maxBody } = this.ctx.options;
+    const retain = this.ctx.detailBytes ?? 0;
     this.current = {
       id: this.ctx.nextId(),
       startUs: timeUs,
       request,
-      requestBody: new BodyAccumulator(bodies !== 'none', maxBody),
+      requestBody: new BodyAccumulator(bodies !== 'none', maxBody, retain),
       headers: undefined,
       headersUs: undefined,
-      responseBody: new BodyAccumulator(bodies === 'all', maxBody),
+      responseBody: new BodyAccumulator(bodies === 'all', maxBody, retain),
       bodyRequests: 0,
       seen: ['forward-request'],
       missingBytes: 0,
@@ -238,7 +262,7 @@ export class ExchangeAssembler {
     const response = redact ? { ...rawResponse, headers: redactHeaders(rawResponse.headers) } : rawResponse;
     const request = redact ? this.redactRequest(rawRequest) : rawRequest;
     const text = toTraceStrings(request, response);
-    this.ctx.emit({
+    const event: ExchangeEvent = {
       event: 'exchange',
       id: cur.id,
       conn: this.ctx.conn,
@@ -256,6 +280,13 @@ export class ExchangeAssembler {
       bodyRequests: cur.bodyRequests,
       ...(text.byteStrings ? { byteStrings: true as const } : {}),
       ...(cur.missingBytes > 0 ? { truncated: truncation(cur) } : {}),
+    };
+    if (this.ctx.detailBytes === undefined) return this.ctx.emit(event);
+    this.ctx.emit(event, {
+      request: withoutSecret(cur.request),
+      requestBody: cur.requestBody.retained(),
+      responseHeaders: rawResponse.headers,
+      responseBody: cur.responseBody.retained(),
     });
   }
 
@@ -313,6 +344,13 @@ function truncation(cur: InProgress): Truncation {
     ...(cur.requestCut === undefined ? {} : { request: cur.requestCut }),
     ...(cur.responseCut === undefined ? {} : { response: cur.responseCut }),
   };
+}
+
+/** The production secret (§8) is the production web server's: an observer that sends the request on adds its own. */
+function withoutSecret(r: ForwardRequest): ForwardRequest {
+  return r.attributes.some((a) => a.name === 'secret')
+    ? { ...r, attributes: r.attributes.filter((a) => a.name !== 'secret') }
+    : r;
 }
 
 function pairs(headers: readonly { name: string; value: string | null }[]): HeaderPair[] {

@@ -11,10 +11,13 @@
  * - `requests`: measured requests; `mismatches`: --verify mismatches, count or `%` of compared;
  * - `generator`: the share of its cores the generator's CPU used (`generator<80%`): fails a run
  *   that measured ajpbench rather than the target (results/generator-report.ts);
+ * - `diffs`: exchanges whose candidate answer differed from the primary's (not noise), a count or
+ *   `%` of those compared: `ajpbench diff` and `record --mirror` (evaluateDiffThresholds);
  * - OP: `<`, `<=`, `>`, `>=`.
  */
 import { decodeHistogram, percentileUs, type LatencyReport } from '../results/latency-histogram.js';
 import type { ReplayReport } from '../results/replay-report.js';
+import type { DiffSummary } from './diff/diff-summary.js';
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=';
 
@@ -23,6 +26,7 @@ export type ThresholdMetric =
   | { kind: 'latency'; phase: 'complete' | 'headers'; stat: 'mean' | 'max' | 'min' }
   | { kind: 'errors'; share: boolean }
   | { kind: 'mismatches'; share: boolean }
+  | { kind: 'diffs'; share: boolean }
   | { kind: 'rps' }
   | { kind: 'requests' }
   | { kind: 'generator' };
@@ -79,12 +83,12 @@ export function parseThreshold(text: string): Threshold {
     }
     if (unit === '%' || unit === '/s') bad('a latency takes us, ms or s (a bare number is ms)');
     value = number * (LATENCY_UNITS[unit ?? 'ms'] as number);
-  } else if (name === 'errors' || name === 'error_rate' || name === 'mismatches') {
+  } else if (name === 'errors' || name === 'error_rate' || name === 'mismatches' || name === 'diffs') {
     if (unit !== undefined && unit !== '%') bad(`${name} takes a count or a percentage`);
     const share = unit === '%' || name === 'error_rate';
     if (share) value = unit === '%' ? number / 100 : number;
     if (share && value > 1) bad('a share is at most 100%');
-    metric = name === 'mismatches' ? { kind: 'mismatches', share } : { kind: 'errors', share };
+    metric = name === 'mismatches' || name === 'diffs' ? { kind: name, share } : { kind: 'errors', share };
   } else if (name === 'rps' || name === 'throughput') {
     if (unit !== undefined && unit !== '/s') bad('rps takes requests per second');
     metric = { kind: 'rps' };
@@ -97,7 +101,7 @@ export function parseThreshold(text: string): Threshold {
     metric = { kind: 'requests' };
   } else {
     return bad(
-      `unknown metric "${m[1]}" (p50, p99, p99.9, p(N), mean, max, min, headers.p99, errors, error_rate, rps, requests, mismatches, generator)`,
+      `unknown metric "${m[1]}" (p50, p99, p99.9, p(N), mean, max, min, headers.p99, errors, error_rate, rps, requests, mismatches, generator, diffs)`,
     );
   }
   return { text: text.trim(), metric, op, value };
@@ -140,7 +144,15 @@ export function metricValue(r: ReplayReport, m: ThresholdMetric): number | null 
       return r.requests.total;
     case 'generator':
       return r.generator?.cpuShare ?? null;
+    case 'diffs':
+      return null;
   }
+}
+
+/** The value of a `diffs` threshold in a comparison's summary (null for any other metric, or nothing compared as a share). */
+export function diffMetricValue(s: DiffSummary, m: ThresholdMetric): number | null {
+  if (m.kind !== 'diffs') return null;
+  return m.share ? (s.compared === 0 ? null : s.differing / s.compared) : s.differing;
 }
 
 export function metricName(m: ThresholdMetric): string {
@@ -153,6 +165,8 @@ export function metricName(m: ThresholdMetric): string {
       return m.share ? 'error rate' : 'errors';
     case 'mismatches':
       return m.share ? 'mismatch rate' : 'mismatches';
+    case 'diffs':
+      return m.share ? 'diff rate' : 'diffs';
     case 'rps':
       return 'rps';
     case 'requests':
@@ -169,6 +183,7 @@ export function formatMetric(m: ThresholdMetric, v: number): string {
       return v >= 1_000_000 ? `${(v / 1_000_000).toFixed(3)} s` : `${(v / 1000).toFixed(v < 10_000 ? 3 : 1)} ms`;
     case 'errors':
     case 'mismatches':
+    case 'diffs':
       return m.share ? `${(v * 100).toFixed(v < 0.01 ? 3 : 2)}%` : String(v);
     case 'rps':
       return `${v.toFixed(1)}/s`;
@@ -181,18 +196,41 @@ export function formatMetric(m: ThresholdMetric, v: number): string {
 
 /** Checks every threshold against a report. */
 export function evaluateThresholds(report: ReplayReport, thresholds: readonly Threshold[]): ThresholdResult[] {
+  return evaluateBy(thresholds, (m) => metricValue(report, m), whyNotMeasured);
+}
+
+/** Checks `diffs` thresholds against a comparison's summary (a load metric there has no value: it fails, saying why). */
+export function evaluateDiffThresholds(summary: DiffSummary, thresholds: readonly Threshold[]): ThresholdResult[] {
+  return evaluateBy(
+    thresholds,
+    (m) => diffMetricValue(summary, m),
+    (m) => (m.kind === 'diffs' ? 'no exchange was compared' : 'a comparison measures no load (use diffs)'),
+  );
+}
+
+function whyNotMeasured(m: ThresholdMetric): string {
+  switch (m.kind) {
+    case 'mismatches':
+      return 'the run did not --verify';
+    case 'generator':
+      return 'the results do not carry generator figures (written before ajpbench measured them)';
+    case 'diffs':
+      return 'a load run compares no responses (diffs is for ajpbench diff and record --mirror)';
+    default:
+      return 'nothing measured';
+  }
+}
+
+function evaluateBy(
+  thresholds: readonly Threshold[],
+  valueOf: (m: ThresholdMetric) => number | null,
+  why: (m: ThresholdMetric) => string,
+): ThresholdResult[] {
   return thresholds.map((t) => {
-    const actual = metricValue(report, t.metric);
+    const actual = valueOf(t.metric);
     const name = metricName(t.metric);
-    if (actual === null) {
-      const why =
-        t.metric.kind === 'mismatches'
-          ? 'the run did not --verify'
-          : t.metric.kind === 'generator'
-            ? 'the results do not carry generator figures (written before ajpbench measured them)'
-            : 'nothing measured';
-      return { threshold: t, actual, pass: false, message: `${name}: ${why} (threshold ${t.text})` };
-    }
+    if (actual === null)
+      return { threshold: t, actual, pass: false, message: `${name}: ${why(t.metric)} (threshold ${t.text})` };
     const pass = compare(actual, t.op, t.value);
     return {
       threshold: t,

@@ -6,6 +6,8 @@ import { codecBenchmarks, type BenchResult } from './codec-bench.js';
 import { captureBenchmarks } from './capture-bench.js';
 import { importBenchmark, TRACE_FIELDS } from './import-bench.js';
 import { loadBenchmarks } from './load-bench.js';
+import { mirrorBenchmark, mirrorBenchRows } from './mirror-bench.js';
+import { metricsBenchmark, metricsBenchRows } from './metrics-bench.js';
 import { tapBenchmarks, tapBenchRows, tapSoak, tapSoakRows, tracerBenchmark, tracerBenchRows } from './tap-bench.js';
 
 const minSeconds = Number(process.env.AJPBENCH_BENCH_SECONDS ?? '2');
@@ -84,8 +86,15 @@ for (const line of (await loadBenchmarks(minSeconds)).lines) console.log(line);
 console.log('\ntap (record): the tracer alone, then the same load direct, through a relay and through the tap');
 for (const line of tracerBenchRows(await tracerBenchmark(50_000))) console.log(line);
 for (const line of tapBenchRows(await tapBenchmarks(minSeconds))) console.log(line);
+
+console.log('\nmirror (record --mirror): production latency through a tap with and without a slow mirror candidate');
+for (const line of mirrorBenchRows(await mirrorBenchmark(minSeconds))) console.log(line);
 const soakSeconds = Number(process.env.AJPBENCH_TAP_SOAK_SECONDS ?? '0');
 if (soakSeconds > 0) {
   console.log('\ntap soak (memory over a long run; AJPBENCH_TAP_SOAK_SECONDS=1800 for the 30-minute soak)');
   for (const line of tapSoakRows(await tapSoak(soakSeconds))) console.log(line);
 } else console.log('\ntap soak: skipped (set AJPBENCH_TAP_SOAK_SECONDS=1800 for the 30-minute soak)');
+
+console.log('\nmetrics monitor (record --metrics): the tap with /metrics scraped every 100 ms against the plain tap');
+const metricsMemorySeconds = Number(process.env.AJPBENCH_METRICS_BENCH_MEMORY_SECONDS ?? '30');
+for (const line of metricsBenchRows(await metricsBenchmark(minSeconds, metricsMemorySeconds))) console.log(line);

@@ -35,7 +35,7 @@ import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { TapRecorder } from '../../src/capture/index.js';
+import { AjpMetrics, MetricsServer, recorderFigures, TapRecorder } from '../../src/capture/index.js';
 import { AjpEncoder, CPONG_FRAME, END_RESPONSE_REUSE_FRAME } from '../../src/protocol/index.js';
 import { ConnectionTracer, TraceWriter } from '../../src/trace/index.js';
 import { sampleRequest } from './codec-bench.js';
@@ -423,7 +423,7 @@ async function compare(
 }
 
 /** A load through a relay or tap process, with that process's CPU and forwarded bytes over the run. */
-async function measured(
+export async function measured(
   via: Child,
   responseBytes: number,
   seconds: number,
@@ -450,7 +450,7 @@ async function measured(
  * requests go out on a fixed schedule (spread over the connections), latency from the actual send.
  * Runs for `seconds`, or until `exchanges` exchanges per connection when given.
  */
-async function load(
+export async function load(
   port: number,
   responseBytes: number,
   seconds: number,
@@ -523,7 +523,7 @@ async function load(
 
 // ---- the helper processes -------------------------------------------------------------------
 
-interface CpuReport {
+export interface CpuReport {
   user: number;
   system: number;
   bytes: number;
@@ -537,13 +537,18 @@ interface CpuReport {
   eventsDropped?: number;
 }
 
-interface Child {
+export interface Child {
   proc: ChildProcess;
   port: number;
+  /** A tap started with `metrics`: its /metrics endpoint's port. */
+  metricsPort?: number;
   ask(msg: Record<string, unknown>): Promise<unknown>;
 }
 
-async function child(role: 'responder' | 'pipe' | 'tap', args: Record<string, unknown> = {}): Promise<Child> {
+export async function child(
+  role: 'responder' | 'pipe' | 'tap' | 'scraper',
+  args: Record<string, unknown> = {},
+): Promise<Child> {
   // AJPBENCH_TAP_BENCH_PROFILE=dir profiles the tap; with AJPBENCH_TAP_BENCH_PROFILE_SLOW=1, the slowed-trace tap instead.
   const slowed = args.slowWriteMs !== undefined;
   const profile =
@@ -560,11 +565,12 @@ async function child(role: 'responder' | 'pipe' | 'tap', args: Record<string, un
     ],
   });
   proc.send({ cmd: 'start', ...args });
-  const [ready] = (await once(proc, 'message')) as [{ port: number }];
+  const [ready] = (await once(proc, 'message')) as [{ port: number; metricsPort?: number }];
   let queue: Promise<unknown> = Promise.resolve();
   return {
     proc,
     port: ready.port,
+    ...(ready.metricsPort === undefined ? {} : { metricsPort: ready.metricsPort }),
     ask: (msg) => {
       const next = queue.then(async () => {
         proc.send(msg);
@@ -650,9 +656,15 @@ async function runPipe(upstreamPort: number): Promise<void> {
 /**
  * The tap as `ajpbench record` runs it, with its trace serialised into a stream that discards it;
  * with `slowWriteMs`, a stream that takes that long over every write (a slow disk), and a small
- * event bound so that the bench sees trace work dropped.
+ * event bound so that the bench sees trace work dropped; with `metrics`, as `record --metrics`:
+ * the metrics monitor observing every event and its /metrics endpoint on a free port.
  */
-async function runTap(upstreamPort: number, slowWriteMs?: number): Promise<void> {
+async function runTap(upstreamPort: number, slowWriteMs?: number, metrics = false): Promise<void> {
+  const monitor = metrics ? new AjpMetrics() : undefined;
+  const server =
+    monitor === undefined
+      ? undefined
+      : await MetricsServer.start({ host: '127.0.0.1', port: 0 }, () => monitor.scrape());
   const nothing =
     slowWriteMs === undefined
       ? new Writable({ write: (_c, _e, cb) => cb() })
@@ -665,7 +677,9 @@ async function runTap(upstreamPort: number, slowWriteMs?: number): Promise<void>
     tool: 'ajpbench bench',
     openOutput: (h) => TraceWriter.toStream(nothing, h),
     ...(slowWriteMs === undefined ? {} : { maxQueuedEvents: SLOW_MAX_QUEUED }),
+    ...(monitor === undefined ? {} : { observe: monitor.observe }),
   });
+  monitor?.readLiveFrom(() => recorderFigures(recorder));
   answerCpu(
     () => {
       const p = recorder.progress;
@@ -673,7 +687,26 @@ async function runTap(upstreamPort: number, slowWriteMs?: number): Promise<void>
     },
     () => recorder.dropCounts,
   );
-  process.send?.({ port: recorder.addresses()[0]?.port });
+  process.send?.({ port: recorder.addresses()[0]?.port, metricsPort: server?.address().port });
+}
+
+/** Scrapes `url` every `everyMs` ms as Prometheus would; reports the bytes scraped (a failed scrape counts -1e9 once). */
+async function runScraper(url: string, everyMs: number): Promise<void> {
+  let bytes = 0;
+  let busy = false;
+  setInterval(() => {
+    if (busy) return; // a scrape slower than the interval is not stacked
+    busy = true;
+    fetch(url)
+      .then(async (res) => {
+        if (res.status !== 200) throw new Error(`status ${res.status}`);
+        bytes += (await res.arrayBuffer()).byteLength;
+      })
+      .catch(() => (bytes -= 1e9))
+      .finally(() => (busy = false));
+  }, everyMs);
+  answerCpu(() => bytes);
+  process.send?.({ port: 0 });
 }
 
 function answerCpu(
@@ -710,13 +743,18 @@ function answerCpu(
 
 const role = process.env[ROLE_ENV];
 if (role !== undefined) {
-  process.once('message', (m: { upstreamPort?: number; slowWriteMs?: number }) => {
-    void (role === 'tap'
-      ? runTap(m.upstreamPort ?? 0, m.slowWriteMs)
-      : role === 'pipe'
-        ? runPipe(m.upstreamPort ?? 0)
-        : runResponder());
-  });
+  process.once(
+    'message',
+    (m: { upstreamPort?: number; slowWriteMs?: number; metrics?: boolean; url?: string; everyMs?: number }) => {
+      void (role === 'tap'
+        ? runTap(m.upstreamPort ?? 0, m.slowWriteMs, m.metrics === true)
+        : role === 'pipe'
+          ? runPipe(m.upstreamPort ?? 0)
+          : role === 'scraper'
+            ? runScraper(m.url ?? '', m.everyMs ?? 100)
+            : runResponder());
+    },
+  );
   process.on('disconnect', () => process.exit(0));
   process.on('SIGINT', () => process.exit(0)); // a normal exit, so --cpu-prof can write its profile
 } else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -21,6 +21,11 @@ export interface LabPorts {
   tomcat2Ajp: number;
   tomcat2AjpSecret: number;
   tomcat2Http: number;
+  /**
+   * tomcat2's second `<Service>` ("Variant", `jvmRoute="variant"`): the same webapp deployed with release B, which
+   * answers differently on `/app/release.jsp` only. A mirror candidate for `record --mirror` (test/e2e/mirror.test.ts).
+   */
+  tomcat2AjpVariant: number;
   /** httpd vhost: mod_jk lb worker "balancer" over the no-secret AJP connectors, plus /jkstatus. */
   httpdJk: number;
   /** httpd vhost: mod_proxy_ajp balancer over the no-secret AJP connectors. */
@@ -82,6 +87,7 @@ export const DEFAULT_PORTS: Readonly<LabPorts> = {
   tomcat2Ajp: 29009,
   tomcat2AjpSecret: 29109,
   tomcat2Http: 29080,
+  tomcat2AjpVariant: 29209,
   httpdJk: 28180,
   httpdProxyAjp: 28181,
   httpdProxyHttp: 28182,

@@ -68,7 +68,7 @@ export interface LabState {
   /** Webapp context path, the same on every front end and Tomcat. */
   contextPath: string;
   /** Webapp URL paths; prefix with a FrontEnd.baseUrl or TomcatState.baseUrl. */
-  paths: { echo: string; large: string; slow: string; session: string; status: string };
+  paths: { echo: string; large: string; slow: string; session: string; status: string; release: string };
   frontends: Record<FrontEndName, FrontEnd>;
   tomcats: Record<TomcatName, TomcatState>;
   /** mod_jk status worker (on the jk front end). */
@@ -157,6 +157,7 @@ export function initialState(config: LabConfig): LabState {
       slow: `${app}/slow.jsp`,
       session: `${app}/session.jsp`,
       status: `${app}/status.jsp`,
+      release: `${app}/release.jsp`,
     },
     frontends: frontEnds(config.ports),
     tomcats: { tomcat1: tomcat('tomcat1'), tomcat2: tomcat('tomcat2') },

@@ -86,6 +86,10 @@ function components(config: LabConfig, layout: LabLayout): Array<Promise<Compone
       ['tomcat2Ajp', p.tomcat2Ajp, 'ajp'],
       ['tomcat2AjpSecret', p.tomcat2AjpSecret, 'ajp'],
       ['tomcat2Http', p.tomcat2Http, 'http'],
+      // A lab started before this port existed has none in its state.json.
+      ...(p.tomcat2AjpVariant === undefined
+        ? []
+        : [['tomcat2AjpVariant', p.tomcat2AjpVariant, 'ajp'] as [string, number, 'ajp']]),
     ]),
     component('httpd', layout.httpd.pidFile, httpdMarker(layout), [
       ['httpdJk', p.httpdJk, 'http'],

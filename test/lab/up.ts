@@ -25,7 +25,14 @@ export interface LabUpOptions extends LabOverrides {
 }
 
 /** One request per JSP and Tomcat, so Jasper compiles everything before the first real test request. */
-const WARM_PATHS = ['echo.jsp', 'large.jsp?size=1', 'slow.jsp?ms=0', 'session.jsp?invalidate=1', 'status.jsp?code=200'];
+const WARM_PATHS = [
+  'echo.jsp',
+  'release.jsp',
+  'large.jsp?size=1',
+  'slow.jsp?ms=0',
+  'session.jsp?invalidate=1',
+  'status.jsp?code=200',
+];
 
 class StartError extends Error {}
 
@@ -156,7 +163,12 @@ async function start(config: LabConfig, log: (line: string) => void): Promise<La
           alive: alive(t.pid),
           logs: tomcatLogs(layout, name),
           // tomcat1's insecure AJP connector too (the audit e2e), so that a ready lab has every port open.
-          ports: [t.ajpPort, t.ajpSecretPort, t.httpPort, ...(name === 'tomcat1' ? [p.tomcat1AjpInsecure] : [])],
+          ports: [
+            t.ajpPort,
+            t.ajpSecretPort,
+            t.httpPort,
+            ...(name === 'tomcat1' ? [p.tomcat1AjpInsecure] : [p.tomcat2AjpVariant]),
+          ],
         };
       }),
       {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderSummaryTable } from '../../../src/report/summary-table.js';
 import { TraceSummaryBuilder, summarizeTrace, type Count } from '../../../src/report/trace-summary.js';
-import { MAX_URI_KEY_LENGTH, foldUri } from '../../../src/report/uri-fold.js';
+import { MAX_URI_KEY_LENGTH, foldUri } from '../../../src/trace/uri-fold.js';
 import { TraceWriter } from '../../../src/trace/trace-writer.js';
 import type { ExchangeEvent, TraceEvent, TraceHeader } from '../../../src/trace/trace-types.js';
 

@@ -1,6 +1,6 @@
 /**
- * Folds a request URI into an endpoint key for the top-URIs table: /orders/123 and /orders/456 are
- * one endpoint, so both count as /orders/{n}. The query string goes (it is a separate attribute in
+ * Folds a request URI into an endpoint key (inspect's top-URIs table, the metrics monitor's `uri`
+ * label): /orders/123 and /orders/456 are one endpoint, so both count as /orders/{n}. The query string goes (it is a separate attribute in
  * AJP, but a '?' can still reach us through a proxy), and so do path parameters such as
  * ;jsessionid=..., which differ per session. Keys are printable and bounded in length, because
  * traces come from production and end up in a terminal.

@@ -1,0 +1,17 @@
+/** A trace output that keeps nothing: `record --no-trace` and `import - --no-trace`, where the metrics monitor is the point. */
+import type { TraceEvent } from './trace-types.js';
+import type { TraceOutput } from './rotating-trace-writer.js';
+
+export class DiscardTraceOutput implements TraceOutput {
+  /** Events handed to it and let go (a recorder's summary counts them as written: to nowhere, as asked). */
+  events = 0;
+
+  write(_event: TraceEvent): undefined {
+    this.events++;
+    return undefined;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
