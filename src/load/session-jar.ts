@@ -8,7 +8,7 @@
  * nowhere, with a route that pins it to a worker the replay's own session may not be on.
  *
  * The request is a fresh object each time, without the clients' cached wire forms (`ajpFrame`,
- * `httpHeaders`): the trace's own request is shared by every pass and every session.
+ * `httpHeaders`, `http1Bytes`): the trace's own request is shared by every pass and every session.
  */
 import type { AjpHeader } from '../protocol/index.js';
 import type { ReplayRequest } from './replay-request.js';
@@ -65,6 +65,8 @@ export function sessionRequest(
     ajpFrameOwner: _owner,
     httpHeaders: _http,
     httpHeadersForwarded: _fwd,
+    http1Bytes: _bytes,
+    http1Key: _key,
     session: _session,
     sessionStep: _step,
     sessionReadyMs: _ready,

@@ -219,7 +219,8 @@ describe('the Job run as its pods run it, merged by report', () => {
 
   it(`${PODS} pods started together with --start-at and --workers merge exactly: counts, histograms, routes, threads, window`, async () => {
     const script = podScript(container(theJob()).args?.[0] ?? '');
-    const startAt = new Date(Date.now() + 2500).toISOString();
+    // Far enough ahead for three Node processes and their worker threads to start on a crowded machine.
+    const startAt = new Date(Date.now() + 5000).toISOString();
     const pods = await Promise.all(Array.from({ length: PODS }, (_, i) => runPod(script, i, startAt)));
     for (const p of pods) expect(p.code, p.stderr).toBe(0);
     const files = Array.from({ length: PODS }, (_, i) => join(dir, `gen-${i}.json`));
@@ -290,7 +291,8 @@ describe('the Job run as its pods run it, merged by report', () => {
     const origin = Math.min(...windows.map((w) => w.startMs));
     const spanSeconds = (Math.max(...windows.map((w) => w.endMs)) - origin) / 1000;
     expect(m.throughput.series.length).toBeGreaterThanOrEqual(Math.floor(spanSeconds));
-    // --start-at: they started within a few hundred ms of each other (three processes on a busy machine).
-    expect(Math.max(...windows.map((w) => w.startMs)) - origin).toBeLessThan(500);
+    // --start-at: they started together (the merge itself warns past a 1 s spread).
+    expect(Math.max(...windows.map((w) => w.startMs)) - origin).toBeLessThan(1000);
+    expect(m.warnings.filter((w) => /started .* apart|do not overlap/.test(w))).toEqual([]);
   });
 });

@@ -100,11 +100,15 @@ describe('the cookie jar', () => {
     );
     req.ajpFrame = Buffer.from('cached');
     req.httpHeaders = ['cookie', 'JSESSIONID=REC.tomcat1'];
+    req.http1Bytes = Buffer.from('GET /x;jsessionid=REC.tomcat1 HTTP/1.1\r\n\r\n');
+    req.http1Key = 'net';
     const tag: SessionTag = { instance: 3, key: 'REC', pass: 0, steps: 2 };
     const out = sessionRequest(req, 'T.tomcat2', tag, 1, 42);
     expect(out).not.toBe(req);
     expect(out.ajpFrame).toBeUndefined();
     expect(out.httpHeaders).toBeUndefined();
+    expect(out.http1Bytes).toBeUndefined();
+    expect(out.http1Key).toBeUndefined();
     expect(out.headers.find((h) => h.name === 'cookie')).toEqual({
       name: 'cookie',
       value: 'JSESSIONID=T.tomcat2; a=1',
