@@ -19,10 +19,12 @@ import {
   type ExchangeDetail,
   type ExchangeEvent,
   type HeaderPair,
+  type Observed,
+  type ObservedResponse,
   type TraceEvent,
 } from '../trace/index.js';
 import { MirrorLane, type MirrorCopy, type MirrorDropReason } from './mirror-lane.js';
-import type { MirrorComparator, MirrorObserved, MirrorObservedResponse } from './mirror-comparator.js';
+import type { MirrorComparator } from './mirror-comparator.js';
 
 export interface MirrorTarget {
   candidate: HostPort;
@@ -261,7 +263,7 @@ export class ShadowMirror {
   }
 
   /** Production's answer as the tap saw it; headers redacted as the trace writes them when it redacts. */
-  private production(copy: MirrorCopy): MirrorObservedResponse {
+  private production(copy: MirrorCopy): ObservedResponse {
     const r = copy.event.response;
     const data = copy.detail.responseBody;
     return {
@@ -276,7 +278,7 @@ export class ShadowMirror {
     };
   }
 
-  private observed(rec: RequestResult): MirrorObserved {
+  private observed(rec: RequestResult): Observed {
     if (rec.error !== null && rec.error !== 'status-5xx') return { error: `${rec.error}: ${rec.errorMessage ?? ''}` };
     const kept = rec.response;
     if (kept === undefined) return { error: 'no response kept' };

@@ -21,7 +21,7 @@ import { TapRecorder } from '../../src/capture/index.js';
 import { StubContainer } from '../../src/load/index.js';
 import { TraceWriter } from '../../src/trace/index.js';
 import { ShadowMirror, type MirrorStats } from '../../src/verdict/shadow-mirror.js';
-import type { MirrorComparator } from '../../src/verdict/mirror-comparator.js';
+import { createMirrorVerdict } from '../../src/verdict/mirror-verdict.js';
 import { child as tapBenchChild, load, type LoadRun } from './tap-bench.js';
 
 const ROLE_ENV = 'AJPBENCH_MIRROR_BENCH_ROLE';
@@ -165,22 +165,12 @@ async function runCandidate(): Promise<void> {
   process.send?.({ port: stub.listeners[0]?.port });
 }
 
-/** A comparison as cheap as the engine's on a hash mismatch would be is not the point here: production latency is. */
-const statusAndHash: MirrorComparator = {
-  compare: (x) => {
-    const c = x.candidate;
-    const equal = !('error' in c) && c.status === x.primary.status && c.body.sha256 === x.primary.body.sha256;
-    return { outcome: equal ? 'equal' : 'differs', differences: equal ? [] : [{ kind: 'body', noise: false }] };
-  },
-  drop: () => undefined,
-};
-
-/** The tap as `record --mirror` runs it: the trace to a discarding stream, every exchange mirrored. */
+/** The tap as `record --mirror` runs it, the diff engine on the same thread: the trace to a discarding stream. */
 async function runMirrorTap(upstreamPort: number, candidatePort: number): Promise<void> {
   const nothing = new Writable({ write: (_c, _e, cb) => cb() });
   const mirror = new ShadowMirror({
     targets: [{ candidate: { host: '127.0.0.1', port: candidatePort } }],
-    comparator: statusAndHash,
+    comparator: createMirrorVerdict({ secondary: false }).comparator,
     redact: true,
     connections: MIRROR_CONNECTIONS,
     maxQueued: MIRROR_QUEUE,
