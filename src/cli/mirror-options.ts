@@ -24,6 +24,7 @@ import { asFlagParser, parseDuration, parseInteger, parseSize } from './options.
 export interface RecordMirrorFlags extends MirrorFlags {
   redact: boolean;
   maxPacketSize: number;
+  maxExchanges?: number;
   threshold?: Threshold[];
   html?: string;
 }
@@ -250,6 +251,7 @@ export function createRecordMirror(flags: RecordMirrorFlags, taps: TapSpec[]): R
     comparator: verdict.comparator,
     redact: flags.redact,
     maxPacketSize: flags.maxPacketSize,
+    ...(flags.maxExchanges === undefined ? {} : { maxExchanges: flags.maxExchanges }),
     onNotice: (m) => process.stderr.write(`\nrecord: ${m}\n`),
   });
   return {

@@ -63,6 +63,11 @@ export interface ShadowMirrorOptions {
   maxBackoffMs?: number;
   /** The candidate went down or came back. */
   onNotice?: (message: string) => void;
+  /**
+   * The recorder's --max-exchanges: exchanges past it (forwarded during the drain, not in the trace) are
+   * not mirrored, so that every diff event names an exchange the trace holds.
+   */
+  maxExchanges?: number;
 }
 
 export interface MirrorStats {
@@ -170,6 +175,7 @@ export class ShadowMirror {
   /** The tap's observer (TapRecorderOptions.observe, with detailBytes = maxBodyBytes): samples and queues. */
   readonly observe = (e: TraceEvent, detail?: ExchangeDetail): void => {
     if (e.event !== 'exchange' || detail === undefined) return;
+    if (this.opts.maxExchanges !== undefined && this.stats.seen >= this.opts.maxExchanges) return;
     this.stats.seen++;
     if (this.sampler !== undefined && !this.sampler.keeps(sessionKey(e, detail))) {
       this.stats.sampledOut++;

@@ -129,6 +129,16 @@ describe('record --mirror', () => {
     expect(ex[1]?.request.body).toMatchObject({ length: 20_000, sha256: sha256(body) });
   });
 
+  it("with maxExchanges (the recorder's --max-exchanges), exchanges past it are not mirrored", async () => {
+    const production = await container('tomcat1');
+    const candidate = await container('tomcat2');
+    const m = await mirrored(production, candidate.port, { maxExchanges: 2 });
+    for (const path of ['/1', '/2', '/3']) await m.client.request(path);
+    await m.recorder.stop();
+    expect(candidate.received.map((r) => r.uri)).toEqual(['/1', '/2']);
+    expect(m.mirror.summary).toMatchObject({ seen: 2, compared: 2 });
+  });
+
   it("sends the mirror's secret, never production's, and the unredacted cookies", async () => {
     const production = await container('tomcat1');
     const candidate = await container('tomcat2');
