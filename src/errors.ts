@@ -13,7 +13,10 @@ export const USAGE_ERROR_CODES = {
 export const RUNTIME_ERROR_CODES = {
   AJPBENCH_ERR_INPUT: 'an input file cannot be read (missing, a directory, no permission, an I/O error)',
   AJPBENCH_ERR_TRACE: 'a trace file is not a trace, or is from a newer ajpbench',
+  AJPBENCH_ERR_SESSIONS: 'replay --sessions: the trace holds more exchanges than a session replay keeps in memory',
   AJPBENCH_ERR_CAPTURE: 'a capture is not pcap or pcapng, is empty, or holds no AJP traffic',
+  AJPBENCH_ERR_HAR:
+    'a HAR file is not valid JSON or lacks a field HAR 1.2 requires; the message names the entry and field',
   AJPBENCH_ERR_RESULTS: 'a results file (replay --json and the like) is not valid; the message names the field',
   AJPBENCH_ERR_OUTPUT: 'an output file cannot be written (no permission, a full disk, the reader went away)',
   AJPBENCH_ERR_BACKEND: 'no request got a response: the backend is unreachable, refuses or does not answer',

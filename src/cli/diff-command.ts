@@ -70,9 +70,10 @@ interface DiffFlags {
 
 export function diffCommand(ctx: RunContext): Command {
   return diffDefinition().action(async (trace: string, flags: DiffFlags) => {
-    statInput(trace);
+    // Usage first (exit 2), then the input (exit 3), before anything is sent or written.
     const options = diffOptions(trace, flags);
     checkThresholdMetrics(flags.threshold);
+    statInput(trace);
     const output = new DiffOutput(flags.output);
     const result = await runWithSignals(options, flags, output);
     const report = toDiffReport(result, trace, flags.sample ?? null);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { formatHostPortUrl } from '../host-port.js';
 import { renderFairness } from '../report/verdict-tables.js';
-import type { HtmlReportInput } from '../report/html-input.js';
+import type { HtmlFairness, HtmlReportInput } from '../report/html-input.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { DEFAULT_ALPHA, DEFAULT_TOLERANCE, parseExpect, parseShare, type ExpectedWeight } from '../verdict/fairness.js';
 import { runFairness, type FairnessRunOptions, type FairnessRunResult } from '../verdict/fairness-run.js';
@@ -21,7 +21,8 @@ import { checkThresholds, thresholdCases, type ThresholdOutcome } from './verdic
 import type { ReplayOptions } from '../load/replay.js';
 import type { VerdictDocument } from '../results/verdict-document.js';
 
-interface FairnessFlags extends LoadFlags {
+/** `--sessions` is fairness's own (synthetic sessions to open); replay's --sessions is --recorded-sessions here. */
+interface FairnessFlags extends Omit<LoadFlags, 'sessions'> {
   expect: ExpectedWeight[];
   alpha: number;
   tolerance: number;
@@ -30,6 +31,7 @@ interface FairnessFlags extends LoadFlags {
   sessions: number;
   followUps: number;
   stickyPath?: string;
+  recordedSessions?: boolean;
   jkStatus?: string;
   jkBalancer?: string;
   tapTrace?: string;
@@ -98,6 +100,11 @@ function fairnessDefinition(): Command {
     )
     .option('--sticky-path <path>', "with --sticky: the page that creates a session (default: the load's path)")
     .option(
+      '--recorded-sessions',
+      "replay the trace session by session (as replay --sessions); with --sticky, judge the trace's sessions " +
+        '(each must stay on one worker) instead of opening synthetic ones',
+    )
+    .option(
       '--jk-status <url>',
       'mod_jk status worker URL (read_only=false), e.g. http://127.0.0.1/jkstatus: reset before, read after',
     )
@@ -106,7 +113,7 @@ function fairnessDefinition(): Command {
       '--tap-trace <file>',
       'count workers by the tap labels of this trace, written by `ajpbench record --tap ...,worker=NAME` during the run',
     );
-  return addLoadOptions(cmd, ['--json', '--hgrm']).option(
+  return addLoadOptions(cmd, ['--json', '--hgrm', '--sessions']).option(
     '--json <file>',
     'write the numbers (shares, test, mod_jk view, stickiness, the run) as JSON',
   );
@@ -117,14 +124,20 @@ function fairnessDefinition(): Command {
  * is written to a temporary trace and cycled. Ctrl-C stops it, and what was measured still reports.
  */
 async function measureFairness(trace: string | undefined, flags: FairnessFlags): Promise<FairnessRunResult> {
-  const base = loadOptions(trace ?? '-', flags, { requests: 2000 });
+  const { sessions: _sessions, recordedSessions, ...load } = flags;
+  if (recordedSessions === true && trace === undefined)
+    throw usageError("--recorded-sessions needs a trace: the sessions it replays are the trace's");
+  const base = {
+    ...loadOptions(trace ?? '-', load, { requests: 2000 }),
+    ...(recordedSessions === true ? { sessions: true } : {}),
+  };
   const t0 = base.targets[0];
   if (t0 === undefined) throw usageError('fairness needs --target');
   // The path the load GETs without a trace, and that --sticky opens sessions on.
   const path = flags.path ?? (t0.prefix === '' ? '/' : t0.prefix);
   if (trace === undefined && !path.startsWith('/'))
     throw usageError(`--path must start with /, got ${JSON.stringify(path)}`);
-  if (flags.sticky === true && t0.protocol !== 'http')
+  if (flags.sticky === true && recordedSessions !== true && t0.protocol !== 'http')
     throw usageError('--sticky needs an http:// --target (the balancer)');
   const stickyUrl = formatHostPortUrl('http', t0, flags.stickyPath ?? path);
   const generated = trace === undefined ? await generateTrace(path, t0) : undefined;
@@ -180,7 +193,8 @@ function fairnessOptions(
       : {
           jkStatus: { url: flags.jkStatus, ...(flags.jkBalancer === undefined ? {} : { balancer: flags.jkBalancer }) },
         }),
-    ...(flags.sticky === true
+    ...(flags.sticky === true && flags.recordedSessions === true ? { stickyRecorded: true } : {}),
+    ...(flags.sticky === true && flags.recordedSessions !== true
       ? {
           sticky: {
             url: stickyUrl,
@@ -254,16 +268,7 @@ function fairnessHtml(result: FairnessRunResult, flags: FairnessFlags, { name, p
       verdict: result.verdict,
       jkStatus: result.jk === null ? null : result.jk.workers.map((w) => ({ worker: w.worker, count: w.jk })),
       failovers: result.failovers,
-      sticky:
-        result.sticky === null
-          ? null
-          : {
-              sessions: result.sticky.opened,
-              followUps: result.sticky.followUps,
-              violations: result.sticky.byWorker
-                .filter((w) => w.violations > 0)
-                .map((w) => ({ worker: w.worker, count: w.violations })),
-            },
+      sticky: stickyHtml(result),
     },
     thresholds: th.results,
     verdict: {
@@ -272,6 +277,25 @@ function fairnessHtml(result: FairnessRunResult, flags: FairnessFlags, { name, p
         ? ['the shares follow the expected weights']
         : [...result.failures, ...th.results.filter((r) => !r.pass).map((r) => r.message)],
     },
+  };
+}
+
+function stickyHtml(result: FairnessRunResult): HtmlFairness['sticky'] {
+  const rec = result.sessionSticky ?? null;
+  if (rec !== null)
+    return {
+      recorded: true,
+      sessions: rec.started,
+      followUps: rec.kept,
+      violations: rec.byWorker.filter((w) => w.broken > 0).map((w) => ({ worker: w.worker, count: w.broken })),
+    };
+  if (result.sticky === null) return null;
+  return {
+    sessions: result.sticky.opened,
+    followUps: result.sticky.followUps,
+    violations: result.sticky.byWorker
+      .filter((w) => w.violations > 0)
+      .map((w) => ({ worker: w.worker, count: w.violations })),
   };
 }
 
@@ -312,6 +336,14 @@ function fairnessCases(r: FairnessRunResult): JUnitCase[] {
       name: 'no unexpected worker',
       classname: c,
       failure: { message: `not in --expect: ${v.unexpected.join(', ')}` },
+    });
+  const rec = r.sessionSticky ?? null;
+  if (rec !== null)
+    cases.push({
+      name: 'sticky sessions (the trace sessions)',
+      classname: c,
+      output: `${rec.started} sessions, ${rec.kept} kept on one worker, ${rec.broken} broken, ${rec.unknown} unknown`,
+      ...(rec.pass ? {} : { failure: { message: rec.failures.join('; ') } }),
     });
   if (r.sticky !== null) {
     const s = r.sticky;

@@ -14,6 +14,7 @@ import {
 import { cannotRead, cannotWrite, statInput } from './files.js';
 import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
+import { importHarFile, isHarInput } from './import-har.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
 import { addTraceOptions, NO_TRACE_OPTIONS, collectPorts, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
@@ -35,6 +36,11 @@ export function importCommand(ctx: RunContext): Command {
     checkMaxPacketSizeFlag(flags.maxPacketSize);
     checkMonitorFlags(capture, flags, cmd);
     if (flags.output === '-') flags.output = undefined;
+    if (capture !== '-' && isHarInput(capture)) {
+      if (!flags.trace) throw usageError('a HAR file is imported to a trace: --no-trace leaves nothing to do');
+      if (await importHarFile(capture, flags, flags.output)) ctx.exitCode = ExitCode.Ok;
+      return;
+    }
     const size = capture === '-' ? 0 : statInput(capture).size;
     const showProgress = flags.progress !== false && (capture === '-' || size > PROGRESS_ABOVE_BYTES);
     const monitor = await startMetrics(flags);
@@ -51,7 +57,7 @@ export function importCommand(ctx: RunContext): Command {
 
 function importDefinition(): Command {
   const cmd = new Command('import')
-    .summary('decode a pcap/pcapng capture (or tcpdump on stdin) into a trace')
+    .summary('decode a pcap/pcapng capture (or tcpdump on stdin), or a HAR file, into a trace')
     .description(
       'Reads a capture made with tcpdump or Wireshark (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2, ' +
         'BSD loopback or raw IP; IPv4 and IPv6; VLAN tags), reassembles every TCP connection to the AJP ports, ' +
@@ -61,9 +67,11 @@ function importDefinition(): Command {
         "  tcpdump -i lo -U -w - 'tcp port 8009' | ajpbench import - -o live.jsonl\n" +
         'Ctrl-C (or the end of input) completes and flushes the trace.\n\n' +
         'A passive monitor: tcpdump ... | ajpbench import - --no-trace --metrics 9464 serves Prometheus metrics of ' +
-        'the live traffic at http://127.0.0.1:9464/metrics (docs/metrics.md).',
+        'the live traffic at http://127.0.0.1:9464/metrics (docs/metrics.md).\n\n' +
+        'A HAR file (a browser session saved from developer tools, or ajpbench export --har) becomes a trace too: ' +
+        'one exchange per entry, replayable over AJP (docs/trace-tools.md); --port and --max-packet-size do not apply.',
     )
-    .argument('<capture>', 'pcap or pcapng file, or - for a stream on stdin')
+    .argument('<capture>', 'pcap or pcapng file, - for a stream on stdin, or a .har file')
     .option('-o, --output <trace.jsonl>', 'trace file to write (mode 0600); default: stdout')
     .option(
       '--port <ports>',

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import type { PingOptions } from '../load/ajp-client.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MAX_SPEED, MIN_SPEED } from '../load/limits.js';
 import { MAX_WORKERS } from '../load/parallel-replay.js';
-import type { LoadModel, ReplayOptions } from '../load/replay.js';
+import { HTTP_CLIENT_KINDS, type HttpClientKind, type LoadModel, type ReplayOptions } from '../load/replay.js';
 import { parseHeaderFlag } from '../load/replay-request.js';
 import { parseTarget, type Target } from '../load/target.js';
 import type { ReplayReport } from '../results/replay-report.js';
@@ -44,6 +44,7 @@ export interface LoadFlags extends VerdictFlags, StartAtFlags {
   requests?: number;
   warmup: number;
   loop?: boolean;
+  sessions?: boolean;
   includeTruncated?: boolean;
   profile?: string;
   secret?: string;
@@ -58,6 +59,7 @@ export interface LoadFlags extends VerdictFlags, StartAtFlags {
   dropHeader?: string[];
   forwarded?: boolean;
   pipelining: number;
+  httpClient: HttpClientKind;
   routeHeader?: string;
   verify?: boolean;
   verifyHeaders?: string[];
@@ -114,6 +116,10 @@ function loadOptionList(): Option[] {
       .default(0, 'none'),
     new Option('--loop', 'cycle the trace until --duration or --requests (default --duration 30s)'),
     new Option(
+      '--sessions',
+      "replay session by session: each recorded JSESSIONID's exchanges in order, one at a time, with the target's own session cookie",
+    ),
+    new Option(
       '--include-truncated',
       'also replay exchanges a damaged capture holds only in part (trace `truncated`), as far as known',
     ),
@@ -152,6 +158,12 @@ function loadOptionList(): Option[] {
       .argParser(wholeNumber('--pipelining', { min: 1 }))
       .default(1),
     new Option(
+      '--http-client <client>',
+      'http:// targets: net (lean HTTP/1.1 on sockets, pre-encoded requests) or undici',
+    )
+      .choices(HTTP_CLIENT_KINDS)
+      .default('net'),
+    new Option(
       '--route-header <name>',
       'response header naming the backend (e.g. X-Served-By), when Set-Cookie names none',
     ),
@@ -180,6 +192,7 @@ export function toReplayOptions(trace: string, f: LoadFlags): ReplayOptions {
     speed: f.speed,
     limits: { warmupMs: f.warmup, durationMs: durationMsFrom(f), requests: f.requests ?? Infinity },
     loop: f.loop === true,
+    ...(f.sessions === true ? { sessions: true } : {}),
     ...(f.includeTruncated === true ? { includeTruncated: true } : {}),
     rewrite: rewriteFrom(f),
     ...(secret === undefined ? {} : { secret }),
@@ -189,6 +202,7 @@ export function toReplayOptions(trace: string, f: LoadFlags): ReplayOptions {
     requestTimeoutMs: f.timeout,
     forwarded: f.forwarded === true,
     pipelining: f.pipelining,
+    httpClient: f.httpClient,
     ...(f.routeHeader === undefined ? {} : { routeHeader: f.routeHeader }),
     ...(f.verify === true || (f.verifyHeaders?.length ?? 0) > 0 ? { verify: { headers: f.verifyHeaders ?? [] } } : {}),
   };

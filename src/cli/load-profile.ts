@@ -45,6 +45,10 @@ const PROFILE_FIELDS: Record<string, (v: unknown) => unknown> = {
   dropHeader: (v) => strings(v, '--drop-header'),
   forwarded: (v) => bool(v),
   pipelining: (v) => wholeNumber('--pipelining', { min: 1 })(scalar(v)),
+  httpClient: (v) => {
+    if (v !== 'net' && v !== 'undici') throw new InvalidArgumentError('takes "net" or "undici"');
+    return v;
+  },
   routeHeader: (v) => scalar(v),
   verify: (v) => bool(v),
   verifyHeaders: (v) =>

@@ -13,6 +13,9 @@ import { sweepCommand } from './sweep-command.js';
 import { auditCommand } from './audit-command.js';
 import { serveCommand } from './serve-command.js';
 import { diffCommand } from './diff-command.js';
+import { filterCommand } from './filter-command.js';
+import { mergeCommand } from './merge-command.js';
+import { exportCommand } from './export-command.js';
 import type { RunContext } from './run-context.js';
 import { toolVersion } from './version.js';
 
@@ -29,6 +32,9 @@ export function buildProgram(ctx: RunContext = { exitCode: ExitCode.Ok }): Comma
   program.addCommand(decodeCommand(ctx));
   program.addCommand(importCommand(ctx));
   program.addCommand(inspectCommand(ctx));
+  program.addCommand(filterCommand(ctx));
+  program.addCommand(mergeCommand(ctx));
+  program.addCommand(exportCommand(ctx));
   program.addCommand(recordCommand(ctx));
   program.addCommand(replayCommand(ctx));
   program.addCommand(serveCommand(ctx));

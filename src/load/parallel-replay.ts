@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { RuntimeError, UsageError, type RuntimeErrorCode, type UsageErrorCode } from '../errors.js';
 import { generatorWarning, judgeGenerator, GENERATOR_BOUND } from '../results/generator-report.js';
 import { mergeWorkerReports } from '../results/merge-results.js';
-import type { ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
+import { SESSIONS_MOVED, sessionsWarning, type ProgressSnapshot, type ReplayReport } from '../results/replay-report.js';
 import { GeneratorMonitor } from './generator-monitor.js';
 import { MAX_CONCURRENCY } from './limits.js';
 import { replay, type ReplayOptions } from './replay.js';
@@ -108,7 +108,10 @@ export async function replayParallel(opts: ReplayOptions): Promise<ParallelOutco
     report.schedule.sent,
   );
   // Each worker judged itself against the whole process's CPU: only the merged verdict stands.
-  report.warnings = report.warnings.filter((w) => !w.includes(GENERATOR_BOUND));
+  // The same for moved sessions: the workers' counts are parts of the merged one.
+  report.warnings = report.warnings.filter((w) => !w.includes(GENERATOR_BOUND) && !w.includes(SESSIONS_MOVED));
+  const moved = sessionsWarning(report.sessions);
+  if (moved !== undefined) report.warnings.push(moved);
   const bound = generatorWarning(report.generator);
   if (bound !== undefined) report.warnings.unshift(bound);
   return { report };

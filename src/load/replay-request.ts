@@ -13,6 +13,7 @@ import {
   type ForwardRequest,
 } from '../protocol/index.js';
 import { toWireString, type ExchangeEvent, type HeaderPair, type TraceBody } from '../trace/index.js';
+import type { SessionTag } from './request-result.js';
 
 export interface RewriteOptions {
   /** New Host header value (host or host:port); also server_name (and server_port) for AJP. */
@@ -48,11 +49,22 @@ export interface ReplayRequest extends ForwardRequest {
   chunked: boolean;
   body: Buffer;
   expected: ExpectedResponse;
+  /**
+   * `--sessions` (load/session-source.ts): the session this request is step `sessionStep` of, and
+   * when the session's previous request ended (run clock, ms): it is not due before then. Set on
+   * the fresh copy made for each send of a session's request, never on the trace's own request.
+   */
+  session?: SessionTag;
+  sessionStep?: number;
+  sessionReadyMs?: number;
   /** Client caches (the owner is the encoder that made it). */
   ajpFrame?: Buffer;
   ajpFrameOwner?: object;
   httpHeaders?: string[];
   httpHeadersForwarded?: boolean;
+  /** The HTTP/1.1 request bytes (Http1RequestEncoder) and the settings they were encoded for. */
+  http1Bytes?: Buffer;
+  http1Key?: string;
 }
 
 /** mod_jk/httpd attribute order (§4.3); query_string comes from TraceRequest.query. */

@@ -23,6 +23,7 @@ import {
 } from '../results/replay-report.js';
 import { PerSecondSeries } from './per-second-series.js';
 import { isResponse, type Mismatch, type RequestResult } from './request-result.js';
+import { SessionTally } from './session-tally.js';
 
 interface Group {
   count: number;
@@ -60,11 +61,16 @@ export class ReplayResults {
   private readonly mismatches = new Map<string, MismatchReport>();
   private progressAt = 0;
   private progressCount = 0;
+  /** `--sessions`: the replayed sessions. */
+  private readonly sessions: SessionTally | undefined;
 
   constructor(
     private readonly targets: string[],
     private readonly verifying = false,
-  ) {}
+    sessions = false,
+  ) {
+    this.sessions = sessions ? new SessionTally() : undefined;
+  }
 
   /** The run's clock origin and warmup; call right before the scheduler starts. */
   begin(originMs: number, warmupMs: number): void {
@@ -73,6 +79,7 @@ export class ReplayResults {
   }
 
   add(r: RequestResult): void {
+    this.sessions?.add(r);
     if (r.warmup) {
       this.warmupSeen++;
       if (isResponse(r)) this.warmupResponses++;
@@ -275,6 +282,7 @@ export class ReplayResults {
             byKind: [...this.mismatches.values()].sort((a, b) => b.count - a.count),
           }
         : null,
+      ...(this.sessions === undefined ? {} : { sessions: this.sessions.report() }),
       warnings: warnings(schedule, this.total, this.responses),
     };
   }

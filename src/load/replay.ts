@@ -13,19 +13,25 @@ import { AjpClient, CPING_TRIES, type PingOptions } from './ajp-client.js';
 import { AjpRequestEncoder } from './ajp-connection.js';
 import { GeneratorMonitor } from './generator-monitor.js';
 import { HttpClient } from './http-client.js';
+import { Http1Client } from './http1-client.js';
 import { MAX_TIMER_MS, MAX_SPEED, MIN_SPEED, checkConcurrency, checkRate, timerMs } from './limits.js';
 import type { LoadClient } from './load-client.js';
 import { ConstantPacer, RecordedPacer } from './pacer.js';
 import type { RewriteOptions } from './replay-request.js';
 import { generatorWarning, judgeGenerator } from '../results/generator-report.js';
-import type { ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
+import { sessionsWarning, type ProgressSnapshot, type ReplayReport } from '../results/replay-report.js';
 import { ReplayResults } from './replay-results.js';
 import { TraceRequestSource } from './request-source.js';
+import { SessionRequestSource } from './session-source.js';
 import { responseVerifier } from './response-verifier.js';
 import { ClosedLoopScheduler, OpenLoopScheduler, type RunLimits, type SchedulerOptions } from './schedulers.js';
 import type { Target } from './target.js';
 
 export type LoadModel = 'closed' | 'open' | 'recorded';
+
+/** `net`: Http1Client (pre-encoded requests, its own parser); `undici`: HttpClient on undici's dispatch(). */
+export const HTTP_CLIENT_KINDS = ['net', 'undici'] as const;
+export type HttpClientKind = (typeof HTTP_CLIENT_KINDS)[number];
 
 export interface ReplayOptions {
   trace: string;
@@ -52,12 +58,19 @@ export interface ReplayOptions {
   forwarded?: boolean;
   /** HTTP targets: requests per connection in flight (1: no pipelining). */
   pipelining?: number;
+  /** HTTP targets: the lean client on net (the default) or undici's (HttpClient). */
+  httpClient?: HttpClientKind;
   /** Lowercase name of a header naming the backend (X-Served-By). */
   routeHeader?: string;
   /** Compare responses with the recorded ones; `headers`: lowercase names to compare too. */
   verify?: { headers: string[] };
   /** --workers (load/parallel-replay.ts): threads that share the load; 1 (the default) is this thread. */
   workers?: number;
+  /**
+   * Replay the trace session by session (load/session-source.ts): each recorded JSESSIONID's
+   * exchanges in order, one at a time, with a cookie jar that carries the target's own session id.
+   */
+  sessions?: boolean;
   /** Set by parallel-replay for each worker: its share of the requests and of the open-loop schedule. */
   stride?: { every: number; offset: number };
   signal?: AbortSignal;
@@ -80,7 +93,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   checkOptions(opts);
   const l = opts.limits;
   const now = opts.now ?? (() => performance.now());
-  const source = await openSource(opts);
+  const trace = await openSource(opts);
+  const source = opts.sessions === true ? await sessionSource(trace, opts) : trace;
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const common = {
@@ -107,7 +121,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
         ...(opts.ping === undefined ? {} : { ping: opts.ping }),
       });
     }
-    return new HttpClient({
+    const http = {
       ...common,
       host: t.host,
       port: t.port,
@@ -115,11 +129,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       label: t.label,
       forwarded: opts.forwarded === true,
       pipelining: opts.pipelining ?? 1,
-    });
+    };
+    return opts.httpClient === 'undici' ? new HttpClient(http) : new Http1Client(http);
   });
   const results = new ReplayResults(
     opts.targets.map((t) => t.label),
     opts.verify !== undefined,
+    opts.sessions === true,
   );
   const schedOpts: SchedulerOptions = {
     clients,
@@ -168,10 +184,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const report = results.report(
     schedule,
     connections,
-    { ...describe(opts, source.perPass, source.skipped), ...source.skips() },
+    {
+      ...describe(opts, trace.perPass, trace.skipped),
+      ...trace.skips(),
+      ...(source instanceof SessionRequestSource ? { sessionsInTrace: source.inTrace } : {}),
+    },
     startedAt,
   );
-  const skipped = source.skipNote();
+  const skipped = trace.skipNote();
   if (skipped !== undefined) report.warnings.push(skipped);
   report.generator = judgeGenerator(
     sample,
@@ -179,6 +199,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     report.schedule.lateSends,
     report.schedule.sent,
   );
+  const moved = sessionsWarning(report.sessions);
+  if (moved !== undefined) report.warnings.push(moved);
   const bound = generatorWarning(report.generator);
   if (bound !== undefined) report.warnings.unshift(bound);
   return { report, results };
@@ -194,15 +216,35 @@ function drainMs(connectMs: number, requestMs: number, ping: PingOptions | undef
   return Math.max(acquire, requestMs) + connectMs + 1000;
 }
 
+/**
+ * --sessions: the whole trace read and grouped into sessions, before the clock starts. A --workers
+ * thread takes whole sessions (the stride applies to them, not to requests).
+ */
+async function sessionSource(trace: TraceRequestSource, opts: ReplayOptions): Promise<SessionRequestSource> {
+  try {
+    return await SessionRequestSource.load(trace, {
+      order: opts.model === 'recorded' ? 'recorded' : 'continuing',
+      loop: opts.loop === true,
+      ...(opts.stride === undefined ? {} : { stride: opts.stride }),
+      ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
+    });
+  } catch (e) {
+    trace.close();
+    throw e;
+  }
+}
+
 /** The trace as a request source; a file that cannot be read or is not a trace is a RuntimeError. */
 async function openSource(opts: ReplayOptions): Promise<TraceRequestSource> {
+  // --sessions reads the trace once, in file order, and does its own ordering, looping and striding.
+  const sessions = opts.sessions === true;
   try {
     return await TraceRequestSource.open(opts.trace, {
-      loop: opts.loop === true,
+      loop: opts.loop === true && !sessions,
       ...(opts.includeTruncated === true ? { includeTruncated: true } : {}),
       ...(opts.rewrite === undefined ? {} : { rewrite: opts.rewrite }),
-      orderWindow: opts.model === 'recorded' ? 4096 : 0,
-      ...(opts.stride === undefined ? {} : { stride: opts.stride }),
+      orderWindow: opts.model === 'recorded' && !sessions ? 4096 : 0,
+      ...(opts.stride === undefined || sessions ? {} : { stride: opts.stride }),
       ...(opts.onIssue === undefined ? {} : { onIssue: opts.onIssue }),
     });
   } catch (e) {
@@ -246,6 +288,8 @@ function checkOptions(o: ReplayOptions): void {
   }
   if (o.pipelining !== undefined && !(Number.isInteger(o.pipelining) && o.pipelining >= 1))
     throw new UsageError(`pipelining takes a whole number of at least 1, got ${o.pipelining}`);
+  if (o.httpClient !== undefined && !HTTP_CLIENT_KINDS.includes(o.httpClient))
+    throw new UsageError(`the HTTP client is one of ${HTTP_CLIENT_KINDS.join(', ')}, got ${String(o.httpClient)}`);
 }
 
 /** The settings as they go into the JSON report (never the secret itself). */
@@ -265,10 +309,12 @@ function describe(o: ReplayOptions, perPass: number | undefined, skipped: number
     durationMs: lim(o.limits.durationMs),
     requests: lim(o.limits.requests),
     loop: o.loop === true,
+    sessions: o.sessions === true,
     secret: o.secret === undefined ? false : true,
     ping: o.ping ?? null,
     forwarded: o.forwarded === true,
     pipelining: o.pipelining ?? 1,
+    httpClient: o.targets.some((t) => t.protocol !== 'ajp') ? (o.httpClient ?? 'net') : null,
     routeHeader: o.routeHeader ?? null,
     verify: o.verify ?? null,
     // Header names only: a --header value may be a credential.

@@ -24,6 +24,21 @@ export interface Mismatch {
   actual: string | number | null;
 }
 
+/**
+ * One replayed session (`--sessions`): a recorded session (its JSESSIONID without the route) in one
+ * pass over the trace. One object per session, shared by its requests and their records.
+ */
+export interface SessionTag {
+  /** Numbered in the order sessions start in this thread (0-based). */
+  instance: number;
+  /** The recorded session (JSESSIONID without its route). */
+  key: string;
+  /** The pass over the trace (0 = first). */
+  pass: number;
+  /** Exchanges the session has in the trace. */
+  steps: number;
+}
+
 export interface RequestResult {
   /** Order in which the scheduler took the request (0-based, warmup included). */
   seq: number;
@@ -52,6 +67,11 @@ export interface RequestResult {
   bodyBytes: number;
   /** Backend route: JSESSIONID suffix in Set-Cookie, else the --route-header value; null otherwise. */
   route: string | null;
+  /** The JSESSIONID value a Set-Cookie of the response set ('' when it cleared it); null when none did. */
+  sessionCookie: string | null;
+  /** `--sessions`: the replayed session this request belongs to, and its place in it; null outside sessions. */
+  session: SessionTag | null;
+  sessionStep: number;
   /** With --verify: the response body's SHA-256 (hex) and the values of --verify-headers. */
   bodySha256: string | null;
   verifyHeaders: (string | null)[] | null;
@@ -80,6 +100,9 @@ export function newResult(): RequestResult {
     bytesReceived: 0,
     bodyBytes: 0,
     route: null,
+    sessionCookie: null,
+    session: null,
+    sessionStep: 0,
     bodySha256: null,
     verifyHeaders: null,
     mismatches: null,
@@ -97,6 +120,9 @@ export function resetResult(r: RequestResult): void {
   r.bytesReceived = 0;
   r.bodyBytes = 0;
   r.route = null;
+  r.sessionCookie = null;
+  r.session = null;
+  r.sessionStep = 0;
   r.bodySha256 = null;
   r.verifyHeaders = null;
   r.mismatches = null;

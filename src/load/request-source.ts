@@ -18,6 +18,7 @@ import {
   type TraceReadOptions,
 } from '../trace/index.js';
 import { toReplayRequest, type ReplayRequest, type RewriteOptions } from './replay-request.js';
+import type { RequestResult } from './request-result.js';
 
 /** Skipped exchanges and lines listed one by one (through onIssue) up to this many of each; the rest are counted. */
 const LISTED_SKIPS = 5;
@@ -36,6 +37,15 @@ export interface RequestSource {
   /** Recorded time one pass spans (µs, including one mean gap); undefined until the first pass was read. */
   readonly passSpanUs: number | undefined;
   close(): void;
+  /**
+   * A source whose requests depend on earlier ones (--sessions, load/session-source.ts): told of
+   * every request that ended or was dropped, before the scheduler takes its next request.
+   */
+  ended?(req: ReplayRequest, rec: RequestResult): void;
+  /** Takes back a request from next() that was not yet due, so that one that became ready since may go first. */
+  putBack?(req: ReplayRequest): void;
+  /** With putBack: resolves when a request ends (another may have become ready). */
+  nextEnded?(): Promise<void>;
 }
 
 export interface TraceSourceOptions {

@@ -11,11 +11,18 @@ export function noteResponseHeader(rec: RequestResult, lower: string, value: str
   if (value === null) return;
   if (lower === 'set-cookie') {
     const id = sessionIdInSetCookie(value);
-    const route = id === undefined ? null : routeOfSessionId(id);
+    if (id === undefined) return noteVerifyHeader(rec, lower, value, opts);
+    // The session cookie jar of --sessions (load/session-jar.ts) follows what the target hands out.
+    rec.sessionCookie = id;
+    const route = routeOfSessionId(id);
     if (route !== null) rec.route = route;
   } else if (lower === opts.routeHeader && rec.route === null) {
     rec.route = value;
   }
+  noteVerifyHeader(rec, lower, value, opts);
+}
+
+function noteVerifyHeader(rec: RequestResult, lower: string, value: string, opts: ClientOptions): void {
   const v = opts.verify;
   if (v !== undefined) {
     const i = v.headers.indexOf(lower);

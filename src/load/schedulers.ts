@@ -169,7 +169,10 @@ abstract class LoadScheduler {
     rec.seq = seq;
     rec.exchangeId = req.exchangeId;
     rec.uri = req.displayUri;
-    rec.target = seq % this.opts.clients.length;
+    // A session stays with one target: its cookie is that target's.
+    rec.target = (req.session?.instance ?? seq) % this.opts.clients.length;
+    rec.session = req.session ?? null;
+    rec.sessionStep = req.sessionStep ?? 0;
     rec.intendedMs = this.start + dueMs;
     rec.sentMs = this.now();
     rec.warmup = dueMs < this.opts.limits.warmupMs;
@@ -185,6 +188,7 @@ abstract class LoadScheduler {
         this.lastResultMs = rec.endMs;
         if (!rec.warmup) this.opts.verify?.(rec, req);
         this.opts.sink.add(rec);
+        this.opts.source.ended?.(req, rec);
         this.free.push(rec);
         after();
         this.maybeDone();
@@ -204,13 +208,16 @@ abstract class LoadScheduler {
     rec.seq = this.seq++;
     rec.exchangeId = req.exchangeId;
     rec.uri = req.displayUri;
-    rec.target = rec.seq % this.opts.clients.length;
+    rec.target = (req.session?.instance ?? rec.seq) % this.opts.clients.length;
+    rec.session = req.session ?? null;
+    rec.sessionStep = req.sessionStep ?? 0;
     rec.intendedMs = rec.sentMs = this.start + dueMs;
     rec.endMs = this.now();
     rec.warmup = dueMs < this.opts.limits.warmupMs;
     rec.error = 'dropped';
     rec.errorMessage = `the open-loop backlog holds ${this.opts.maxBacklog ?? MAX_BACKLOG} requests already`;
     this.opts.sink.add(rec);
+    this.opts.source.ended?.(req, rec);
     this.free.push(rec);
   }
 
@@ -303,6 +310,7 @@ export class OpenLoopScheduler extends LoadScheduler {
   private pendingLoop = 0;
   private timer: NodeJS.Timeout | undefined;
   private waiting = false;
+  private waitingEnd = false;
   private notedLongWait = false;
   // Backlog: due requests waiting for a connection, FIFO (a ring would save the shift; the
   // backlog is short except when the target cannot keep up, and then it is bounded).
@@ -339,6 +347,8 @@ export class OpenLoopScheduler extends LoadScheduler {
   }
 
   private tick(): void {
+    // Woken by a session's request ending while a timer was set: one timer at a time.
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.stopping !== undefined) return;
     const src = this.opts.source;
@@ -359,10 +369,14 @@ export class OpenLoopScheduler extends LoadScheduler {
           return;
         }
       }
-      const due = this.pacer.dueMs(this.scheduled, this.pending, this.pendingLoop);
+      let due = this.pacer.dueMs(this.scheduled, this.pending, this.pendingLoop);
+      // --sessions: never before the session's previous request ended (latency counts from then).
+      const ready = this.pending.sessionReadyMs;
+      if (ready !== undefined && ready - this.start > due) due = ready - this.start;
       const over = this.overLimits(due);
       if (over !== undefined) return this.stop(over);
       if (due > elapsed) {
+        this.putBackUntilDue();
         this.waitFor(due - elapsed);
         return;
       }
@@ -374,6 +388,23 @@ export class OpenLoopScheduler extends LoadScheduler {
       this.dispatch(this.pending, due, elapsed);
       this.pending = undefined;
     }
+  }
+
+  /**
+   * --sessions: a request not yet due goes back to the source, and a request ending wakes the
+   * schedule, so that a session that becomes ready meanwhile with an earlier time is not held up.
+   */
+  private putBackUntilDue(): void {
+    const src = this.opts.source;
+    if (src.putBack === undefined || src.nextEnded === undefined || this.pending === undefined) return;
+    src.putBack(this.pending);
+    this.pending = undefined;
+    if (this.waitingEnd) return;
+    this.waitingEnd = true;
+    void src.nextEnded().then(() => {
+      this.waitingEnd = false;
+      if (this.stopping === undefined) this.tick();
+    });
   }
 
   /**

@@ -34,7 +34,17 @@ export interface HtmlFairness {
   verdict: FairnessVerdict;
   /** mod_jk status worker's own request counts per member (--jk-status). */
   jkStatus?: { worker: string; count: number }[] | null;
-  sticky?: { sessions: number; followUps: number; violations: { worker: string; count: number }[] } | null;
+  /**
+   * --sticky: synthetic sessions (follow-ups, and those that landed elsewhere per worker), or with
+   * `recorded` the trace's sessions (`followUps`: those kept on one worker; `violations`: those
+   * that moved, by the worker that served them first).
+   */
+  sticky?: {
+    recorded?: boolean;
+    sessions: number;
+    followUps: number;
+    violations: { worker: string; count: number }[];
+  } | null;
   /** Workers that stopped answering during the run (src/verdict/failover.ts). */
   failovers?: {
     worker: string;

@@ -20,7 +20,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { ReplayReport } from '../results/replay-report.js';
+import type { ReplayReport, SessionsReport } from '../results/replay-report.js';
 import { GENERATOR_BOUND } from '../results/generator-report.js';
 import type { CompareSummary } from '../verdict/compare.js';
 import { formatDeviation, formatP } from '../verdict/fairness.js';
@@ -153,6 +153,80 @@ function runTable(runs: HtmlRun[]): string {
   );
 }
 
+/** Broken sessions listed by name in the HTML report (the JSON lists up to MAX_LISTED_SESSIONS). */
+const HTML_BROKEN_SESSIONS = 20;
+
+/** `--sessions`: per run, sessions started, completed, kept on one worker or moved; the moved ones by name. */
+function sessionsBlock(runs: HtmlRun[]): string[] {
+  const withSessions = runs.filter((r) => r.report.sessions !== undefined);
+  if (withSessions.length === 0) return [];
+  const rows = withSessions.map(({ name, report }) => {
+    const x = report.sessions as SessionsReport;
+    return [
+      nameCell(name),
+      num(x.started),
+      num(x.completed),
+      num(x.kept),
+      x.broken > 0 ? `<span class="fail">${num(x.broken)}</span>` : '0',
+      num(x.unknown),
+      num(x.withErrors),
+      num(x.renewed),
+      num(x.sessionless),
+    ];
+  });
+  const routes = withSessions.flatMap(({ name, report }) =>
+    (report.sessions as SessionsReport).byRoute.map((r) => [
+      ...(withSessions.length > 1 ? [nameCell(name)] : []),
+      esc(r.route),
+      num(r.sessions),
+      num(r.broken),
+    ]),
+  );
+  const broken = withSessions.flatMap(({ name, report }) =>
+    (report.sessions as SessionsReport).list
+      .filter((x) => x.routes.length > 1)
+      .map((x) => [
+        ...(withSessions.length > 1 ? [nameCell(name)] : []),
+        `<code>${esc(x.id)}</code>${x.pass > 0 ? ` <small>pass ${x.pass + 1}</small>` : ''}`,
+        `${num(x.requests)} of ${num(x.steps)}`,
+        esc(x.routes.join(' → ')),
+      ]),
+  );
+  const runCol = withSessions.length > 1 ? ['run'] : [];
+  const movedTotal = withSessions.reduce((n, r) => n + (r.report.sessions as SessionsReport).broken, 0);
+  return [
+    '<h2>Sessions</h2>',
+    table(
+      [
+        'run',
+        'started',
+        'completed',
+        'kept on one worker',
+        'moved',
+        'unknown worker',
+        'with errors',
+        'target set a new id again',
+        'requests without a session',
+      ],
+      rows,
+      'num',
+    ),
+    ...(routes.length === 0
+      ? []
+      : [table([...runCol, 'first worker', 'sessions', 'moved'], routes, withSessions.length > 1 ? '' : 'num')]),
+    ...(broken.length === 0
+      ? []
+      : [
+          `<p>Sessions served by more than one worker${movedTotal > Math.min(broken.length, HTML_BROKEN_SESSIONS) ? ` (the first ${Math.min(broken.length, HTML_BROKEN_SESSIONS)} of ${num(movedTotal)})` : ''}:</p>`,
+          table([...runCol, 'recorded session', 'requests', 'workers'], broken.slice(0, HTML_BROKEN_SESSIONS)),
+        ]),
+  ];
+}
+
+function violations(list: { worker: string; count: number }[]): string {
+  return list.length === 0 ? '' : ` (${list.map((x) => `${esc(x.worker)}: ${x.count}`).join(', ')})`;
+}
+
 function verdictBlock(input: HtmlReportInput): string {
   const parts: string[] = [];
   if (input.verdict !== undefined) {
@@ -203,7 +277,9 @@ function fairnessBlock(f: HtmlFairness): string {
     ...(sticky === null || sticky === undefined
       ? []
       : [
-          `<p>Stickiness: ${num(sticky.sessions)} sessions, ${num(sticky.followUps)} follow-ups, ${num(sticky.violations.reduce((s, x) => s + x.count, 0))} landed on another worker${sticky.violations.length === 0 ? '' : ` (${sticky.violations.map((x) => `${esc(x.worker)}: ${x.count}`).join(', ')})`}.</p>`,
+          sticky.recorded === true
+            ? `<p>Stickiness (the trace's sessions): ${num(sticky.sessions)} sessions replayed, ${num(sticky.followUps)} kept on one worker, ${num(sticky.violations.reduce((s, x) => s + x.count, 0))} moved to another${violations(sticky.violations)}.</p>`
+            : `<p>Stickiness: ${num(sticky.sessions)} sessions, ${num(sticky.followUps)} follow-ups, ${num(sticky.violations.reduce((s, x) => s + x.count, 0))} landed on another worker${violations(sticky.violations)}.</p>`,
         ]),
     ...(f.failovers ?? []).map(
       (x) =>
@@ -360,6 +436,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       '<div class="chart" id="chart-latency"></div>',
       '<p><small>The HdrHistogram percentile plot: x is the percentile on a log scale (90%, 99%, 99.9% ...), y the latency in ms on a log scale. Each line ends at its max.</small></p>',
       runTable(input.runs),
+      ...sessionsBlock(input.runs),
       '<h2>Over time</h2>',
       '<div class="chart" id="chart-time"></div>',
       '<div class="chart" id="chart-time-latency"></div>',

@@ -6,11 +6,71 @@ import Table from 'cli-table3';
 import type { Histogram } from 'hdr-histogram-js';
 import { generatorLine } from '../results/generator-report.js';
 import type { LatencyReport } from '../results/latency-histogram.js';
-import type { GroupReport, ProgressSnapshot, ReplayReport } from '../results/replay-report.js';
+import type { GroupReport, ProgressSnapshot, ReplayReport, SessionsReport } from '../results/replay-report.js';
 import { bytes, int, ms, pct } from './summary-table.js';
 import { printable } from '../trace/uri-fold.js';
 
 type Align = 'left' | 'right';
+
+/** Sessions served by more than one worker, listed by name in the table. */
+const LISTED_BROKEN = 10;
+
+/** `--sessions`: counts, per first worker, and the first few sessions that moved. */
+function sessionsSection(
+  x: SessionsReport,
+  trace: string | undefined,
+  section: (heading: string, body: string) => void,
+  table: (head: string[], rows: (string | number)[][], aligns: Align[]) => string,
+): void {
+  const lines = [
+    table(
+      [
+        'started',
+        'completed',
+        'kept on one worker',
+        'moved',
+        'unknown worker',
+        'with errors',
+        'new id again',
+        'requests',
+        'without session',
+      ],
+      [[x.started, x.completed, x.kept, x.broken, x.unknown, x.withErrors, x.renewed, x.requests, x.sessionless]],
+      Array<Align>(9).fill('right'),
+    ),
+  ];
+  if (x.byRoute.length > 0)
+    lines.push(
+      table(
+        ['first worker', 'sessions', 'moved'],
+        x.byRoute.map((b) => [printable(b.route), b.sessions, b.broken]),
+        ['left', 'right', 'right'],
+      ),
+    );
+  const broken = x.list.filter((s) => s.routes.length > 1);
+  if (broken.length > 0)
+    lines.push(
+      `  moved (a stickiness break)${x.broken > LISTED_BROKEN ? `, the first ${LISTED_BROKEN} of ${int(x.broken)}` : ''}:\n` +
+        broken
+          .slice(0, LISTED_BROKEN)
+          .map(
+            (s) =>
+              `    ${printable(s.id)}${s.pass > 0 ? ` (pass ${s.pass + 1})` : ''}: ${s.routes.map(printable).join(' -> ')}, ${int(s.requests)} of ${int(s.steps)} requests`,
+          )
+          .join('\n'),
+    );
+  if (trace !== undefined) lines.unshift(`  ${trace}`);
+  section('Sessions (--sessions: a session served by more than one worker moved)', lines.join('\n'));
+}
+
+/** `config.sessionsInTrace` in words, when the report has it. */
+function inTrace(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const t = v as { sessions?: unknown; exchanges?: unknown; sessionless?: unknown };
+  if (typeof t.sessions !== 'number' || typeof t.exchanges !== 'number' || typeof t.sessionless !== 'number')
+    return undefined;
+  return `the trace holds ${int(t.sessions)} sessions (${int(t.exchanges)} exchanges) and ${int(t.sessionless)} exchanges without a session`;
+}
 
 export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {}): string {
   const color = opts.color === true;
@@ -104,6 +164,7 @@ export function renderReplayTable(r: ReplayReport, opts: { color?: boolean } = {
       table(['worker', 'requests', 'share', 'p50 ms', 'p99 ms', 'max ms'], groupRows(r.byRoute), ['left', ...right(5)]),
     );
   }
+  if (r.sessions !== undefined) sessionsSection(r.sessions, inTrace(c.sessionsInTrace), section, table);
   if (r.errors.byKind.length === 0) section('Errors', '  none');
   else
     section(

@@ -6,6 +6,7 @@
 import Table from 'cli-table3';
 import type { LatencyStats } from '../results/latency-histogram.js';
 import type { Count, TraceSummary } from './trace-summary.js';
+import type { TraceDerivation } from '../trace/trace-types.js';
 import { printable } from '../trace/uri-fold.js';
 
 export interface SummaryTableOptions {
@@ -121,7 +122,26 @@ function traceRows(s: TraceSummary): string[][] {
     ['start', printable(t.startTime)],
     ['redaction', o === null ? 'unknown' : o.redact ? 'on (authorization and cookie values replaced)' : 'off'],
     ['bodies', o === null ? 'unknown' : `${printable(String(o.bodies))} (at most ${int(o.maxBody)} B kept per body)`],
+    ...(t.derivedBy === undefined ? [] : [['derived by', derivations(t.derivedBy)]]),
   ];
+}
+
+/** A filter option's value as a person reads it: lists comma-separated, objects as JSON. */
+function optionText(v: unknown): string {
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(',');
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** `filter of day.jsonl: method GET; status 2xx (ids kept)`, one line per step. */
+function derivations(steps: TraceDerivation[]): string {
+  return steps
+    .map((d) => {
+      const opts = Object.entries(d.options)
+        .map(([k, v]) => `${k} ${optionText(v)}`)
+        .join('; ');
+      return printable(`${d.kind} of ${d.input}: ${opts === '' ? 'everything' : opts} (ids ${d.ids})`);
+    })
+    .join('\n');
 }
 
 function source(s: TraceSummary): string {
@@ -140,6 +160,15 @@ function source(s: TraceSummary): string {
         )
         .join('\n') || 'tap'
     );
+  }
+  if (src.kind === 'har') return printable(`HAR ${src.file}${src.creator === undefined ? '' : ` (${src.creator})`}`);
+  if (src.kind === 'merge') {
+    return src.inputs
+      .map((i) => {
+        const offset = i.offsetUs === 0 ? '' : `, clock ${i.offsetUs > 0 ? '+' : ''}${i.offsetUs / 1000} ms`;
+        return printable(`merge #${i.index} ${i.file} (worker ${i.label}${offset})`);
+      })
+      .join('\n');
   }
   return printable(String((src as { kind: unknown }).kind));
 }

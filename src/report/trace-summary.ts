@@ -20,6 +20,8 @@ import type {
   ErrorEvent,
   ExchangeEvent,
   IncompleteEvent,
+  MergeInput,
+  TraceDerivation,
   TraceEvent,
   TraceHeader,
   TraceOptions,
@@ -74,6 +76,8 @@ export interface TraceSummary {
     /** The start in µs since the Unix epoch; null in a trace written before the field existed. */
     startTimeUs: number | null;
     options: TraceOptions | null;
+    /** What a derived trace went through after its source (minor 2: filter); absent when nothing. */
+    derivedBy?: TraceDerivation[];
   };
   /** Events read (every line after the header that parsed as an event). */
   events: number;
@@ -425,7 +429,26 @@ function headerFacts(header: TraceHeader): TraceSummary['trace'] {
     startTime: typeof h.startTime === 'string' ? h.startTime : '',
     startTimeUs: finite(h.startTimeUs) ? h.startTimeUs : null,
     options: optionsFacts(h.options),
+    ...derivationFacts(h.derivedBy),
   };
+}
+
+function derivationFacts(v: unknown): { derivedBy?: TraceDerivation[] } {
+  if (!Array.isArray(v)) return {};
+  const steps = v.filter(isRecord).flatMap((d): TraceDerivation[] =>
+    d.kind === 'filter' && typeof d.input === 'string' && isRecord(d.options)
+      ? [
+          {
+            kind: 'filter',
+            input: d.input,
+            tool: typeof d.tool === 'string' ? d.tool : '?',
+            options: d.options,
+            ids: d.ids === 'renumbered' ? 'renumbered' : 'kept',
+          },
+        ]
+      : [],
+  );
+  return steps.length === 0 ? {} : { derivedBy: steps };
 }
 
 function sourceFacts(v: unknown): TraceSource | null {
@@ -441,6 +464,30 @@ function sourceFacts(v: unknown): TraceSource | null {
       ...(typeof t.worker === 'string' ? { worker: t.worker } : {}),
     }));
     return { kind: 'tap', taps };
+  }
+  if (v.kind === 'har' && typeof v.file === 'string')
+    return { kind: 'har', file: v.file, ...(typeof v.creator === 'string' ? { creator: v.creator } : {}) };
+  if (v.kind === 'merge' && Array.isArray(v.inputs)) {
+    const inputs = v.inputs.filter(isRecord).flatMap((i): MergeInput[] => {
+      const source = sourceFacts(i.source);
+      const options = optionsFacts(i.options);
+      if (source === null || options === null || typeof i.file !== 'string' || typeof i.label !== 'string') return [];
+      if (!finite(i.index) || !finite(i.offsetUs) || !finite(i.startTimeUs)) return [];
+      const { derivedBy } = derivationFacts(i.derivedBy);
+      return [
+        {
+          file: i.file,
+          index: i.index,
+          source,
+          ...(derivedBy === undefined ? {} : { derivedBy }),
+          startTimeUs: i.startTimeUs,
+          offsetUs: i.offsetUs,
+          label: i.label,
+          options,
+        },
+      ];
+    });
+    return { kind: 'merge', inputs, ids: 'interleaved' };
   }
   return null;
 }

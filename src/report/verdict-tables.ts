@@ -73,6 +73,16 @@ export function renderCompareTable(c: CompareSummary): string {
   }
   if (c.rounds < 2) notes.push('  one round: no spread to judge noise by (use --rounds 3 or more)');
   out.push(`Noise (~: the min-max ranges over the rounds overlap with the first target's):\n${notes.join('\n')}`);
+  const sessions = c.targets.filter((t) => t.sessions !== undefined);
+  if (sessions.length > 0)
+    out.push(
+      `Sessions (--sessions, over the rounds):\n${sessions
+        .map((t) => {
+          const x = t.sessions as NonNullable<typeof t.sessions>;
+          return `  ${printable(t.name)}: ${int(x.started)} started, ${int(x.kept)} kept on one worker, ${int(x.broken)} moved, ${int(x.renewed)} given a new id again`;
+        })
+        .join('\n')}`,
+    );
   return out.join('\n') + '\n';
 }
 
@@ -138,6 +148,32 @@ export function renderFairness(r: FairnessRunResult, target: string): string {
     lines.push(
       `  mod_jk status (${printable(jk.url)}, lb ${jk.balancers.join(', ')}): ${jk.agree ? 'agrees with the wire' : 'DIFFERS from the wire'}; ${jk.note}`,
     );
+  }
+  const rec = r.sessionSticky ?? null;
+  const replayed = r.report.sessions;
+  if (rec === null && replayed !== undefined)
+    lines.push(
+      `Sessions (the trace's, not judged: add --sticky): ${int(replayed.started)} replayed, ${int(replayed.kept)} kept on one worker, ${int(replayed.broken)} moved to another, ${int(replayed.unknown)} unknown`,
+    );
+  if (rec !== null) {
+    lines.push(
+      `Sticky (the trace's sessions): ${int(rec.started)} sessions replayed, ${int(rec.completed)} completed, ${int(rec.kept)} kept on one worker, ${int(rec.broken)} moved to another, ${int(rec.unknown)} unknown: ${rec.pass ? 'PASS' : 'FAIL'}`,
+    );
+    if (rec.byWorker.length > 0)
+      lines.push(
+        table(
+          ['first worker', 'sessions', 'moved', 'moved to'],
+          rec.byWorker.map((w) => [
+            printable(w.worker),
+            int(w.sessions),
+            int(w.broken),
+            Object.entries(w.movedTo)
+              .map(([k, n]) => `${printable(k)} ${n}`)
+              .join(', ') || '-',
+          ]),
+          ['left', ...right(2), 'left'],
+        ),
+      );
   }
   if (r.sticky !== null) {
     const s = r.sticky;

@@ -15,7 +15,14 @@
  */
 import { generatorWarning, mergeGenerators, type GeneratorReport } from './generator-report.js';
 import { mergeLatencyReports, type LatencyReport } from './latency-histogram.js';
-import { MISMATCH_EXAMPLES, type GroupReport, type MismatchReport, type ReplayReport } from './replay-report.js';
+import {
+  MAX_LISTED_SESSIONS,
+  MISMATCH_EXAMPLES,
+  type GroupReport,
+  type MismatchReport,
+  type ReplayReport,
+  type SessionsReport,
+} from './replay-report.js';
 
 /** A second of a run's series may start this much before the common window or end this much after it. */
 export const SLACK_MS = 250;
@@ -188,6 +195,7 @@ export function mergeReports(inputs: readonly NamedReport[], parallel = true): M
     generators.length === reports.length
       ? mergeGenerators(generators, parallel, timeToComplete.p50, sumSchedule('lateSends'), sumSchedule('sent'))
       : undefined;
+  const sessions = mergeSessions(reports.map((r) => r.sessions).filter((x): x is SessionsReport => x !== undefined));
   return {
     config: { ...first.config, merged: inputs.map((i) => i.name) },
     startedAt: new Date(Math.min(...reports.map((r) => Date.parse(r.startedAt)))).toISOString(),
@@ -251,6 +259,7 @@ export function mergeReports(inputs: readonly NamedReport[], parallel = true): M
             byKind: mergeMismatches(verifies.map((v) => v.byKind)),
           },
     ...(generator === undefined ? {} : { generator }),
+    ...(sessions === undefined ? {} : { sessions }),
     warnings: [
       ...mergedGeneratorWarning(generator, reports),
       ...warnings,
@@ -314,6 +323,45 @@ export function mergeWorkerReports(
     },
     connections: [...connections.values()],
     warnings: m.warnings.filter((w) => !/do not overlap|started .* apart|common window/.test(w)),
+  };
+}
+
+/**
+ * The sessions of several runs (--workers threads deal whole sessions, so none is split): counts
+ * summed, routes merged, the lists joined broken first up to the cap; undefined when no run had any.
+ */
+export function mergeSessions(all: readonly SessionsReport[]): SessionsReport | undefined {
+  if (all.length === 0) return undefined;
+  if (all.length === 1) return all[0];
+  type Count = 'started' | 'completed' | 'kept' | 'broken' | 'unknown' | 'withErrors' | 'renewed' | 'requests';
+  const sum = (k: Count | 'sessionless'): number => all.reduce((s, x) => s + x[k], 0);
+  const byRoute = new Map<string, { sessions: number; broken: number }>();
+  for (const r of all.flatMap((x) => x.byRoute)) {
+    const at = byRoute.get(r.route) ?? { sessions: 0, broken: 0 };
+    at.sessions += r.sessions;
+    at.broken += r.broken;
+    byRoute.set(r.route, at);
+  }
+  const listed = all.flatMap((x) => x.list);
+  const list = [...listed.filter((s) => s.routes.length > 1), ...listed.filter((s) => s.routes.length <= 1)].slice(
+    0,
+    MAX_LISTED_SESSIONS,
+  );
+  return {
+    started: sum('started'),
+    completed: sum('completed'),
+    kept: sum('kept'),
+    broken: sum('broken'),
+    unknown: sum('unknown'),
+    withErrors: sum('withErrors'),
+    renewed: sum('renewed'),
+    requests: sum('requests'),
+    sessionless: sum('sessionless'),
+    byRoute: [...byRoute]
+      .map(([route, v]) => ({ route, ...v }))
+      .sort((a, b) => b.sessions - a.sessions || a.route.localeCompare(b.route)),
+    list,
+    unlisted: all.reduce((s, x) => s + x.unlisted, 0) + listed.length - list.length,
   };
 }
 

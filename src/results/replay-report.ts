@@ -82,6 +82,67 @@ export interface MismatchReport {
   examples: { exchangeId: number; uri: string; expected: string | number | null; actual: string | number | null }[];
 }
 
+/** Sessions listed one by one in a report (broken ones first); the rest are only counted. */
+export const MAX_LISTED_SESSIONS = 1000;
+/** Routes kept per listed session. */
+export const MAX_SESSION_ROUTES = 16;
+
+/** One replayed session (`replay --sessions`). */
+export interface SessionReport {
+  /** The recorded session: its JSESSIONID without the route. */
+  id: string;
+  /** The pass over the trace (0 = first). */
+  pass: number;
+  /** Its exchanges in the trace, and those replayed (each got a response or failed). */
+  steps: number;
+  requests: number;
+  /** Every exchange of it was replayed. */
+  completed: boolean;
+  /** Requests of it that failed (no response, or 5xx). */
+  errors: number;
+  /** Session ids the target handed out during it (Set-Cookie JSESSIONID): 1 when it kept the session, more when it started over. */
+  targetSessions: number;
+  /** The routes that served it, in the order seen; more than one is a stickiness break. */
+  routes: string[];
+}
+
+/**
+ * `replay --sessions`: sessions counted by their first request (one started during the warmup
+ * is left out), and how the target's balancer kept them.
+ */
+export interface SessionsReport {
+  started: number;
+  /** Every exchange replayed; the others were cut short by the end of the run. */
+  completed: number;
+  /** Served by one route throughout. */
+  kept: number;
+  /** Served by more than one route: the balancer moved them (stickiness broke, or a failover). */
+  broken: number;
+  /** No response of them named a route (no Set-Cookie route, no --route-header). */
+  unknown: number;
+  /** Sessions in which a request failed. */
+  withErrors: number;
+  /** Sessions for which the target handed out more than one session id (it lost the session: another worker, a restart, an expiry). */
+  renewed: number;
+  /** Measured requests inside sessions, and outside any. */
+  requests: number;
+  sessionless: number;
+  /** Per route a session was first served by: sessions, and how many of them broke. */
+  byRoute: { route: string; sessions: number; broken: number }[];
+  /** Up to MAX_LISTED_SESSIONS sessions, broken ones first; `unlisted` counts the rest. */
+  list: SessionReport[];
+  unlisted: number;
+}
+
+/** The words of the warning sessionsWarning gives (parallel-replay drops the workers' own). */
+export const SESSIONS_MOVED = 'replayed sessions were served by more than one worker';
+
+/** A run's warning when the target's balancer moved replayed sessions between workers. */
+export function sessionsWarning(s: SessionsReport | undefined): string | undefined {
+  if (s === undefined || s.broken === 0) return undefined;
+  return `${s.broken} of ${s.started} ${SESSIONS_MOVED}: the balancer did not keep them (not sticky, a failover, or a route that names no worker); see Sessions`;
+}
+
 export interface ReplayReport {
   /** Run settings as resolved (targets, model, limits, flags). */
   config: Record<string, unknown>;
@@ -127,6 +188,8 @@ export interface ReplayReport {
   verify: null | { compared: number; matched: number; mismatched: number; byKind: MismatchReport[] };
   /** The generator's own CPU, event-loop delay and late sends, and whether it was the bottleneck. Absent in older results. */
   generator?: GeneratorReport;
+  /** `--sessions`: the replayed sessions. Absent without it, and in older results. */
+  sessions?: SessionsReport;
   warnings: string[];
 }
 

@@ -284,6 +284,34 @@ const REPLAY_REPORT: Check = object({
       reasons: list(string),
     }),
   ),
+  // Came with replay --sessions: older files and runs without it lack it.
+  sessions: optional(
+    object({
+      started: count,
+      completed: count,
+      kept: count,
+      broken: count,
+      unknown: count,
+      withErrors: count,
+      renewed: count,
+      requests: count,
+      sessionless: count,
+      byRoute: list(object({ route: string, sessions: count, broken: count })),
+      list: list(
+        object({
+          id: string,
+          pass: count,
+          steps: count,
+          requests: count,
+          completed: boolean,
+          errors: count,
+          targetSessions: count,
+          routes: list(string),
+        }),
+      ),
+      unlisted: count,
+    }),
+  ),
   warnings: list(string),
 });
 

@@ -25,6 +25,29 @@ export function exchangeProblem(ev: unknown): string | undefined {
   );
 }
 
+/**
+ * What is wrong with an event that tools passing events on (filter, merge) need right: an exchange's
+ * every field, an incomplete event's request, any event's `t`. Undefined when it can be used.
+ */
+export function eventProblem(e: { event: string; t?: unknown; id?: unknown; request?: unknown }): string | undefined {
+  const id = typeof e.id === 'number' ? String(e.id) : '(no id)';
+  // Tools that renumber connections need a number where a connection is named (the exchange check does not ask).
+  const conn = (e as { conn?: unknown }).conn;
+  const needsConn = e.event !== 'error' && e.event !== 'dropped';
+  if ((needsConn || conn !== undefined) && !isCount(conn))
+    return `${e.event} event ${id}: conn is ${describeValue(conn)}, not a whole number ≥ 0`;
+  if (e.event === 'exchange') {
+    const p = exchangeProblem(e);
+    return p === undefined ? undefined : `exchange ${id}: ${p}`;
+  }
+  if (!isFiniteNumber(e.t)) return `${e.event} event: t is ${describeValue(e.t)}, not a number`;
+  if (e.event === 'incomplete') {
+    const p = e.request === null ? undefined : requestProblem(e.request);
+    return p === undefined ? undefined : `incomplete ${id}: ${p}`;
+  }
+  return undefined;
+}
+
 /** Narrows after exchangeProblem said nothing. */
 export function isUsableExchange(ev: unknown): ev is ExchangeEvent {
   return exchangeProblem(ev) === undefined;
@@ -48,7 +71,8 @@ const NULLABLE_STRINGS = [
   'serverName',
 ] as const satisfies readonly NullableStringField[];
 
-function requestProblem(r: unknown): string | undefined {
+/** What is wrong with the first bad field of a request (an exchange's, or an incomplete event's), or undefined. */
+export function requestProblem(r: unknown): string | undefined {
   if (!isRecord(r)) return `request is ${describeValue(r)}, not an object`;
   const at = 'request.';
   const method = check(r, 'method', isString, 'a string', at);

@@ -14,7 +14,11 @@ import type { FORWARD_REQUEST_FIELDS, ForwardRequest } from '../protocol/index.j
 
 export const TRACE_FORMAT = 'ajpbench-trace';
 export const TRACE_VERSION = 1;
-/** 1: `truncated` on exchange and incomplete events (salvage from damaged captures); 2: the `diff` event. */
+/**
+ * 1: `truncated` on exchange and incomplete events (salvage from damaged captures).
+ * 2: derived traces say what produced them: `derivedBy` (filter), the `merge` and `har` sources;
+ *    and the `diff` event (a mirrored or replayed exchange compared with its primary).
+ */
 export const TRACE_MINOR_VERSION = 2;
 
 export type BodyPolicy = 'none' | 'request' | 'all';
@@ -29,7 +33,57 @@ export interface TraceOptions {
 
 export type TraceSource =
   | { kind: 'pcap'; file: string; ports: number[] | 'auto' }
-  | { kind: 'tap'; taps: { listen: string; upstream: string; worker?: string }[] };
+  | { kind: 'tap'; taps: { listen: string; upstream: string; worker?: string }[] }
+  | MergeSource
+  | HarSource;
+
+/**
+ * One input of a merged trace (minor 2): where it came from and how its events were moved. Input `index`
+ * (1-based) of `count` had its `conn` and `id` numbers n turned into (n - 1) × count + index, so that they
+ * stay distinct and each maps back to the input's own.
+ */
+export interface MergeInput {
+  file: string;
+  index: number;
+  source: TraceSource;
+  derivedBy?: TraceDerivation[];
+  /** The input's own start, microseconds since the Unix epoch, before the offset. */
+  startTimeUs: number;
+  /** Added to the input's clock (a host whose clock ran behind gets a positive offset), microseconds. */
+  offsetUs: number;
+  /** The worker label its events without one were given. */
+  label: string;
+  options: TraceOptions;
+}
+
+/** Traces from several taps or captures merged in time order (`ajpbench merge`, minor 2). */
+export interface MergeSource {
+  kind: 'merge';
+  inputs: MergeInput[];
+  /** How conn and id numbers were made distinct: see MergeInput. */
+  ids: 'interleaved';
+}
+
+/** A HAR file (a browser's recording) turned into a trace (`ajpbench import file.har`, minor 2). */
+export interface HarSource {
+  kind: 'har';
+  file: string;
+  /** The HAR's creator ("WebInspector 537.36"), when it names one. */
+  creator?: string;
+}
+
+/** A transformation a derived trace went through after its source, e.g. `ajpbench filter` (minor 2). */
+export interface TraceDerivation {
+  kind: 'filter';
+  /** The input file (`-` for stdin). */
+  input: string;
+  /** The ajpbench that did it. */
+  tool: string;
+  /** The filter's options as given (selectors, sampling, transforms). */
+  options: Record<string, unknown>;
+  /** Exchange ids kept as in the input (with gaps) or renumbered 1, 2, ... in output order. */
+  ids: 'kept' | 'renumbered';
+}
 
 export interface TraceHeader {
   format: typeof TRACE_FORMAT;
@@ -43,6 +97,8 @@ export interface TraceHeader {
   /** The same instant in microseconds since the Unix epoch (startTime has only milliseconds). */
   startTimeUs: number;
   options: TraceOptions;
+  /** Minor 2: what the trace went through after its source, oldest first (absent: nothing). */
+  derivedBy?: TraceDerivation[];
 }
 
 /** [name, value] in wire order; a null value (0xFFFF string) stays null. */

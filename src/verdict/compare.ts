@@ -51,6 +51,8 @@ export interface CompareTargetSummary {
   /** The generator's CPU share over the rounds (null: not measured), and whether any round was generator-bound. */
   generatorCpu?: number | null;
   generatorBound?: boolean;
+  /** `--sessions`: the replayed sessions over the rounds, and how many the target kept on one worker or moved. */
+  sessions?: { started: number; kept: number; broken: number; renewed: number };
 }
 
 /** The side-by-side comparison: pooled statistics, ratios to the first target, noise calls. */
@@ -187,6 +189,16 @@ export function summarize(targets: CompareTargetResult[], rounds: number): Compa
             : { rps: overlaps(rps, firstRps), p99: overlaps(p99, firstP99) },
         generatorCpu: t.pooled.generator?.cpuShare ?? null,
         generatorBound: t.rounds.some((r) => r.generator?.bound === true) || t.pooled.generator?.bound === true,
+        ...(t.pooled.sessions === undefined
+          ? {}
+          : {
+              sessions: {
+                started: t.pooled.sessions.started,
+                kept: t.pooled.sessions.kept,
+                broken: t.pooled.sessions.broken,
+                renewed: t.pooled.sessions.renewed,
+              },
+            }),
       };
     }),
   };

@@ -20,6 +20,7 @@ import {
 import { RuntimeError } from '../errors.js';
 import { tapCounts } from './tap-counts.js';
 import { checkStickiness, type StickyOptions, type StickyResult } from './sticky.js';
+import { judgeSessionStickiness, type SessionStickyResult } from './session-sticky.js';
 
 export interface FairnessRunOptions {
   replay: ReplayOptions;
@@ -36,6 +37,11 @@ export interface FairnessRunOptions {
     read?: (url: string, timeoutMs: number) => Promise<JkBalancer[]>;
   };
   sticky?: StickyOptions;
+  /**
+   * Judge stickiness on the trace's own sessions, replayed with `replay.sessions` (each must stay
+   * on one worker), instead of opening synthetic ones (`sticky`).
+   */
+  stickyRecorded?: boolean;
   /**
    * A trace that `ajpbench record --tap` (one tap per worker, labelled) wrote during the run: the
    * workers are counted from its tap labels instead of the routes seen on the wire.
@@ -66,6 +72,8 @@ export interface FairnessRunResult {
   verdict: FairnessVerdict;
   jk: JkComparison | null;
   sticky: StickyResult | null;
+  /** --sticky --recorded-sessions: the trace's sessions, each kept on one worker or not. Absent in older results. */
+  sessionSticky?: SessionStickyResult | null;
   /** Workers that stopped answering during the run, and how long until the others took their load. */
   failovers: FailoverEvent[];
   pass: boolean;
@@ -154,7 +162,11 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
     };
   }
   const sticky = opts.sticky === undefined ? null : await checkStickiness(opts.sticky);
-  const failures = [...verdict.failures, ...(sticky?.failures ?? []).map((f) => `sticky: ${f}`)];
+  const sessionSticky = opts.stickyRecorded === true ? judgeSessionStickiness(report.sessions) : null;
+  const failures = [
+    ...verdict.failures,
+    ...[...(sticky?.failures ?? []), ...(sessionSticky?.failures ?? [])].map((f) => `sticky: ${f}`),
+  ];
   const failovers = findFailovers(report.throughput.series, labels);
   return {
     report,
@@ -164,6 +176,7 @@ export async function runFairness(opts: FairnessRunOptions): Promise<FairnessRun
     verdict,
     jk,
     sticky,
+    sessionSticky,
     failovers,
     pass: failures.length === 0,
     failures,

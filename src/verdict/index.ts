@@ -9,6 +9,7 @@ export * from './sweep.js';
 export * from './fairness-run.js';
 export * from './jk-status.js';
 export * from './sticky.js';
+export * from './session-sticky.js';
 export * from './generated-trace.js';
 export * from './tap-counts.js';
 export * from './failover.js';

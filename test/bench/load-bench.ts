@@ -1,8 +1,9 @@
 /**
  * Load engine benchmark: requests per second and client CPU µs per request for ajpbench's AJP
- * client and its HTTP client (undici), against one stub server (`ajpbench serve`, its own
- * process) in the same run, with autocannon (npm) and wrk (Debian, when installed) driving the
- * same HTTP listener as the reference. Every generator runs in its own process, measured alone:
+ * client and each HTTP client (its own on net, undici's dispatch(), and undici's request() as
+ * most Node scripts use it), against one stub server (`ajpbench serve`, its own process) in the
+ * same run, with autocannon (npm) and wrk (Debian, when installed) driving the same HTTP listener
+ * as the reference. Rounds (AJPBENCH_BENCH_ROUNDS, default 3) alternate the order of the rows. Every generator runs in its own process, measured alone:
  * ajpbench and autocannon by process.cpuUsage() in load-runner.ts, wrk by the shell's `times`.
  * Then a large replay (1M exchanges by default) checks that memory stays bounded (peak RSS).
  *
@@ -43,74 +44,65 @@ const bin = join(here, '../../../bin/ajpbench');
 const runner = join(here, 'load-runner.js');
 const CONNECTIONS = 16;
 
+/** The rows measured in every round, in this order on even rounds and reversed on odd ones. */
+const NAMES = {
+  ajp: 'ajpbench replay, AJP',
+  net: 'ajpbench replay, HTTP (--http-client net)',
+  dispatch: 'ajpbench replay, HTTP (undici dispatch)',
+  request: 'ajpbench-style replay, HTTP (undici request)',
+  autocannon: 'autocannon, HTTP',
+  wrk: 'wrk, HTTP (1 thread)',
+  w1: 'ajpbench replay, AJP, --workers 1',
+  w2: 'ajpbench replay, AJP, --workers 2',
+} as const;
+
 export async function loadBenchmarks(
   minSeconds: number,
   largeExchanges = Number(process.env.AJPBENCH_BENCH_LARGE ?? 1_000_000),
+  rounds = Math.max(1, Number(process.env.AJPBENCH_BENCH_ROUNDS ?? 3)),
 ): Promise<LoadBenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'ajpbench-load-bench-'));
   const server = await startStub();
+  const byRound: Map<string, LoadBenchRow>[] = [];
   const rows: LoadBenchRow[] = [];
   const lines: string[] = [];
   try {
     const trace = join(dir, 'small.jsonl');
     await writeTrace(trace, 64);
     const durationMs = Math.max(1000, minSeconds * 1000);
-    rows.push(
-      row(
-        'ajpbench replay, AJP',
-        await runNode({
-          tool: 'ajpbench',
-          trace,
-          target: `ajp://${server.ajp}`,
-          connections: CONNECTIONS,
-          durationMs,
-          loop: true,
-        }),
-      ),
-    );
-    rows.push(
-      row(
-        'ajpbench replay, HTTP (undici)',
-        await runNode({
-          tool: 'ajpbench',
-          trace,
-          target: `http://${server.http}`,
-          connections: CONNECTIONS,
-          durationMs,
-          loop: true,
-        }),
-      ),
-    );
-    rows.push(
-      row(
-        'autocannon, HTTP',
-        await runNode({
-          tool: 'autocannon',
-          url: `http://${server.http}/app/echo.jsp`,
-          connections: CONNECTIONS,
-          durationMs,
-        }),
-      ),
-    );
-    for (const workers of [1, 2]) {
-      rows.push(
-        row(
-          `ajpbench replay, AJP, --workers ${workers}`,
-          await runNode({
-            tool: 'ajpbench',
-            trace,
-            target: `ajp://${server.ajp}`,
-            connections: CONNECTIONS,
-            durationMs,
-            loop: true,
-            workers,
-          }),
-        ),
-      );
+    const ajpbench = (target: string, over: Partial<Extract<RunnerSpec, { tool: 'ajpbench' }>> = {}) =>
+      runNode({ tool: 'ajpbench', trace, target, connections: CONNECTIONS, durationMs, loop: true, ...over });
+    const http = `http://${server.http}`;
+    const runs: [string, () => Promise<RunnerResult | undefined>][] = [
+      [NAMES.ajp, () => ajpbench(`ajp://${server.ajp}`)],
+      [NAMES.net, () => ajpbench(http, { httpClient: 'net' })],
+      [NAMES.dispatch, () => ajpbench(http, { httpClient: 'undici' })],
+      [NAMES.request, () => ajpbench(http, { httpClient: 'undici-request' })],
+      [
+        NAMES.autocannon,
+        () => runNode({ tool: 'autocannon', url: `${http}/app/echo.jsp`, connections: CONNECTIONS, durationMs }),
+      ],
+      [NAMES.wrk, () => runWrk(`${http}/app/echo.jsp`, durationMs)],
+      [NAMES.w1, () => ajpbench(`ajp://${server.ajp}`, { workers: 1 })],
+      [NAMES.w2, () => ajpbench(`ajp://${server.ajp}`, { workers: 2 })],
+    ];
+    // Alternated (A B C, C B A, ...) so that a drift of the machine's load over the run does not
+    // favour the rows measured first; every ratio is taken within one round.
+    for (let r = 0; r < rounds; r++) {
+      const got = new Map<string, LoadBenchRow>();
+      for (const [name, run] of r % 2 === 0 ? runs : [...runs].reverse()) {
+        const result = await run();
+        if (result !== undefined) got.set(name, row(name, result));
+      }
+      byRound.push(got);
     }
-    const wrk = await runWrk(`http://${server.http}/app/echo.jsp`, durationMs);
-    if (wrk === undefined) lines.push('wrk: not installed, row skipped (apt-get install wrk)');
-    else rows.push(row('wrk, HTTP (1 thread)', wrk));
+    for (const [name] of runs) {
+      const all = byRound.map((m) => m.get(name)).filter((x): x is LoadBenchRow => x !== undefined);
+      const mid = median(all, (x) => x.requestsPerCpuSecond);
+      if (mid !== undefined)
+        rows.push({ ...mid, note: `req/CPU-s by round: ${all.map((x) => fmt(x.requestsPerCpuSecond)).join(', ')}` });
+    }
+    if (!byRound.some((m) => m.has(NAMES.wrk))) lines.push('wrk: not installed, row skipped (apt-get install wrk)');
     if (largeExchanges > 0) {
       const big = join(dir, 'large.jsonl');
       await writeTrace(big, largeExchanges);
@@ -130,21 +122,22 @@ export async function loadBenchmarks(
     server.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
+  lines.push(`${rounds} round(s), rows alternated; each row is the round with the median requests per CPU-second`);
   for (const r of rows) {
-    lines.unshift(
-      `${r.name.padEnd(48)} ${Math.round(r.requestsPerSecond).toLocaleString('en-US').padStart(8)} req/s ${r.cpuUsPerRequest.toFixed(1).padStart(7)} µs CPU/req ${Math.round(r.requestsPerCpuSecond).toLocaleString('en-US').padStart(8)} req/CPU-s` +
-        `${r.maxRssMB === null ? '' : ` ${r.maxRssMB.toFixed(0).padStart(5)} MB RSS`}${r.errors > 0 ? ` ${r.errors} errors` : ''}`,
+    lines.push(
+      `${r.name.padEnd(48)} ${fmt(r.requestsPerSecond).padStart(8)} req/s ${r.cpuUsPerRequest.toFixed(1).padStart(7)} µs CPU/req ${fmt(r.requestsPerCpuSecond).padStart(8)} req/CPU-s` +
+        `${r.maxRssMB === null ? '' : ` ${r.maxRssMB.toFixed(0).padStart(5)} MB RSS`}${r.errors > 0 ? ` ${r.errors} errors` : ''}` +
+        `${r.note === undefined ? '' : `  (${r.note})`}`,
     );
   }
-  lines.reverse();
-  const ajp = rows.find((r) => r.name === 'ajpbench replay, AJP');
-  const ac = rows.find((r) => r.name === 'autocannon, HTTP');
+  const ajp = rows.find((r) => r.name === NAMES.ajp);
+  const ac = rows.find((r) => r.name === NAMES.autocannon);
   if (ajp !== undefined && ac !== undefined) {
     lines.push(
       `target: AJP client CPU/request <= autocannon's: ${ajp.cpuUsPerRequest.toFixed(1)} vs ${ac.cpuUsPerRequest.toFixed(1)} µs, ${ajp.cpuUsPerRequest <= ac.cpuUsPerRequest ? 'MET' : 'MISSED'}`,
     );
   }
-  lines.push(...ratioLines(rows));
+  lines.push(...ratioLines(byRound));
   const large = rows.find((r) => r.name.includes('-exchange trace'));
   if (large !== undefined && large.maxRssMB !== null) {
     lines.push(
@@ -155,37 +148,48 @@ export async function loadBenchmarks(
 }
 
 /**
- * The issue-12 targets, each a ratio of two rows of this run: requests per CPU-second against wrk
- * (the floor: C, one thread, the same server and concurrency) and autocannon.
+ * The issue-12 targets, each a ratio of two rows of the same round (requests per CPU-second against
+ * wrk, the floor: C, one thread, the same server and concurrency, and against autocannon), given as
+ * the median over the rounds with every round's value.
  */
-function ratioLines(rows: LoadBenchRow[]): string[] {
-  const find = (name: string): LoadBenchRow | undefined => rows.find((r) => r.name === name);
-  const ajp = find('ajpbench replay, AJP');
-  const http = find('ajpbench replay, HTTP (undici)');
-  const ac = find('autocannon, HTTP');
-  const wrk = find('wrk, HTTP (1 thread)');
+function ratioLines(byRound: Map<string, LoadBenchRow>[]): string[] {
   const out: string[] = [];
-  const check = (what: string, a: LoadBenchRow | undefined, b: LoadBenchRow | undefined, min: number): void => {
-    if (a === undefined || b === undefined || b.requestsPerCpuSecond === 0) return;
-    const ratio = a.requestsPerCpuSecond / b.requestsPerCpuSecond;
+  const check = (what: string, a: string, b: string, min: number, by: (r: LoadBenchRow) => number): void => {
+    const ratios = byRound
+      .map((m) => [m.get(a), m.get(b)] as const)
+      .filter(([x, y]) => x !== undefined && y !== undefined && by(y) > 0)
+      .map(([x, y]) => by(x as LoadBenchRow) / by(y as LoadBenchRow));
+    const mid = median(ratios, (x) => x);
+    if (mid === undefined) return;
     out.push(
-      `target: ${what} >= ${min}x: ${Math.round(a.requestsPerCpuSecond).toLocaleString('en-US')} vs ${Math.round(b.requestsPerCpuSecond).toLocaleString('en-US')} req/CPU-s = ${ratio.toFixed(2)}x, ${ratio >= min ? 'MET' : 'MISSED'}`,
+      `target: ${what} >= ${min}x: ${mid.toFixed(2)}x (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')}), ${mid >= min ? 'MET' : 'MISSED'}`,
     );
   };
-  check("ajpbench AJP requests per CPU-second vs wrk's", ajp, wrk, 0.6);
-  check("ajpbench HTTP requests per CPU-second vs wrk's", http, wrk, 0.4);
-  check("ajpbench HTTP requests per CPU-second vs autocannon's", http, ac, 1.5);
-  const w1 = find('ajpbench replay, AJP, --workers 1');
-  const w2 = find('ajpbench replay, AJP, --workers 2');
-  if (w1 !== undefined && w2 !== undefined) {
-    const ratio = w2.requestsPerSecond / w1.requestsPerSecond;
-    out.push(
-      `target: --workers 2 throughput >= 1.7x --workers 1: ${Math.round(w2.requestsPerSecond).toLocaleString('en-US')} vs ${Math.round(w1.requestsPerSecond).toLocaleString('en-US')} req/s = ${ratio.toFixed(2)}x, ${ratio >= 1.7 ? 'MET' : 'MISSED'}` +
-        ` (${availableParallelism()} cores shared with the stub server: it is not met where the server takes a core of its own)`,
-    );
+  const perCpu = (r: LoadBenchRow): number => r.requestsPerCpuSecond;
+  check("ajpbench AJP requests per CPU-second vs wrk's", NAMES.ajp, NAMES.wrk, 0.6, perCpu);
+  for (const http of [NAMES.net, NAMES.dispatch, NAMES.request]) {
+    check(`${http} requests per CPU-second vs wrk's`, http, NAMES.wrk, 0.4, perCpu);
+    check(`${http} requests per CPU-second vs autocannon's`, http, NAMES.autocannon, 1.5, perCpu);
   }
-  if (wrk === undefined) out.push('no wrk row: the ratios to wrk are not measured (npm run lab -- install brings wrk)');
+  check(
+    `--workers 2 throughput vs --workers 1 (${availableParallelism()} cores shared with the stub server)`,
+    NAMES.w2,
+    NAMES.w1,
+    1.7,
+    (r) => r.requestsPerSecond,
+  );
+  if (!byRound.some((m) => m.has(NAMES.wrk)))
+    out.push('no wrk row: the ratios to wrk are not measured (npm run lab -- install brings wrk)');
   return out;
+}
+
+function median<T>(xs: T[], by: (x: T) => number): T | undefined {
+  const sorted = [...xs].sort((a, b) => by(a) - by(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
 }
 
 function row(name: string, r: RunnerResult): LoadBenchRow {
@@ -276,7 +280,7 @@ function runWrk(url: string, durationMs: number): Promise<RunnerResult | undefin
 }
 
 /** A synthetic trace: GETs as mod_jk sends them (coded and string headers, route and req_attributes). */
-async function writeTrace(file: string, n: number): Promise<void> {
+export async function writeTrace(file: string, n: number): Promise<void> {
   const out = createWriteStream(file);
   const write = (s: string): Promise<void> | undefined =>
     out.write(s) ? undefined : new Promise((r) => out.once('drain', r));

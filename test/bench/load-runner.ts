@@ -1,11 +1,17 @@
 /**
  * One load-generator run in a process of its own, so that its CPU time is its own: `node
  * load-runner.js '<json spec>'` prints one JSON line {requests, seconds, cpuUs, maxRssKiB, errors}.
- * Used by load-bench.ts for ajpbench (AJP and HTTP) and for autocannon, against the same stub.
+ * Used by load-bench.ts for ajpbench (AJP and HTTP, each HTTP client) and for autocannon, against
+ * the same stub.
  */
 import { createRequire } from 'node:module';
 import { replayParallel } from '../../src/load/parallel-replay.js';
+import type { HttpClientKind } from '../../src/load/replay.js';
+import { ReplayResults } from '../../src/load/replay-results.js';
+import { TraceRequestSource } from '../../src/load/request-source.js';
+import { ClosedLoopScheduler } from '../../src/load/schedulers.js';
 import { parseTarget } from '../../src/load/target.js';
+import { UndiciRequestClient } from './undici-request-client.js';
 
 export type RunnerSpec =
   | {
@@ -16,6 +22,8 @@ export type RunnerSpec =
       durationMs?: number;
       loop: boolean;
       workers?: number;
+      /** http:// targets: the client; `undici-request` is the bench's own (undici-request-client.ts). */
+      httpClient?: HttpClientKind | 'undici-request';
     }
   | { tool: 'autocannon'; url: string; connections: number; durationMs: number };
 
@@ -49,7 +57,10 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
   const t0 = performance.now();
   let requests = 0;
   let errors = 0;
-  if (spec.tool === 'ajpbench') {
+  if (spec.tool === 'ajpbench' && spec.httpClient === 'undici-request') {
+    ({ requests, errors } = await undiciRequestRun(spec));
+  } else if (spec.tool === 'ajpbench') {
+    const httpClient = spec.httpClient;
     const { report } = await replayParallel({
       trace: spec.trace,
       targets: [parseTarget(spec.target)],
@@ -58,6 +69,7 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
       workers: spec.workers ?? 1,
       loop: spec.loop,
       limits: { warmupMs: 0, durationMs: spec.durationMs ?? Infinity, requests: Infinity },
+      ...(httpClient === undefined || httpClient === 'undici-request' ? {} : { httpClient }),
     });
     requests = report.requests.total;
     errors = report.requests.errors;
@@ -77,6 +89,30 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   return { requests, seconds, cpuUs: cpu.user + cpu.system, maxRssKiB: Math.round(peakRss / 1024), errors };
+}
+
+/** The closed loop of replay() (same source, scheduler and results) around the bench's undici request() client. */
+async function undiciRequestRun(
+  spec: Extract<RunnerSpec, { tool: 'ajpbench' }>,
+): Promise<{ requests: number; errors: number }> {
+  const source = await TraceRequestSource.open(spec.trace, { loop: spec.loop });
+  const target = parseTarget(spec.target);
+  const client = new UndiciRequestClient(`http://${target.host}:${target.port}`, spec.connections);
+  const results = new ReplayResults([client.label], false);
+  const scheduler = new ClosedLoopScheduler({
+    clients: [client],
+    source,
+    sink: results,
+    limits: { warmupMs: 0, durationMs: spec.durationMs ?? Infinity, requests: Infinity },
+    concurrency: spec.connections,
+    drainMs: 5000,
+  });
+  results.begin(performance.now(), 0);
+  const schedule = await scheduler.run();
+  source.close();
+  await client.close();
+  const report = results.report(schedule, [], {}, new Date().toISOString());
+  return { requests: report.requests.total, errors: report.requests.errors };
 }
 
 const arg = process.argv[2];

@@ -71,6 +71,27 @@ describe.skipIf(lab === undefined)('replay against the real-peer lab', () => {
     expect(r.workers[0]?.name).toBe('tomcat1');
   });
 
+  it('the lean HTTP client (net, the default) and undici get the same statuses from Tomcat, httpd and nginx', async () => {
+    for (const base of [t1.baseUrl, state.frontends.proxyHttp.baseUrl, state.frontends.nginx.baseUrl]) {
+      const lean = await run(base, { routeHeader: 'X-Served-By', verify: { headers: [] } });
+      const undici = await run(base, { routeHeader: 'X-Served-By', verify: { headers: [] }, httpClient: 'undici' });
+      expect(lean.config.httpClient, base).toBe('net');
+      expect(
+        lean.errors.byKind.filter((e) => e.kind !== 'status-5xx'),
+        base,
+      ).toEqual([]);
+      expect(lean.requests.responses, base).toBe(44);
+      expect(lean.statuses, base).toEqual(undici.statuses);
+      expect(
+        lean.verify?.byKind.find((k) => k.kind === 'status'),
+        base,
+      ).toEqual(undici.verify?.byKind.find((k) => k.kind === 'status'));
+      // Both read the route the same way (behind httpd's balancer the split itself varies run to run).
+      const routed = (r: ReplayReport): number => r.workers.reduce((n, w) => n + w.count, 0);
+      expect(routed(lean), base).toBe(routed(undici));
+    }
+  });
+
   it('through mod_jk (HTTP front end) at a constant rate, the worker share shows both Tomcats', async () => {
     const r = await run(state.frontends.jk.baseUrl, {
       model: 'open',

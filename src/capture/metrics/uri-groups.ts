@@ -14,6 +14,7 @@
  * sightings of a pattern that is later admitted count under `other`.
  */
 import { foldUri, NO_URI } from '../../trace/uri-fold.js';
+import { globToRegExp } from '../../trace/uri-match.js';
 
 export const OTHER_URI = 'other';
 export const DEFAULT_URI_TOP = 50;
@@ -54,20 +55,6 @@ export function parseUriGroupRule(spec: string): UriGroupRule {
     throw new RangeError(`--uri-group ${name}: not a valid pattern: ${(e as Error).message}`, { cause: e });
   }
   return { name, pattern, matches: (path) => re.test(path) };
-}
-
-export function globToRegExp(glob: string): RegExp {
-  let src = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*' && glob[i + 1] === '*') {
-      src += '.*';
-      i++;
-    } else if (c === '*') src += '[^/]*';
-    else if (c === '?') src += '[^/]';
-    else src += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${src}$`);
 }
 
 export interface UriGroupOptions {

@@ -101,11 +101,12 @@ export class DiffEngine {
     this.builder.drop(reason);
   }
 
+  /** The counts and groups, judged with all the noise learned so far (see DiffSummaryBuilder.summary). */
   summary(): DiffSummary {
-    return this.builder.summary(this.learner.size);
+    return this.builder.summary(this.learner.size, (pattern, field) => this.learner.isNoise(pattern, field));
   }
 
-  /** The running counts alone (no sorting of groups): for a progress line after every exchange. */
+  /** The running counts alone, as judged when each exchange was compared (no sorting, no judging again): for a progress line. */
   counts(): DiffCounts {
     return this.builder.counts();
   }

@@ -75,6 +75,12 @@ export interface DiffCounts {
 }
 
 export const MAX_DIFF_GROUPS = 1000;
+/**
+ * Differing exchanges remembered (their pattern, fields and kinds: about 100 bytes each) so that
+ * the summary can judge them again with the noise learned after them; later ones keep the
+ * judgment made when they were compared.
+ */
+export const MAX_REJUDGED_EXCHANGES = 100_000;
 export const DIFF_EXAMPLES_PER_GROUP = 3;
 const MAX_DROP_REASONS = 20;
 
@@ -89,6 +95,8 @@ export class DiffSummaryBuilder {
   private noiseDifferences = 0;
   private readonly groups = new Map<string, DiffGroup>();
   private groupsLeftOut = 0;
+  /** Differing exchanges as compared, to be judged again at summary time (at most MAX_REJUDGED_EXCHANGES). */
+  private readonly differingSeen: { pattern: string; fields: { field: string; kind: DiffKind; n: number }[] }[] = [];
 
   constructor(
     private readonly secondary: boolean,
@@ -115,6 +123,16 @@ export class DiffSummaryBuilder {
       this.group(x, d);
     }
     for (const k of kindsHere) this.kindCount(k).exchanges++;
+    if (x.outcome === 'differs' && this.differingSeen.length < MAX_REJUDGED_EXCHANGES) {
+      const fields = new Map<string, { field: string; kind: DiffKind; n: number }>();
+      for (const d of x.differences) {
+        if (d.noise) continue;
+        const f = fields.get(d.field);
+        if (f === undefined) fields.set(d.field, { field: d.field, kind: d.kind, n: 1 });
+        else f.n++;
+      }
+      this.differingSeen.push({ pattern: x.pattern, fields: [...fields.values()] });
+    }
   }
 
   drop(reason: string): void {
@@ -128,24 +146,60 @@ export class DiffSummaryBuilder {
     return { compared, equal, differing, noiseOnly, dropped };
   }
 
-  summary(learnedFields: number): DiffSummary {
-    const groups = [...this.groups.values()].sort(
-      (a, b) => b.differences - a.differences || b.noise - a.noise || a.pattern.localeCompare(b.pattern),
-    );
+  /**
+   * The counts and groups. `isNoise` (the noise learner's) judges again with what was learned by
+   * now: a differing exchange whose every difference lies in a field learned as noise after it was
+   * compared counts as noise only, and so does a group whose field was learned as noise. The diff
+   * events already written keep the judgment of their time.
+   */
+  summary(learnedFields: number, isNoise?: (pattern: string, field: string) => boolean): DiffSummary {
+    let differing = this.differing;
+    let noiseOnly = this.noiseOnly;
+    let noiseDifferences = this.noiseDifferences;
+    const kinds = new Map([...this.kinds].map(([k, v]) => [k, { ...v }]));
+    if (isNoise !== undefined) {
+      for (const x of this.differingSeen) {
+        const late = x.fields.filter((f) => isNoise(x.pattern, f.field));
+        if (late.length === 0) continue;
+        const rest = x.fields.filter((f) => !late.includes(f));
+        if (rest.length === 0) {
+          differing--;
+          noiseOnly++;
+        }
+        for (const f of late) {
+          const k = kinds.get(f.kind);
+          if (k === undefined) continue;
+          k.differences -= f.n;
+          noiseDifferences += f.n;
+        }
+        for (const kind of new Set(late.map((f) => f.kind))) {
+          const k = kinds.get(kind);
+          if (k !== undefined && !rest.some((f) => f.kind === kind)) k.exchanges--;
+        }
+      }
+    }
+    const groups = [...this.groups.values()]
+      .map((g) => {
+        const copy = { ...g, examples: g.examples.map((e) => ({ ...e })) };
+        if (isNoise === undefined || copy.differences === 0 || !isNoise(g.pattern, g.field)) return copy;
+        for (const e of copy.examples) e.noise = true;
+        return { ...copy, noise: copy.noise + copy.differences, differences: 0 };
+      })
+      .sort((a, b) => b.differences - a.differences || b.noise - a.noise || a.pattern.localeCompare(b.pattern));
     return {
       secondary: this.secondary,
       compared: this.compared,
       equal: this.equal,
-      differing: this.differing,
-      noiseOnly: this.noiseOnly,
+      differing,
+      noiseOnly,
       dropped: this.dropped,
       droppedBy: [...this.droppedBy].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
       byKind: DIFF_KINDS.flatMap((kind) => {
-        const k = this.kinds.get(kind);
-        return k === undefined ? [] : [{ kind, ...k }];
+        const k = kinds.get(kind);
+        return k === undefined || k.exchanges <= 0 ? [] : [{ kind, ...k }];
       }),
-      noise: { differences: this.noiseDifferences, learnedFields },
-      groups: groups.map((g) => ({ ...g, examples: [...g.examples] })),
+      noise: { differences: noiseDifferences, learnedFields },
+      groups,
       groupsLeftOut: this.groupsLeftOut,
     };
   }

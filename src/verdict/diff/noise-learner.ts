@@ -3,7 +3,8 @@
  * too, and a field in which primary and secondary differ (a timestamp, a random id, the node's
  * name) is noise for that URI pattern: the candidate differing there says nothing about the
  * candidate. Learned per URI pattern and field, so one exchange's noise covers the same field of
- * every later exchange of the pattern, including those where primary and secondary happen to agree.
+ * every later exchange of the pattern, including those where primary and secondary happen to agree
+ * (and, in the summary, the earlier ones: diff-summary.ts judges them again).
  *
  * Bounded: at most MAX_NOISE_KEYS pattern-field pairs are remembered; past that, noise is still
  * recognised within each exchange (primary against secondary), only no longer remembered.

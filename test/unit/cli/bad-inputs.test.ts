@@ -3,7 +3,7 @@
  * clear line on stderr and exit 2 (usage) or 3 (runtime), never a stack trace or an "internal
  * error" (which is how main() reports a failure nobody anticipated: a bug).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,10 @@ const header = JSON.stringify({
   startTime: '2026-01-01T00:00:00Z',
   source: { kind: 'import' },
 });
+// Copies of the lab trace for the cases that name an input as the output (never the repository's own file).
+const selfA = file('self-a.jsonl', readFileSync(trace));
+const selfB = file('self-b.jsonl', readFileSync(trace));
+const selfC = file('self-c.jsonl', readFileSync(trace));
 const results = (over: Record<string, unknown>): string =>
   file(`results-${Object.keys(over).join('-')}.json`, JSON.stringify({ kind: 'ajpbench-replay', ...over }));
 
@@ -157,6 +161,67 @@ const cases: Record<string, Case> = {
   'sweep: --concurrency abc': {
     args: ['sweep', trace, '--target', 'ajp://127.0.0.1:1', '--concurrency', 'abc'],
     exit: 2,
+  },
+  // filter, merge, export, import of a HAR (the trace tools)
+  'filter: missing file': { args: ['filter', join(dir, 'nope.jsonl')], exit: 3, says: /nope\.jsonl/ },
+  'filter: not a trace': { args: ['filter', text], exit: 3, says: /not an ajpbench trace|not JSON/ },
+  'filter: a newer trace version': {
+    args: ['filter', file('v99f.jsonl', header.replace('"version":1', '"version":99') + '\n')],
+    exit: 3,
+    says: /newer/,
+  },
+  'filter: --status 9xx': { args: ['filter', trace, '--status', '9xx'], exit: 2, says: /--status/ },
+  'filter: --sample 150%': { args: ['filter', trace, '--sample', '150%'], exit: 2, says: /--sample/ },
+  'filter: --rewrite-uri not a substitution': { args: ['filter', trace, '--rewrite-uri', '/a/b/'], exit: 2 },
+  'filter: --uri-regex not a regular expression': {
+    args: ['filter', trace, '--uri-regex', '(', '-o', join(dir, 'f1.jsonl')],
+    exit: 2,
+    says: /--uri-regex/,
+  },
+  'filter: --set-header without a colon': { args: ['filter', trace, '--set-header', 'X-A'], exit: 2 },
+  'filter: --from not a time': { args: ['filter', trace, '--from', 'yesterday'], exit: 2, says: /--from/ },
+  'filter: --seed without --sample': { args: ['filter', trace, '--seed', 'x'], exit: 2, says: /--sample/ },
+  'filter: output in a missing directory': {
+    args: ['filter', trace, '-o', join(dir, 'no/such/dir/f.jsonl')],
+    exit: 3,
+    says: /cannot write/,
+  },
+  'filter: -o the input itself': {
+    args: ['filter', selfA, '-o', join(dir, '.', 'self-a.jsonl')],
+    exit: 2,
+    says: /also the input/,
+  },
+  'merge: -o one of the inputs': { args: ['merge', trace, selfB, '-o', selfB], exit: 2, says: /also the input/ },
+  'export: --har the trace itself': { args: ['export', selfC, '--har', selfC], exit: 2, says: /also the input/ },
+  'merge: --offset names no input': {
+    args: ['merge', trace, trace.replace('lab-mixed', 'nope'), '--offset', 'x.jsonl=1s'],
+    exit: 2,
+  },
+  'merge: an input that is not a trace': { args: ['merge', trace, text], exit: 3, says: /text\.txt/ },
+  'merge: --offset 5 parsecs': { args: ['merge', trace, text, '--offset', `${text}=5pc`], exit: 2 },
+  'export: no --har': { args: ['export', trace], exit: 2, says: /--har/ },
+  'export: missing file': { args: ['export', join(dir, 'nope.jsonl'), '--har', join(dir, 'x.har')], exit: 3 },
+  'export: --har in a missing directory': {
+    args: ['export', trace, '--har', join(dir, 'no/such/dir/x.har')],
+    exit: 3,
+    says: /cannot write/,
+  },
+  'import: a .har that is not JSON': { args: ['import', file('bad.har', 'nope')], exit: 3, says: /not valid JSON/ },
+  'import: a HAR entry without a url': {
+    args: [
+      'import',
+      file(
+        'nourl.har',
+        JSON.stringify({
+          log: {
+            version: '1.2',
+            entries: [{ startedDateTime: '2026-01-01T00:00:00Z', request: { method: 'GET' }, response: {} }],
+          },
+        }),
+      ),
+    ],
+    exit: 3,
+    says: /entries\[0\]\.request\.url/,
   },
 };
 

@@ -143,6 +143,33 @@ function replayRun(): HtmlReportInput {
   report.warnings.push(
     '12 requests were sent late by more than 10 ms: the load generator could not keep up at http://10.20.30.41:8080/shop-jk/a/very/long/path/without/any/spaces/at/all/that/goes/on/and/on',
   );
+  // replay --sessions: the Sessions tables, with a moved session whose id is long.
+  report.sessions = {
+    started: 1200,
+    completed: 1180,
+    kept: 1150,
+    broken: 45,
+    unknown: 5,
+    withErrors: 3,
+    renewed: 45,
+    requests: 9000,
+    sessionless: 300,
+    byRoute: [
+      { route: 'tomcat-node-a1', sessions: 600, broken: 20 },
+      { route: 'tomcat-node-a2', sessions: 595, broken: 25 },
+    ],
+    list: Array.from({ length: 30 }, (_, i) => ({
+      id: `0123456789ABCDEF0123456789ABCDEF${String(i).padStart(4, '0')}`,
+      pass: i % 2,
+      steps: 12,
+      requests: 12,
+      completed: true,
+      errors: 0,
+      targetSessions: 2,
+      routes: ['tomcat-node-a1', 'tomcat-node-a2'],
+    })),
+    unlisted: 1170,
+  };
   const thresholds = evaluateThresholds(report, ['p99<5ms', 'rps>100'].map(parseThreshold));
   return {
     title: 'ajpbench replay: http://10.20.30.41:8080/shop-jk',

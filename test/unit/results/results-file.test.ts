@@ -151,6 +151,70 @@ describe('mergeReports with --verify', () => {
   });
 });
 
+/** What replay --sessions adds to a report. */
+const SESSIONS = {
+  started: 2,
+  completed: 1,
+  kept: 1,
+  broken: 1,
+  unknown: 0,
+  withErrors: 0,
+  renewed: 1,
+  requests: 5,
+  sessionless: 1,
+  byRoute: [{ route: 'tomcat1', sessions: 2, broken: 1 }],
+  list: [
+    {
+      id: 'A1',
+      pass: 0,
+      steps: 3,
+      requests: 3,
+      completed: true,
+      errors: 0,
+      targetSessions: 2,
+      routes: ['tomcat1', 'tomcat2'],
+    },
+  ],
+  unlisted: 1,
+};
+
+describe('replay --sessions in results files', () => {
+  const schema = JSON.parse(readFileSync(join(import.meta.dirname, '../../../docs/results.schema.json'), 'utf8')) as {
+    $id: string;
+  };
+  const validate = new Ajv2020({ allErrors: true, strict: false })
+    .addSchema(schema)
+    .compile({ $ref: `${schema.$id}#/$defs/replayResults` });
+  it('a report with sessions is read, and one without (older files) still is', () => {
+    expect(replayResultsProblems({ ...good(), sessions: SESSIONS })).toEqual([]);
+    expect(validate({ ...good(), sessions: SESSIONS }), JSON.stringify(validate.errors)).toBe(true);
+    expect(replayResultsProblems(good())).toEqual([]);
+    expect(validate(good())).toBe(true);
+  });
+  it.each([
+    ['sessions', 'many', /sessions is a string, not an object/],
+    ['sessions.broken', -1, /sessions\.broken is the number -1, not a whole number/],
+    ['sessions.list', [{ id: 'A1' }], /sessions\.list\[0\]\.routes is missing/],
+  ])('refuses %s = %j, as the schema does', (path, value, message) => {
+    const bad = { ...good(), sessions: structuredClone(SESSIONS) } as Record<string, unknown>;
+    const keys = path.split('.');
+    let o = bad;
+    for (const k of keys.slice(0, -1)) o = o[k] as Record<string, unknown>;
+    o[keys.at(-1) as string] = value;
+    expect(replayResultsProblems(bad).join('\n')).toMatch(message);
+    expect(validate(bad)).toBe(false);
+  });
+  it('merged runs add their sessions up', () => {
+    const a = { ...(good() as unknown as ReplayReport), sessions: SESSIONS };
+    const m = mergeReports([
+      { name: 'a', report: a },
+      { name: 'b', report: a },
+    ]);
+    expect(m.sessions).toMatchObject({ started: 4, broken: 2, renewed: 2, requests: 10, unlisted: 2 });
+    expect(m.sessions?.list).toHaveLength(2);
+  });
+});
+
 describe('docs/results.schema.json', () => {
   const schema = JSON.parse(readFileSync(join(import.meta.dirname, '../../../docs/results.schema.json'), 'utf8')) as {
     $id: string;

@@ -102,11 +102,17 @@ describe('ConnectionTracer', () => {
     expect(x.request.headers).toEqual([
       ['host', 'www.example.com'],
       ['authorization', 'REDACTED'],
-      ['cookie', 'theme=REDACTED; JSESSIONID=REDACTED.tomcat2'],
+      ['cookie', `theme=REDACTED; JSESSIONID=REDACTED-3419d586bcb059c4.tomcat2`],
       ['content-length', '0'],
     ]);
     expect(x.response).toMatchObject({ status: 200, message: '200', reuse: true });
-    expect(x.response.headers[1]).toEqual(['Set-Cookie', 'JSESSIONID=REDACTED.tomcat1; Path=/app; HttpOnly']);
+    expect(x.response.headers[1]).toEqual([
+      'Set-Cookie',
+      'JSESSIONID=REDACTED-10c456f9e0864001.tomcat1; Path=/app; HttpOnly',
+    ]);
+    // The pseudonym is the SHA-256 of the id without its route: a session keeps one name, the id is not in the trace.
+    expect(JSON.stringify(x)).not.toContain('ABCDEF0123');
+    expect(JSON.stringify(x)).not.toContain('NEWID');
     expect(x.response.body).toEqual({
       length: 5,
       sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',

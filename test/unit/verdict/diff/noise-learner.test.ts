@@ -82,6 +82,44 @@ describe('DiffEngine with a secondary', () => {
     expect(s.noise.learnedFields).toBe(4);
   });
 
+  it('judges earlier exchanges again in the summary with noise learned after them', () => {
+    const engine = new DiffEngine({ secondary: true });
+    // Primary and secondary happen to agree on `at` here: the candidate's `at` counts, for now.
+    const first = engine.compare({
+      id: 1,
+      uri: '/item/1',
+      primary: json({ at: 5, v: 1 }),
+      secondary: json({ at: 5, v: 1 }),
+      candidate: json({ at: 6, v: 1 }),
+    });
+    const mixed = engine.compare({
+      id: 2,
+      uri: '/item/2',
+      primary: json({ at: 5, v: 1 }),
+      secondary: json({ at: 5, v: 1 }),
+      candidate: json({ at: 6, v: 2 }),
+    });
+    expect([first.outcome, mixed.outcome]).toEqual(['differs', 'differs']);
+    // Now they disagree on `at`: noise for /item/{n}, the first exchange included.
+    engine.compare({
+      id: 3,
+      uri: '/item/3',
+      primary: json({ at: 7 }),
+      secondary: json({ at: 8 }),
+      candidate: json({ at: 9 }),
+    });
+    expect(engine.counts()).toMatchObject({ differing: 2, noiseOnly: 1 });
+    const s = engine.summary();
+    expect(s).toMatchObject({ compared: 3, differing: 1, noiseOnly: 2 });
+    expect(s.byKind).toEqual([{ kind: 'body', exchanges: 1, differences: 1 }]);
+    expect(s.groups.map((g) => [g.field, g.differences, g.noise])).toEqual([
+      ['body:$.v', 1, 0],
+      ['body:$.at', 0, 3],
+    ]);
+    expect(s.groups[1]?.examples.every((e) => e.noise)).toBe(true);
+    expect(s.noise.differences).toBe(3);
+  });
+
   it('without a secondary every difference counts, and a failed secondary teaches nothing', () => {
     const plain = new DiffEngine();
     expect(plain.compare({ id: 1, uri: '/x', primary: page('p', 1, 1), candidate: page('c', 1, 2) }).outcome).toBe(
