@@ -17,7 +17,7 @@ import {
 } from '../trace/index.js';
 import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { ExitCode, runtimeError, usageError } from './exit-codes.js';
-import { cannotWrite } from './files.js';
+import { cannotWrite, writeOutput } from './files.js';
 import type { RunContext } from './run-context.js';
 import {
   addMetricsOptions,
@@ -26,11 +26,22 @@ import {
   type MetricsFlags,
   type RunningMetrics,
 } from './metrics-options.js';
-import { parseDuration, parseInteger, parseSize } from './options.js';
+import {
+  addMirrorOptions,
+  createRecordMirror,
+  mirrorStatus,
+  mirrorSummaryText,
+  reportMirrorVerdicts,
+  type RecordMirror,
+  type RecordMirrorFlags,
+} from './mirror-options.js';
+import { asFlagParser, parseDuration, parseInteger, parseSize } from './options.js';
+import { parseThreshold, type Threshold } from '../verdict/threshold.js';
+import type { MirrorStats } from '../verdict/shadow-mirror.js';
 import { addTraceOptions, NO_TRACE_OPTIONS, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
 
-interface RecordFlags extends TraceFlags, MetricsFlags {
+interface RecordFlags extends TraceFlags, MetricsFlags, RecordMirrorFlags {
   /** false: --no-trace, nothing written (the metrics monitor alone). */
   trace: boolean;
   listen?: HostPort;
@@ -49,6 +60,9 @@ interface RecordFlags extends TraceFlags, MetricsFlags {
   keepalive?: number;
   maxPacketSize: number;
   status?: boolean;
+  json?: string;
+  html?: string;
+  threshold?: Threshold[];
 }
 
 /** Status line refresh on a terminal. */
@@ -80,16 +94,21 @@ export function parseTap(value: string): TapSpec {
 export function recordCommand(ctx: RunContext): Command {
   return recordDefinition().action(async (flags: RecordFlags, cmd: Command) => {
     const taps = checkFlags(flags, cmd);
+    const mirror = createRecordMirror(flags, taps);
     const output = flags.trace ? traceOutputFor(flags) : discardOutput();
     const monitor = await startMetrics(flags);
     const releaseStdio = holdStdioErrors();
     const onHangUp = (): void => void output.reopen();
     process.on('SIGHUP', onHangUp);
+    let verdictFailed = false;
     try {
-      const recorder = await startRecorder(taps, flags, output.open, monitor);
-      announce(recorder, taps, flags.trace ? output.name : undefined, flags.rotate !== undefined, monitor);
-      const summary = await untilStopped(recorder, flags);
-      process.stderr.write(summaryText(summary, flags.trace ? output.files() : undefined));
+      const recorder = await startRecorder(taps, flags, output.open, monitor, mirror);
+      announce(recorder, taps, flags.trace ? output.name : undefined, flags.rotate !== undefined, monitor, mirror);
+      const summary = await untilStopped(recorder, flags, mirror);
+      const name = flags.trace ? output.name : 'no trace';
+      process.stderr.write(summaryText(summary, flags.trace ? output.files() : undefined, mirror));
+      if (flags.json !== undefined) writeOutput(flags.json, recordJson(summary, mirror));
+      if (mirror !== undefined) verdictFailed = !reportMirrorVerdicts(mirror, flags, summary, name);
       if (summary.outputError !== undefined)
         throw runtimeError(`the trace is incomplete: ${summary.outputError}`, 'AJPBENCH_ERR_TRACE_LOST');
     } finally {
@@ -97,7 +116,7 @@ export function recordCommand(ctx: RunContext): Command {
       releaseStdio();
       await monitor?.server.close();
     }
-    ctx.exitCode = ExitCode.Ok;
+    ctx.exitCode = verdictFailed ? ExitCode.VerdictFailed : ExitCode.Ok;
   });
 }
 
@@ -188,8 +207,15 @@ function recordDefinition(): Command {
       8192,
     )
     .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)')
-    .option('--no-trace', 'write no trace (no -o): forward and count only, e.g. as a pure --metrics monitor');
-  return addMetricsOptions(addTraceOptions(cmd));
+    .option('--no-trace', 'write no trace (no -o): forward and count only, e.g. as a pure --metrics monitor')
+    .option('--json <file>', 'write the summary (with --mirror, the comparison too) as JSON at the end')
+    .option('--html <file>', 'with --mirror, write the comparison as a self-contained HTML page at the end')
+    .option(
+      '--threshold <expr>',
+      "with --mirror, check at the end: 'diffs<0.1%' (a share of compared exchanges) or 'diffs<5' (a count); repeatable, a failure exits 1",
+      (v: string, prev: Threshold[] | undefined) => [...(prev ?? []), asFlagParser(parseThreshold)(v)],
+    );
+  return addMirrorOptions(addMetricsOptions(addTraceOptions(cmd)));
 }
 
 /** Flags about what the trace holds or where it goes: meaningless with --no-trace. */
@@ -306,12 +332,17 @@ function holdStdioErrors(): () => void {
   };
 }
 
+/** How long a stop waits for the mirror's last copies, after the taps drained. */
+const MIRROR_FINISH_MS = 5000;
+
 async function startRecorder(
   taps: TapSpec[],
   flags: RecordFlags,
   openOutput: (h: TraceHeader) => Promise<TraceOutput>,
   monitor: RunningMetrics | undefined,
+  mirror: RecordMirror | undefined,
 ): Promise<TapRecorder> {
+  const observers = [monitor?.metrics.observe, mirror?.mirror.observe].filter((o) => o !== undefined);
   try {
     const recorder = await TapRecorder.start({
       taps,
@@ -326,9 +357,17 @@ async function startRecorder(
       ...(flags.maxExchanges === undefined ? {} : { maxExchanges: flags.maxExchanges }),
       ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
       onWarning: (m) => process.stderr.write(`\nrecord: warning: ${m}\n`),
-      ...(monitor === undefined ? {} : { observe: monitor.metrics.observe }),
+      // The metrics monitor and the mirror both watch the events (either may be absent).
+      ...(observers.length === 0 ? {} : { observe: (e, detail) => observers.forEach((o) => o(e, detail)) }),
+      ...(mirror === undefined
+        ? {}
+        : {
+            detailBytes: flags.mirrorMaxBody,
+            beforeClose: () => mirror.mirror.finish(Date.now() + Math.min(flags.mirrorTimeout, MIRROR_FINISH_MS)),
+          }),
     });
     monitor?.metrics.readLiveFrom(() => recorderFigures(recorder));
+    mirror?.mirror.attach({ append: (e) => recorder.append(e), startTimeUs: recorder.startTimeUs });
     return recorder;
   } catch (e) {
     if (e instanceof TapListenError) throw runtimeError(e.message, 'AJPBENCH_ERR_LISTEN');
@@ -343,6 +382,7 @@ function announce(
   output: string | undefined,
   rotated: boolean,
   monitor: RunningMetrics | undefined,
+  mirror: RecordMirror | undefined,
 ): void {
   recorder.addresses().forEach((a, i) => {
     const t = taps[i] as TapSpec;
@@ -351,13 +391,21 @@ function announce(
     );
   });
   if (monitor !== undefined) process.stderr.write(`record: metrics at ${monitor.server.url}\n`);
+  if (mirror !== undefined)
+    process.stderr.write(
+      `record: mirroring to ${mirror.candidates.map((c) => `ajp://${c}`).join(', ')} (after production answered; the candidates' answers are only compared)\n`,
+    );
   process.stderr.write(
     `record: ${output === undefined ? 'no trace (--no-trace)' : `writing ${output}${rotated ? ' (rotated)' : ''}`}; Ctrl-C to stop\n`,
   );
 }
 
 /** Waits for the recording to stop (a signal, --duration, --max-exchanges), with the status line meanwhile. */
-async function untilStopped(recorder: TapRecorder, flags: RecordFlags): Promise<RecordSummary> {
+async function untilStopped(
+  recorder: TapRecorder,
+  flags: RecordFlags,
+  mirror: RecordMirror | undefined,
+): Promise<RecordSummary> {
   let signals = 0;
   let statusShown = false;
   const onSignal = (): void => {
@@ -378,7 +426,7 @@ async function untilStopped(recorder: TapRecorder, flags: RecordFlags): Promise<
       ? setInterval(() => {
           if (signals > 0) return;
           const now = recorder.progress;
-          process.stderr.write(statusLine(now, last));
+          process.stderr.write(statusLine(now, last, mirror?.mirror.summary));
           statusShown = true;
           last = now;
         }, STATUS_EVERY_MS)
@@ -422,18 +470,34 @@ function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1);
 }
 
-function statusLine(now: RecordProgress, last: RecordProgress): string {
+function statusLine(now: RecordProgress, last: RecordProgress, mirror: MirrorStats | undefined): string {
   const s = Math.max(0.001, (now.elapsedMs - last.elapsedMs) / 1000);
   const rate = (a: number, b: number): number => (a - b) / s;
   return (
     `\rrecord: ${now.open} open, ${now.connections} connections, ${now.exchanges} exchanges (${rate(now.exchanges, last.exchanges).toFixed(0)}/s), ` +
     `to Tomcat ${mb(rate(now.bytesToContainer, last.bytesToContainer))} MB/s, to web server ${mb(rate(now.bytesToWebServer, last.bytesToWebServer))} MB/s, ` +
-    `${now.errors} errors   `
+    `${now.errors} errors${mirror === undefined ? '' : mirrorStatus(mirror)}   `
+  );
+}
+
+/** --json: the record summary, and with --mirror the mirror's figures and the comparison's summary. */
+function recordJson(s: RecordSummary, mirror: RecordMirror | undefined): string {
+  return (
+    JSON.stringify(
+      {
+        record: s,
+        ...(mirror === undefined
+          ? {}
+          : { mirror: { candidates: mirror.candidates, ...mirror.mirror.summary }, diff: mirror.verdict.summary() }),
+      },
+      null,
+      2,
+    ) + '\n'
   );
 }
 
 /** `files` undefined: --no-trace. */
-export function summaryText(s: RecordSummary, files: readonly string[] | undefined): string {
+export function summaryText(s: RecordSummary, files: readonly string[] | undefined, mirror?: RecordMirror): string {
   const labels = Object.entries(s.exchangesByLabel)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
@@ -462,6 +526,8 @@ export function summaryText(s: RecordSummary, files: readonly string[] | undefin
     notes.push(`${s.tracesShed} connections no longer traced: the tracer fell behind (their traffic flowed on)`);
   if (s.outputError !== undefined) notes.push(`${s.eventsLost} trace events lost: ${s.outputError}`);
   if (notes.length > 0) lines.push(`  ${notes.join('; ')}`);
+  if (mirror !== undefined)
+    lines.push(...mirrorSummaryText(mirror.mirror.summary, mirror.candidates).map((l) => `  ${l}`));
   lines.push(
     files === undefined ? '  no trace written (--no-trace)' : `  ${s.eventsWritten} events -> ${files.join(', ')}`,
   );

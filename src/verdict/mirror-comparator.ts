@@ -1,36 +1,19 @@
 /**
- * What the live mirror needs from a comparison engine: compare one exchange's three answers (production,
+ * What the live mirror needs from a comparison engine: compare one exchange's answers (production,
  * candidate, secondary), say the outcome, and give the trace event that records it. The engine itself
- * (verdict/diff/) is shared with the offline `ajpbench diff`; the mirror only feeds it.
+ * (verdict/diff/, shared with the offline `ajpbench diff`) sits behind it (mirror-verdict.ts); the
+ * mirror's tests use a double.
  */
-import type { HeaderPair, TraceEvent } from '../trace/index.js';
-
-export interface MirrorObservedBody {
-  length: number;
-  /** SHA-256 (hex) of the whole body. */
-  sha256: string;
-  /** The bytes held (a prefix when `truncated`). */
-  data?: Buffer;
-  truncated?: boolean;
-}
-
-export interface MirrorObservedResponse {
-  status: number;
-  /** [name, value] wire strings in the order received. */
-  headers: HeaderPair[];
-  body: MirrorObservedBody;
-}
-
-/** No answer: refused, reset, timed out, a protocol error. */
-export type MirrorObserved = MirrorObservedResponse | { error: string };
+import type { Observed, ObservedResponse, TraceEvent } from '../trace/index.js';
 
 export interface MirrorExchange {
   id: number;
   uri: string | null;
   byteStrings?: boolean;
-  primary: MirrorObservedResponse;
-  candidate: MirrorObserved;
-  secondary?: MirrorObserved;
+  /** Production's answer as the tap saw it. */
+  primary: ObservedResponse;
+  candidate: Observed;
+  secondary?: Observed;
 }
 
 export interface MirrorComparison {

@@ -19,10 +19,12 @@ import {
   type ExchangeDetail,
   type ExchangeEvent,
   type HeaderPair,
+  type Observed,
+  type ObservedResponse,
   type TraceEvent,
 } from '../trace/index.js';
 import { MirrorLane, type MirrorCopy, type MirrorDropReason } from './mirror-lane.js';
-import type { MirrorComparator, MirrorObserved, MirrorObservedResponse } from './mirror-comparator.js';
+import type { MirrorComparator } from './mirror-comparator.js';
 
 export interface MirrorTarget {
   candidate: HostPort;
@@ -61,6 +63,11 @@ export interface ShadowMirrorOptions {
   maxBackoffMs?: number;
   /** The candidate went down or came back. */
   onNotice?: (message: string) => void;
+  /**
+   * The recorder's --max-exchanges: exchanges past it (forwarded during the drain, not in the trace) are
+   * not mirrored, so that every diff event names an exchange the trace holds.
+   */
+  maxExchanges?: number;
 }
 
 export interface MirrorStats {
@@ -168,6 +175,7 @@ export class ShadowMirror {
   /** The tap's observer (TapRecorderOptions.observe, with detailBytes = maxBodyBytes): samples and queues. */
   readonly observe = (e: TraceEvent, detail?: ExchangeDetail): void => {
     if (e.event !== 'exchange' || detail === undefined) return;
+    if (this.opts.maxExchanges !== undefined && this.stats.seen >= this.opts.maxExchanges) return;
     this.stats.seen++;
     if (this.sampler !== undefined && !this.sampler.keeps(sessionKey(e, detail))) {
       this.stats.sampledOut++;
@@ -261,7 +269,7 @@ export class ShadowMirror {
   }
 
   /** Production's answer as the tap saw it; headers redacted as the trace writes them when it redacts. */
-  private production(copy: MirrorCopy): MirrorObservedResponse {
+  private production(copy: MirrorCopy): ObservedResponse {
     const r = copy.event.response;
     const data = copy.detail.responseBody;
     return {
@@ -276,7 +284,7 @@ export class ShadowMirror {
     };
   }
 
-  private observed(rec: RequestResult): MirrorObserved {
+  private observed(rec: RequestResult): Observed {
     if (rec.error !== null && rec.error !== 'status-5xx') return { error: `${rec.error}: ${rec.errorMessage ?? ''}` };
     const kept = rec.response;
     if (kept === undefined) return { error: 'no response kept' };

@@ -11,7 +11,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TapRecorder, type TapRecorderOptions } from '../../../src/capture/index.js';
 import { AjpEncoder } from '../../../src/protocol/index.js';
 import { StubContainer } from '../../../src/load/index.js';
-import { TraceWriter, type ExchangeEvent } from '../../../src/trace/index.js';
+import { TraceWriter, type DiffEvent, type ExchangeEvent } from '../../../src/trace/index.js';
+import { createMirrorVerdict } from '../../../src/verdict/mirror-verdict.js';
 import { ShadowMirror, type ShadowMirrorOptions } from '../../../src/verdict/shadow-mirror.js';
 import type { MirrorComparator, MirrorExchange } from '../../../src/verdict/mirror-comparator.js';
 import { AjpTestClient, forwardRequest } from '../../fixtures/ajp-test-client.js';
@@ -127,6 +128,16 @@ describe('record --mirror', () => {
     const ex = events.filter((e): e is ExchangeEvent => e.event === 'exchange');
     expect(ex.map((e) => e.request.body.data)).toEqual([undefined, undefined]);
     expect(ex[1]?.request.body).toMatchObject({ length: 20_000, sha256: sha256(body) });
+  });
+
+  it("with maxExchanges (the recorder's --max-exchanges), exchanges past it are not mirrored", async () => {
+    const production = await container('tomcat1');
+    const candidate = await container('tomcat2');
+    const m = await mirrored(production, candidate.port, { maxExchanges: 2 });
+    for (const path of ['/1', '/2', '/3']) await m.client.request(path);
+    await m.recorder.stop();
+    expect(candidate.received.map((r) => r.uri)).toEqual(['/1', '/2']);
+    expect(m.mirror.summary).toMatchObject({ seen: 2, compared: 2 });
   });
 
   it("sends the mirror's secret, never production's, and the unredacted cookies", async () => {
@@ -277,6 +288,36 @@ describe('record --mirror', () => {
     // The one in flight and the three queued: none compared, all counted.
     expect(m.mirror.summary).toMatchObject({ mirrored: 0, compared: 0, dropped: 4 });
     expect(m.mirror.summary.droppedBy.stopped).toBe(4);
+  });
+});
+
+describe('with the diff engine and a secondary', () => {
+  it('a per-node header that production and secondary also disagree on is noise, in the summary and the diff events', async () => {
+    const [production, secondary, candidate] = await Promise.all(['tomcat1', 'tomcat2', 'tomcat3'].map(container));
+    const verdict = createMirrorVerdict({ secondary: true });
+    const m = await mirrored(production as AjpTestContainer, (candidate as AjpTestContainer).port, {
+      targets: [
+        {
+          candidate: { host: LOOPBACK, port: (candidate as AjpTestContainer).port },
+          secondary: { host: LOOPBACK, port: (secondary as AjpTestContainer).port },
+        },
+      ],
+      comparator: verdict.comparator,
+    });
+    for (const path of ['/a', '/b', '/c']) await m.client.request(path);
+    await m.recorder.stop();
+    expect(m.mirror.summary).toMatchObject({ compared: 3, equal: 0, noise: 3, differing: 0, secondaryErrors: 0 });
+    const s = verdict.summary();
+    expect(s.groups.map((g) => [g.field, g.differences, g.noise])).toEqual([
+      ['header:x-served-by', 0, 1],
+      ['header:x-served-by', 0, 1],
+      ['header:x-served-by', 0, 1],
+    ]);
+    const { events } = await readTrace(m.file);
+    const diffs = events.filter((e): e is DiffEvent => e.event === 'diff');
+    expect(diffs.map((d) => [d.outcome, d.differences.map((x) => [x.field, x.before, x.after, x.noise])])).toEqual(
+      ['/a', '/b', '/c'].map(() => ['noise', [['header:x-served-by', 'tomcat1', 'tomcat3', true]]]),
+    );
   });
 });
 
