@@ -13,6 +13,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { checkPort, formatHostPortUrl, type HostPort } from '../host-port.js';
 import { checkClientOptions, emptyConnectionStats, type ClientOptions, type LoadClient } from './load-client.js';
+import { httpHeaderList, httpPath } from './http-request-parts.js';
 import type { ReplayRequest } from './replay-request.js';
 import { errorKindOf, failResult, type RequestResult } from './request-result.js';
 import type { ConnectionStats } from '../results/replay-report.js';
@@ -26,20 +27,6 @@ export interface HttpClientOptions extends ClientOptions, HostPort {
   pipelining?: number;
   forwarded?: boolean;
 }
-
-/** Headers undici must not be given (hop-by-hop, or computed by undici itself). */
-const SKIPPED = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'content-length',
-  'expect',
-  'http2-settings',
-]);
 
 export class HttpClient implements LoadClient {
   readonly label: string;
@@ -103,33 +90,14 @@ export class HttpClient implements LoadClient {
     await this.pool.destroy();
   }
 
-  /** The path as bytes on the wire: non-ASCII and control bytes percent-encoded. */
   private path(req: ReplayRequest): string {
-    const uri = req.uri ?? '/';
-    const q = req.query === null ? '' : `?${req.query}`;
-    const raw = `${this.opts.prefix}${uri}${q}`;
-    return /[^\x21-\x7e]/.test(raw)
-      ? raw.replace(/[^\x21-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
-      : raw;
+    return httpPath(this.opts.prefix, req);
   }
 
   private headers(req: ReplayRequest): string[] {
     const fwd = this.opts.forwarded === true;
     if (req.httpHeaders !== undefined && req.httpHeadersForwarded === fwd) return req.httpHeaders;
-    const out: string[] = [];
-    let host: string | null = null;
-    for (const h of req.headers) {
-      const lower = h.name.toLowerCase();
-      if (h.value === null || SKIPPED.has(lower)) continue;
-      if (lower === 'host') host = h.value;
-      out.push(h.name, h.value);
-    }
-    if (fwd) {
-      if (req.remoteAddr !== null) out.push('X-Forwarded-For', req.remoteAddr);
-      out.push('X-Forwarded-Proto', req.isSsl ? 'https' : 'http');
-      if (host !== null) out.push('X-Forwarded-Host', host);
-      out.push('X-Forwarded-Port', String(req.serverPort));
-    }
+    const out = httpHeaderList(req, fwd);
     req.httpHeaders = out;
     req.httpHeadersForwarded = fwd;
     return out;

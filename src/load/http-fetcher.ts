@@ -9,23 +9,10 @@ import { Pool } from 'undici';
 import { formatHostPortUrl } from '../host-port.js';
 import { ObservedBodyCollector, type Observed } from '../trace/observed-response.js';
 import type { HeaderPair } from '../trace/trace-types.js';
+import { httpHeaderList, httpPath } from './http-request-parts.js';
 import type { ReplayRequest } from './replay-request.js';
 import type { FetchOptions, ResponseFetcher } from './response-fetcher.js';
 import type { Target } from './target.js';
-
-/** Headers undici must not be given (hop-by-hop, or computed by undici itself), as the load client leaves them. */
-const SKIPPED = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'content-length',
-  'expect',
-  'http2-settings',
-]);
 
 export class HttpFetcher implements ResponseFetcher {
   readonly label: string;
@@ -51,7 +38,7 @@ export class HttpFetcher implements ResponseFetcher {
       const res = await this.pool.request({
         path: httpPath(this.target.prefix, req),
         method: req.method,
-        headers: httpHeaders(req, this.opts.forwarded === true),
+        headers: httpHeaderList(req, this.opts.forwarded === true),
         body: req.body.length > 0 ? req.body : null,
         // A HEAD keeps its connection, as the browsers and proxies that made the traffic did.
         reset: false,
@@ -73,30 +60,6 @@ export class HttpFetcher implements ResponseFetcher {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
-}
-
-/** The path as bytes on the wire: the prefix, the URI and the query, bytes outside printable ASCII percent-encoded. */
-export function httpPath(prefix: string, req: ReplayRequest): string {
-  const raw = `${prefix}${req.uri ?? '/'}${req.query === null ? '' : `?${req.query}`}`;
-  return raw.replace(/[^\x21-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-
-function httpHeaders(req: ReplayRequest, forwarded: boolean): string[] {
-  const out: string[] = [];
-  let host: string | null = null;
-  for (const h of req.headers) {
-    const lower = h.name.toLowerCase();
-    if (h.value === null || SKIPPED.has(lower)) continue;
-    if (lower === 'host') host = h.value;
-    out.push(h.name, h.value);
-  }
-  if (forwarded) {
-    if (req.remoteAddr !== null) out.push('X-Forwarded-For', req.remoteAddr);
-    out.push('X-Forwarded-Proto', req.isSsl ? 'https' : 'http');
-    if (host !== null) out.push('X-Forwarded-Host', host);
-    out.push('X-Forwarded-Port', String(req.serverPort));
-  }
-  return out;
 }
 
 function httpError(e: unknown, signal: AbortSignal, timeoutMs: number): string {

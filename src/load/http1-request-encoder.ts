@@ -9,6 +9,7 @@
  * (computed here from the body), a Host when the trace had none; with `forwarded`, the AJP-only
  * facts as X-Forwarded-*. Header strings are byte strings (one char per byte): written as latin1.
  */
+import { forwardedHeaders, httpPath, SKIPPED_HEADERS } from './http-request-parts.js';
 import type { ReplayRequest } from './replay-request.js';
 
 export interface Http1RequestOptions {
@@ -18,20 +19,6 @@ export interface Http1RequestOptions {
   /** Host header value when the trace has none (host:port of the target). */
   host: string;
 }
-
-/** Headers never replayed as recorded: hop-by-hop, or computed from the body here. */
-export const SKIPPED_HEADERS = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'content-length',
-  'expect',
-  'http2-settings',
-]);
 
 /** Bodies up to this size are cached in the same Buffer as the head: one write per request. */
 const INLINE_BODY_BYTES = 16 * 1024;
@@ -79,23 +66,13 @@ export class Http1RequestEncoder {
       text += `${h.name}: ${noNewlines(h.value)}\r\n`;
     }
     if (host === null) text = text.replace(/\r\n/, `\r\nHost: ${this.opts.host}\r\n`);
-    if (this.opts.forwarded) {
-      if (req.remoteAddr !== null) text += `X-Forwarded-For: ${req.remoteAddr}\r\n`;
-      text += `X-Forwarded-Proto: ${req.isSsl ? 'https' : 'http'}\r\n`;
-      if (host !== null) text += `X-Forwarded-Host: ${host}\r\n`;
-      text += `X-Forwarded-Port: ${req.serverPort}\r\n`;
-    }
+    if (this.opts.forwarded) for (const [name, value] of forwardedHeaders(req, host)) text += `${name}: ${value}\r\n`;
     if (req.body.length > 0 || PAYLOAD_METHODS.has(req.method)) text += `Content-Length: ${req.body.length}\r\n`;
     return `${text}\r\n`;
   }
 
-  /** The path as bytes on the wire: non-ASCII and control bytes percent-encoded. */
   private path(req: ReplayRequest): string {
-    const q = req.query === null ? '' : `?${req.query}`;
-    const raw = `${this.opts.prefix}${req.uri ?? '/'}${q}`;
-    return /[^\x21-\x7e]/.test(raw)
-      ? raw.replace(/[^\x21-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
-      : raw;
+    return httpPath(this.opts.prefix, req);
   }
 }
 
