@@ -9,6 +9,7 @@
  * they completed: `orderWindow` keeps that many in a heap and hands out the earliest first.
  */
 import { exchangeProblem } from '../trace/exchange-shape.js';
+import { MinHeap } from '../trace/min-heap.js';
 import {
   openTrace,
   type ExchangeEvent,
@@ -98,7 +99,7 @@ export class TraceRequestSource implements RequestSource {
   private readonly queue: (ReplayRequest | undefined)[] = [];
   private readonly queueLoops: number[] = [];
   private head = 0;
-  private readonly heap: ReplayRequest[] = [];
+  private readonly heap = new MinHeap<ReplayRequest>((a, b) => a.t < b.t);
   private memory: ReplayRequest[] | undefined;
   private memoryIndex = 0;
   private pumpDone = false;
@@ -164,7 +165,7 @@ export class TraceRequestSource implements RequestSource {
   }
 
   get exhausted(): boolean {
-    return this.pumpDone && this.head >= this.queue.length && this.heap.length === 0 && this.memory === undefined;
+    return this.pumpDone && this.head >= this.queue.length && this.heap.size === 0 && this.memory === undefined;
   }
 
   next(): ReplayRequest | undefined {
@@ -249,7 +250,7 @@ export class TraceRequestSource implements RequestSource {
         this.add(req, pass);
         if (this.queue.length - this.head >= this.highWater) await new Promise<void>((r) => (this.space = r));
       }
-      while (this.heap.length > 0) this.push(heapPop(this.heap), pass);
+      while (this.heap.size > 0) this.push(this.heap.pop() as ReplayRequest, pass);
       if (pass === 0) {
         this.perPass = count;
         if (count === 0) break;
@@ -310,8 +311,8 @@ export class TraceRequestSource implements RequestSource {
 
   private add(req: ReplayRequest, pass: number): void {
     if (this.orderWindow <= 0) return this.push(req, pass);
-    heapPush(this.heap, req);
-    if (this.heap.length > this.orderWindow) this.push(heapPop(this.heap), pass);
+    this.heap.push(req);
+    if (this.heap.size > this.orderWindow) this.push(this.heap.pop() as ReplayRequest, pass);
   }
 
   private push(req: ReplayRequest, pass: number): void {
@@ -371,36 +372,6 @@ export class ArrayRequestSource implements RequestSource {
   }
 
   close(): void {}
-}
-
-function heapPush(h: ReplayRequest[], x: ReplayRequest): void {
-  h.push(x);
-  let i = h.length - 1;
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if ((h[p] as ReplayRequest).t <= x.t) break;
-    h[i] = h[p] as ReplayRequest;
-    i = p;
-  }
-  h[i] = x;
-}
-
-function heapPop(h: ReplayRequest[]): ReplayRequest {
-  const top = h[0] as ReplayRequest;
-  const last = h.pop() as ReplayRequest;
-  if (h.length === 0) return top;
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= h.length) break;
-    const r = l + 1;
-    const c = r < h.length && (h[r] as ReplayRequest).t < (h[l] as ReplayRequest).t ? r : l;
-    if ((h[c] as ReplayRequest).t >= last.t) break;
-    h[i] = h[c] as ReplayRequest;
-    i = c;
-  }
-  h[i] = last;
-  return top;
 }
 
 /** A truncated request can be sent when its method and URI were wholly captured. */

@@ -18,7 +18,7 @@
  * into memory first (at most MAX_SESSION_EXCHANGES exchanges); a loop cycles it there.
  */
 import { RuntimeError } from '../errors.js';
-import { REDACTED, sessionOfExchange, type HeaderPair } from '../trace/index.js';
+import { MinHeap, REDACTED, sessionOfExchange, type HeaderPair } from '../trace/index.js';
 import type { ReplayRequest } from './replay-request.js';
 import type { RequestSource, TraceRequestSource } from './request-source.js';
 import type { RequestResult, SessionTag } from './request-result.js';
@@ -75,7 +75,7 @@ export class SessionRequestSource implements RequestSource {
   private nextUnit = 0;
   private instances = 0;
   private readySeq = 0;
-  private readonly ready: Ready[] = [];
+  private readonly ready = new MinHeap<Ready>((a, b) => a.order < b.order);
   private readonly running = new Map<number, Running>();
   /** Running sessions with steps still to hand out (in flight or ready). */
   private unfinished = 0;
@@ -162,15 +162,15 @@ export class SessionRequestSource implements RequestSource {
   }
 
   get exhausted(): boolean {
-    return this.closed || (!this.unitsLeft() && this.ready.length === 0 && this.unfinished === 0);
+    return this.closed || (!this.unitsLeft() && this.ready.size === 0 && this.unfinished === 0);
   }
 
   next(): ReplayRequest | undefined {
     if (this.closed) return undefined;
     const more = this.unitsLeft();
-    const top = this.ready[0];
+    const top = this.ready.peek();
     if (top !== undefined && (!more || this.opts.order === 'continuing' || top.order <= this.unitOrder())) {
-      heapPop(this.ready);
+      this.ready.pop();
       this.loop = top.loop;
       return top.req ?? this.step(top.run as Running);
     }
@@ -182,7 +182,7 @@ export class SessionRequestSource implements RequestSource {
     const run = req.session === undefined ? null : (this.running.get(req.session.instance) ?? null);
     const loop = req.session?.pass ?? this.loop;
     const order = this.opts.order === 'recorded' ? this.recordedOrder(req, loop) : this.readySeq++;
-    heapPush(this.ready, { order, loop, run, req });
+    this.ready.push({ order, loop, run, req });
   }
 
   /** The scheduler's word that a request ended (or was dropped): its session's next step is ready. */
@@ -195,7 +195,7 @@ export class SessionRequestSource implements RequestSource {
     if (rec.sessionCookie !== null) run.cookie = rec.sessionCookie === '' ? null : rec.sessionCookie;
     run.readyMs = rec.endMs;
     if (run.next < run.unit.requests.length) {
-      heapPush(this.ready, { order: this.readyOrder(run), loop: tag.pass, run, req: null });
+      this.ready.push({ order: this.readyOrder(run), loop: tag.pass, run, req: null });
     } else {
       this.running.delete(tag.instance);
       this.unfinished--;
@@ -204,7 +204,7 @@ export class SessionRequestSource implements RequestSource {
   }
 
   waitForMore(): Promise<void> {
-    if (this.exhausted || this.ready.length > 0 || this.unitsLeft()) return Promise.resolve();
+    if (this.exhausted || this.ready.size > 0 || this.unitsLeft()) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -276,38 +276,4 @@ export class SessionRequestSource implements RequestSource {
 export function sessionOfRequest(req: ReplayRequest): string | null {
   const headers: HeaderPair[] = req.headers.map((h) => [h.name, h.value]);
   return sessionOfExchange(headers, req.uri, req.expected.headers);
-}
-
-function less(a: Ready, b: Ready): boolean {
-  return a.order < b.order;
-}
-
-function heapPush(h: Ready[], x: Ready): void {
-  h.push(x);
-  let i = h.length - 1;
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (!less(x, h[p] as Ready)) break;
-    h[i] = h[p] as Ready;
-    i = p;
-  }
-  h[i] = x;
-}
-
-function heapPop(h: Ready[]): Ready {
-  const top = h[0] as Ready;
-  const last = h.pop() as Ready;
-  if (h.length === 0) return top;
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= h.length) break;
-    const r = l + 1;
-    const c = r < h.length && less(h[r] as Ready, h[l] as Ready) ? r : l;
-    if (!less(h[c] as Ready, last)) break;
-    h[i] = h[c] as Ready;
-    i = c;
-  }
-  h[i] = last;
-  return top;
 }

@@ -57,16 +57,18 @@ export function judgeGenerator(s: GeneratorSample, p50Us: number | null, late: n
     reasons.push(
       `CPU ${pct(s.cpuShare)} of its ${s.threads} core${s.threads === 1 ? '' : 's'} (above ${pct(CPU_BOUND_SHARE)})`,
     );
+  // Late with its CPU to spare, the generator waited for the machine, not for its own work: more
+  // workers will not help, and the reason says so.
+  const crowded =
+    s.cpuShare < CROWDED_CPU_SHARE
+      ? `, with CPU at ${pct(s.cpuShare)}: the machine held it (other processes on its cores), not its own work`
+      : '';
   const eld = s.eventLoopDelayUs.p99;
   if (judged && p50Us !== null && eld >= EVENT_LOOP_FLOOR_US && eld > EVENT_LOOP_FRACTION * p50Us)
     reasons.push(
-      `event-loop delay p99 ${msText(eld)} against a latency p50 of ${msText(p50Us)} (above ${EVENT_LOOP_FRACTION} of it)` +
-        // A loop late with its CPU to spare waited for the machine, not for its own work: more workers will not help.
-        (s.cpuShare < CROWDED_CPU_SHARE
-          ? `, with CPU at ${pct(s.cpuShare)}: the machine held it (other processes on its cores), not its own work`
-          : ''),
+      `event-loop delay p99 ${msText(eld)} against a latency p50 of ${msText(p50Us)} (above ${EVENT_LOOP_FRACTION} of it)${crowded}`,
     );
-  if (late > 0 && lateShare >= LATE_SHARE) reasons.push(`${pct(lateShare)} of the sends left late`);
+  if (late > 0 && lateShare >= LATE_SHARE) reasons.push(`${pct(lateShare)} of the sends left late${crowded}`);
   return { ...s, lateShare, bound: reasons.length > 0, reasons };
 }
 

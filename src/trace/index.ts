@@ -11,6 +11,7 @@ export * from './exchange-assembler.js';
 export * from './connection-tracer.js';
 export * from './rotating-trace-writer.js';
 export * from './uri-fold.js';
+export * from './min-heap.js';
 export * from './discard-output.js';
 export * from './observed-response.js';
 export * from './filter-spec.js';

@@ -48,9 +48,13 @@ describe('judgeGenerator', () => {
     expect(judgeGenerator(short, 100, 0, 10).bound).toBe(false);
     expect(judgeGenerator({ ...short, wallMs: 1000, cpuMs: 1000 }, 100, 0, 10).reasons).toHaveLength(2);
   });
-  it('open loop: 1% of the sends late binds it', () => {
-    expect(judgeGenerator(sample(), 1000, 10, 1000).reasons).toEqual(['1% of the sends left late']);
-    expect(judgeGenerator(sample(), 1000, 9, 1000).bound).toBe(false);
+  it('open loop: 1% of the sends late binds it; with CPU to spare the reason names the machine', () => {
+    const busy = sample({ cpuMs: 700, cpuShare: 0.7 });
+    expect(judgeGenerator(busy, 1000, 10, 1000).reasons).toEqual(['1% of the sends left late']);
+    expect(judgeGenerator(busy, 1000, 9, 1000).bound).toBe(false);
+    expect(judgeGenerator(sample(), 1000, 10, 1000).reasons).toEqual([
+      '1% of the sends left late, with CPU at 30%: the machine held it (other processes on its cores), not its own work',
+    ]);
   });
 });
 
