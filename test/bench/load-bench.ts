@@ -235,7 +235,8 @@ function startStub(): Promise<{ child: ChildProcess; ajp: string; http: string }
   });
 }
 
-function runNode(spec: RunnerSpec): Promise<RunnerResult> {
+/** One load-runner.ts run in a process of its own (also used by lab-load-bench.ts). */
+export function runNode(spec: RunnerSpec): Promise<RunnerResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -249,13 +250,20 @@ function runNode(spec: RunnerSpec): Promise<RunnerResult> {
   });
 }
 
-/** wrk through a shell whose `times` prints the CPU the child used; undefined when wrk is absent. */
-function runWrk(url: string, durationMs: number): Promise<RunnerResult | undefined> {
+/**
+ * `wrk -t1 -c<connections>` through a shell whose `times` prints the CPU the child used; undefined
+ * when wrk is absent. Also used by lab-load-bench.ts against the lab's front ends.
+ */
+export function runWrk(
+  url: string,
+  durationMs: number,
+  connections: number = CONNECTIONS,
+): Promise<RunnerResult | undefined> {
   const secs = Math.max(1, Math.round(durationMs / 1000));
   return new Promise((resolve) => {
     execFile(
       'sh',
-      ['-c', `command -v wrk >/dev/null || exit 127; wrk -t1 -c${CONNECTIONS} -d${secs}s ${url} && times`],
+      ['-c', `command -v wrk >/dev/null || exit 127; wrk -t1 -c${connections} -d${secs}s ${url} && times`],
       { timeout: (secs + 30) * 1000 },
       (e, stdout) => {
         if (e !== null) return resolve(undefined);
@@ -265,14 +273,15 @@ function runWrk(url: string, durationMs: number): Promise<RunnerResult | undefin
         if (total === null || child === undefined) return resolve(undefined);
         const cpuS = Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4]);
         const errs = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+        const non2xx = Number(errs?.[1] ?? 0);
         const socketErrs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
         resolve({
           requests: Number(total[1]),
           seconds: Number(total[2]) / (total[3] === 'ms' ? 1000 : 1),
           cpuUs: cpuS * 1e6,
           maxRssKiB: 0,
-          errors:
-            Number(errs?.[1] ?? 0) + (socketErrs === null ? 0 : socketErrs.slice(1).reduce((a, b) => a + Number(b), 0)),
+          errors: non2xx + (socketErrs === null ? 0 : socketErrs.slice(1).reduce((a, b) => a + Number(b), 0)),
+          non2xx,
         });
       },
     );

@@ -32,7 +32,12 @@ export interface RunnerResult {
   seconds: number;
   cpuUs: number;
   maxRssKiB: number;
+  /** Socket errors plus responses whose status is not 2xx or 3xx. */
   errors: number;
+  /** Of `errors`, the responses with a status other than 2xx or 3xx (when the tool tells them apart). */
+  non2xx?: number;
+  /** ajpbench only: responses per second over its measured window, as its report gives it. */
+  perSecond?: number;
 }
 
 interface AutocannonResult {
@@ -57,6 +62,8 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
   const t0 = performance.now();
   let requests = 0;
   let errors = 0;
+  let non2xx = 0;
+  let perSecond: number | undefined;
   if (spec.tool === 'ajpbench' && spec.httpClient === 'undici-request') {
     ({ requests, errors } = await undiciRequestRun(spec));
   } else if (spec.tool === 'ajpbench') {
@@ -71,8 +78,10 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
       limits: { warmupMs: 0, durationMs: spec.durationMs ?? Infinity, requests: Infinity },
       ...(httpClient === undefined || httpClient === 'undici-request' ? {} : { httpClient }),
     });
+    non2xx = report.statuses.reduce((n, s) => n + (s.status < 200 || s.status > 399 ? s.count : 0), 0);
     requests = report.requests.total;
-    errors = report.requests.errors;
+    errors = report.requests.errors + non2xx;
+    perSecond = report.requests.perSecond;
   } else {
     const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
     const r = await autocannon({
@@ -82,13 +91,22 @@ async function main(spec: RunnerSpec): Promise<RunnerResult> {
       pipelining: 1,
     });
     requests = r.requests.total;
+    non2xx = r.non2xx;
     errors = r.errors + r.non2xx;
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  return { requests, seconds, cpuUs: cpu.user + cpu.system, maxRssKiB: Math.round(peakRss / 1024), errors };
+  return {
+    requests,
+    seconds,
+    cpuUs: cpu.user + cpu.system,
+    maxRssKiB: Math.round(peakRss / 1024),
+    errors,
+    non2xx,
+    ...(perSecond === undefined ? {} : { perSecond }),
+  };
 }
 
 /** The closed loop of replay() (same source, scheduler and results) around the bench's undici request() client. */

@@ -1,10 +1,15 @@
 /**
  * `npm run bench`: prints throughput figures and ratios against a baseline measured in the same
  * run. Not part of `npm test`: speed targets live here, never in timed unit tests.
+ *
+ * Environment: AJPBENCH_BENCH_SECONDS (per row, default 2), AJPBENCH_BENCH_ROUNDS (load sections,
+ * default 3); AJPBENCH_BENCH_ONLY=lab runs only the last section (wrk and ajpbench through the
+ * lab's httpd front ends, skipped when the lab is not up: npm run lab -- up).
  */
 import { codecBenchmarks, type BenchResult } from './codec-bench.js';
 import { captureBenchmarks } from './capture-bench.js';
 import { importBenchmark, TRACE_FIELDS } from './import-bench.js';
+import { labLoadBenchmark } from './lab-load-bench.js';
 import { loadBenchmarks } from './load-bench.js';
 import { mirrorBenchmark, mirrorBenchRows } from './mirror-bench.js';
 import { metricsBenchmark, metricsBenchRows } from './metrics-bench.js';
@@ -12,6 +17,21 @@ import { tapBenchmarks, tapBenchRows, tapSoak, tapSoakRows, tracerBenchmark, tra
 
 const minSeconds = Number(process.env.AJPBENCH_BENCH_SECONDS ?? '2');
 const FR_TARGET = 500_000;
+const only = process.env.AJPBENCH_BENCH_ONLY;
+if (only !== undefined && only !== '' && only !== 'lab')
+  throw new Error(`AJPBENCH_BENCH_ONLY takes lab (or nothing), got ${only}`);
+
+async function labSection(): Promise<void> {
+  console.log(
+    '\nlab load (issue 12): wrk and ajpbench through httpd + mod_jk and httpd + mod_proxy_http, same run, same concurrency',
+  );
+  for (const line of await labLoadBenchmark(minSeconds)) console.log(line);
+}
+
+if (only === 'lab') {
+  await labSection();
+  process.exit(0);
+}
 
 function row(r: BenchResult, baseline: BenchResult): string {
   const fps = r.frames / r.seconds;
@@ -98,3 +118,5 @@ if (soakSeconds > 0) {
 console.log('\nmetrics monitor (record --metrics): the tap with /metrics scraped every 100 ms against the plain tap');
 const metricsMemorySeconds = Number(process.env.AJPBENCH_METRICS_BENCH_MEMORY_SECONDS ?? '30');
 for (const line of metricsBenchRows(await metricsBenchmark(minSeconds, metricsMemorySeconds))) console.log(line);
+
+await labSection();
