@@ -4,7 +4,7 @@ import type { RecordSummary, TapSpec } from '../capture/index.js';
 import type { HtmlReportInput } from '../report/html-input.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { createMirrorVerdict, type MirrorVerdict } from '../verdict/mirror-verdict.js';
-import { ShadowMirror } from '../verdict/shadow-mirror.js';
+import { DEFAULT_MIRROR_QUEUE, ShadowMirror } from '../verdict/shadow-mirror.js';
 import {
   evaluateDiffThresholds,
   renderThresholds,
@@ -90,9 +90,10 @@ export function addMirrorOptions(cmd: Command): Command {
     )
     .option(
       '--mirror-queue <n>',
-      'copies waiting for a candidate at most; past it they are dropped and counted; 1 to 1000000',
+      'copies waiting for a candidate at most; past it they are dropped and counted (a long queue only holds ' +
+        'stale copies and costs production latency in garbage collection); 1 to 1000000',
       (v) => parseInteger(v, '--mirror-queue', { min: 1, max: 1_000_000 }),
-      1000,
+      DEFAULT_MIRROR_QUEUE,
     )
     .option(
       '--mirror-timeout <duration>',

@@ -20,14 +20,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TapRecorder } from '../../src/capture/index.js';
 import { StubContainer } from '../../src/load/index.js';
 import { TraceWriter } from '../../src/trace/index.js';
-import { ShadowMirror, type MirrorStats } from '../../src/verdict/shadow-mirror.js';
+import { DEFAULT_MIRROR_QUEUE, ShadowMirror, type MirrorStats } from '../../src/verdict/shadow-mirror.js';
 import { createMirrorVerdict } from '../../src/verdict/mirror-verdict.js';
 import { child as tapBenchChild, load, type CpuReport, type LoadRun } from './tap-bench.js';
 
 const ROLE_ENV = 'AJPBENCH_MIRROR_BENCH_ROLE';
 const MIRROR_LATENCY_MS = 200;
 const MIRROR_CONNECTIONS = 8;
-const MIRROR_QUEUE = 1000;
+const MIRROR_QUEUE = DEFAULT_MIRROR_QUEUE;
 const PACED_RATE = 1000;
 const CONNECTIONS = 16;
 const P99_RATIO_TARGET = 1.5;
