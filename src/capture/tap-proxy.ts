@@ -44,6 +44,7 @@ import { checkMaxPacketSize, type Direction } from '../protocol/index.js';
 import {
   ConnectionTracer,
   type ConnectionEvent,
+  type DetailBytes,
   type ExchangeDetail,
   type TraceEvent,
   type TraceOptions,
@@ -66,7 +67,7 @@ export interface TapTraceContext {
   nextConn(): number;
   emit(event: TraceEvent, detail?: ExchangeDetail): void;
   /** Exchanges come with their ExchangeDetail, bodies held up to this many bytes (TracerShared.detailBytes). */
-  detailBytes?: number;
+  detailBytes?: DetailBytes;
 }
 
 export interface TapProxyOptions {

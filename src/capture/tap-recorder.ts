@@ -17,6 +17,7 @@ import {
   TRACE_MINOR_VERSION,
   TRACE_VERSION,
   type DroppedEvent,
+  type DetailBytes,
   type ExchangeDetail,
   type TraceEvent,
   type TraceHeader,
@@ -69,9 +70,10 @@ export interface TapRecorderOptions {
   observe?: TraceObserver;
   /**
    * With `observe`: every exchange event comes with its ExchangeDetail (the unredacted request, both
-   * bodies held up to this many bytes), whatever the trace itself keeps. What a mirror needs.
+   * bodies held up to this many bytes), whatever the trace itself keeps. What a mirror needs. A
+   * function is asked at each Forward Request (0: no detail for that exchange; see AssemblerContext).
    */
-  detailBytes?: number;
+  detailBytes?: DetailBytes;
   /**
    * Awaited at stop once the taps have drained and before the last events are written and the output
    * closed (within `flushTimeoutMs`): a mirror finishing its copies and `append`ing their events.

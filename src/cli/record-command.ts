@@ -362,7 +362,7 @@ async function startRecorder(
       ...(mirror === undefined
         ? {}
         : {
-            detailBytes: flags.mirrorMaxBody,
+            detailBytes: mirror.mirror.detailBytes,
             beforeClose: () => mirror.mirror.finish(Date.now() + Math.min(flags.mirrorTimeout, MIRROR_FINISH_MS)),
           }),
     });

@@ -4,7 +4,7 @@
  * decode errors and any bytes a capture lost. The tap and the pcap importer drive one per connection.
  */
 import { ConversationDecoder, type AjpProtocolError, type Direction, type MessageSink } from '../protocol/index.js';
-import { ExchangeAssembler, type ExchangeDetail } from './exchange-assembler.js';
+import { ExchangeAssembler, type DetailBytes, type ExchangeDetail } from './exchange-assembler.js';
 import type { ConnectionEvent, IncompleteEvent, TraceEvent, TraceOptions } from './trace-types.js';
 
 export interface TracerShared {
@@ -13,7 +13,7 @@ export interface TracerShared {
   nextId(): number;
   emit(event: TraceEvent, detail?: ExchangeDetail): void;
   /** AssemblerContext.detailBytes: exchanges come with their ExchangeDetail. */
-  detailBytes?: number;
+  detailBytes?: DetailBytes;
 }
 
 export interface ConnectionInfo {

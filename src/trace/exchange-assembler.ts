@@ -40,9 +40,14 @@ export interface AssemblerContext {
   /**
    * Hand every exchange's ExchangeDetail to `emit`, holding each body's bytes up to this many
    * (whatever `options.bodies` keeps in the trace). Unset: no detail, no bytes held beyond the trace's.
+   * A function is asked at each Forward Request: 0 or less means no detail for that exchange (a
+   * mirror whose queue is full would drop it anyway), so its bodies are not held for nothing.
    */
-  detailBytes?: number;
+  detailBytes?: DetailBytes;
 }
+
+/** AssemblerContext.detailBytes: a bound for every exchange, or one decided at each Forward Request. */
+export type DetailBytes = number | (() => number);
 
 /**
  * What a live observer (the mirror) gets beside an `exchange` event and the trace never holds: the
@@ -79,6 +84,8 @@ interface InProgress {
   responseCut: Truncation['response'];
   /** When the last of it was seen (a truncated exchange may end unseen). */
   lastUs: number;
+  /** Its ExchangeDetail goes with the event (detailBytes said so at its Forward Request). */
+  detail: boolean;
 }
 
 export class ExchangeAssembler {
@@ -221,8 +228,10 @@ export class ExchangeAssembler {
 
   private begin(request: ForwardRequest, timeUs: number): void {
     const { bodies, maxBody } = this.ctx.options;
-    const retain = this.ctx.detailBytes ?? 0;
+    const d = this.ctx.detailBytes;
+    const retain = Math.max(0, (typeof d === 'function' ? d() : d) ?? 0);
     this.current = {
+      detail: d !== undefined && (retain > 0 || typeof d === 'number'),
       id: this.ctx.nextId(),
       startUs: timeUs,
       request,
@@ -281,7 +290,7 @@ export class ExchangeAssembler {
       ...(text.byteStrings ? { byteStrings: true as const } : {}),
       ...(cur.missingBytes > 0 ? { truncated: truncation(cur) } : {}),
     };
-    if (this.ctx.detailBytes === undefined) return this.ctx.emit(event);
+    if (!cur.detail) return this.ctx.emit(event);
     this.ctx.emit(event, {
       request: withoutSecret(cur.request),
       requestBody: cur.requestBody.retained(),

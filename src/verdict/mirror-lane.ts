@@ -119,6 +119,22 @@ export class MirrorLane {
     return this.down;
   }
 
+  /**
+   * Whether a copy offered now would be queued: the hint the tap asks at each Forward Request, so
+   * that an exchange whose copy would be dropped anyway holds no bodies (offer() still decides).
+   */
+  get wouldTake(): boolean {
+    return this.refusal() === undefined;
+  }
+
+  /** Why a copy offered now would be dropped (before its bytes are known), or undefined if it would be queued. */
+  refusal(): MirrorDropReason | undefined {
+    if (this.stopped) return 'stopped';
+    if (this.down && this.now() < this.retryAt) return 'candidate-down';
+    if (this.queued >= this.opts.maxQueued || this.queuedBytes >= this.opts.maxQueuedBytes) return 'queue-full';
+    return undefined;
+  }
+
   /** From the tap's observer: queue the copy (or drop it), nothing more. */
   offer(copy: MirrorCopy): void {
     if (this.stopped) return this.opts.onDropped(copy, 'stopped');
@@ -175,10 +191,15 @@ export class MirrorLane {
       }
       return this.dropQueued('candidate-down');
     }
-    while (this.inFlight < this.opts.connections) {
+    // One copy a turn: answers come back together, and sending the next eight at once (encoding and
+    // writing each) would hold the forwarding thread as long as comparing them did.
+    if (this.inFlight < this.opts.connections) {
       const copy = this.take();
-      if (copy === undefined) break;
-      this.send(copy);
+      if (copy !== undefined) this.send(copy);
+      if (this.inFlight < this.opts.connections && this.queued > 0 && !this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(() => this.pump());
+      }
     }
     this.checkIdle();
   }

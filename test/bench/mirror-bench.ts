@@ -208,7 +208,7 @@ async function runMirrorTap(upstreamPort: number, candidatePort: number): Promis
     tool: 'ajpbench bench',
     openOutput: (h) => TraceWriter.toStream(nothing, h),
     observe: mirror.observe,
-    detailBytes: 1024 * 1024,
+    detailBytes: mirror.detailBytes,
   });
   mirror.attach({ append: (e) => recorder.append(e), startTimeUs: recorder.startTimeUs });
   process.on('message', (m: { cmd: string }) => {

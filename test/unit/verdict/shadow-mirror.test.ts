@@ -80,7 +80,7 @@ async function mirrored(
     openOutput: (h) => TraceWriter.create(file, h),
     drainMs: 2000,
     observe: mirror.observe,
-    detailBytes: 1 << 20,
+    detailBytes: mirror.detailBytes, // as record does: no bodies held for a copy no lane would take
     beforeClose: () => mirror.finish(Date.now() + 3000),
     ...rec,
   });
@@ -241,6 +241,8 @@ describe('record --mirror', () => {
     expect(s.seen).toBe(n);
     expect(s.droppedBy['queue-full']).toBeGreaterThanOrEqual(n - 3 - 1);
     expect(Math.max(...latencies)).toBeLessThan(250); // never waited for the 300 ms candidate
+    // The queue is full: the next Forward Request is told to hold no bodies for a copy.
+    expect(m.mirror.detailBytes()).toBe(0);
     await m.recorder.stop();
     const end = m.mirror.summary;
     expect(end.compared + end.dropped).toBe(n);
