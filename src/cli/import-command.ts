@@ -15,6 +15,7 @@ import { cannotRead, cannotWrite, statInput } from './files.js';
 import type { RunContext } from './run-context.js';
 import { readerWentAway } from './reader-gone.js';
 import { importHarFile, isHarInput } from './import-har.js';
+import { checkOutputIsNotAnInput } from './trace-output.js';
 import { checkMaxPacketSizeFlag, parseInteger } from './options.js';
 import { addTraceOptions, NO_TRACE_OPTIONS, collectPorts, traceOptionsFrom, type TraceFlags } from './trace-options.js';
 import { toolVersion } from './version.js';
@@ -42,6 +43,7 @@ export function importCommand(ctx: RunContext): Command {
       return;
     }
     const size = capture === '-' ? 0 : statInput(capture).size;
+    checkOutputIsNotAnInput(flags.output, [capture]); // `-o capture.pcap` would empty the capture first
     const showProgress = flags.progress !== false && (capture === '-' || size > PROGRESS_ABOVE_BYTES);
     const monitor = await startMetrics(flags);
     if (monitor !== undefined) process.stderr.write(`import: metrics at ${monitor.server.url}\n`);

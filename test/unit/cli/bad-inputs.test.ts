@@ -34,6 +34,7 @@ const header = JSON.stringify({
 const selfA = file('self-a.jsonl', readFileSync(trace));
 const selfB = file('self-b.jsonl', readFileSync(trace));
 const selfC = file('self-c.jsonl', readFileSync(trace));
+const selfPcap = file('self.pcap', readFileSync(pcap));
 const results = (over: Record<string, unknown>): string =>
   file(`results-${Object.keys(over).join('-')}.json`, JSON.stringify({ kind: 'ajpbench-replay', ...over }));
 
@@ -193,6 +194,7 @@ const cases: Record<string, Case> = {
   },
   'merge: -o one of the inputs': { args: ['merge', trace, selfB, '-o', selfB], exit: 2, says: /also the input/ },
   'export: --har the trace itself': { args: ['export', selfC, '--har', selfC], exit: 2, says: /also the input/ },
+  'import: -o the capture itself': { args: ['import', selfPcap, '-o', selfPcap], exit: 2, says: /also the input/ },
   'merge: --offset names no input': {
     args: ['merge', trace, trace.replace('lab-mixed', 'nope'), '--offset', 'x.jsonl=1s'],
     exit: 2,
