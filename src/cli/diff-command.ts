@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { MAX_CONCURRENCY } from '../load/limits.js';
-import { parseHeaderFlag, type RewriteOptions } from '../load/replay-request.js';
+import { rewriteFrom } from './load-flags.js';
 import { parseTarget, type Target } from '../load/target.js';
 import type { HtmlReportInput } from '../report/html-input.js';
 import { renderHtmlReport } from '../report/html-report.js';
@@ -220,21 +220,6 @@ function target(flag: string, url: string): Target {
   } catch (e) {
     throw e instanceof UsageError ? new UsageError(`${flag}: ${e.message}`, e.code) : e;
   }
-}
-
-function rewriteFrom(f: DiffFlags): RewriteOptions {
-  const headers = (f.header ?? []).map((h) => {
-    try {
-      return parseHeaderFlag(h);
-    } catch (e) {
-      throw usageError(`--header: ${(e as Error).message}`);
-    }
-  });
-  return {
-    ...(f.rewriteHost === undefined ? {} : { rewriteHost: f.rewriteHost }),
-    ...(headers.length === 0 ? {} : { setHeaders: headers }),
-    ...(f.dropHeader === undefined ? {} : { dropHeaders: f.dropHeader }),
-  };
 }
 
 /** A comparison measures no load: only `diffs` thresholds mean something here. */

@@ -10,7 +10,7 @@ import type { PingOptions } from '../load/ajp-client.js';
 import { MAX_CONCURRENCY, MAX_RATE_PER_SECOND, MAX_SPEED, MIN_SPEED } from '../load/limits.js';
 import { MAX_WORKERS } from '../load/parallel-replay.js';
 import { HTTP_CLIENT_KINDS, type HttpClientKind, type LoadModel, type ReplayOptions } from '../load/replay.js';
-import { parseHeaderFlag } from '../load/replay-request.js';
+import { parseHeaderFlag, type RewriteOptions } from '../load/replay-request.js';
 import { parseTarget, type Target } from '../load/target.js';
 import type { ReplayReport } from '../results/replay-report.js';
 import { TraceFormatError } from '../trace/trace-errors.js';
@@ -252,7 +252,8 @@ function durationMsFrom(f: LoadFlags): number {
   return f.duration ?? Infinity;
 }
 
-function rewriteFrom(f: LoadFlags): ReplayOptions['rewrite'] {
+/** --header, --drop-header and --rewrite-host as the request rewrite (replay's and diff's). */
+export function rewriteFrom(f: Pick<LoadFlags, 'header' | 'rewriteHost' | 'dropHeader'>): RewriteOptions {
   const headers = (f.header ?? []).map((h) => {
     try {
       return parseHeaderFlag(h);

@@ -6,6 +6,8 @@
  * the object, so a looped trace is encoded once.
  */
 import {
+  findAttribute,
+  hasChunkedBody,
   METHOD_STORED,
   REQUEST_HEADER_CODES,
   type AjpAttribute,
@@ -176,22 +178,13 @@ export function toReplayRequest(ex: ExchangeEvent, rw: RewriteOptions = {}): Rep
  * recorded response, as for a trace exchange.
  */
 export function replayRequestFromWire(fr: ForwardRequest, body: Buffer, ex: ExchangeEvent): ReplayRequest {
-  let query: string | null = null;
-  for (const a of fr.attributes) if (a.name === 'query_string') query = a.value;
-  let contentLength: string | null | undefined;
-  let transferEncoding: string | null | undefined;
-  for (const h of fr.headers) {
-    const lower = h.name.toLowerCase();
-    if (lower === 'content-length') contentLength ??= h.value;
-    else if (lower === 'transfer-encoding') transferEncoding ??= h.value;
-  }
   return {
     ...fr,
     exchangeId: ex.id,
     t: ex.t,
     displayUri: ex.request.uri ?? '',
-    query,
-    chunked: contentLength === undefined && /chunked/i.test(transferEncoding ?? ''),
+    query: findAttribute(fr, 'query_string') ?? null,
+    chunked: hasChunkedBody(fr.headers),
     body,
     expected: { status: ex.response.status, bodySha256: ex.response.body.sha256, headers: [] },
   };

@@ -34,6 +34,7 @@ import {
   decodeToContainer,
   findAttribute,
   findHeader,
+  hasChunkedBody,
   type AjpHeader,
   type FrameSink,
   type ForwardRequest,
@@ -468,7 +469,7 @@ class AjpStubConnection implements FrameSink {
     this.request = req;
     const cl = findHeader(req.headers, 'content-length');
     const length = cl === undefined || cl === null ? 0 : Number.parseInt(cl, 10) || 0;
-    this.chunked = cl === undefined && /chunked/i.test(findHeader(req.headers, 'transfer-encoding') ?? '');
+    this.chunked = hasChunkedBody(req.headers);
     if (length > 0) {
       // §6.2: the first body packet follows unasked.
       this.state = 'body';

@@ -24,7 +24,14 @@ import {
   decodeToWebServer,
   type MessageDecodeOptions,
 } from './message-decoder.js';
-import { findHeader, type AjpMessage, type Direction, type FrameInfo, type ToContainerMessage } from './messages.js';
+import {
+  findHeader,
+  hasChunkedBody,
+  type AjpMessage,
+  type Direction,
+  type FrameInfo,
+  type ToContainerMessage,
+} from './messages.js';
 
 export interface MessageSink {
   message(msg: AjpMessage, info: FrameInfo): void;
@@ -200,7 +207,7 @@ export class ConversationDecoder {
       this.knowsState = true;
       const length = findHeader(msg.headers, 'content-length');
       const contentLength = length === undefined || length === null ? 0 : Number.parseInt(length, 10) || 0;
-      const chunked = length === undefined && /chunked/i.test(findHeader(msg.headers, 'transfer-encoding') ?? '');
+      const chunked = hasChunkedBody(msg.headers);
       // §6.2: with Content-Length > 0 the first body packet follows unasked; a chunked body waits to be asked.
       this.owedBodies = contentLength > 0 ? 1 : 0;
       this.inBody = contentLength > 0 || chunked;

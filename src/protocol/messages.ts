@@ -177,6 +177,17 @@ export function findHeader(headers: readonly AjpHeader[], name: string): string 
   return undefined;
 }
 
+/**
+ * Transfer-Encoding: chunked with no Content-Length (§6.5): the body comes only when the container
+ * asks for it with Get Body Chunk, and its length is known only at its empty last packet.
+ */
+export function hasChunkedBody(headers: readonly AjpHeader[]): boolean {
+  return (
+    findHeader(headers, 'content-length') === undefined &&
+    /chunked/i.test(findHeader(headers, 'transfer-encoding') ?? '')
+  );
+}
+
 /** A byte string (one char per byte) shown as UTF-8 when its bytes are valid UTF-8, else unchanged. */
 export function utf8View(s: string): string {
   // Pure ASCII is the same either way; only look further when a byte ≥ 0x80 is present.

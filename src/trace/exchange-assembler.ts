@@ -5,7 +5,7 @@
  */
 import {
   findAttribute,
-  findHeader,
+  hasChunkedBody,
   type AjpMessage,
   type Direction,
   type ForwardRequest,
@@ -310,8 +310,7 @@ export class ExchangeAssembler {
       else if (a.name === 'query_string') query = a.value;
       else attributes[a.name] = a.value;
     }
-    const contentLength = findHeader(r.headers, 'content-length');
-    const chunked = contentLength === undefined && /chunked/i.test(findHeader(r.headers, 'transfer-encoding') ?? '');
+    const chunked = hasChunkedBody(r.headers);
     const request: TraceRequest = {
       method: r.method,
       protocol: r.protocol,

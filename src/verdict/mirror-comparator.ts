@@ -4,17 +4,11 @@
  * (verdict/diff/, shared with the offline `ajpbench diff`) sits behind it (mirror-verdict.ts); the
  * mirror's tests use a double.
  */
-import type { Observed, ObservedResponse, TraceEvent } from '../trace/index.js';
+import type { TraceEvent } from '../trace/index.js';
+import type { ExchangeToCompare } from './diff/diff-engine.js';
 
-export interface MirrorExchange {
-  id: number;
-  uri: string | null;
-  byteStrings?: boolean;
-  /** Production's answer as the tap saw it. */
-  primary: ObservedResponse;
-  candidate: Observed;
-  secondary?: Observed;
-}
+/** One exchange's answers to compare: the engine's own input (production is the primary). */
+export type MirrorExchange = ExchangeToCompare;
 
 export interface MirrorComparison {
   /** equal; noise: every difference is one the secondary showed too; differs: at least one is not. */

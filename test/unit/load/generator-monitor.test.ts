@@ -58,7 +58,6 @@ describe('generator self-measurement', () => {
     expect(g?.cpuShare).toBeGreaterThan(0);
     expect(g?.cpuShare).toBeLessThan(0.5);
     for (const reason of g?.reasons ?? []) expect(reason).toContain('the machine held it');
-    expect(g?.bound).toBe((g?.reasons.length ?? 0) > 0);
     if (g?.bound === false) expect(report.warnings.some((w) => w.startsWith(GENERATOR_BOUND))).toBe(false);
   });
 
