@@ -25,3 +25,4 @@ export * from './exchange-select.js';
 export * from './exchange-transform.js';
 export * from './har-parse.js';
 export * from './trace-start.js';
+export * from './serialized-event.js';

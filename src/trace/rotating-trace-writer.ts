@@ -25,7 +25,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { describeFileError, RuntimeError } from '../errors.js';
-import type { TraceEvent, TraceHeader } from './trace-types.js';
+import type { TraceRecord } from './serialized-event.js';
+import type { TraceHeader } from './trace-types.js';
 import { TraceWriter } from './trace-writer.js';
 
 /** What a producer of trace events writes to: a TraceWriter, or a RotatingTraceWriter. */
@@ -34,7 +35,7 @@ export interface TraceOutput {
    * Resolves at once (undefined) unless the output is full; then a promise to await before
    * writing more (it rejects if the output fails meanwhile). Throws once the output has failed.
    */
-  write(event: TraceEvent): Promise<void> | undefined;
+  write(event: TraceRecord): Promise<void> | undefined;
   /** Flushes and closes; rejects with the failure if the output failed. */
   close(): Promise<void>;
   /** Events taken by write(). */
@@ -82,7 +83,7 @@ export class RotatingTraceWriter implements TraceOutput {
   private writtenBefore = 0;
   /** A rotation in progress; events written meanwhile wait in the backlog, in order. */
   private rotating: Promise<void> | undefined;
-  private backlog: TraceEvent[] = [];
+  private backlog: TraceRecord[] = [];
   private closed = false;
   private failure: Error | undefined;
   private failureListeners: ((err: Error) => void)[] = [];
@@ -149,7 +150,7 @@ export class RotatingTraceWriter implements TraceOutput {
     else this.failureListeners.push(listener);
   }
 
-  write(event: TraceEvent): Promise<void> | undefined {
+  write(event: TraceRecord): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('trace writer is closed');
     this.eventCount++;
@@ -172,7 +173,7 @@ export class RotatingTraceWriter implements TraceOutput {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private put(event: TraceEvent): Promise<void> | undefined {
+  private put(event: TraceRecord): Promise<void> | undefined {
     if (this.rotating !== undefined) {
       this.backlog.push(event);
       return this.rotating;
@@ -209,7 +210,7 @@ export class RotatingTraceWriter implements TraceOutput {
     this.rotating = undefined;
     let wait: Promise<void> | undefined;
     for (let i = 0; i < backlog.length; i++) {
-      wait = this.put(backlog[i] as TraceEvent) ?? wait;
+      wait = this.put(backlog[i] as TraceRecord) ?? wait;
       if (this.rotating !== undefined) {
         // The file filled up again: the rest waits for the next one (nothing else was queued meanwhile).
         this.backlog.push(...backlog.slice(i + 1));

@@ -13,7 +13,8 @@ import { createWriteStream, fchmod, fstat } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { describeFileError, RuntimeError } from '../errors.js';
-import type { TraceEvent, TraceHeader } from './trace-types.js';
+import { SerializedEvent, type TraceRecord } from './serialized-event.js';
+import type { TraceHeader } from './trace-types.js';
 
 const fstatAsync = promisify(fstat);
 const fchmodAsync = promisify(fchmod);
@@ -100,7 +101,7 @@ export class TraceWriter {
    * Resolves at once (undefined) unless the stream is full; then a promise that resolves when it
    * has drained, or rejects if it fails first. Throws once the output has failed.
    */
-  write(event: TraceEvent): Promise<void> | undefined {
+  write(event: TraceRecord): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
     this.eventCount++;
     return this.writeLine(event);
@@ -132,9 +133,9 @@ export class TraceWriter {
     }
   }
 
-  private writeLine(value: TraceHeader | TraceEvent): Promise<void> | undefined {
+  private writeLine(value: TraceHeader | TraceRecord): Promise<void> | undefined {
     if (this.closed) throw new Error('trace writer is closed');
-    const line = JSON.stringify(value) + '\n';
+    const line = (value instanceof SerializedEvent ? value.json : JSON.stringify(value)) + '\n';
     this.byteCount += Buffer.byteLength(line);
     const ok = this.out.write(line, this.lineDone);
     return ok ? undefined : this.waitForRoom();

@@ -10,6 +10,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TapRecorder, type TapRecorderOptions } from '../../../src/capture/index.js';
 import {
+  eventOf,
   RotatingTraceWriter,
   rotatedPath,
   TraceWriter,
@@ -17,6 +18,7 @@ import {
   type TraceEvent,
   type TraceHeader,
   type TraceOutput,
+  type TraceRecord,
 } from '../../../src/trace/index.js';
 import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
 import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
@@ -95,8 +97,8 @@ function memoryOutput(): TraceOutput & { got: TraceEvent[]; closes: number } {
     get events(): number {
       return o.got.length;
     },
-    write(e: TraceEvent): undefined {
-      o.got.push(e);
+    write(e: TraceRecord): undefined {
+      o.got.push(eventOf(e));
       return undefined;
     },
     close(): Promise<void> {
@@ -195,7 +197,7 @@ describe('TapRecorder', () => {
     const stuck: TraceOutput = {
       events: 0,
       write(e) {
-        written.push(e);
+        written.push(eventOf(e));
         // The first event fills the output; it drains only when the test says so.
         if (release !== undefined || written.length > 1) return undefined;
         return new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   openTrace,
+  SerializedEvent,
   TraceFormatError,
   TraceWriter,
   type TraceEvent,
@@ -40,6 +41,24 @@ describe('TraceWriter and openTrace', () => {
     expect(back.header).toEqual(header);
     expect(back.events).toHaveLength(1000);
     expect(back.events[999]).toEqual(cping(999));
+  });
+
+  it('writes a serialised event verbatim, in order with plain ones (what a worker thread hands over)', async () => {
+    const file = join(dir, 'serialized.jsonl');
+    const w = await TraceWriter.create(file, header);
+    await w.write(cping(1));
+    // Not what JSON.stringify would write for it (key order): proves the text is not produced again.
+    await w.write(new SerializedEvent('cping', 2, '{"t":2,"event":"cping","conn":1,"rttUs":50}'));
+    await w.write(SerializedEvent.of(cping(3)));
+    await w.close();
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    expect(lines.slice(1)).toEqual([
+      JSON.stringify(cping(1)),
+      '{"t":2,"event":"cping","conn":1,"rttUs":50}',
+      JSON.stringify(cping(3)),
+    ]);
+    expect(w.events).toBe(3);
+    expect((await readAll(file)).events).toEqual([cping(1), cping(2), cping(3)]);
   });
 
   it('refuses a newer major version and something that is not a trace, with codes', async () => {
