@@ -24,20 +24,13 @@ import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors.js';
 import { SerializedEvent, type TraceHeader, type TraceOutput } from '../trace/index.js';
 import { readCaptureBatches } from './capture-reader.js';
+import type { Direction } from '../protocol/index.js';
 import type { TcpSegment } from './capture-types.js';
 import { FlowClassifier } from './import-flow-classifier.js';
 import { emptySummary, header, type ImportOptions, type ImportSummary } from './import-options.js';
 import { SegmentBatchWriter } from './import-segment-batch.js';
-import {
-  LINE_EVENT,
-  LineKind,
-  linePrefix,
-  NUMS_PER_EVENT,
-  type FromWorker,
-  type ToWorker,
-  type WorkerInput,
-  type WorkerResult,
-} from './import-worker.js';
+import { LINE_EVENT, LineKind, linePrefix, NUMS_PER_EVENT, type ShardResult } from './import-shard.js';
+import type { FromWorker, ToWorker, WorkerInput } from './import-worker.js';
 import { decodeTcpSegment } from './packet-decoder.js';
 
 /** The most threads `--threads` takes: beyond the cores they only share them. */
@@ -63,7 +56,7 @@ export async function importThreaded(
   const started = Date.now();
   const summary = emptySummary();
   const classifier = new FlowClassifier(opts.ports);
-  const merger = new LineMerger(threads - 1);
+  const merger = new LineMerger(threads);
   let pool: WorkerPool | undefined;
   let writers: SegmentBatchWriter[] = [];
   let startUs = 0;
@@ -90,18 +83,18 @@ export async function importThreaded(
     else if (kind === LineKind.Error) summary.errors++;
     else if (kind === LineKind.Cping) summary.cpings++;
   };
-  const release = (results: Promise<WorkerResult[]>, atEnd: boolean): Promise<void> => {
+  const release = (results: Promise<ShardResult[]>, atEnd: boolean): Promise<void> => {
     results.catch(() => undefined); // a worker's failure is reported where the chain awaits it
     released = released.then(async () => write(merger.merge(await results, atEnd, count)));
     released.catch(() => undefined); // awaited by the reading loop or finish(); never unhandled
     return released;
   };
+  const shards = new ShardMap(threads - 1);
   const route = (seg: TcpSegment, packet: number): void => {
     lastUs = seg.timestampUs;
     const direction = classifier.direction(seg, (held) => route(held, packet));
     if (direction === undefined) return;
-    // Both directions of a connection to the same worker: the port pair, in either order.
-    (writers[(seg.srcPort ^ seg.dstPort) % writers.length] as SegmentBatchWriter).add(seg, direction, packet);
+    (writers[shards.of(seg, direction)] as SegmentBatchWriter).add(seg, direction, packet);
   };
   const every = opts.progressEveryMs ?? 1000;
   let lastProgress = started;
@@ -182,6 +175,43 @@ export async function importThreaded(
   }
 }
 
+/**
+ * Which shard follows a connection: both directions to the same one, chosen when its port pair is
+ * first seen, the one that was given the fewest bytes so far (then the fewest connections). A hash
+ * of the ports would not do: Linux gives connect() even ports, so every client port of a capture
+ * can share its parity, and a few keep-alive connections often carry most of the bytes. Keyed by
+ * the port pair alone (two hosts' connections with the same ports share a shard, which is still
+ * consistent), so the table holds at most one entry per client port and container port.
+ */
+class ShardMap {
+  private readonly byPorts = new Map<number, number>();
+  private readonly bytes: number[];
+  private readonly flows: number[];
+
+  constructor(private readonly n: number) {
+    this.bytes = new Array<number>(n).fill(0);
+    this.flows = new Array<number>(n).fill(0);
+  }
+
+  of(seg: TcpSegment, direction: Direction): number {
+    const key = direction === 'to-container' ? seg.srcPort * 65536 + seg.dstPort : seg.dstPort * 65536 + seg.srcPort;
+    let shard = this.byPorts.get(key);
+    if (shard === undefined) {
+      shard = 0;
+      for (let i = 1; i < this.n; i++) {
+        const b = this.bytes[i] as number;
+        const best = this.bytes[shard] as number;
+        if (b < best || (b === best && (this.flows[i] as number) < (this.flows[shard] as number))) shard = i;
+      }
+      this.byPorts.set(key, shard);
+      this.flows[shard] = (this.flows[shard] as number) + 1;
+    }
+    // A segment's headers cost about as much as 64 payload bytes.
+    this.bytes[shard] = (this.bytes[shard] as number) + seg.payload.length + 64;
+    return shard;
+  }
+}
+
 /** Puts the workers' lines in a single thread's order with global conn numbers and exchange ids. */
 class LineMerger {
   private lastConn = 0;
@@ -202,7 +232,7 @@ class LineMerger {
    * One chunk's results (one per worker), or the end's (`atEnd`: order keys are local conns,
    * merged by the global conn they stand for).
    */
-  merge(results: WorkerResult[], atEnd: boolean, count: (kind: LineKind) => void): SerializedEvent[] {
+  merge(results: ShardResult[], atEnd: boolean, count: (kind: LineKind) => void): SerializedEvent[] {
     const order = atEnd
       ? (w: number, key: number): number => this.conns[w]?.get(key) ?? Number.MAX_SAFE_INTEGER
       : (_w: number, key: number): number => key;
@@ -222,7 +252,7 @@ class LineMerger {
       results.map((r) => r.nums),
       (w, nums, i) => order(w, nums[i * NUMS_PER_EVENT] as number),
       (w, i) => {
-        const r = results[w] as WorkerResult;
+        const r = results[w] as ShardResult;
         const base = i * NUMS_PER_EVENT;
         const kind = r.nums[base + 1] as LineKind;
         const localId = r.nums[base + 2] as number;
@@ -279,7 +309,7 @@ function mergeByKey<L extends number[] | Float64Array>(
 }
 
 interface Ended {
-  result: WorkerResult;
+  result: ShardResult;
   flows: number;
   missingBytes: number;
 }
@@ -310,7 +340,7 @@ class WorkerPool {
   }
 
   /** Hands each worker its batch (or an empty one, which still answers in turn). */
-  send(writers: SegmentBatchWriter[]): Promise<WorkerResult[]> {
+  send(writers: SegmentBatchWriter[]): Promise<ShardResult[]> {
     return Promise.all(
       this.workers.map((w, i) => {
         const batch = (writers[i] as SegmentBatchWriter).take() ?? null;

@@ -215,24 +215,32 @@ describe('import --threads: the same trace as one thread', () => {
   });
 
   it('connections open at the end close in the order they opened, whichever worker follows them', async () => {
-    // Ten connections of one worker (even client ports), then ten of the other (odd), all still open.
-    const segs: TimedSegment[] = [];
-    for (let c = 0; c < 20; c++) {
-      const port = 43000 + (c < 10 ? 2 * c : 2 * c + 1);
-      segs.push(
-        ...conversation(exchanges(c, 3), {
-          clientPort: port,
-          serverPort: 8009,
-          startUs: 1_700_000_000_000_000 + c * 50,
-        }).slice(0, 12),
-      );
-    }
-    segs.sort((a, b) => a.timestampUs - b.timestampUs);
+    // Shards go to the worker given the fewest bytes so far. H (worker 1) is heavy and closes;
+    // A, B and C then go to worker 2 and outweigh H; D goes to worker 1. A, B, C, D stay open:
+    // worker 1 holds D as its 2nd connection, worker 2 holds A, B, C as its 1st to 3rd.
+    const at = (segs: TimedSegment[]): number => (segs[segs.length - 1] as TimedSegment).timestampUs;
+    const h = conversation(exchanges(0, 6), { clientPort: 44000, serverPort: 8009 });
+    const abc = [1, 2, 3].map((c) =>
+      conversation(exchanges(c, 9), {
+        clientPort: 44000 + c,
+        serverPort: 8009,
+        startUs: at(h) + c * 10,
+        close: 'none',
+      }),
+    );
+    const d = conversation(exchanges(4, 2), {
+      clientPort: 44004,
+      serverPort: 8009,
+      startUs: Math.max(...abc.map(at)) + 10,
+      close: 'none',
+    });
+    const segs = [...h, ...abc.flat(), ...d].sort((x, y) => x.timestampUs - y.timestampUs);
     const one = await expectSameTrace(pcap(segs), PORTS);
     const closedAtEnd = one.text
       .split('\n')
-      .filter((l) => /^\{"event":"connection".*"state":"close".*"reason":"end"/.test(l));
-    expect(closedAtEnd).toHaveLength(20);
+      .filter((l) => /^\{"event":"connection".*"state":"close".*"reason":"end"/.test(l))
+      .map((l) => (JSON.parse(l) as { conn: number }).conn);
+    expect(closedAtEnd).toEqual([2, 3, 4, 5]);
   });
 
   it('a four-tuple reused by a new connection, and one that starts mid-stream', async () => {
