@@ -37,11 +37,13 @@ import { decodeTcpSegment } from './packet-decoder.js';
 export const MAX_IMPORT_THREADS = 64;
 
 /**
- * `--threads` when not given: the reading thread and one decode worker on a 2-core machine,
- * measured fastest there (bench: import-bench.ts); one worker per further core, at most 4.
+ * `--threads` when not given. On the 2-core machine this was measured on, two threads (reading,
+ * and one decode worker) came out between 25% faster and 25% slower than one, depending on what
+ * else used the second core, at 35-40% more CPU: one thread there. With 4 cores or more, 4 (not
+ * measured here: the reading thread and 3 workers, each worker's share still behind a cold JIT).
  */
-export function defaultImportThreads(): number {
-  return Math.max(1, Math.min(availableParallelism(), 4));
+export function defaultImportThreads(cores = availableParallelism()): number {
+  return cores >= 4 ? 4 : 1;
 }
 
 /** Chunks read but not yet written: bounds what waits in the workers and in this thread. */
