@@ -30,7 +30,7 @@ export interface ImportBenchResult {
   tsharkJsonSeconds: number | undefined;
   /** A fresh process importing the capture, and one twice its size: wall time (cold JIT included) and peak RSS. */
   fresh: FreshImport[];
-  /** Fresh processes on the capture with one thread and with threadedCount() (fastest of 2 alternating rounds). */
+  /** The import command on the capture with one thread and with threadedCount() (fastest of 2 alternating rounds). */
   threaded: FreshImport[];
 }
 
@@ -97,6 +97,45 @@ export function freshImport(file: string, ports: number[] = [8009], threads = 1)
   };
 }
 
+/**
+ * `ajpbench import FILE --port ... -o /dev/null --threads N` as a user runs it, timed from spawn
+ * to exit like tshark is (startup, module loading and writing the trace included): main() in a
+ * fresh node, with the process's CPU and peak RSS read at its end.
+ */
+export function cliImport(file: string, ports: number[], threads: number): FreshImport {
+  const main = new URL('../../src/cli/main.js', import.meta.url).href;
+  const args = [
+    'import',
+    file,
+    '--port',
+    ports.join(','),
+    '-o',
+    '/dev/null',
+    '--no-progress',
+    '--threads',
+    String(threads),
+  ];
+  const script = `
+    const m = await import(${JSON.stringify(main)});
+    const code = await m.main(${JSON.stringify(args)});
+    const u = process.resourceUsage();
+    process.stdout.write(JSON.stringify({ code, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssBytes: u.maxRSS * 1024 }));`;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const out = JSON.parse(r.stdout) as { code: number; cpuSeconds: number; maxRssBytes: number };
+  if (out.code !== 0) throw new Error(`ajpbench import ${file} failed (exit ${out.code}): ${r.stderr}`);
+  const exchanges = Number(/ (\d+) exchanges/.exec(r.stderr)?.[1] ?? NaN);
+  return {
+    captureBytes: statSync(file).size,
+    threads,
+    seconds,
+    cpuSeconds: out.cpuSeconds,
+    maxRssBytes: out.maxRssBytes,
+    exchanges,
+  };
+}
+
 /** tshark's AJP13 dissection of `file` (output discarded): seconds, or undefined without tshark. */
 export function tsharkSeconds(file: string, ports: number[], output: 'json' | 'fields'): number | undefined {
   if (spawnSync('tshark', ['--version']).status !== 0) return undefined;
@@ -113,14 +152,14 @@ export function threadedCount(): number {
 }
 
 /**
- * `rounds` fresh imports per thread count, alternating (1, N, 1, N...: the machine's noise falls
+ * `rounds` imports (the command, cliImport) per thread count, alternating (1, N, 1, N...: the machine's noise falls
  * on both), and the fastest of each: the figure least disturbed by another process.
  */
-export function freshImports(file: string, ports: number[], threadCounts: number[], rounds = 2): FreshImport[] {
+export function cliImports(file: string, ports: number[], threadCounts: number[], rounds = 2): FreshImport[] {
   const best = new Map<number, FreshImport>();
   for (let r = 0; r < rounds; r++)
     for (const threads of threadCounts) {
-      const f = freshImport(file, ports, threads);
+      const f = cliImport(file, ports, threads);
       const prev = best.get(threads);
       if (prev === undefined || f.seconds < prev.seconds) best.set(threads, f);
     }
@@ -189,7 +228,7 @@ export async function importBenchmark(targetMb = 40): Promise<ImportBenchResult>
     const doubled = join(dir, 'bench-2x.pcap');
     writeFileSync(doubled, syntheticCapture(connections * 2, perConnection));
     const fresh = [freshImport(file), freshImport(doubled)];
-    const threaded = freshImports(file, [8009], [1, threadedCount()]);
+    const threaded = cliImports(file, [8009], [1, threadedCount()]);
     return {
       captureBytes: statSync(file).size,
       packets: summary.packets,
@@ -207,7 +246,7 @@ export async function importBenchmark(targetMb = 40): Promise<ImportBenchResult>
 
 export interface LabImportBenchResult {
   capture: LabCapture;
-  /** Fresh imports with one thread and with threadedCount() (fastest of 2 alternating rounds each). */
+  /** The import command with one thread and with threadedCount() (fastest of 2 alternating rounds each). */
   imports: FreshImport[];
   /** The first half of the capture, one thread: peak RSS against the whole capture's. */
   half: FreshImport;
@@ -224,10 +263,10 @@ export async function labImportBenchmark(
   const { capture } = made;
   const dir = mkdtempSync(join(tmpdir(), 'ajpbench-import-lab-bench-'));
   try {
-    const imports = freshImports(capture.file, capture.ports, [1, threadedCount()]);
+    const imports = cliImports(capture.file, capture.ports, [1, threadedCount()]);
     const halfFile = join(dir, 'half.pcap');
     pcapPrefix(capture.file, halfFile, capture.bytes / 2);
-    const half = freshImport(halfFile, capture.ports, 1);
+    const half = cliImport(halfFile, capture.ports, 1);
     log('lab capture: tshark -T fields, then -T json (minutes)...');
     return {
       capture,
