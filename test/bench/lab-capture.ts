@@ -5,7 +5,7 @@
  * POSTs of 2 KB and 30 KB, 64 KB responses, redirects) until the file holds LAB_CAPTURE_BYTES, at
  * most MAX_REQUESTS requests and MAX_SECONDS. Cached in the lab's run dir (bench/import-load.pcap
  * and its .json), so a rerun imports the same file without capturing again; delete them to
- * capture anew. Undefined, with the reason, when the lab is not up.
+ * capture anew. `skipped`, with the reason, when the lab is not up and nothing is cached.
  */
 import { Agent, request } from 'node:http';
 import {
