@@ -8,13 +8,14 @@ import { joinHostPort } from '../host-port.js';
 import { ConnectionTracer, type TracerShared } from '../trace/index.js';
 import type { Direction } from '../protocol/index.js';
 import type { TcpSegment } from './capture-types.js';
+import { FlowClassifier } from './import-flow-classifier.js';
 import { TcpReassembler, type Reassembled } from './tcp-reassembler.js';
 
 export interface FlowTableOptions {
   /** Tomcat's AJP ports, or `auto`: every flow whose first payload is an AJP frame. */
   ports: number[] | 'auto';
   maxPacketSize?: number;
-  /** `auto`: endpoint pairs remembered as not AJP, and pairs waiting for a first payload, each at most (default 65 536). */
+  /** `auto`: endpoint pairs remembered as not AJP, and pairs waiting for a first payload, each at most (default 65 536; see FlowClassifier). */
   autoPairLimit?: number;
 }
 
@@ -28,58 +29,65 @@ export interface FlowStats {
 }
 
 interface Flow {
+  conn: number;
   tracer: ConnectionTracer;
   tcp: Record<Direction, TcpReassembler>;
   fin: Record<Direction, boolean>;
 }
 
-/** Segments held while `auto` waits for a flow's first payload to tell which side is which. */
-const AUTO_HOLD_LIMIT = 16;
+interface FlowNames {
+  clientHost: string;
+  clientPort: number;
+  containerHost: string;
+  containerPort: number;
+  /** ip:port of each side, as the trace writes them. */
+  client: string;
+  container: string;
+  key: string;
+}
 
-/**
- * `auto` keeps two tables of endpoint pairs that are not (or not yet) AJP connections. Both are
- * bounded, so memory stays flat however many other flows a capture holds (a busy host's capture
- * without a port filter): past the limit the oldest pair is forgotten. What that forgets: a non-AJP
- * pair forgotten and seen again is judged again by its next payload (one look at two bytes; it is
- * taken for AJP only if that payload starts with 12 34 or 41 42); a pair forgotten while waiting
- * for its first payload loses its held handshake, so if it turns out to be AJP it is followed
- * from its first data, as a connection joined in mid-stream. At ~100 bytes a pair, 65 536 pairs
- * is ~6 MB per table.
- */
-const AUTO_PAIR_LIMIT = 65_536;
+/** Endpoint pairs whose names are kept for reuse (see FlowTable.names). */
+const NAME_CACHE = 8;
 
 export class FlowTable {
   private readonly flows = new Map<string, Flow>();
-  /** `auto`: flows not yet classified, by their unordered endpoint pair. */
-  private readonly undecided = new Map<string, TcpSegment[]>();
-  /** `auto`: endpoint pairs known not to be AJP, and known AJP containers ("ip:port"). */
-  private readonly notAjp = new Set<string>();
-  private readonly containers = new Set<string>();
-  private readonly autoPairLimit: number;
+  private readonly classifier: FlowClassifier;
   private nextConn = 1;
+  private readonly nameCache: FlowNames[] = [];
+  private nameNext = 0;
   private lastUs = 0;
-  readonly stats: FlowStats = { flows: 0, ignoredSegments: 0, missingBytes: 0 };
+  private readonly counts = { flows: 0, missingBytes: 0 };
 
   constructor(
     private readonly shared: TracerShared,
     private readonly opts: FlowTableOptions,
   ) {
-    this.autoPairLimit = Math.max(1, opts.autoPairLimit ?? AUTO_PAIR_LIMIT);
+    this.classifier = new FlowClassifier(opts.ports, opts.autoPairLimit);
   }
 
-  /** `auto`: endpoint pairs held in its tables of non-AJP and undecided flows (bounded, see AUTO_PAIR_LIMIT). */
+  get stats(): FlowStats {
+    return { ...this.counts, ignoredSegments: this.classifier.ignoredSegments };
+  }
+
+  /** `auto`: endpoint pairs held in its tables of non-AJP and undecided flows (bounded, see FlowClassifier). */
   get autoPairs(): number {
-    return this.notAjp.size + this.undecided.size;
+    return this.classifier.autoPairs;
   }
 
   segment(seg: TcpSegment): void {
     this.lastUs = seg.timestampUs;
-    const direction = this.directionOf(seg);
-    if (direction === undefined) return;
+    const direction = this.classifier.direction(seg, (held) => this.segment(held));
+    if (direction !== undefined) this.follow(seg, direction);
+  }
+
+  /**
+   * A segment of an AJP flow whose direction is known (classified by the caller: a threaded
+   * import classifies on its reading thread and hands each worker the segments of its flows).
+   */
+  follow(seg: TcpSegment, direction: Direction): void {
     const fromClient = direction === 'to-container';
-    const client = fromClient ? joinHostPort(seg.src, seg.srcPort) : joinHostPort(seg.dst, seg.dstPort);
-    const container = fromClient ? joinHostPort(seg.dst, seg.dstPort) : joinHostPort(seg.src, seg.srcPort);
-    const key = `${client}>${container}`;
+    const names = this.names(seg, fromClient);
+    const { client, container, key } = names;
     let flow = this.flows.get(key);
     const isSyn = seg.flags.syn && fromClient && !seg.flags.ack;
     if (flow !== undefined && isSyn && flow.tracer.hasTraffic) {
@@ -113,23 +121,67 @@ export class FlowTable {
     }
   }
 
-  /** The capture ended: every connection still open ends here. */
-  end(): void {
-    for (const [key, flow] of this.flows) this.close(key, flow, 'end', this.lastUs);
-    this.undecided.clear();
+  /**
+   * A segment's endpoints as the trace names them, and its flow's key. Consecutive segments
+   * mostly belong to a flow seen a moment ago (its two directions, a few connections in turn):
+   * the names of the last NAME_CACHE endpoint pairs are reused instead of built again (the
+   * profile of an import showed the three strings per segment as most of follow()'s time).
+   */
+  private names(seg: TcpSegment, fromClient: boolean): FlowNames {
+    const clientHost = fromClient ? seg.src : seg.dst;
+    const clientPort = fromClient ? seg.srcPort : seg.dstPort;
+    const containerHost = fromClient ? seg.dst : seg.src;
+    const containerPort = fromClient ? seg.dstPort : seg.srcPort;
+    for (const n of this.nameCache)
+      if (
+        n.clientPort === clientPort &&
+        n.containerPort === containerPort &&
+        n.clientHost === clientHost &&
+        n.containerHost === containerHost
+      )
+        return n;
+    const client = joinHostPort(clientHost, clientPort);
+    const container = joinHostPort(containerHost, containerPort);
+    const made: FlowNames = {
+      clientHost,
+      clientPort,
+      containerHost,
+      containerPort,
+      client,
+      container,
+      key: `${client}>${container}`,
+    };
+    this.nameCache[this.nameNext] = made;
+    this.nameNext = (this.nameNext + 1) % NAME_CACHE;
+    return made;
+  }
+
+  /**
+   * The capture ended: every connection still open ends here, oldest first, at `lastUs` (by
+   * default the last segment this table saw; a threaded import passes the capture's last).
+   * `closing` hears each flow's conn before its last events (a threaded import orders by it).
+   */
+  end(lastUs = this.lastUs, closing?: (conn: number) => void): void {
+    for (const [key, flow] of this.flows) {
+      closing?.(flow.conn);
+      this.close(key, flow, 'end', lastUs);
+    }
+    this.classifier.end();
   }
 
   private open(key: string, client: string, container: string, first: TcpSegment): Flow {
-    this.stats.flows++;
+    this.counts.flows++;
     const sawStart = first.flags.syn;
+    const conn = this.nextConn++;
     const tracer = new ConnectionTracer(this.shared, {
-      conn: this.nextConn++,
+      conn,
       client,
       upstream: container,
       midStream: !sawStart,
       maxPacketSize: this.opts.maxPacketSize,
     });
     const flow: Flow = {
+      conn,
       tracer,
       tcp: { 'to-container': new TcpReassembler(), 'to-web-server': new TcpReassembler() },
       fin: { 'to-container': false, 'to-web-server': false },
@@ -143,7 +195,7 @@ export class FlowTable {
     for (const p of pieces) {
       if (Buffer.isBuffer(p)) flow.tracer.push(direction, p, timeUs);
       else {
-        this.stats.missingBytes += p.gap;
+        this.counts.missingBytes += p.gap;
         flow.tracer.gap(direction, p.gap, timeUs);
       }
     }
@@ -155,79 +207,6 @@ export class FlowTable {
     }
     flow.tracer.close(reason, timeUs);
     this.flows.delete(key);
-  }
-
-  /** Which way a segment goes, or undefined when it is not part of an AJP flow. */
-  private directionOf(seg: TcpSegment): Direction | undefined {
-    const ports = this.opts.ports;
-    if (ports !== 'auto') {
-      if (ports.includes(seg.dstPort)) return 'to-container';
-      if (ports.includes(seg.srcPort)) return 'to-web-server';
-      this.stats.ignoredSegments++;
-      return undefined;
-    }
-    return this.autoDirection(seg);
-  }
-
-  private autoDirection(seg: TcpSegment): Direction | undefined {
-    const dst = joinHostPort(seg.dst, seg.dstPort);
-    const src = joinHostPort(seg.src, seg.srcPort);
-    if (this.containers.has(dst)) return 'to-container';
-    if (this.containers.has(src)) return 'to-web-server';
-    const pair = src < dst ? `${src}|${dst}` : `${dst}|${src}`;
-    if (this.notAjp.has(pair)) {
-      this.stats.ignoredSegments++;
-      return undefined;
-    }
-    if (seg.payload.length < 2) {
-      // Hold the handshake so the connection starts cleanly once its first payload decides.
-      this.hold(pair, seg);
-      return undefined;
-    }
-    const magic = ((seg.payload[0] as number) << 8) | (seg.payload[1] as number);
-    if (magic === 0x1234) this.containers.add(dst);
-    else if (magic === 0x4142) this.containers.add(src);
-    else {
-      this.rememberNotAjp(pair);
-      this.stats.ignoredSegments += 1 + (this.undecided.get(pair)?.length ?? 0);
-      this.undecided.delete(pair);
-      return undefined;
-    }
-    const held = this.undecided.get(pair) ?? [];
-    this.undecided.delete(pair);
-    for (const h of held) this.segment(h);
-    return this.containers.has(dst) ? 'to-container' : 'to-web-server';
-  }
-
-  private hold(pair: string, seg: TcpSegment): void {
-    let held = this.undecided.get(pair);
-    if (held === undefined) {
-      if (this.undecided.size >= this.autoPairLimit) {
-        const oldest = this.undecided.entries().next();
-        if (oldest.done !== true) {
-          this.undecided.delete(oldest.value[0]);
-          this.stats.ignoredSegments += oldest.value[1].length;
-        }
-      }
-      this.undecided.set(pair, (held = []));
-    }
-    if (held.length >= AUTO_HOLD_LIMIT) {
-      this.stats.ignoredSegments++;
-      return;
-    }
-    // The payload (0 or 1 byte) is copied: a view would keep its whole capture chunk alive.
-    held.push({ ...seg, payload: Buffer.from(seg.payload) });
-  }
-
-  private rememberNotAjp(pair: string): void {
-    if (this.notAjp.size >= this.autoPairLimit) this.forgetOldest(this.notAjp);
-    this.notAjp.add(pair);
-  }
-
-  /** A set iterates in insertion order: the first key is the oldest. */
-  private forgetOldest(table: Set<string>): void {
-    const oldest = table.keys().next();
-    if (oldest.done !== true) table.delete(oldest.value);
   }
 }
 

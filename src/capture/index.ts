@@ -4,6 +4,7 @@ export * from './capture-reader.js';
 export * from './packet-decoder.js';
 export * from './flow-table.js';
 export * from './pcap-import.js';
+export { defaultImportThreads, MAX_IMPORT_THREADS } from './import-threads.js';
 export * from './tap-errors.js';
 export * from './tap-proxy.js';
 export * from './tap-recorder.js';

@@ -2,81 +2,24 @@
  * A capture file or stream (pcap, pcapng) to a trace: packets → TCP segments → connections →
  * AJP messages → trace events, streamed, in constant memory per open connection.
  */
-import { version as nodeVersion } from 'node:process';
-import type { TraceHeader, TraceEvent, TraceOptions, TraceOutput } from '../trace/index.js';
-import { TRACE_FORMAT, TRACE_MINOR_VERSION, TRACE_VERSION } from '../trace/index.js';
+import type { TraceHeader, TraceEvent, TraceOutput } from '../trace/index.js';
 import { readCaptureBatches } from './capture-reader.js';
-import type { CaptureIssue } from './capture-types.js';
 import { FlowTable } from './flow-table.js';
+import { emptySummary, header, type ImportOptions, type ImportSummary } from './import-options.js';
+import { importThreaded } from './import-threads.js';
 import { decodeTcpSegment } from './packet-decoder.js';
 
-export interface ImportOptions {
-  ports: number[] | 'auto';
-  trace: TraceOptions;
-  /** The capture's name for the trace header (a file name, or "-" for stdin). */
-  sourceName: string;
-  /** The ajpbench version for the trace header. */
-  tool: string;
-  maxPacketSize?: number;
-  /** Stops reading; what was read so far is traced and the trace completed. */
-  signal?: AbortSignal;
-  onProgress?: (p: ImportProgress) => void;
-  progressEveryMs?: number;
-  onIssue?: (issue: CaptureIssue) => void;
-  /** Sees every event as it is decoded, before it is written (a metrics monitor of `import -`); must not throw. */
-  observe?: (event: TraceEvent) => void;
-  /** Classic pcap through pcap-parser (the default) or the built-in reader (faster; see capture-reader.ts). */
-  classicPcap?: 'pcap-parser' | 'builtin';
-}
-
-export interface ImportProgress {
-  packets: number;
-  /** Captured bytes read. */
-  bytes: number;
-  exchanges: number;
-  elapsedMs: number;
-}
-
-export interface ImportSummary extends ImportProgress {
-  /** Trace events written, header not counted. 0: nothing was written, not even a header (no output was opened). */
-  events: number;
-  tcpSegments: number;
-  /** Packets that were not TCP segments we could use, by reason. */
-  skipped: Record<string, number>;
-  flows: number;
-  ignoredSegments: number;
-  incomplete: number;
-  errors: number;
-  cpings: number;
-  missingBytes: number;
-  captureIssues: number;
-  /** The import was stopped (Ctrl-C) before the end of its input. */
-  stopped: boolean;
-}
+export type { ImportOptions, ImportProgress, ImportSummary } from './import-options.js';
 
 export async function importCapture(
   input: string | NodeJS.ReadableStream,
   openWriter: (header: TraceHeader) => Promise<TraceOutput>,
   opts: ImportOptions,
 ): Promise<ImportSummary> {
+  const threads = opts.observe === undefined ? (opts.threads ?? 1) : 1;
+  if (threads > 1) return importThreaded(input, openWriter, opts, threads);
   const started = Date.now();
-  const summary: ImportSummary = {
-    events: 0,
-    packets: 0,
-    bytes: 0,
-    exchanges: 0,
-    elapsedMs: 0,
-    tcpSegments: 0,
-    skipped: {},
-    flows: 0,
-    ignoredSegments: 0,
-    incomplete: 0,
-    errors: 0,
-    cpings: 0,
-    missingBytes: 0,
-    captureIssues: 0,
-    stopped: false,
-  };
+  const summary = emptySummary();
   let pending: TraceEvent[] = [];
   const count = (e: TraceEvent): void => {
     summary.events++;
@@ -167,17 +110,4 @@ export async function importCapture(
     await flush();
     await writer?.close();
   }
-}
-
-function header(opts: ImportOptions, startUs: number): TraceHeader {
-  return {
-    format: TRACE_FORMAT,
-    version: TRACE_VERSION,
-    minorVersion: TRACE_MINOR_VERSION,
-    tool: `${opts.tool} (node ${nodeVersion})`,
-    source: { kind: 'pcap', file: opts.sourceName, ports: opts.ports },
-    startTime: new Date(Math.floor(startUs / 1000)).toISOString(),
-    startTimeUs: startUs,
-    options: opts.trace,
-  };
 }

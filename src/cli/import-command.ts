@@ -1,6 +1,13 @@
 /** `ajpbench import`: a pcap or pcapng capture (or tcpdump live on stdin) to a trace. */
 import { Command } from 'commander';
-import { CaptureFormatError, importCapture, type ImportProgress, type ImportSummary } from '../capture/index.js';
+import {
+  CaptureFormatError,
+  defaultImportThreads,
+  importCapture,
+  MAX_IMPORT_THREADS,
+  type ImportProgress,
+  type ImportSummary,
+} from '../capture/index.js';
 import { DiscardTraceOutput, TraceWriter, type TraceHeader, type TraceOutput } from '../trace/index.js';
 import { errnoCode } from '../errors.js';
 import { AjpbenchError, ExitCode, RuntimeError, runtimeError, usageError } from './exit-codes.js';
@@ -27,6 +34,7 @@ interface ImportFlags extends TraceFlags, MetricsFlags {
   port?: number[] | 'auto';
   maxPacketSize: number;
   progress?: boolean;
+  threads?: number;
 }
 
 /** Files above this size get a progress line on stderr. */
@@ -86,6 +94,13 @@ function importDefinition(): Command {
       (v) => parseInteger(v, '--max-packet-size'),
       8192,
     )
+    .option(
+      '--threads <n>',
+      `threads (1-${MAX_IMPORT_THREADS}): 1 decodes on the reading thread; N >= 2 reads on one and decodes on N - 1 ` +
+        `worker threads, connections shared out among them, the trace identical to one thread's; ` +
+        `default ${defaultImportThreads()} on this machine (one with --metrics)`,
+      (v) => parseInteger(v, '--threads', { min: 1, max: MAX_IMPORT_THREADS }),
+    )
     .option('--no-progress', 'no progress line on stderr')
     .option('--no-trace', 'write no trace (no -o): decode and count only, e.g. as a pure --metrics monitor');
   return addMetricsOptions(addTraceOptions(cmd));
@@ -141,6 +156,7 @@ async function runImport(
       sourceName: capture,
       tool: `ajpbench ${toolVersion()}`,
       maxPacketSize: flags.maxPacketSize,
+      threads: flags.threads ?? defaultImportThreads(),
       signal: stop.signal,
       ...(monitor === undefined ? {} : { observe: monitor.metrics.observe }),
       onIssue: (i) => process.stderr.write(`import: ${i.code}: ${i.message}\n`),

@@ -151,4 +151,22 @@ describe('ajpbench import', () => {
     expect((await run(['import', capture, '--bodies', 'some'])).code).toBe(2);
     expect((await run(['import', capture, '--max-body', 'lots'])).code).toBe(2);
   });
+
+  it('--threads: 1 to 64, said in --help; any count writes the same trace file', async () => {
+    for (const bad of ['0', '65', 'two', '-1']) {
+      const r = await run(['import', capture, ...ports, '--threads', bad, '-o', join(dir, 'never.jsonl')]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toMatch(/--threads takes a whole number from 1 to 64/);
+    }
+    expect((await run(['import', '--help'])).stdout).toMatch(/--threads <n>/);
+    const texts: string[] = [];
+    for (const threads of ['1', '2', '4']) {
+      const out = join(dir, `threads-${threads}.jsonl`);
+      const r = await run(['import', capture, ...ports, '--threads', threads, '-o', out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/44 exchanges, 0 incomplete, 0 errors/);
+      texts.push(readFileSync(out, 'utf8'));
+    }
+    expect(texts[1] === texts[0] && texts[2] === texts[0]).toBe(true);
+  });
 });
