@@ -678,6 +678,8 @@ async function runTap(upstreamPort: number, slowWriteMs?: number, metrics = fals
     openOutput: (h) => TraceWriter.toStream(nothing, h),
     ...(slowWriteMs === undefined ? {} : { maxQueuedEvents: SLOW_MAX_QUEUED }),
     ...(monitor === undefined ? {} : { observe: monitor.observe }),
+    // AJPBENCH_TAP_BENCH_TRACER=inline: the tracer on the forwarding thread (what --mirror runs), for an A/B.
+    ...(process.env.AJPBENCH_TAP_BENCH_TRACER === 'inline' ? { tracer: 'inline' as const } : {}),
   });
   monitor?.readLiveFrom(() => recorderFigures(recorder));
   answerCpu(
