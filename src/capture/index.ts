@@ -7,4 +7,6 @@ export * from './pcap-import.js';
 export * from './tap-errors.js';
 export * from './tap-proxy.js';
 export * from './tap-recorder.js';
+export * from './tracer-thread.js';
+export * from './frame-boundary-tracker.js';
 export * from './metrics/index.js';

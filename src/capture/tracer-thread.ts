@@ -40,9 +40,9 @@ export function tracerWorkerUrl(): URL {
 }
 
 /** A batch is posted this long after its first entry at the latest. */
-const POST_AFTER_MS = 2;
+const POST_AFTER_MS = 10;
 /** ... or as soon as it holds this many bytes (a batch's buffer is sized from the last one's, up to this). */
-const POST_BYTES = 256 * 1024;
+const POST_BYTES = 1024 * 1024;
 const MIN_BATCH_BYTES = 16 * 1024;
 
 export class TracerThread {
