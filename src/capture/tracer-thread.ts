@@ -3,15 +3,14 @@
  * over what the taps forward and takes back the trace events made of it.
  *
  * Per chunk the forwarding thread only copies the bytes into the current batch (TraceBatch) and
- * adds a row to its index; the batch is posted POST_AFTER_MS after its first entry (a timer: the
- * trace need not be quick, and each post costs the forwarding thread ~10-20 µs and wakes the
- * tracer thread, which a 2-core machine pays for in the forwarding's latency; the first profile
- * of a post per event-loop turn showed postMessage at 1.6% of the tap's thread at 2,000
- * exchanges/s, more than the chunk copies), or at once when it holds POST_BYTES. The
- * results come back one message per batch, in order, as SerializedEvent (the JSON made on the
- * tracer thread), with the batch's bytes acknowledged: `pendingBytes`, handed over and not yet
- * acknowledged, is the backlog the taps bound (maxTraceBacklogBytes), shedding a connection's
- * tracing past it.
+ * adds a row to its index; the batch is posted POST_AFTER_MS after its first entry, or at once
+ * when it holds POST_BYTES (a timer rather than a post per event-loop turn: each post costs the
+ * forwarding thread 5-10 µs and wakes the tracer thread; the first profile, a post per turn,
+ * showed postMessage at 1.6% of the forwarding thread at 2,000 exchanges/s, more than the copies).
+ * The results come back one message per batch, in order, and are handed to the recorder as
+ * SerializedEvent (the JSON made on the tracer thread) a few per event-loop turn; the batch's
+ * bytes are acknowledged with them: `pendingBytes`, handed over and not yet acknowledged, is the
+ * backlog the taps bound (maxTraceBacklogBytes), shedding a connection's tracing past it.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +29,20 @@ export interface TracerThreadOptions {
   onRecord(tap: number, record: SerializedEvent, event: TraceEvent | undefined): void;
   /** The tracer thread failed after it had started: no more tracing, the traffic goes on. */
   onFailure(message: string): void;
+  /** The tracer thread's nice value (Linux; see TRACER_NICENESS), null for the process's own; default TRACER_NICENESS. */
+  niceness?: number | null;
 }
+
+/**
+ * The tracer thread runs at the lowest priority (nice 19): it has no deadline, the forwarding
+ * has. At equal priority its bursts (a batch of decoding every few ms) took a core from the
+ * forwarding thread and from the peers beside it: on the 2-core bench machine the sequential
+ * added p99 was 350-410 µs with the tracer at nice 0 and 60-180 µs at nice 19 (the relay's
+ * 50-60 µs; inline tracing 220-290 µs), the paced one 380-690 µs against 120-145 µs. When the
+ * cores are busy the tracer gets little CPU: it falls behind, and past the backlog bound sheds
+ * trace work, never traffic, which is the order of priority the tap promises.
+ */
+export const TRACER_NICENESS = 19;
 
 /** Where the compiled worker is: beside this module in dist, or in dist when the sources run (vitest). */
 export function tracerWorkerUrl(): URL {
@@ -40,10 +52,17 @@ export function tracerWorkerUrl(): URL {
 }
 
 /** A batch is posted this long after its first entry at the latest. */
-const POST_AFTER_MS = 10;
+const POST_AFTER_MS = 2;
 /** ... or as soon as it holds this many bytes (a batch's buffer is sized from the last one's, up to this). */
 const POST_BYTES = 1024 * 1024;
 const MIN_BATCH_BYTES = 16 * 1024;
+/**
+ * Events handed to the recorder per event-loop turn: a batch's results written at once (up to a
+ * few hundred events with 10 ms batches on one busy connection) held the forwarding thread for
+ * several hundred µs, the sequential bench's added p99 (0.7-1.0 ms against 0.25-0.5 ms inline);
+ * in slices the sockets get a turn in between.
+ */
+const DELIVER_PER_TURN = 16;
 
 export class TracerThread {
   /** Bytes handed over (in the batch being filled, or posted) and not yet acknowledged by the worker. */
@@ -57,6 +76,10 @@ export class TracerThread {
   /** Batches posted and not yet answered. */
   private inFlight = 0;
   private idle: (() => void)[] = [];
+  /** Results received and not yet handed to the recorder, the first one from its event `delivered` on. */
+  private readonly undelivered: FromTracerWorker[] = [];
+  private delivered = 0;
+  private delivering = false;
   private readonly worker: Worker;
   private readonly holdFlag = new Int32Array(new SharedArrayBuffer(4));
   private online = false;
@@ -70,6 +93,7 @@ export class TracerThread {
       startUs: opts.startUs,
       observe: opts.observe,
       hold: this.holdFlag.buffer,
+      niceness: opts.niceness === undefined ? TRACER_NICENESS : opts.niceness,
     };
     const worker = new Worker(tracerWorkerUrl(), { workerData: { tracerWorker: input } });
     this.worker = worker;
@@ -121,8 +145,15 @@ export class TracerThread {
   /** Resolves once everything handed over so far has been traced and its events delivered (or the thread failed). */
   settled(): Promise<void> {
     this.post();
-    if (this.inFlight === 0 || this.failure !== undefined) return Promise.resolve();
+    if (this.isIdle) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Nothing handed over is waiting for the worker (or it failed), and every result is delivered. */
+  private get isIdle(): boolean {
+    return (
+      (this.failure !== undefined || (this.inFlight === 0 && this.batch === undefined)) && this.undelivered.length === 0
+    );
   }
 
   /** Ends the worker; what it had not answered is not waited for (settled() first). */
@@ -179,16 +210,39 @@ export class TracerThread {
   private results(m: FromTracerWorker): void {
     this.pendingBytes -= m.ack;
     this.inFlight--;
-    const { kinds, ts, jsons, taps, events } = m;
-    for (let i = 0; i < kinds.length; i++) {
+    if (m.kinds.length > 0) {
+      this.undelivered.push(m);
+      if (!this.delivering) {
+        this.delivering = true;
+        setImmediate(this.deliver);
+      }
+    }
+    if (this.isIdle) this.wakeIdle();
+  }
+
+  /** DELIVER_PER_TURN events to the recorder, in order; the rest at the next turn. */
+  private readonly deliver = (): void => {
+    const q = this.undelivered;
+    for (let n = 0; n < DELIVER_PER_TURN && q.length > 0; n++) {
+      const m = q[0] as FromTracerWorker;
+      const i = this.delivered;
+      const line = m.lines.slice(i === 0 ? 0 : m.ends[i - 1], m.ends[i]);
+      if (++this.delivered === m.kinds.length) {
+        q.shift();
+        this.delivered = 0;
+      }
       this.opts.onRecord(
-        taps[i] as number,
-        new SerializedEvent(kinds[i] as TraceEvent['event'], ts[i] as number, jsons[i] as string),
-        events?.[i],
+        m.taps[i] as number,
+        new SerializedEvent(m.kinds[i] as TraceEvent['event'], m.ts[i] as number, line),
+        m.events?.[i],
       );
     }
-    if (this.inFlight === 0 && this.batch === undefined) this.wakeIdle();
-  }
+    if (q.length > 0) setImmediate(this.deliver);
+    else {
+      this.delivering = false;
+      if (this.isIdle) this.wakeIdle();
+    }
+  };
 
   private wakeIdle(): void {
     const idle = this.idle;
@@ -202,7 +256,7 @@ export class TracerThread {
     this.pendingBytes = 0;
     this.batch = undefined;
     clearTimeout(this.timer);
-    this.wakeIdle();
+    if (this.isIdle) this.wakeIdle(); // results already received are still delivered
     if (this.online) this.opts.onFailure(message);
   }
 }

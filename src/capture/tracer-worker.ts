@@ -6,6 +6,8 @@
  * serialised once (serializeEvent) with its kind, `t` and tap, the event objects too when the
  * recorder has an observer, and the batch's bytes acknowledged (the main thread's backlog).
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConnectionTracer, serializeEvent, type TraceEvent, type TraceOptions } from '../trace/index.js';
 import type { TapErrorCode } from './tap-errors.js';
@@ -18,16 +20,22 @@ export interface TracerWorkerInput {
   observe: boolean;
   /** While its first int is 1 the worker waits before its next batch (TracerThread.hold: a tracer slowed on purpose). */
   hold: SharedArrayBuffer;
+  /** This thread's nice value (TracerThreadOptions.niceness); null leaves it as the process's. */
+  niceness: number | null;
 }
 
-/** One batch's answer. The arrays run in parallel, one entry per event. */
+/**
+ * One batch's answer. The arrays run in parallel, one entry per event; the lines are one string
+ * (one string to clone instead of one per event), event i's from ends[i - 1] (0 for the first) to ends[i].
+ */
 export interface ResultsMessage {
   type: 'results';
   /** Chunk bytes of the batch now done with. */
   ack: number;
   kinds: TraceEvent['event'][];
   ts: number[];
-  jsons: string[];
+  lines: string;
+  ends: number[];
   taps: number[];
   events?: TraceEvent[];
 }
@@ -47,8 +55,10 @@ export class TracerWork {
   /** The tap whose connection is being traced: the events produced meanwhile are counted there. */
   private tap = 0;
   private out: ResultsMessage;
+  private lines: string[] = [];
+  private linesLength = 0;
 
-  constructor(private readonly input: Omit<TracerWorkerInput, 'hold'>) {
+  constructor(private readonly input: Omit<TracerWorkerInput, 'hold' | 'niceness'>) {
     this.out = this.fresh(0);
   }
 
@@ -69,6 +79,9 @@ export class TracerWork {
       else if (op === TraceOp.Shed) this.shed(conn, timeUs);
       else this.close(conn, op, timeUs);
     }
+    this.out.lines = this.lines.join('');
+    this.lines = [];
+    this.linesLength = 0;
     return this.out;
   }
 
@@ -78,7 +91,8 @@ export class TracerWork {
       ack,
       kinds: [],
       ts: [],
-      jsons: [],
+      lines: '',
+      ends: [],
       taps: [],
       ...(this.input.observe ? { events: [] } : {}),
     };
@@ -88,7 +102,10 @@ export class TracerWork {
     const out = this.out;
     out.kinds.push(e.event);
     out.ts.push(e.t);
-    out.jsons.push(serializeEvent(e));
+    const json = serializeEvent(e);
+    this.lines.push(json);
+    this.linesLength += json.length;
+    out.ends.push(this.linesLength);
     out.taps.push(this.tap);
     out.events?.push(e);
   };
@@ -177,6 +194,20 @@ export class TracerWork {
   }
 }
 
+/**
+ * Gives this thread alone a nice value: Linux's setpriority takes a thread id where it takes a
+ * process id, and /proc/thread-self names this thread's. Elsewhere, or if it is refused, the
+ * thread keeps the process's priority (nothing else changes).
+ */
+function lowerPriority(niceness: number): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness);
+  } catch {
+    // Not Linux, or not allowed: the tracer competes with the forwarding as an equal.
+  }
+}
+
 function text(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -184,6 +215,7 @@ function text(e: unknown): string {
 const port = parentPort;
 if (port !== null && (workerData as { tracerWorker?: TracerWorkerInput } | null)?.tracerWorker !== undefined) {
   const input = (workerData as { tracerWorker: TracerWorkerInput }).tracerWorker;
+  if (input.niceness !== null) lowerPriority(input.niceness);
   const work = new TracerWork(input);
   const hold = new Int32Array(input.hold);
   port.on('message', (m: ToTracerWorker) => {
