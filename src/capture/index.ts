@@ -8,4 +8,6 @@ export { defaultImportThreads, MAX_IMPORT_THREADS } from './import-threads.js';
 export * from './tap-errors.js';
 export * from './tap-proxy.js';
 export * from './tap-recorder.js';
+export * from './tracer-thread.js';
+export * from './frame-boundary-tracker.js';
 export * from './metrics/index.js';

@@ -36,6 +36,10 @@
  *   tracesShed); its bytes, and every later one, are forwarded as before.
  * - Tracing never touches the bytes: a decoder or an event sink that throws, even while a
  *   connection is being set up, leaves that connection forwarded untraced (TAP_ERR_DECODER).
+ * - On a tracer thread (TapTraceContext.thread, what TapRecorder runs): each chunk is copied into
+ *   the thread's batch instead of queued (capture/tracer-thread.ts), and decoded there; the
+ *   backlog is what the thread has not acknowledged, shared by the recorder's taps. A drain then
+ *   decides from a FrameBoundaryTracker fed on this thread (packet headers only), exact and at once.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -49,7 +53,9 @@ import {
   type TraceEvent,
   type TraceOptions,
 } from '../trace/index.js';
+import { FrameBoundaryTracker } from './frame-boundary-tracker.js';
 import { isResetError, TapListenError, type TapErrorCode } from './tap-errors.js';
+import type { TracerThread } from './tracer-thread.js';
 
 /** Wall-clock microseconds since the Unix epoch, advancing monotonically (performance.now based). */
 export function nowUs(): number {
@@ -68,6 +74,12 @@ export interface TapTraceContext {
   emit(event: TraceEvent, detail?: ExchangeDetail): void;
   /** Exchanges come with their ExchangeDetail, bodies held up to this many bytes (TracerShared.detailBytes). */
   detailBytes?: DetailBytes;
+  /**
+   * Decode on this tracer thread instead of on the forwarding thread: its events go to the recorder
+   * that started it (TracerThreadOptions.onRecord), not to `emit`, which still takes the tap's own
+   * errors. Not with `detailBytes` (a function asked at each Forward Request stays on this thread).
+   */
+  thread?: TracerThread;
 }
 
 export interface TapProxyOptions {
@@ -83,8 +95,13 @@ export interface TapProxyOptions {
   connectTimeoutMs?: number;
   /** TCP keepalive on both sockets of every connection, first probe after this idle time (ms, at least 1000). */
   keepAliveMs?: number;
-  /** Bytes forwarded but not yet decoded, all connections, past which connections stop being traced; default 64 MiB. */
+  /**
+   * Bytes forwarded but not yet decoded, all connections (with a tracer thread: of every tap sharing
+   * it), past which connections stop being traced; default 64 MiB.
+   */
   maxTraceBacklogBytes?: number;
+  /** This tap's index in its recorder: the tracer thread labels the events of its connections with it. */
+  tapIndex?: number;
   /** Microseconds since the epoch; default nowUs. */
   clock?: () => number;
 }
@@ -158,6 +175,7 @@ interface TapCore {
   readonly connectTimeoutMs: number;
   readonly keepAliveMs: number | undefined;
   readonly maxTraceBacklogBytes: number;
+  readonly tapIndex: number;
   readonly clock: () => number;
   readonly stats: TapStats;
   readonly queue: TraceQueue;
@@ -285,14 +303,12 @@ export class TapProxy {
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       keepAliveMs: options.keepAliveMs,
       maxTraceBacklogBytes: options.maxTraceBacklogBytes ?? DEFAULT_MAX_TRACE_BACKLOG_BYTES,
+      tapIndex: options.tapIndex ?? 0,
       clock: options.clock ?? nowUs,
       stats,
       queue: new TraceQueue(),
       emit: (e, detail) => {
-        if (e.event === 'exchange') stats.exchanges++;
-        else if (e.event === 'incomplete') stats.incomplete++;
-        else if (e.event === 'cping') stats.cpings++;
-        else if (e.event === 'error') stats.errors++;
+        countEvent(stats, e.event);
         trace.emit(e, detail);
       },
       closed: (conn) => {
@@ -336,6 +352,11 @@ export class TapProxy {
 
   get worker(): string | undefined {
     return this.options.worker;
+  }
+
+  /** An event of one of this tap's connections, made on the tracer thread: counted in the stats. */
+  counted(kind: TraceEvent['event']): void {
+    countEvent(this.core.stats, kind);
   }
 
   get stats(): TapStats {
@@ -415,7 +436,11 @@ export class TapProxy {
 /** One accepted connection and its upstream twin. */
 class TapConnection {
   private readonly upstream: Socket;
+  /** Inline tracing: this connection's tracer, fed by the TraceQueue. */
   private tracer: ConnectionTracer | undefined;
+  /** Threaded tracing: the recorder's tracer thread, and what tells this thread whether an exchange is under way. */
+  private readonly thread: TracerThread | undefined;
+  private readonly frames: FrameBoundaryTracker | undefined;
   private readonly conn: number;
   private connected = false;
   private reason: CloseReason = 'fin';
@@ -430,32 +455,11 @@ class TapConnection {
   ) {
     const clientText = joinHostPort(client.remoteAddress ?? '?', client.remotePort ?? 0);
     this.conn = core.trace.nextConn();
-    try {
-      this.tracer = new ConnectionTracer(
-        {
-          options: core.trace.options,
-          startUs: core.trace.startUs,
-          nextId: () => core.trace.nextId(),
-          emit: (e, detail) => core.emit(e, detail),
-          ...(core.trace.detailBytes === undefined ? {} : { detailBytes: core.trace.detailBytes }),
-        },
-        {
-          conn: this.conn,
-          client: clientText,
-          upstream: core.upstreamText,
-          ...(core.worker === undefined ? {} : { worker: core.worker }),
-          ...(core.maxPacketSize === undefined ? {} : { maxPacketSize: core.maxPacketSize }),
-        },
-      );
-      this.tracer.open(core.clock());
-      this.traced = true;
-    } catch (e) {
-      // A tracer that cannot start (or a sink that throws): forward untraced.
-      this.tracer = undefined;
-      this.tapError(
-        'TAP_ERR_DECODER',
-        `tracing could not start (${e instanceof Error ? e.message : String(e)}); this connection is not traced`,
-      );
+    this.thread = core.trace.thread;
+    if (this.thread === undefined) this.openTracer(clientText);
+    else {
+      this.frames = new FrameBoundaryTracker();
+      this.handOpen(this.thread, clientText);
     }
 
     client.setNoDelay(true);
@@ -489,6 +493,56 @@ class TapConnection {
     upstream.on('close', this.onSocketClose);
   }
 
+  /** Inline: this connection's tracer, here. */
+  private openTracer(clientText: string): void {
+    const core = this.core;
+    try {
+      this.tracer = new ConnectionTracer(
+        {
+          options: core.trace.options,
+          startUs: core.trace.startUs,
+          nextId: () => core.trace.nextId(),
+          emit: (e, detail) => core.emit(e, detail),
+          ...(core.trace.detailBytes === undefined ? {} : { detailBytes: core.trace.detailBytes }),
+        },
+        {
+          conn: this.conn,
+          client: clientText,
+          upstream: core.upstreamText,
+          ...(core.worker === undefined ? {} : { worker: core.worker }),
+          ...(core.maxPacketSize === undefined ? {} : { maxPacketSize: core.maxPacketSize }),
+        },
+      );
+      this.tracer.open(core.clock());
+      this.traced = true;
+    } catch (e) {
+      // A tracer that cannot start (or a sink that throws): forward untraced.
+      this.tracer = undefined;
+      this.tapError(
+        'TAP_ERR_DECODER',
+        `tracing could not start (${e instanceof Error ? e.message : String(e)}); this connection is not traced`,
+      );
+    }
+  }
+
+  /** Threaded: the tracer thread opens this connection's tracer (a failure there is its to report). */
+  private handOpen(thread: TracerThread, clientText: string): void {
+    const core = this.core;
+    thread.open(
+      {
+        conn: this.conn,
+        tap: core.tapIndex,
+        client: clientText,
+        upstream: core.upstreamText,
+        ...(core.worker === undefined ? {} : { worker: core.worker }),
+        ...(core.maxPacketSize === undefined ? {} : { maxPacketSize: core.maxPacketSize }),
+        backlogBytes: core.maxTraceBacklogBytes,
+      },
+      core.clock(),
+    );
+    this.traced = true;
+  }
+
   /** Bytes held by this connection: both write queues and both read buffers. */
   get bufferedBytes(): number {
     const c = this.client;
@@ -509,6 +563,7 @@ class TapConnection {
     const queued = to.writableLength;
     if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
     stats.bytesToContainer += chunk.length;
+    this.frames?.push('to-container', chunk);
     if (this.traced) this.hand('to-container', chunk);
     if (this.draining) this.closeIfIdle();
   };
@@ -524,12 +579,24 @@ class TapConnection {
     const queued = to.writableLength;
     if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
     stats.bytesToWebServer += chunk.length;
+    this.frames?.push('to-web-server', chunk);
     if (this.traced) this.hand('to-web-server', chunk);
     if (this.draining) this.closeIfIdle();
   };
 
   /** Stamp and hand over to the tracer; past the backlog bound, stop tracing this connection instead. */
   private hand(direction: Direction, chunk: Buffer): void {
+    const thread = this.thread;
+    if (thread !== undefined) {
+      if (thread.pendingBytes + chunk.length <= this.core.maxTraceBacklogBytes) {
+        thread.chunk(this.conn, direction, chunk, this.core.clock());
+        return;
+      }
+      this.traced = false;
+      this.core.stats.tracesShed++;
+      thread.shed(this.conn, this.core.clock());
+      return;
+    }
     const queue = this.core.queue;
     if (queue.pendingBytes + chunk.length <= this.core.maxTraceBacklogBytes) {
       queue.add(this, direction, chunk, this.core.clock());
@@ -577,9 +644,18 @@ class TapConnection {
   }
 
   private closeIfIdle(): void {
+    const frames = this.frames;
+    if (frames !== undefined) {
+      if (!frames.busy) this.closeNow();
+      return;
+    }
     this.core.queue.run(); // the tracer must have seen every byte forwarded so far
     // Without a tracer (the decoder failed) nothing tells an idle connection from a busy one: the deadline decides.
     if (this.tracer === undefined || this.tracer.busy) return;
+    this.closeNow();
+  }
+
+  private closeNow(): void {
     this.draining = false;
     this.setReason('end');
     // FIN both ways once what is queued has been written, as a container closing an idle connection would.
@@ -676,6 +752,13 @@ class TapConnection {
 
   private readonly onSocketClose = (): void => {
     if (--this.openSockets > 0) return;
+    const thread = this.thread;
+    if (thread !== undefined) {
+      // Handed over behind this connection's chunks; the tap need not wait for the trace to be done.
+      if (this.traced) thread.close(this.conn, this.reason, this.core.clock());
+      this.core.closed(this);
+      return;
+    }
     // Behind the chunks still queued for decoding, so the trace sees the bytes before the close.
     this.core.queue.add(this, 'close', EMPTY, this.core.clock());
   };
@@ -707,6 +790,13 @@ class TapConnection {
       // The event sink itself failed; the forwarding must not.
     }
   }
+}
+
+function countEvent(stats: TapStats, kind: TraceEvent['event']): void {
+  if (kind === 'exchange') stats.exchanges++;
+  else if (kind === 'incomplete') stats.incomplete++;
+  else if (kind === 'cping') stats.cpings++;
+  else if (kind === 'error') stats.errors++;
 }
 
 /** RST now (a connecting socket is simply dropped). */

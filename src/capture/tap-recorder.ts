@@ -9,10 +9,18 @@
  * output catches up, and the summary counts them (exchangesDropped, eventsDropped). A failing output (disk
  * full, EIO, a reader gone) stops the trace, not the traffic: it is said once (onWarning), the taps
  * keep accepting and forwarding, and every event is either written or counted as lost.
+ *
+ * Decoding, assembly, hashing, redaction and serialisation run on one tracer thread shared by the
+ * taps (capture/tracer-thread.ts), whose events come back already serialised (SerializedEvent):
+ * the forwarding thread only copies chunks into batches, counts and writes lines. Inline (on the
+ * forwarding thread, TapProxy's TraceQueue) when asked (`tracer: 'inline'`), when a mirror needs
+ * ExchangeDetail (`detailBytes`: asked at each Forward Request, it must run here), or when the
+ * worker cannot start (with a warning).
  */
 import { version as nodeVersion } from 'node:process';
 import { formatHostPort, type HostPort } from '../host-port.js';
 import {
+  eventOf,
   TRACE_FORMAT,
   TRACE_MINOR_VERSION,
   TRACE_VERSION,
@@ -23,9 +31,11 @@ import {
   type TraceHeader,
   type TraceOptions,
   type TraceOutput,
+  type TraceRecord,
 } from '../trace/index.js';
 import { checkTimerMs, nowUs, TapProxy, type TapStats, type TapTraceContext } from './tap-proxy.js';
 import type { TapErrorCode } from './tap-errors.js';
+import { TracerThread } from './tracer-thread.js';
 
 export interface TapSpec {
   listen: HostPort;
@@ -79,6 +89,13 @@ export interface TapRecorderOptions {
    * closed (within `flushTimeoutMs`): a mirror finishing its copies and `append`ing their events.
    */
   beforeClose?: () => Promise<void>;
+  /**
+   * Where the taps' traffic is decoded: on a tracer thread (default), or `inline` on the forwarding
+   * thread. Always inline with `detailBytes` (see the module comment).
+   */
+  tracer?: 'thread' | 'inline';
+  /** Bytes handed to the tracer and not yet decoded, all taps, past which connections stop being traced (TapProxyOptions). */
+  maxTraceBacklogBytes?: number;
 }
 
 /**
@@ -153,7 +170,7 @@ export class TapRecorder {
   /** The taps starting and the output opening; a stop that comes meanwhile waits for it. */
   private readonly starting: Promise<void>;
   private output: TraceOutput | undefined;
-  private queue: TraceEvent[] = [];
+  private queue: TraceRecord[] = [];
   private waiting: Promise<void> | undefined;
   private readonly maxQueued: number;
   private dropped = 0;
@@ -173,6 +190,8 @@ export class TapRecorder {
   private stopping: Promise<RecordSummary> | undefined;
   private stopReason: StopReason = 'stop';
   private durationTimer: NodeJS.Timeout | undefined;
+  private readonly trace: TapTraceContext;
+  private thread: TracerThread | undefined;
 
   private constructor(private readonly opts: TapRecorderOptions) {
     this.finished = new Promise((resolve, reject) => {
@@ -193,8 +212,13 @@ export class TapRecorder {
       emit: (e, detail) => this.onEvent(e, detail),
       ...(opts.observe !== undefined && opts.detailBytes !== undefined ? { detailBytes: opts.detailBytes } : {}),
     };
+    this.trace = trace;
+    if (opts.tracer !== 'inline' && trace.detailBytes === undefined) {
+      this.thread = this.startThread();
+      if (this.thread !== undefined) trace.thread = this.thread;
+    }
     this.proxies = opts.taps.map(
-      (t) =>
+      (t, i) =>
         new TapProxy({
           listen: t.listen,
           upstream: t.upstream,
@@ -203,11 +227,50 @@ export class TapRecorder {
           ...(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize }),
           ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }),
           ...(opts.keepAliveMs === undefined ? {} : { keepAliveMs: opts.keepAliveMs }),
+          ...(opts.maxTraceBacklogBytes === undefined ? {} : { maxTraceBacklogBytes: opts.maxTraceBacklogBytes }),
+          tapIndex: i,
           clock: this.clock,
         }),
     );
     this.starting = this.begin();
     this.starting.catch(() => undefined); // start() hands the failure on
+  }
+
+  /** The tracer thread, or undefined (with a warning) if it cannot be created: tracing inline then. */
+  private startThread(): TracerThread | undefined {
+    try {
+      return new TracerThread({
+        options: this.opts.trace,
+        startUs: this.startUs,
+        observe: this.opts.observe !== undefined,
+        onRecord: (tap, record, event) => {
+          this.proxies[tap]?.counted(record.event);
+          this.onEvent(record, undefined, event);
+        },
+        onFailure: (message) =>
+          this.warn(`${message}; traffic keeps flowing, nothing more is traced (recorded so far is kept)`),
+      });
+    } catch (e) {
+      this.warn(this.inlineFallback(e));
+      return undefined;
+    }
+  }
+
+  private inlineFallback(why: unknown): string {
+    return `the tracer thread could not start (${why instanceof Error ? why.message : String(why)}); tracing on the forwarding thread instead`;
+  }
+
+  /** Where the traffic is decoded (TapRecorderOptions.tracer), once started. */
+  get tracerMode(): 'thread' | 'inline' {
+    return this.thread === undefined ? 'inline' : 'thread';
+  }
+
+  /**
+   * Holds the tracer thread before its next batch until the returned function is called (a tracer
+   * slowed on purpose: tests and the bench of the shedding); undefined when tracing inline.
+   */
+  holdTracer(): (() => void) | undefined {
+    return this.thread?.hold();
   }
 
   /**
@@ -228,6 +291,14 @@ export class TapRecorder {
    * opening, then writes them and closes the output.
    */
   private async begin(): Promise<void> {
+    const thread = this.thread;
+    // Before any connection is accepted: one that started threaded would stay so.
+    if (thread !== undefined && !(await thread.ready)) {
+      this.warn(this.inlineFallback(thread.failed ?? 'it exited at once'));
+      this.thread = undefined;
+      this.trace.thread = undefined;
+      void thread.stop();
+    }
     const started = await Promise.allSettled(this.proxies.map((p) => p.start()));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) {
@@ -254,6 +325,7 @@ export class TapRecorder {
   private async abandon(): Promise<void> {
     clearTimeout(this.durationTimer);
     await Promise.all(this.proxies.map((p) => p.stop({ drainMs: 0 })));
+    await this.thread?.stop();
   }
 
   /** The trace's start (the header's startTimeUs): every event's `t` counts from it. */
@@ -323,6 +395,13 @@ export class TapRecorder {
     await this.starting.catch(() => undefined); // the output may still be opening
     const flushMs = this.opts.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
     const deadline = Date.now() + flushMs;
+    const thread = this.thread;
+    if (thread !== undefined) {
+      // The tracer's last results (every connection is closed now: their closes are handed over).
+      if (!(await beforeDeadline(thread.settled(), deadline)))
+        this.warn(`the tracer thread did not finish within ${flushMs / 1000} s; the rest of the trace is lost`);
+      await thread.stop();
+    }
     if (this.opts.beforeClose !== undefined) {
       // What it has not appended by the deadline is not waited for: the trace must close.
       const settling = this.opts.beforeClose();
@@ -380,8 +459,9 @@ export class TapRecorder {
     this.enqueue(e);
   }
 
-  private onEvent(e: TraceEvent, detail?: ExchangeDetail): void {
-    if (this.opts.observe !== undefined) this.observeEvent(this.opts.observe, e, detail);
+  /** `object`: the event as an object when `e` came serialised from the tracer thread (with an observer). */
+  private onEvent(e: TraceRecord, detail?: ExchangeDetail, object?: TraceEvent): void {
+    if (this.opts.observe !== undefined) this.observeEvent(this.opts.observe, object ?? eventOf(e), detail);
     if (e.event === 'exchange') {
       const max = this.opts.maxExchanges;
       if (max !== undefined && this.exchangesRecorded >= max) {
@@ -407,7 +487,7 @@ export class TapRecorder {
     }
   }
 
-  private enqueue(e: TraceEvent): void {
+  private enqueue(e: TraceRecord): void {
     if (this.outputError !== undefined) {
       this.lost++;
       return;
@@ -424,7 +504,7 @@ export class TapRecorder {
   }
 
   /** Only while the output is open and has room (enqueue and writeQueued see to it). */
-  private writeOne(e: TraceEvent): void {
+  private writeOne(e: TraceRecord): void {
     const out = this.output as TraceOutput;
     let wait: Promise<void> | undefined;
     try {
@@ -456,7 +536,7 @@ export class TapRecorder {
     this.queue = [];
     let i = 0;
     for (; i < q.length && this.waiting === undefined && this.outputError === undefined; i++)
-      this.writeOne(q[i] as TraceEvent);
+      this.writeOne(q[i] as TraceRecord);
     if (i < q.length) {
       if (this.outputError !== undefined) this.lost += q.length - i;
       else this.queue = q.slice(i);
@@ -483,7 +563,7 @@ export class TapRecorder {
   }
 
   /** An event past the bound: counted, and its span kept for the next `dropped` event. */
-  private drop(e: TraceEvent): void {
+  private drop(e: TraceRecord): void {
     const exchange = e.event === 'exchange' || e.event === 'incomplete' ? 1 : 0;
     this.dropped++;
     this.exchangesDropped += exchange;

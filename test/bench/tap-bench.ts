@@ -52,6 +52,8 @@ const SEQUENTIAL_EXCHANGES = 2000;
 const SLOW_WRITE_MS = 5;
 /** Events the recorder holds for the slowed output before it drops trace work. */
 const SLOW_MAX_QUEUED = 1000;
+/** The backlog bound of the tap whose tracer is held: small, so that a short run sheds. */
+const HELD_BACKLOG_BYTES = 1024 * 1024;
 const TRACER_BENCH_EXCHANGES = 50_000;
 const SOAK_RATE = 2000;
 const SOAK_SAMPLE_MS = 10_000;
@@ -71,6 +73,8 @@ export interface LoadRun {
   gcCount: number;
   gcMs: number;
   gcMaxMs: number;
+  /** Connections whose tracing the tap gave up over the run (the tracer fell behind); 0 for the others. */
+  tracesShed: number;
 }
 
 export interface PathRuns {
@@ -87,6 +91,10 @@ export interface SlowTraceRun {
   eventsDropped: number;
 }
 
+export interface HeldTracerRun {
+  run: LoadRun;
+}
+
 export interface TapBenchResult {
   name: string;
   connections: number;
@@ -99,6 +107,8 @@ export interface TapBenchResult {
   closedLoop: PathRuns;
   /** Paced through a tap with a slowed trace output (1 KiB only). */
   slowTrace?: SlowTraceRun;
+  /** Paced through a tap whose tracer thread is held (blocked on purpose) from the start (1 KiB only). */
+  heldTracer?: HeldTracerRun;
   /** Closed loop: requests/s through the tap over requests/s direct. */
   throughputShare: number;
   /** Closed loop: the pipe relay's share. */
@@ -190,6 +200,23 @@ export function tapBenchRows(results: readonly TapBenchResult[]): string[] {
           `(target: latency targets hold, drop counted: ${measurable ? met(ok) : verdict(NaN, 0)})`,
       );
     }
+    const held = r.heldTracer;
+    if (held !== undefined) {
+      const p = r.paced;
+      const r50 = ratio(held.run.p50Us - p.direct.p50Us, p.pipe.p50Us - p.direct.p50Us);
+      const r99 = ratio(held.run.p99Us - p.direct.p99Us, p.pipe.p99Us - p.direct.p99Us);
+      const measurable = !Number.isNaN(r50) && !Number.isNaN(r99);
+      const ok = r50 <= P50_RATIO_TARGET && r99 <= P99_RATIO_TARGET && held.run.tracesShed > 0;
+      rows.push(
+        `${what}, tracer thread held (blocked on purpose, backlog bound ${HELD_BACKLOG_BYTES / 1024 / 1024} MiB): tap ${lat(held.run)}, added p50 ${x2(r50)} and p99 ${x2(r99)} the relay's; ` +
+          `${held.run.tracesShed} connections' tracing shed and counted (target: latency targets hold, shed counted: ${measurable ? met(ok) : verdict(NaN, 0)})`,
+      );
+    }
+    const shed = [r.sequential?.tap, r.paced.tap, r.closedLoop.tap].reduce((n, x) => n + (x?.tracesShed ?? 0), 0);
+    if (shed > 0)
+      rows.push(
+        `${r.name}: the tap's tracer fell behind and shed ${shed} connections' tracing (sequential ${r.sequential?.tap.tracesShed ?? 0}, paced ${r.paced.tap.tracesShed}, closed loop ${r.closedLoop.tap.tracesShed}): its traffic was forwarded, its trace is short`,
+      );
   }
   return rows;
 }
@@ -368,11 +395,13 @@ async function compare(
   const pipe = await child('pipe', { upstreamPort: responder.port });
   const tap = await child('tap', { upstreamPort: responder.port });
   const slow = extra ? await child('tap', { upstreamPort: responder.port, slowWriteMs: SLOW_WRITE_MS }) : undefined;
+  const held = extra ? await child('tap', { upstreamPort: responder.port, holdTracer: true }) : undefined;
   try {
     // Warm every path (JIT, TCP buffers) before measuring.
     const warm = Math.min(1, seconds / 2);
     for (const port of [responder.port, pipe.port, tap.port]) await load(port, responseBytes, warm);
     if (slow !== undefined) await load(slow.port, responseBytes, warm);
+    if (held !== undefined) await load(held.port, responseBytes, warm);
     const runs = async (rate: number | undefined, connections = TAP_BENCH_CONNECTIONS): Promise<PathRuns> => ({
       direct: await load(responder.port, responseBytes, seconds, rate, connections),
       pipe: await measured(pipe, responseBytes, seconds, rate, connections),
@@ -397,6 +426,8 @@ async function compare(
         eventsDropped: (after.eventsDropped ?? 0) - (before.eventsDropped ?? 0),
       };
     }
+    const heldTracer =
+      held === undefined ? undefined : { run: await measured(held, responseBytes, seconds, pacedRate) };
     const closedLoop = await runs(undefined);
     const share = (x: LoadRun): number =>
       x.requests / x.seconds / (closedLoop.direct.requests / closedLoop.direct.seconds);
@@ -409,6 +440,7 @@ async function compare(
       paced,
       closedLoop,
       ...(slowTrace === undefined ? {} : { slowTrace }),
+      ...(heldTracer === undefined ? {} : { heldTracer }),
       throughputShare: share(closedLoop.tap),
       pipeThroughputShare: share(closedLoop.pipe),
       tapCpuUsPerMb: paced.tap.cpuUs / (paced.tap.forwardedBytes / 1e6),
@@ -419,6 +451,7 @@ async function compare(
     pipe.proc.kill('SIGINT');
     tap.proc.kill('SIGINT');
     slow?.proc.kill('SIGINT');
+    held?.proc.kill('SIGINT');
   }
 }
 
@@ -441,6 +474,7 @@ export async function measured(
     gcCount: (after.gcCount ?? 0) - (before.gcCount ?? 0),
     gcMs: (after.gcMs ?? 0) - (before.gcMs ?? 0),
     gcMaxMs: after.gcMaxMs ?? 0, // the child resets its maximum at every report
+    tracesShed: (after.tracesShed ?? 0) - (before.tracesShed ?? 0),
   };
 }
 
@@ -518,6 +552,7 @@ export async function load(
     gcCount: 0,
     gcMs: 0,
     gcMaxMs: 0,
+    tracesShed: 0,
   };
 }
 
@@ -535,6 +570,7 @@ export interface CpuReport {
   gcMaxMs?: number;
   exchangesDropped?: number;
   eventsDropped?: number;
+  tracesShed?: number;
 }
 
 export interface Child {
@@ -659,7 +695,7 @@ async function runPipe(upstreamPort: number): Promise<void> {
  * event bound so that the bench sees trace work dropped; with `metrics`, as `record --metrics`:
  * the metrics monitor observing every event and its /metrics endpoint on a free port.
  */
-async function runTap(upstreamPort: number, slowWriteMs?: number, metrics = false): Promise<void> {
+async function runTap(upstreamPort: number, slowWriteMs?: number, metrics = false, holdTracer = false): Promise<void> {
   const monitor = metrics ? new AjpMetrics() : undefined;
   const server =
     monitor === undefined
@@ -678,14 +714,21 @@ async function runTap(upstreamPort: number, slowWriteMs?: number, metrics = fals
     openOutput: (h) => TraceWriter.toStream(nothing, h),
     ...(slowWriteMs === undefined ? {} : { maxQueuedEvents: SLOW_MAX_QUEUED }),
     ...(monitor === undefined ? {} : { observe: monitor.observe }),
+    ...(holdTracer ? { maxTraceBacklogBytes: HELD_BACKLOG_BYTES } : {}),
+    // AJPBENCH_TAP_BENCH_TRACER=inline: the tracer on the forwarding thread (what --mirror runs), for an A/B.
+    ...(process.env.AJPBENCH_TAP_BENCH_TRACER === 'inline' ? { tracer: 'inline' as const } : {}),
   });
   monitor?.readLiveFrom(() => recorderFigures(recorder));
+  if (holdTracer) recorder.holdTracer(); // never released: the tracer is blocked for the whole run
   answerCpu(
     () => {
       const p = recorder.progress;
       return p.bytesToContainer + p.bytesToWebServer;
     },
-    () => recorder.dropCounts,
+    () => ({
+      ...recorder.dropCounts,
+      tracesShed: recorder.taps.reduce((n, t) => n + t.stats.tracesShed, 0),
+    }),
   );
   process.send?.({ port: recorder.addresses()[0]?.port, metricsPort: server?.address().port });
 }
@@ -711,7 +754,10 @@ async function runScraper(url: string, everyMs: number): Promise<void> {
 
 function answerCpu(
   bytes: () => number,
-  drops: () => { exchangesDropped: number; eventsDropped: number } = () => ({ exchangesDropped: 0, eventsDropped: 0 }),
+  drops: () => { exchangesDropped: number; eventsDropped: number; tracesShed?: number } = () => ({
+    exchangesDropped: 0,
+    eventsDropped: 0,
+  }),
 ): void {
   // GC pauses: the usual suspect for a latency tail in a process that allocates per chunk.
   const gc = { count: 0, ms: 0, maxMs: 0 };
@@ -745,9 +791,16 @@ const role = process.env[ROLE_ENV];
 if (role !== undefined) {
   process.once(
     'message',
-    (m: { upstreamPort?: number; slowWriteMs?: number; metrics?: boolean; url?: string; everyMs?: number }) => {
+    (m: {
+      upstreamPort?: number;
+      slowWriteMs?: number;
+      metrics?: boolean;
+      holdTracer?: boolean;
+      url?: string;
+      everyMs?: number;
+    }) => {
       void (role === 'tap'
-        ? runTap(m.upstreamPort ?? 0, m.slowWriteMs, m.metrics === true)
+        ? runTap(m.upstreamPort ?? 0, m.slowWriteMs, m.metrics === true, m.holdTracer === true)
         : role === 'pipe'
           ? runPipe(m.upstreamPort ?? 0)
           : role === 'scraper'

@@ -4,7 +4,7 @@
  * is down resets the client and the tap keeps accepting; stop() drains in-flight exchanges.
  */
 import { execFileSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TapProxy } from '../../../src/capture/index.js';
 import { AjpEncoder } from '../../../src/protocol/index.js';
 import type { ErrorEvent, ExchangeEvent, IncompleteEvent, TraceEvent } from '../../../src/trace/index.js';
@@ -38,9 +38,23 @@ async function container(opts: TestContainerOptions = {}): Promise<AjpTestContai
 }
 
 async function tapTo(port: number, opts: Parameters<typeof startTap>[1] = {}): Promise<TracedTap> {
-  const t = await startTap(port, opts);
-  cleanups.push(() => t.tap.stop({ drainMs: 0 }));
+  // A test's own trace sink (emit) runs on this thread: those tests trace inline.
+  const t = await startTap(port, { ...(opts.emit === undefined ? { tracer: proxyTracer } : {}), ...opts });
+  cleanups.push(() => t.close());
   return t;
+}
+
+/** The forwarding, semantics and stop tests run with the tracer inline and on a tracer thread. */
+const TRACERS = ['inline', 'thread'] as const;
+let proxyTracer: (typeof TRACERS)[number] = 'inline';
+beforeEach(() => {
+  proxyTracer = 'inline'; // the other tests, and each describe.each sets its own
+});
+
+/** Every connection closed, and the tracer caught up with what they forwarded. */
+async function closedAndTraced(t: TracedTap, timeoutMs: number, what: string): Promise<void> {
+  await waitFor(() => t.tap.stats.open === 0, timeoutMs, what);
+  await t.settled();
 }
 
 const ofType = <K extends TraceEvent['event']>(events: TraceEvent[], k: K): Extract<TraceEvent, { event: K }>[] =>
@@ -108,7 +122,7 @@ async function byteExactness(
   });
   await waitFor(() => serverGot.size === CONNECTIONS, 5000, 'the upstream to see every end');
   plans.forEach((plan, i) => expect(serverGot.get(i), `connection ${i} to the upstream`).toBe(sha256(plan.toServer)));
-  await waitFor(() => t.tap.stats.open === 0, 5000, 'every connection to close');
+  await closedAndTraced(t, 5000, 'every connection to close');
   const total = plans.reduce((n, p) => n + p.toServer.length + p.toClient.length, 0);
   const st = t.tap.stats;
   expect(st.bytesToContainer + st.bytesToWebServer).toBe(total);
@@ -116,7 +130,11 @@ async function byteExactness(
   return t;
 }
 
-describe('TapProxy forwarding', () => {
+describe.each(TRACERS)('TapProxy forwarding (%s tracer)', (tracer) => {
+  beforeEach(() => {
+    proxyTracer = tracer;
+  });
+
   it('passes random AJP and non-AJP payloads both ways byte for byte on 40 concurrent connections', async () => {
     const t = await byteExactness(1);
     const errors = ofType(t.events, 'error');
@@ -128,41 +146,51 @@ describe('TapProxy forwarding', () => {
     expect(closes.every((e) => e.reason === 'fin')).toBe(true);
   }, 30_000);
 
-  it('still passes every byte when the decoder itself fails (the connection is no longer traced)', async () => {
-    let thrown = 0;
-    const t = await byteExactness(2, (e) => {
-      if (e.event === 'exchange' || e.event === 'cping') {
-        thrown++;
-        throw new Error('sink failure');
-      }
-    });
-    expect(thrown).toBeGreaterThan(0);
-    expect(ofType(t.events, 'error').some((e) => e.code === 'TAP_ERR_DECODER')).toBe(true);
-  }, 30_000);
+  // A test's own slow or failing sink: inline only (the thread's shedding: tap-tracer-thread.test.ts).
+  it.skipIf(tracer === 'thread')(
+    'still passes every byte when the decoder itself fails (the connection is no longer traced)',
+    async () => {
+      let thrown = 0;
+      const t = await byteExactness(2, (e) => {
+        if (e.event === 'exchange' || e.event === 'cping') {
+          thrown++;
+          throw new Error('sink failure');
+        }
+      });
+      expect(thrown).toBeGreaterThan(0);
+      expect(ofType(t.events, 'error').some((e) => e.code === 'TAP_ERR_DECODER')).toBe(true);
+    },
+    30_000,
+  );
 
-  it('a tracer slowed on purpose sheds trace work past the backlog bound, never traffic: every byte still passes, the shed connections are counted and said', async () => {
-    let slowed = 0;
-    const t = await byteExactness(
-      3,
-      () => {
-        // Every event costs the tracer 2 ms of CPU: far slower than 40 connections of traffic.
-        slowed++;
-        const until = performance.now() + 2;
-        while (performance.now() < until);
-      },
-      { maxTraceBacklogBytes: 256 * 1024 },
-    );
-    expect(slowed).toBeGreaterThan(0);
-    const st = t.tap.stats;
-    expect(st.tracesShed).toBeGreaterThan(0);
-    const behind = ofType(t.events, 'error').filter((e) => e.code === 'TAP_ERR_TRACE_BEHIND');
-    expect(behind).toHaveLength(st.tracesShed);
-    // A shed connection's trace is closed (reason error) where it stops; every connection's trace is closed once.
-    const closes = ofType(t.events, 'connection').filter((e) => e.state === 'close');
-    expect(closes).toHaveLength(40);
-    expect(closes.filter((e) => e.reason === 'error').length).toBe(st.tracesShed);
-    for (const b of behind) expect(closes.some((c) => c.conn === b.conn && c.reason === 'error')).toBe(true);
-  }, 30_000);
+  // A test's own slow or failing sink: inline only (the thread's shedding: tap-tracer-thread.test.ts).
+  it.skipIf(tracer === 'thread')(
+    'a tracer slowed on purpose sheds trace work past the backlog bound, never traffic: every byte still passes, the shed connections are counted and said',
+    async () => {
+      let slowed = 0;
+      const t = await byteExactness(
+        3,
+        () => {
+          // Every event costs the tracer 2 ms of CPU: far slower than 40 connections of traffic.
+          slowed++;
+          const until = performance.now() + 2;
+          while (performance.now() < until);
+        },
+        { maxTraceBacklogBytes: 256 * 1024 },
+      );
+      expect(slowed).toBeGreaterThan(0);
+      const st = t.tap.stats;
+      expect(st.tracesShed).toBeGreaterThan(0);
+      const behind = ofType(t.events, 'error').filter((e) => e.code === 'TAP_ERR_TRACE_BEHIND');
+      expect(behind).toHaveLength(st.tracesShed);
+      // A shed connection's trace is closed (reason error) where it stops; every connection's trace is closed once.
+      const closes = ofType(t.events, 'connection').filter((e) => e.state === 'close');
+      expect(closes).toHaveLength(40);
+      expect(closes.filter((e) => e.reason === 'error').length).toBe(st.tracesShed);
+      for (const b of behind) expect(closes.some((c) => c.conn === b.conn && c.reason === 'error')).toBe(true);
+    },
+    30_000,
+  );
 
   it('traces what went through an AJP container: exchanges with bodies, CPings and connection reuse, labelled with the worker', async () => {
     const c = await container({ route: 'tomcat1' });
@@ -174,7 +202,7 @@ describe('TapProxy forwarding', () => {
     const r2 = await client.request('/app/b?size=10');
     expect(await client.cping()).toBeGreaterThan(0);
     client.close();
-    await waitFor(() => t.tap.stats.open === 0, 5000, 'close');
+    await closedAndTraced(t, 5000, 'close');
     expect(r1.status).toBe(200);
     expect(r1.body.equals(responseBody(30000))).toBe(true);
     expect(r1.headers['x-request-body-sha256']).toBe(sha256(body));
@@ -198,7 +226,11 @@ describe('TapProxy forwarding', () => {
   });
 });
 
-describe('TapProxy connection semantics', () => {
+describe.each(TRACERS)('TapProxy connection semantics (%s tracer)', (tracer) => {
+  beforeEach(() => {
+    proxyTracer = tracer;
+  });
+
   it('keeps half-close: the client shuts down its side and still reads the whole answer', async () => {
     const answer = Buffer.alloc(500_000, 3);
     const upstream = await listenRaw((s) => {
@@ -263,7 +295,7 @@ describe('TapProxy connection semantics', () => {
       (e: Error) => e,
     );
     expect(err).toBeInstanceOf(Error);
-    await waitFor(() => t.tap.stats.open === 0, 5000, 'close');
+    await closedAndTraced(t, 5000, 'close');
     expect(client.closed).toBe(true);
     const incomplete = ofType(t.events, 'incomplete');
     expect(incomplete).toHaveLength(1);
@@ -290,7 +322,7 @@ describe('TapProxy connection semantics', () => {
     const r = await withTimeout(upstreamResult as NonNullable<typeof upstreamResult>, 5000, 'upstream close');
     expect(r.error).toBe('ECONNRESET');
     expect(r.data.length).toBe(sentBefore);
-    await waitFor(() => t.tap.stats.open === 0, 5000, 'close');
+    await closedAndTraced(t, 5000, 'close');
     expect(ofType(t.events, 'error').map((e) => e.code)).toContain('TAP_ERR_CLIENT_RESET');
     expect(ofType(t.events, 'incomplete')[0]).toMatchObject({
       reason: 'reset',
@@ -336,7 +368,7 @@ describe('TapProxy connection semantics', () => {
       expect(r.data.length).toBe(0);
       expect(r.error).toBe('ECONNRESET');
     }
-    await waitFor(() => t.tap.stats.open === 0, 2000, 'closed');
+    await closedAndTraced(t, 2000, 'closed');
     const errors = ofType(t.events, 'error').filter((e) => e.code === 'TAP_ERR_UPSTREAM_CONNECT');
     expect(errors).toHaveLength(3);
     expect(errors[0]?.message).toMatch(/ECONNREFUSED/);
@@ -374,7 +406,7 @@ describe('TapProxy connection semantics', () => {
     s.end(Buffer.concat([junkIn, request]));
     const r = await withTimeout(got, 5000, 'answer');
     expect(r.data.equals(Buffer.concat([junkOut, response]))).toBe(true);
-    await waitFor(() => t.tap.stats.open === 0, 2000, 'close');
+    await closedAndTraced(t, 2000, 'close');
     const errors = ofType(t.events, 'error');
     expect(new Set(errors.map((e: ErrorEvent) => e.direction))).toEqual(new Set(['to-container', 'to-web-server']));
     const x = ofType(t.events, 'exchange');
@@ -382,7 +414,11 @@ describe('TapProxy connection semantics', () => {
   });
 });
 
-describe('TapProxy stop', () => {
+describe.each(TRACERS)('TapProxy stop (%s tracer)', (tracer) => {
+  beforeEach(() => {
+    proxyTracer = tracer;
+  });
+
   it('closes idle connections at once, lets in-flight exchanges finish, then resolves', async () => {
     const c = await container();
     const t = await tapTo(c.port);
@@ -394,6 +430,7 @@ describe('TapProxy stop', () => {
     const started = Date.now();
     const result = await t.tap.stop({ drainMs: 3000 });
     const took = Date.now() - started;
+    await t.settled();
     expect(result.cutOff).toBe(0);
     expect(took).toBeGreaterThanOrEqual(200);
     expect(took).toBeLessThan(2500);
@@ -418,6 +455,7 @@ describe('TapProxy stop', () => {
     const started = Date.now();
     const result = await t.tap.stop({ drainMs: 200 });
     expect(Date.now() - started).toBeLessThan(1500);
+    await t.settled();
     expect(result.cutOff).toBe(1);
     expect(await answer).toBeInstanceOf(Error);
     expect(ofType(t.events, 'incomplete')[0]).toMatchObject({ reason: 'end', request: { uri: '/app/slower' } });
@@ -475,7 +513,7 @@ describe('TapProxy against what would otherwise end the process or the tap', () 
     const client = await AjpTestClient.connect(t.port);
     expect((await client.request('/app/x?size=5')).body.length).toBe(5);
     client.close();
-    await waitFor(() => t.tap.stats.open === 0, 2000, 'close');
+    await closedAndTraced(t, 2000, 'close');
     expect(ofType(t.events, 'error').map((e) => e.code)).toContain('TAP_ERR_DECODER');
     expect(ofType(t.events, 'exchange')).toHaveLength(0);
   });
@@ -514,7 +552,7 @@ describe('TapProxy socket options', () => {
           else expect(line).toMatch(/timer:\(keepalive,[0-9.]+(s|sec)?/);
         }
         client.close();
-        await waitFor(() => t.tap.stats.open === 0, 2000, 'close');
+        await closedAndTraced(t, 2000, 'close');
         await t.tap.stop({ drainMs: 0 });
       }
     },

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TapRecorder, type TapRecorderOptions } from '../../../src/capture/index.js';
 import {
   eventOf,
@@ -60,6 +60,7 @@ async function record(
     tool: 'ajpbench test',
     openOutput: (h) => TraceWriter.create(file, h),
     drainMs: 2000,
+    tracer: tracerMode,
     ...over,
   });
   cleanups.push(() => r.stop());
@@ -109,10 +110,19 @@ function memoryOutput(): TraceOutput & { got: TraceEvent[]; closes: number } {
   return o;
 }
 
-describe('TapRecorder', () => {
+/** Every recorder test runs with the tracer on its thread (the default) and inline (the mirror's case). */
+const TRACERS = ['thread', 'inline'] as const;
+let tracerMode: (typeof TRACERS)[number] = 'thread';
+
+describe.each(TRACERS)('TapRecorder (%s tracer)', (tracer) => {
+  beforeEach(() => {
+    tracerMode = tracer;
+  });
+
   it('records several taps into one trace, each exchange labelled with the worker that served it', async () => {
     const cs = await containers('tomcat1', 'tomcat2');
     const { r, file, ports } = await record(cs);
+    expect(r.tracerMode).toBe(tracer); // the thread started (no fallback to inline)
     const served: string[] = [];
     for (let i = 0; i < 10; i++) {
       const client = await AjpTestClient.connect(ports[i % 3 === 0 ? 1 : 0] as number);
@@ -215,7 +225,12 @@ describe('TapRecorder', () => {
     const client = await AjpTestClient.connect(ports[0] as number);
     for (let i = 0; i < 20; i++) expect((await client.request(`/app/q${i}`)).status).toBe(200);
     client.close();
-    await waitFor(() => release !== undefined && r.progress.open === 0, 2000, 'connection closed');
+    // Every event is in: 20 exchanges, the connection's open and close = the one written + 5 queued + the dropped.
+    await waitFor(
+      () => release !== undefined && r.progress.open === 0 && 1 + 5 + r.dropCounts.eventsDropped === 22,
+      2000,
+      'connection closed and traced',
+    );
     release?.();
     const summary = await r.stop();
     expect(summary.exchanges).toBe(20);
@@ -343,6 +358,7 @@ describe('TapRecorder', () => {
       taps: [{ listen: { host: LOOPBACK, port }, upstream: { host: LOOPBACK, port: cs[0]?.port as number } }],
       trace: { redact: true, bodies: 'none', maxBody: 0 },
       tool: 'ajpbench test',
+      tracer: tracerMode,
       maxExchanges: 2,
       durationMs: 60_000,
       openOutput: () =>
@@ -363,7 +379,12 @@ describe('TapRecorder', () => {
     const summary = await withTimeout(r.finished, 3000, 'the recording to finish');
     expect(summary.stopReason).toBe('max-exchanges');
     expect(exchanges(output.got).map((e) => e.request.uri)).toEqual(['/app/o1', '/app/o2']);
-    expect(output.got.filter((e) => e.event === 'connection').map((e) => e.state)).toEqual(['open', 'close']);
+    // The client's connection (a probe of waitRefused may have got in before the stop).
+    const conn = exchanges(output.got)[0]?.conn;
+    const connEvents = output.got.filter(
+      (e): e is Extract<TraceEvent, { event: 'connection' }> => e.event === 'connection' && e.conn === conn,
+    );
+    expect(connEvents.map((e) => e.state)).toEqual(['open', 'close']);
     expect(summary.eventsWritten).toBe(output.got.length);
     expect(summary.eventsLost).toBe(0);
     expect(summary.eventsDropped).toBe(0);
@@ -380,6 +401,7 @@ describe('TapRecorder', () => {
       taps: [{ listen: { host: LOOPBACK, port }, upstream: { host: LOOPBACK, port: cs[0]?.port as number } }],
       trace: { redact: true, bodies: 'none', maxBody: 0 },
       tool: 'ajpbench test',
+      tracer: tracerMode,
       maxExchanges: 1,
       openOutput: () =>
         new Promise<TraceOutput>((_, reject) => {
@@ -419,6 +441,7 @@ describe('TapRecorder', () => {
         ],
         trace: { redact: true, bodies: 'none', maxBody: 0 },
         tool: 'ajpbench test',
+        tracer: tracerMode,
         openOutput: (h) => TraceWriter.create(file, h),
       }),
     ).rejects.toMatchObject({ name: 'TapListenError', errno: 'EADDRINUSE' });
