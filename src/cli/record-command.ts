@@ -1,5 +1,5 @@
 /** `ajpbench record`: transparent AJP taps between the web server and Tomcat, writing one trace (docs/record.md). */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   TapListenError,
   TapRecorder,
@@ -59,6 +59,7 @@ interface RecordFlags extends TraceFlags, MetricsFlags, RecordMirrorFlags {
   connectTimeout: number;
   keepalive?: number;
   maxPacketSize: number;
+  tracer: 'thread' | 'inline';
   status?: boolean;
   json?: string;
   html?: string;
@@ -205,6 +206,16 @@ function recordDefinition(): Command {
       "largest AJP packet, header included, as the connector's packetSize; 8192 to 65536",
       (v) => parseInteger(v, '--max-packet-size', { min: 8192, max: 65536 }),
       8192,
+    )
+    .addOption(
+      new Option(
+        '--tracer <where>',
+        'where the traffic is decoded for the trace: thread (a low-priority tracer thread: forwarding never waits ' +
+          'for it, and on a saturated machine it falls behind and sheds tracing, never traffic) or inline (on the ' +
+          'forwarding thread: less CPU for large bodies, but each exchange waits for its decode); --mirror decodes inline',
+      )
+        .choices(['thread', 'inline'])
+        .default('thread'),
     )
     .option('--no-status', 'no live status line on stderr (shown only when stderr is a terminal)')
     .option('--no-trace', 'write no trace (no -o): forward and count only, e.g. as a pure --metrics monitor')
@@ -354,6 +365,7 @@ async function startRecorder(
       connectTimeoutMs: flags.connectTimeout,
       ...(flags.keepalive === undefined ? {} : { keepAliveMs: flags.keepalive }),
       maxPacketSize: flags.maxPacketSize,
+      tracer: flags.tracer,
       ...(flags.maxExchanges === undefined ? {} : { maxExchanges: flags.maxExchanges }),
       ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
       onWarning: (m) => process.stderr.write(`\nrecord: warning: ${m}\n`),
@@ -395,8 +407,9 @@ function announce(
     process.stderr.write(
       `record: mirroring to ${mirror.candidates.map((c) => `ajp://${c}`).join(', ')} (after production answered; the candidates' answers are only compared)\n`,
     );
+  const decoding = recorder.tracerMode === 'thread' ? 'decoded on a tracer thread' : 'decoded on the forwarding thread';
   process.stderr.write(
-    `record: ${output === undefined ? 'no trace (--no-trace)' : `writing ${output}${rotated ? ' (rotated)' : ''}`}; Ctrl-C to stop\n`,
+    `record: ${output === undefined ? `no trace (--no-trace), ${decoding}` : `writing ${output}${rotated ? ' (rotated)' : ''}, ${decoding}`}; Ctrl-C to stop\n`,
   );
 }
 

@@ -90,7 +90,7 @@ describe('record --metrics', () => {
       [
         /^record: 127\.0\.0\.1:(\d+) -> /m,
         /^record: metrics at (\S+)$/m,
-        /^record: (no trace \(--no-trace\)); Ctrl-C to stop$/m,
+        /^record: (no trace \(--no-trace\)), decoded on a tracer thread; Ctrl-C to stop$/m,
       ],
     );
     const [tapPort, url] = r.found as [string, string];
