@@ -3,7 +3,7 @@
  * over what the taps forward and takes back the trace events made of it.
  *
  * Per chunk the forwarding thread only copies the bytes into the current batch (TraceBatch) and
- * adds a row to its index; the batch is posted POST_AFTER_MS after its first entry, or at once
+ * adds a row to its index; the batch is posted POST_AFTER_MS (10 ms) after its first entry, or at once
  * when it holds POST_BYTES (a timer rather than a post per event-loop turn: each post costs the
  * forwarding thread 5-10 µs and wakes the tracer thread; the first profile, a post per turn,
  * showed postMessage at 1.6% of the forwarding thread at 2,000 exchanges/s, more than the copies).
@@ -51,8 +51,17 @@ export function tracerWorkerUrl(): URL {
   return new URL('../../dist/src/capture/tracer-worker.js', import.meta.url);
 }
 
-/** A batch is posted this long after its first entry at the latest. */
-const POST_AFTER_MS = 2;
+/**
+ * A batch is posted this long after its first entry at the latest. Every post wakes the tracer
+ * thread and its answer wakes this one: on the 2-core bench machine, 10 ms instead of 2 took the
+ * tap's CPU per 1 KiB exchange at 2,000/s from 76-81 µs over the relay's to 39-44 µs (4 tap
+ * benches each, alternating), the paced added p50 from 1.42-2.12x the relay's to 0.91-1.34x, and
+ * 128 KiB from 352-526 µs to 226-432 µs; at the price of the one-connection sequential p99
+ * (1.06-1.33x the relay's with 2 ms, 1.9-3.7x with 10: a batch's results, 100 exchanges at full
+ * speed, are written by this thread a few per turn). 5 ms gained nothing. The trace is late by
+ * this much at most; nothing waits for it.
+ */
+const POST_AFTER_MS = 10;
 /** ... or as soon as it holds this many bytes (a batch's buffer is sized from the last one's, up to this). */
 const POST_BYTES = 1024 * 1024;
 const MIN_BATCH_BYTES = 16 * 1024;
