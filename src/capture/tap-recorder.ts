@@ -94,6 +94,8 @@ export interface TapRecorderOptions {
    * thread. Always inline with `detailBytes` (see the module comment).
    */
   tracer?: 'thread' | 'inline';
+  /** The tracer thread's module (TracerThreadOptions.workerUrl): tests give one that cannot load. */
+  tracerWorkerUrl?: URL;
   /** Bytes handed to the tracer and not yet decoded, all taps, past which connections stop being traced (TapProxyOptions). */
   maxTraceBacklogBytes?: number;
 }
@@ -243,6 +245,7 @@ export class TapRecorder {
         options: this.opts.trace,
         startUs: this.startUs,
         observe: this.opts.observe !== undefined,
+        ...(this.opts.tracerWorkerUrl === undefined ? {} : { workerUrl: this.opts.tracerWorkerUrl }),
         onRecord: (tap, record, event) => {
           this.proxies[tap]?.counted(record.event);
           this.onEvent(record, undefined, event);

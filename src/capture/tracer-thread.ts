@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import type { Direction } from '../protocol/index.js';
 import { SerializedEvent, type ConnectionEvent, type TraceEvent, type TraceOptions } from '../trace/index.js';
 import { opOfClose, opOfDirection, TraceBatch, TraceOp, type OpenInfo } from './trace-batch.js';
-import type { FromTracerWorker, TracerWorkerInput } from './tracer-worker.js';
+import type { FromTracerWorker, ResultsMessage, TracerWorkerInput } from './tracer-worker.js';
 
 export interface TracerThreadOptions {
   options: TraceOptions;
@@ -31,6 +31,8 @@ export interface TracerThreadOptions {
   onFailure(message: string): void;
   /** The tracer thread's nice value (Linux; see TRACER_NICENESS), null for the process's own; default TRACER_NICENESS. */
   niceness?: number | null;
+  /** The worker module; default tracerWorkerUrl() (tests give one that cannot load). */
+  workerUrl?: URL;
 }
 
 /**
@@ -76,7 +78,7 @@ const DELIVER_PER_TURN = 16;
 export class TracerThread {
   /** Bytes handed over (in the batch being filled, or posted) and not yet acknowledged by the worker. */
   pendingBytes = 0;
-  /** Resolves true once the worker runs, false if it could not start (the recorder then traces inline). */
+  /** Resolves true once the worker's module runs and listens, false if it could not start (the recorder then traces inline). */
   readonly ready: Promise<boolean>;
   private batch: TraceBatch | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -86,7 +88,7 @@ export class TracerThread {
   private inFlight = 0;
   private idle: (() => void)[] = [];
   /** Results received and not yet handed to the recorder, the first one from its event `delivered` on. */
-  private readonly undelivered: FromTracerWorker[] = [];
+  private readonly undelivered: ResultsMessage[] = [];
   private delivered = 0;
   private delivering = false;
   private readonly worker: Worker;
@@ -104,17 +106,21 @@ export class TracerThread {
       hold: this.holdFlag.buffer,
       niceness: opts.niceness === undefined ? TRACER_NICENESS : opts.niceness,
     };
-    const worker = new Worker(tracerWorkerUrl(), { workerData: { tracerWorker: input } });
+    const worker = new Worker(opts.workerUrl ?? tracerWorkerUrl(), { workerData: { tracerWorker: input } });
     this.worker = worker;
+    // Not 'online': that comes before the worker's module is loaded, so a module that cannot load
+    // (a broken install) would count as started and lose the whole trace instead of going inline.
     this.ready = new Promise((resolve) => {
-      worker.once('online', () => {
-        this.online = true;
-        resolve(true);
+      worker.on('message', (m: FromTracerWorker) => {
+        if (m.type === 'results') this.results(m);
+        else {
+          this.online = true;
+          resolve(true);
+        }
       });
       worker.once('error', () => resolve(false));
       worker.once('exit', () => resolve(false));
     });
-    worker.on('message', (m: FromTracerWorker) => this.results(m));
     worker.on('error', (e) => this.fail(`the tracer thread failed (${e.message})`));
     worker.on('exit', (code) => {
       if (!this.terminated) this.fail(`the tracer thread exited (code ${code})`);
@@ -216,7 +222,7 @@ export class TracerThread {
     this.worker.postMessage(message, transfer);
   };
 
-  private results(m: FromTracerWorker): void {
+  private results(m: ResultsMessage): void {
     this.pendingBytes -= m.ack;
     this.inFlight--;
     if (m.kinds.length > 0) {
@@ -233,7 +239,7 @@ export class TracerThread {
   private readonly deliver = (): void => {
     const q = this.undelivered;
     for (let n = 0; n < DELIVER_PER_TURN && q.length > 0; n++) {
-      const m = q[0] as FromTracerWorker;
+      const m = q[0] as ResultsMessage;
       const i = this.delivered;
       const line = m.lines.slice(i === 0 ? 0 : m.ends[i - 1], m.ends[i]);
       if (++this.delivered === m.kinds.length) {

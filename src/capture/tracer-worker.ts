@@ -40,8 +40,13 @@ export interface ResultsMessage {
   events?: TraceEvent[];
 }
 
+/** Sent once, when the worker listens: only then is it started (TracerThread.ready). */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
 export type ToTracerWorker = BatchMessage;
-export type FromTracerWorker = ResultsMessage;
+export type FromTracerWorker = ResultsMessage | ReadyMessage;
 
 interface Traced {
   tracer: ConnectionTracer;
@@ -222,4 +227,5 @@ if (port !== null && (workerData as { tracerWorker?: TracerWorkerInput } | null)
     while (Atomics.load(hold, 0) === 1) Atomics.wait(hold, 0, 1);
     port.postMessage(work.run(m) satisfies FromTracerWorker);
   });
+  port.postMessage({ type: 'ready' } satisfies FromTracerWorker);
 }

@@ -3,6 +3,10 @@
  * (ids, order per connection, content); a blocked tracer sheds trace work, counted and said,
  * while every exchange is still answered; a stop waits for the tracer's last results.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TapRecorder, type TapRecorderOptions } from '../../../src/capture/index.js';
 import { eventOf, type TraceEvent, type TraceOutput, type TraceRecord } from '../../../src/trace/index.js';
@@ -74,6 +78,29 @@ async function traffic(port: number): Promise<void> {
 }
 
 describe('TapRecorder tracer thread', () => {
+  it('a tracer thread whose module cannot load: said once, everything traced on the forwarding thread instead', async () => {
+    const c = await AjpTestContainer.start({ route: 'tomcat1' });
+    cleanups.push(() => c.close());
+    const dir = mkdtempSync(join(tmpdir(), 'ajpbench-tracer-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const broken = join(dir, 'broken-worker.mjs');
+    writeFileSync(broken, "throw new Error('broken install');\n");
+    const warnings: string[] = [];
+    const { r, port, output } = await record(c, {
+      tracerWorkerUrl: pathToFileURL(broken),
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(r.tracerMode).toBe('inline');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /the tracer thread could not start \(.*broken install.*\); tracing on the forwarding thread instead/,
+    );
+    await traffic(port);
+    await r.stop();
+    expect(output.got.filter((e) => e.event === 'exchange')).toHaveLength(20);
+    expect(warnings).toHaveLength(1);
+  });
+
   it('the same traffic gives the same trace events inline and threaded: ids, order per connection, content', async () => {
     const c = await AjpTestContainer.start({ route: 'tomcat1' });
     cleanups.push(() => c.close());
