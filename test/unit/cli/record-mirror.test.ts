@@ -1,5 +1,4 @@
 /** `ajpbench record --mirror` through the built binary, with test containers: flags, summary, diff events, --json, --threshold. */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import type { MirrorStats } from '../../../src/verdict/shadow-mirror.js';
 import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
 import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
 import { closedPort, readTrace, withTimeout } from '../../fixtures/tap-fixtures.js';
-import { runCli, BIN } from '../../fixtures/run-cli.js';
+import { runCli, startCli } from '../../fixtures/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-record-mirror-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,50 +63,33 @@ describe('ajpbench record --mirror', () => {
     const file = join(dir, 'trace.jsonl');
     const json = join(dir, 'summary.json');
     const html = join(dir, 'mirror.html');
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'record',
-        '--listen',
-        `127.0.0.1:${listen}`,
-        '--upstream',
-        `127.0.0.1:${production.port}`,
-        '--mirror',
-        `ajp://127.0.0.1:${candidate.port}`,
-        '--mirror-secret',
-        'mirror-s3cret',
-        '--max-exchanges',
-        '3',
-        '--threshold',
-        'diffs<50%',
-        '-o',
-        file,
-        '--json',
-        json,
-        '--html',
-        html,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    cleanups.push(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => (stderr += c));
-    const exit = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    await withTimeout(
-      (async () => {
-        while (!stderr.includes('Ctrl-C to stop')) await new Promise((r) => setTimeout(r, 20));
-      })(),
-      10_000,
-      'record to listen',
-    );
+    const run = await startCli([
+      'record',
+      '--listen',
+      `127.0.0.1:${listen}`,
+      '--upstream',
+      `127.0.0.1:${production.port}`,
+      '--mirror',
+      `ajp://127.0.0.1:${candidate.port}`,
+      '--mirror-secret',
+      'mirror-s3cret',
+      '--max-exchanges',
+      '3',
+      '--threshold',
+      'diffs<50%',
+      '-o',
+      file,
+      '--json',
+      json,
+      '--html',
+      html,
+    ]);
+    cleanups.push(run.kill);
     const client = await AjpTestClient.connect(listen);
     for (const path of ['/a', '/b?size=64', '/c']) expect((await client.request(path)).status).toBe(200);
     client.close();
-    const code = await withTimeout(exit, 15_000, 'record to stop');
+    const code = await withTimeout(run.exit, 15_000, 'record to stop');
+    const stderr = run.stderr();
 
     expect(stderr).toContain(`record: mirroring to ajp://127.0.0.1:${candidate.port}`);
     expect(stderr).toMatch(
@@ -145,42 +127,25 @@ describe('ajpbench record --mirror', () => {
   it('a candidate that is down costs nothing but dropped copies: exit 0, production answered', async () => {
     const production = await container('tomcat1');
     const listen = await closedPort();
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'record',
-        '--listen',
-        `127.0.0.1:${listen}`,
-        '--upstream',
-        `127.0.0.1:${production.port}`,
-        '--mirror',
-        `ajp://127.0.0.1:${await closedPort()}`,
-        '--max-exchanges',
-        '2',
-        '-o',
-        join(dir, 'down.jsonl'),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    cleanups.push(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => (stderr += c));
-    const exit = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    await withTimeout(
-      (async () => {
-        while (!stderr.includes('Ctrl-C to stop')) await new Promise((r) => setTimeout(r, 20));
-      })(),
-      10_000,
-      'record to listen',
-    );
+    const run = await startCli([
+      'record',
+      '--listen',
+      `127.0.0.1:${listen}`,
+      '--upstream',
+      `127.0.0.1:${production.port}`,
+      '--mirror',
+      `ajp://127.0.0.1:${await closedPort()}`,
+      '--max-exchanges',
+      '2',
+      '-o',
+      join(dir, 'down.jsonl'),
+    ]);
+    cleanups.push(run.kill);
     const client = await AjpTestClient.connect(listen);
     for (const path of ['/a', '/b']) expect((await client.request(path)).status).toBe(200);
     client.close();
-    expect(await withTimeout(exit, 15_000, 'record to stop')).toBe(0);
+    expect(await withTimeout(run.exit, 15_000, 'record to stop')).toBe(0);
+    const stderr = run.stderr();
     expect(stderr).toMatch(/is down \(.*ECONNREFUSED/);
     expect(stderr).toMatch(/2 exchanges, 0 mirrored, 0 compared: .* 2 dropped \(candidate-down 2\)/);
   });

@@ -1,5 +1,4 @@
 /** `ajpbench record --tracer thread|inline` through the built binary: the choice is made, said, and traces the same. */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import type { ExchangeEvent } from '../../../src/trace/index.js';
 import { AjpTestClient } from '../../fixtures/ajp-test-client.js';
 import { AjpTestContainer } from '../../fixtures/ajp-test-container.js';
 import { closedPort, readTrace, withTimeout } from '../../fixtures/tap-fixtures.js';
-import { BIN, runCli } from '../../fixtures/run-cli.js';
+import { runCli, startCli } from '../../fixtures/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-record-tracer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,29 +22,14 @@ async function recordThree(flags: string[], file: string): Promise<{ stderr: str
   cleanups.push(() => container.close());
   const listen = await closedPort();
   const args = ['record', '--listen', `127.0.0.1:${listen}`, '--upstream', `127.0.0.1:${container.port}`];
-  const child = spawn(process.execPath, [BIN, ...args, '--max-exchanges', '3', '-o', file, ...flags], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (c: string) => (stderr += c));
-  const exit = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-  await withTimeout(
-    (async () => {
-      while (!stderr.includes('Ctrl-C to stop')) await new Promise((r) => setTimeout(r, 20));
-    })(),
-    10_000,
-    'record to listen',
-  );
+  const run = await startCli([...args, '--max-exchanges', '3', '-o', file, ...flags]);
+  cleanups.push(run.kill);
   const client = await AjpTestClient.connect(listen);
   for (const path of ['/a', '/b?size=64', '/c']) expect((await client.request(path)).status).toBe(200);
   client.close();
-  expect(await withTimeout(exit, 15_000, 'record to stop')).toBe(0);
+  expect(await withTimeout(run.exit, 15_000, 'record to stop')).toBe(0);
   const { events } = await readTrace(file);
-  return { stderr, exchanges: events.filter((e): e is ExchangeEvent => e.event === 'exchange') };
+  return { stderr: run.stderr(), exchanges: events.filter((e): e is ExchangeEvent => e.event === 'exchange') };
 }
 
 /** What does not depend on timing or on which run it was. */
