@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors.js';
 import { SerializedEvent, type TraceHeader, type TraceOutput } from '../trace/index.js';
-import { readCaptureBatches } from './capture-reader.js';
+import { LazyTraceOutput, walkCapture } from './capture-walk.js';
 import type { Direction } from '../protocol/index.js';
 import type { TcpSegment } from './capture-types.js';
 import { FlowClassifier } from './import-flow-classifier.js';
@@ -31,7 +31,6 @@ import { emptySummary, header, type ImportOptions, type ImportSummary } from './
 import { SegmentBatchWriter } from './import-segment-batch.js';
 import { LINE_EVENT, LineKind, linePrefix, NUMS_PER_EVENT, type ShardResult } from './import-shard.js';
 import type { FromWorker, ToWorker, WorkerInput } from './import-worker.js';
-import { decodeTcpSegment } from './packet-decoder.js';
 
 /** The most threads `--threads` takes: beyond the cores they only share them. */
 export const MAX_IMPORT_THREADS = 64;
@@ -63,21 +62,11 @@ export async function importThreaded(
   let writers: SegmentBatchWriter[] = [];
   let startUs = 0;
   let lastUs = 0;
-  let writer: TraceOutput | undefined;
-  let opening: Promise<TraceOutput> | undefined;
+  const output = new LazyTraceOutput(openWriter, () => header(opts, startUs));
   /** Each chunk's release (merge and write), in order; reading waits on the oldest past the limit. */
   const releases: Promise<void>[] = [];
   let released: Promise<void> = Promise.resolve();
 
-  const write = async (records: SerializedEvent[]): Promise<void> => {
-    if (records.length === 0) return;
-    // A failed open rejects again here, without a second attempt.
-    writer ??= await (opening ??= openWriter(header(opts, startUs)));
-    for (const r of records) {
-      const wait = writer.write(r);
-      if (wait !== undefined) await wait;
-    }
-  };
   const count = (kind: LineKind): void => {
     summary.events++;
     if (kind === LineKind.Exchange) summary.exchanges++;
@@ -87,7 +76,7 @@ export async function importThreaded(
   };
   const release = (results: Promise<ShardResult[]>, atEnd: boolean): Promise<void> => {
     results.catch(() => undefined); // a worker's failure is reported where the chain awaits it
-    released = released.then(async () => write(merger.merge(await results, atEnd, count)));
+    released = released.then(async () => output.write(merger.merge(await results, atEnd, count)));
     released.catch(() => undefined); // awaited by the reading loop or finish(); never unhandled
     return released;
   };
@@ -98,59 +87,25 @@ export async function importThreaded(
     if (direction === undefined) return;
     (writers[shards.of(seg, direction)] as SegmentBatchWriter).add(seg, direction, packet);
   };
-  const every = opts.progressEveryMs ?? 1000;
-  let lastProgress = started;
-
-  try {
-    for await (const batch of readCaptureBatches(input, {
-      onIssue: (i) => {
-        summary.captureIssues++;
-        opts.onIssue?.(i);
-      },
-      ...(opts.classicPcap === undefined ? {} : { classicPcap: opts.classicPcap }),
-    })) {
-      if (opts.signal?.aborted === true) {
-        summary.stopped = true;
-        break;
-      }
-      for (const packet of batch) {
-        const index = summary.packets++;
-        summary.bytes += packet.data.length;
-        if (pool === undefined) {
-          startUs = packet.timestampUs;
-          pool = new WorkerPool(threads - 1, {
-            trace: opts.trace,
-            startUs,
-            ...(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize }),
-            ...(opts.failWorkerAtPacket === undefined ? {} : { failAtPacket: opts.failWorkerAtPacket }),
-          });
-          writers = Array.from({ length: threads - 1 }, () => new SegmentBatchWriter());
-        }
-        const seg = decodeTcpSegment(packet);
-        if (typeof seg === 'string') summary.skipped[seg] = (summary.skipped[seg] ?? 0) + 1;
-        else {
-          summary.tcpSegments++;
-          route(seg, index);
-        }
-      }
-      if (pool !== undefined) {
-        releases.push(release(pool.send(writers), false));
-        if (releases.length > MAX_CHUNKS_IN_FLIGHT) await releases.shift();
-      }
-      if (opts.onProgress !== undefined && Date.now() - lastProgress >= every) {
-        lastProgress = Date.now();
-        opts.onProgress({ ...summary, elapsedMs: lastProgress - started });
-      }
-    }
-  } catch (e) {
-    if (opts.signal?.aborted !== true) {
-      // Everything read before the failure is still traced; the failure is what is reported.
-      await finish().catch(() => undefined);
-      throw e;
-    }
-    summary.stopped = true;
-  }
-  await finish();
+  await walkCapture(input, opts, summary, started, {
+    first: (firstUs) => {
+      startUs = firstUs;
+      pool = new WorkerPool(threads - 1, {
+        trace: opts.trace,
+        startUs,
+        ...(opts.maxPacketSize === undefined ? {} : { maxPacketSize: opts.maxPacketSize }),
+        ...(opts.failWorkerAtPacket === undefined ? {} : { failAtPacket: opts.failWorkerAtPacket }),
+      });
+      writers = Array.from({ length: threads - 1 }, () => new SegmentBatchWriter());
+    },
+    segment: route,
+    chunkDone: async () => {
+      if (pool === undefined) return;
+      releases.push(release(pool.send(writers), false));
+      if (releases.length > MAX_CHUNKS_IN_FLIGHT) await releases.shift();
+    },
+    finish,
+  });
   return summary;
 
   async function finish(): Promise<void> {
@@ -172,7 +127,7 @@ export async function importThreaded(
       summary.elapsedMs = Date.now() - started;
       pool?.terminate();
       // What was written stays written, whatever failed.
-      await writer?.close();
+      await output.close();
     }
   }
 }
