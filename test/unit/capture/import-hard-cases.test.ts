@@ -10,29 +10,12 @@ import { AjpEncoder, type ForwardRequest } from '../../../src/protocol/index.js'
 import type { ErrorEvent, ExchangeEvent, IncompleteEvent, TraceEvent } from '../../../src/trace/index.js';
 import { LINKTYPE, tcpFrame, writePcap, writePcapng, type LinkSpec } from '../../fixtures/capture-builder.js';
 import { importToEvents } from '../../fixtures/import-trace.js';
-import { conversation, type TimedSegment, type Turn } from '../../fixtures/tcp-conversation.js';
+import { captureRequest, conversation, type TimedSegment, type Turn } from '../../fixtures/tcp-conversation.js';
 
 const enc = new AjpEncoder();
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-function get(uri: string): ForwardRequest {
-  return {
-    type: 'forward-request',
-    method: 'GET',
-    protocol: 'HTTP/1.1',
-    uri,
-    remoteAddr: '10.0.0.9',
-    remoteHost: null,
-    serverName: 'example.test',
-    serverPort: 80,
-    isSsl: false,
-    headers: [
-      { name: 'host', value: 'example.test' },
-      { name: 'content-length', value: '0' },
-    ],
-    attributes: [{ name: 'route', value: 'tomcat1' }],
-  };
-}
+const get = (uri: string): ForwardRequest => captureRequest(uri);
 
 const upload = Buffer.alloc(20_000, 'u');
 const bigResponse = Buffer.alloc(20_000, 'r');

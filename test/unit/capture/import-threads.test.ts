@@ -15,10 +15,10 @@ import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importCapture, type ImportOptions, type ImportSummary } from '../../../src/capture/index.js';
 import { RuntimeError } from '../../../src/errors.js';
-import { AjpEncoder, type ForwardRequest } from '../../../src/protocol/index.js';
+import { AjpEncoder } from '../../../src/protocol/index.js';
 import { TraceWriter } from '../../../src/trace/index.js';
 import { LINKTYPE, tcpFrame, writePcap } from '../../fixtures/capture-builder.js';
-import { conversation, type TimedSegment, type Turn } from '../../fixtures/tcp-conversation.js';
+import { captureRequest, conversation, type TimedSegment, type Turn } from '../../fixtures/tcp-conversation.js';
 
 const root = join(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'ajpbench-import-threads-'));
@@ -71,31 +71,12 @@ async function expectSameTrace(input: string | Buffer, ports: number[] | 'auto')
   return one;
 }
 
-function request(uri: string, method = 'GET', bodyLength = 0): ForwardRequest {
-  return {
-    type: 'forward-request',
-    method,
-    protocol: 'HTTP/1.1',
-    uri,
-    remoteAddr: '10.0.0.9',
-    remoteHost: null,
-    serverName: 'example.test',
-    serverPort: 80,
-    isSsl: false,
-    headers: [
-      { name: 'host', value: 'example.test' },
-      { name: 'content-length', value: String(bodyLength) },
-    ],
-    attributes: [{ name: 'route', value: 'tomcat1' }],
-  };
-}
-
 /** Exchanges one after another on one connection: CPing, GETs, POSTs with bodies, responses of 1 to 3 packets. */
 function exchanges(conn: number, count: number): Turn[] {
   const turns: Turn[] = [];
   for (let i = 0; i < count; i++) {
     const body = i % 3 === 1 ? Buffer.alloc(300 + conn, 'p') : undefined;
-    const req = request(`/c${conn}/x${i}?q=${i}`, body === undefined ? 'GET' : 'POST', body?.length ?? 0);
+    const req = captureRequest(`/c${conn}/x${i}?q=${i}`, body === undefined ? 'GET' : 'POST', body?.length ?? 0);
     turns.push({
       from: 'client',
       bytes: Buffer.concat([
